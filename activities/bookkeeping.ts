@@ -1,0 +1,34 @@
+/** Activities that only write the projection or read the contact for a CONDITION. */
+import { eq } from 'drizzle-orm';
+import type { ContactSnapshot, Journal } from '../core/execution';
+import { applyJournal, lockExecution } from '../db/journal';
+import { contacts, executions } from '../db/schema';
+import type { ActivityDeps } from './deps';
+
+export function bookkeepingActivities({ database }: ActivityDeps) {
+  return {
+    /** Writes the interpreter's queued bookkeeping; answers whether the execution is still active. */
+    async flushJournal(req: { executionId: string; journal: Journal }): Promise<{ active: boolean }> {
+      return database.db.transaction(async (tx) => {
+        const exec = await lockExecution(tx, req.executionId);
+        // Erased with its contact or workflow: nothing left to record.
+        if (exec.projectId === undefined) return { active: false };
+        await applyJournal(tx, req.executionId, req.journal);
+        return { active: exec.active };
+      });
+    },
+
+    /** Writes the queued bookkeeping and returns the contact's fresh data (null once it is inactive). */
+    async loadContact(req: { executionId: string; journal: Journal; currentStepId: string }): Promise<ContactSnapshot | null> {
+      return database.db.transaction(async (tx) => {
+        const exec = await lockExecution(tx, req.executionId);
+        if (!exec.active) return null;
+        await applyJournal(tx, req.executionId, req.journal);
+        await tx.update(executions).set({ currentStepId: req.currentStepId }).where(eq(executions.id, req.executionId));
+        const [c] = await tx.select().from(contacts).where(eq(contacts.id, exec.contactId!));
+        if (!c) return null;
+        return { id: c.id, email: c.email, subscribed: c.subscribed, createdAt: c.createdAt.toISOString(), data: c.data };
+      });
+    },
+  };
+}

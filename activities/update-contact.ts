@@ -1,0 +1,35 @@
+/** UPDATE_CONTACT: one transaction — check, merge rendered data, flip `subscribed`, record the step. */
+import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
+import { lockContact, updateContactRow } from '../db/contacts';
+import type { ActivityDeps } from './deps';
+import { buildVariables, renderJson } from './render';
+import { closeStep, openStep } from './step';
+
+export interface UpdateContactRequest extends StepActivityBase {
+  data?: JsonObject;
+  subscribed?: boolean;
+  context: JsonObject;
+}
+
+export function updateContactActivities({ database, onCommandsQueued }: ActivityDeps) {
+  return {
+    async updateContact(req: UpdateContactRequest): Promise<StepActivityResult> {
+      let queued = false;
+      const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
+        const owner = await openStep(tx, req);
+        if (!owner) return { done: false, reason: 'inactive' };
+        const contact = await lockContact(tx, owner.projectId, owner.contactId);
+        if (!contact) return { done: false, reason: 'inactive' };
+        const vars = buildVariables({ contact, context: req.context });
+        const data = req.data === undefined ? undefined : (renderJson(req.data, vars) as JsonObject);
+        const updated = await updateContactRow(tx, contact, { data, subscribed: req.subscribed });
+        queued = req.subscribed !== undefined && req.subscribed !== contact.subscribed;
+        const output = { data: data ?? null, subscribed: updated.subscribed };
+        await closeStep(tx, req, output);
+        return { done: true, output };
+      });
+      if (queued) onCommandsQueued();
+      return result;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/** WEBHOOK: renders the request, performs one attempt, and classifies it for Temporal's retry policy. */
+import { ApplicationFailure } from '@temporalio/activity';
+import { eq } from 'drizzle-orm';
+import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
+import { contacts } from '../db/schema';
+import type { ActivityDeps } from './deps';
+import { classifyResponse, describeFailure, HttpRequestError } from './http';
+import { buildVariables, renderJson, renderLine, TemplateError } from './render';
+import { closeStep, openStep } from './step';
+
+export interface WebhookRequest extends StepActivityBase {
+  config: JsonObject;
+  context: JsonObject;
+  workflow: { id: string; name: string };
+}
+
+interface WebhookConfig {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export function webhookActivities({ database, http }: ActivityDeps) {
+  return {
+    async callWebhook(req: WebhookRequest): Promise<StepActivityResult> {
+      const contact = await database.db.transaction(async (tx) => {
+        const owner = await openStep(tx, req);
+        if (!owner) return undefined;
+        const [c] = await tx.select().from(contacts).where(eq(contacts.id, owner.contactId));
+        return c;
+      });
+      if (!contact) return { done: false, reason: 'inactive' };
+
+      const config = req.config as unknown as WebhookConfig;
+      const method = (config.method ?? 'POST').toUpperCase();
+      const vars = buildVariables({ contact, context: req.context });
+      let url: string;
+      let headers: Record<string, string>;
+      let body: string | undefined;
+      try {
+        url = renderLine(config.url, vars);
+        headers = Object.fromEntries(Object.entries(config.headers ?? {}).map(([k, v]) => [k, renderLine(v, vars)]));
+        const payload =
+          config.body !== undefined
+            ? renderJson(config.body, vars)
+            : {
+                contact: { id: contact.id, email: contact.email, subscribed: contact.subscribed, data: contact.data },
+                workflow: req.workflow,
+                execution: { id: req.executionId },
+                event: req.context,
+              };
+        if (method !== 'GET') body = JSON.stringify(payload);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        throw ApplicationFailure.nonRetryable(message, err instanceof TemplateError ? 'TemplateError' : 'WebhookRefused');
+      }
+      if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+        headers['content-type'] = 'application/json';
+      }
+
+      let result;
+      try {
+        result = await http.request({ url, method, headers, body });
+      } catch (err) {
+        if (err instanceof HttpRequestError) {
+          if (err.retryable) throw ApplicationFailure.retryable(err.message, 'WebhookUnavailable');
+          throw ApplicationFailure.nonRetryable(err.message, err.name === 'BlockedAddressError' ? 'BlockedAddress' : 'InvalidUrl');
+        }
+        throw err;
+      }
+      const verdict = classifyResponse(result.status);
+      if (verdict === 'retry') throw ApplicationFailure.retryable(describeFailure(result), 'WebhookUnavailable');
+      if (verdict === 'fail') throw ApplicationFailure.nonRetryable(describeFailure(result), 'WebhookRefused');
+
+      const output = { status: result.status, body: result.json ?? (result.body === '' ? null : result.body) };
+      await database.db.transaction((tx) => closeStep(tx, req, output));
+      return { done: true, output };
+    },
+  };
+}

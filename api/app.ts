@@ -1,0 +1,61 @@
+/** The Express application: public routes, then the project-authenticated API, then the error shape. */
+import express from 'express';
+import { sql } from 'drizzle-orm';
+import { authenticate } from './auth';
+import type { ApiDeps } from './deps';
+import { errorMiddleware, notFound } from './errors';
+import { contactRoutes } from './routes/contacts';
+import { executionRoutes } from './routes/executions';
+import { graphRoutes } from './routes/graph';
+import { projectRoutes } from './routes/projects';
+import { recordRoutes } from './routes/records';
+import { templateRoutes } from './routes/templates';
+import { trackRoutes } from './routes/track';
+import { workflowRoutes } from './routes/workflows';
+
+/** Builds the HTTP application over its dependencies. */
+export function createApp(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = { postgres: false, temporal: false, worker: deps.isReady() };
+    try {
+      await deps.database.db.execute(sql`select 1`);
+      checks.postgres = true;
+    } catch {
+      /* reported below */
+    }
+    try {
+      await deps.temporal.connection.withDeadline(Date.now() + 2000, () => deps.temporal.workflowService.getSystemInfo({}));
+      checks.temporal = true;
+    } catch {
+      /* reported below */
+    }
+    const ready = checks.postgres && checks.temporal && checks.worker;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  app.use(projectRoutes(deps));
+  app.use('/v1/track', authenticate(deps.database, { allowPublic: true }));
+  app.use(trackRoutes(deps));
+  const secret = authenticate(deps.database, { allowPublic: false });
+  for (const prefix of ['/contacts', '/templates', '/workflows', '/events', '/emails']) app.use(prefix, secret);
+  app.use(contactRoutes(deps));
+  app.use(templateRoutes(deps));
+  app.use(workflowRoutes(deps));
+  app.use(graphRoutes(deps));
+  app.use(executionRoutes(deps));
+  app.use(recordRoutes(deps));
+
+  app.use(() => {
+    throw notFound('route');
+  });
+  app.use(errorMiddleware);
+  return app;
+}

@@ -1,0 +1,51 @@
+/** Project keys (SPEC §4): public `pk_…` for tracking, secret `sk_…` for everything else. */
+import { createHash, randomBytes } from 'node:crypto';
+import type { RequestHandler, Request } from 'express';
+import { eq } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { projects } from '../db/schema';
+import { ApiError } from './errors';
+
+export type ProjectRow = typeof projects.$inferSelect;
+
+/** Secret keys are stored as their SHA-256: they are random, so a fast hash is enough. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** A new pair of keys for a project. */
+export function newKeys(): { publicKey: string; secretKey: string } {
+  return { publicKey: `pk_${randomBytes(18).toString('base64url')}`, secretKey: `sk_${randomBytes(24).toString('base64url')}` };
+}
+
+function bearer(req: Request): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  return m?.[1];
+}
+
+/** The project of the request; set by `authenticate`. */
+export function projectOf(req: Request): ProjectRow {
+  const p = (req as Request & { project?: ProjectRow }).project;
+  if (!p) throw new ApiError(401, 'UNAUTHORIZED', 'missing API key');
+  return p;
+}
+
+/** Resolves the bearer key to its project; `allowPublic` admits a `pk_` key (only /v1/track). */
+export function authenticate(database: Database, options: { allowPublic: boolean }): RequestHandler {
+  return async (req, _res, next) => {
+    const key = bearer(req);
+    if (!key) throw new ApiError(401, 'UNAUTHORIZED', 'missing API key: send Authorization: Bearer sk_…');
+    let project: ProjectRow | undefined;
+    if (key.startsWith('pk_')) {
+      [project] = await database.db.select().from(projects).where(eq(projects.publicKey, key));
+      if (project && !options.allowPublic) throw new ApiError(403, 'FORBIDDEN', 'this route needs the secret key (sk_…), not the public key');
+    } else if (key.startsWith('sk_')) {
+      [project] = await database.db.select().from(projects).where(eq(projects.secretKeyHash, hashSecret(key)));
+    }
+    if (!project) throw new ApiError(401, 'UNAUTHORIZED', 'unknown API key');
+    (req as Request & { project?: ProjectRow }).project = project;
+    next();
+  };
+}

@@ -1,0 +1,14 @@
+/** What the HTTP layer is given: the database, Temporal (for cancels) and the outbox dispatcher. */
+import type { Client } from '@temporalio/client';
+import type { Config } from '../app/config';
+import type { Database } from '../db/client';
+import type { Dispatcher } from '../temporal/dispatcher';
+
+export interface ApiDeps {
+  config: Pick<Config, 'adminApiKey' | 'inboundDomain' | 'trackRatePerSecond' | 'publicUrl'>;
+  database: Database;
+  temporal: Client;
+  dispatcher: Dispatcher;
+  /** Readiness beyond Postgres and Temporal (e.g. the worker is polling). */
+  isReady: () => boolean;
+}

@@ -1,0 +1,57 @@
+/** The one error shape of the API (SPEC §10) and the middleware that produces it. */
+import type { ErrorRequestHandler } from 'express';
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/** An error that becomes an HTTP answer: status, machine code, human message, optional details. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new ApiError(404, 'NOT_FOUND', `${what} not found`);
+export const conflict = (message: string, code = 'CONFLICT', details?: unknown) => new ApiError(409, code, message, details);
+export const badRequest = (message: string, details?: ErrorDetail[]) => new ApiError(400, 'VALIDATION_ERROR', message, details);
+
+/** Postgres error codes and network failures that mean "the database is unreachable". */
+function isDatabaseDown(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (e.code && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', '57P01', '57P03', '08006', '08001'].includes(e.code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect/i.test(e.message ?? '');
+}
+
+/** Turns any error into `{error: {code, message, details?}}`; never leaks a stack trace. */
+export const errorMiddleware: ErrorRequestHandler = (err, _req, res, _next) => {
+  if (err instanceof ApiError) {
+    res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } });
+    return;
+  }
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e.type === 'entity.parse.failed') {
+    res.status(400).json({ error: { code: 'VALIDATION_ERROR', message: 'request body is not valid JSON' } });
+    return;
+  }
+  if (e.type === 'entity.too.large') {
+    res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is over 1 MB' } });
+    return;
+  }
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    res.status(e.status).json({ error: { code: 'BAD_REQUEST', message: e.message ?? 'bad request' } });
+    return;
+  }
+  if (isDatabaseDown(err)) {
+    res.status(503).json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the database is unreachable' } });
+    return;
+  }
+  console.error('unhandled error:', err);
+  res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
+};

@@ -1,0 +1,122 @@
+/** /contacts (SPEC §5.1) and a contact's executions. */
+import { Router } from 'express';
+import { and, count, desc, eq, ilike } from 'drizzle-orm';
+import { z } from 'zod';
+import { cancelExecutions } from '../../db/cancel';
+import { lockContact, normalizeEmail, splitPatch, updateContactRow } from '../../db/contacts';
+import { contacts, executions } from '../../db/schema';
+import { projectOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { conflict, notFound } from '../errors';
+import { executionOut, contactOut } from '../serialize';
+import { jsonObject, listOf, pagination, parse, pathId } from '../validate';
+
+const email = z.string().trim().toLowerCase().pipe(z.email({ message: 'must be an email address' }));
+const createContact = z.strictObject({ email, subscribed: z.boolean().optional(), data: jsonObject.optional() });
+const patchContact = z.strictObject({ email: email.optional(), subscribed: z.boolean().optional(), data: jsonObject.optional() });
+const listQuery = z.object({ search: z.string().optional(), ...pagination });
+
+/** Escapes LIKE wildcards so a search is a plain substring test. */
+export function likePattern(s: string): string {
+  return `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  let e = err as { code?: string; cause?: unknown } | undefined;
+  while (e) {
+    if (e.code === '23505') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+export function contactRoutes({ database, dispatcher }: ApiDeps): Router {
+  const router = Router();
+  const { db } = database;
+
+  router.post('/contacts', async (req, res) => {
+    const project = projectOf(req);
+    const body = parse(createContact, req.body);
+    const [row] = await db
+      .insert(contacts)
+      .values({ projectId: project.id, email: normalizeEmail(body.email), subscribed: body.subscribed ?? true, data: splitPatch(body.data ?? {}).set })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) throw conflict(`a contact with email ${body.email} already exists`);
+    res.status(201).json(contactOut(row));
+  });
+
+  router.get('/contacts', async (req, res) => {
+    const project = projectOf(req);
+    const q = parse(listQuery, req.query, 'query');
+    const where = and(eq(contacts.projectId, project.id), q.search ? ilike(contacts.email, likePattern(q.search)) : undefined);
+    const [total] = await db.select({ n: count() }).from(contacts).where(where);
+    const rows = await db
+      .select()
+      .from(contacts)
+      .where(where)
+      .orderBy(desc(contacts.createdAt), desc(contacts.id))
+      .limit(q.pageSize)
+      .offset((q.page - 1) * q.pageSize);
+    res.json(listOf(rows.map(contactOut), total!.n, q.page, q.pageSize));
+  });
+
+  router.get('/contacts/:id', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'contact');
+    const [row] = await db.select().from(contacts).where(and(eq(contacts.id, id), eq(contacts.projectId, project.id)));
+    if (!row) throw notFound('contact');
+    res.json(contactOut(row));
+  });
+
+  router.patch('/contacts/:id', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'contact');
+    const body = parse(patchContact, req.body);
+    try {
+      const row = await db.transaction(async (tx) => {
+        const current = await lockContact(tx, project.id, id);
+        if (!current) throw notFound('contact');
+        return updateContactRow(tx, current, body);
+      });
+      dispatcher.kick();
+      res.json(contactOut(row));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`a contact with email ${body.email} already exists`);
+      throw err;
+    }
+  });
+
+  router.delete('/contacts/:id', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'contact');
+    await db.transaction(async (tx) => {
+      const current = await lockContact(tx, project.id, id);
+      if (!current) throw notFound('contact');
+      await cancelExecutions(tx, eq(executions.contactId, id));
+      await tx.delete(contacts).where(eq(contacts.id, id));
+    });
+    dispatcher.kick();
+    res.status(204).end();
+  });
+
+  router.get('/contacts/:id/executions', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'contact');
+    const q = parse(z.object(pagination), req.query, 'query');
+    const [contact] = await db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.id, id), eq(contacts.projectId, project.id)));
+    if (!contact) throw notFound('contact');
+    const where = eq(executions.contactId, id);
+    const [total] = await db.select({ n: count() }).from(executions).where(where);
+    const rows = await db
+      .select()
+      .from(executions)
+      .where(where)
+      .orderBy(desc(executions.startedAt), desc(executions.id))
+      .limit(q.pageSize)
+      .offset((q.page - 1) * q.pageSize);
+    res.json(listOf(rows.map(executionOut), total!.n, q.page, q.pageSize));
+  });
+
+  return router;
+}

@@ -1,0 +1,173 @@
+/** Steps and transitions of a workflow (SPEC §5.4): validated configs, graph rules, locking, splice. */
+import { Router } from 'express';
+import { and, eq, inArray } from 'drizzle-orm';
+import { z } from 'zod';
+import { STEP_TYPES, type StepType } from '../../core/graph';
+import { spliceStep, validateTransition } from '../../core/graph-rules';
+import { parseStepConfig } from '../../core/step-configs';
+import type { Tx } from '../../db/client';
+import { loadGraph } from '../../db/enrol';
+import { steps, templates, transitions } from '../../db/schema';
+import { projectOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { badRequest, notFound } from '../errors';
+import { beginStructuralEdit, lockWorkflow } from '../locking';
+import { stepOut, transitionOut } from '../serialize';
+import { parse, pathId } from '../validate';
+
+const position = z.strictObject({ x: z.number().finite(), y: z.number().finite() });
+const createStep = z.strictObject({
+  type: z.enum(STEP_TYPES),
+  name: z.string().trim().min(1).max(200).optional(),
+  config: z.unknown().optional(),
+  position: position.optional(),
+});
+const patchStep = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  config: z.unknown().optional(),
+  position: position.nullable().optional(),
+});
+const createTransition = z.strictObject({
+  fromStepId: z.uuid(),
+  toStepId: z.uuid(),
+  branch: z.string().min(1).max(50).nullable().optional(),
+});
+
+const DEFAULT_NAMES: Record<StepType, string> = {
+  TRIGGER: 'Trigger',
+  SEND_EMAIL: 'Send email',
+  DELAY: 'Delay',
+  WAIT_FOR_EVENT: 'Wait for event',
+  CONDITION: 'Condition',
+  WEBHOOK: 'Webhook',
+  UPDATE_CONTACT: 'Update contact',
+  EXIT: 'Exit',
+};
+
+/** Validates a step config for its type, including that a SEND_EMAIL template exists in the project. */
+async function validConfig(tx: Tx, projectId: string, type: StepType, config: unknown): Promise<Record<string, unknown>> {
+  const parsed = parseStepConfig(type, config ?? {});
+  if (!parsed.ok) throw badRequest(`invalid ${type} config: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, parsed.issues);
+  if (type === 'SEND_EMAIL') {
+    const templateId = parsed.config.templateId as string;
+    // Shared lock: the template cannot be deleted until this edit commits.
+    const [t] = await tx
+      .select({ id: templates.id })
+      .from(templates)
+      .where(and(eq(templates.id, templateId), eq(templates.projectId, projectId)))
+      .for('share');
+    if (!t) throw badRequest('template not found', [{ path: 'config.templateId', message: 'no such template in this project' }]);
+  }
+  return parsed.config;
+}
+
+async function findStep(tx: Tx, workflowId: string, stepId: string) {
+  const [s] = await tx.select().from(steps).where(and(eq(steps.id, stepId), eq(steps.workflowId, workflowId)));
+  if (!s) throw notFound('step');
+  return s;
+}
+
+export function graphRoutes({ database }: ApiDeps): Router {
+  const router = Router();
+  const { db } = database;
+
+  router.post('/workflows/:id/steps', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'workflow');
+    const body = parse(createStep, req.body);
+    const row = await db.transaction(async (tx) => {
+      const wf = await beginStructuralEdit(tx, project.id, id);
+      if (body.type === 'TRIGGER') throw badRequest('a workflow has exactly one TRIGGER step, created with it', [{ path: 'body.type', message: 'TRIGGER cannot be added' }]);
+      const config = await validConfig(tx, project.id, body.type, body.config);
+      const [s] = await tx
+        .insert(steps)
+        .values({ workflowId: wf.id, type: body.type, name: body.name ?? DEFAULT_NAMES[body.type], config, position: body.position ?? null })
+        .returning();
+      return s!;
+    });
+    res.status(201).json(stepOut(row));
+  });
+
+  router.patch('/workflows/:id/steps/:stepId', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'workflow');
+    const stepId = pathId(req.params.stepId, 'step');
+    const body = parse(patchStep, req.body);
+    const row = await db.transaction(async (tx) => {
+      // A config change is structural; name and position are cosmetic.
+      const wf = body.config !== undefined ? await beginStructuralEdit(tx, project.id, id) : await lockWorkflow(tx, project.id, id);
+      const step = await findStep(tx, wf.id, stepId);
+      const config = body.config !== undefined ? await validConfig(tx, project.id, step.type as StepType, body.config) : undefined;
+      const [s] = await tx
+        .update(steps)
+        .set({
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.position !== undefined ? { position: body.position } : {}),
+          ...(config !== undefined ? { config } : {}),
+        })
+        .where(eq(steps.id, step.id))
+        .returning();
+      return s!;
+    });
+    res.json(stepOut(row));
+  });
+
+  router.delete('/workflows/:id/steps/:stepId', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'workflow');
+    const stepId = pathId(req.params.stepId, 'step');
+    const splice = parse(z.object({ splice: z.enum(['true', 'false']).optional() }), req.query, 'query').splice === 'true';
+    await db.transaction(async (tx) => {
+      const wf = await beginStructuralEdit(tx, project.id, id);
+      const step = await findStep(tx, wf.id, stepId);
+      if (step.type === 'TRIGGER') throw badRequest('the TRIGGER step cannot be deleted', [{ path: 'stepId', message: 'TRIGGER cannot be deleted' }]);
+      if (splice) {
+        const graph = await loadGraph(tx, wf.id, wf.version);
+        const plan = spliceStep(graph, step.id);
+        if (!plan.ok) throw badRequest(plan.message);
+        if (plan.removeTransitionIds.length) await tx.delete(transitions).where(inArray(transitions.id, plan.removeTransitionIds));
+        if (plan.addTransitions.length) {
+          await tx.insert(transitions).values(plan.addTransitions.map((t) => ({ workflowId: wf.id, fromStepId: t.fromStepId, toStepId: t.toStepId, branch: t.branch })));
+        }
+      }
+      await tx.delete(steps).where(eq(steps.id, step.id));
+    });
+    res.status(204).end();
+  });
+
+  router.post('/workflows/:id/transitions', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'workflow');
+    const body = parse(createTransition, req.body);
+    const row = await db.transaction(async (tx) => {
+      const wf = await beginStructuralEdit(tx, project.id, id);
+      const graph = await loadGraph(tx, wf.id, wf.version);
+      const draft = { fromStepId: body.fromStepId, toStepId: body.toStepId, branch: body.branch ?? null };
+      const problem = validateTransition(graph, draft);
+      if (problem) throw badRequest(problem, [{ path: 'body', message: problem }]);
+      const [t] = await tx.insert(transitions).values({ workflowId: wf.id, ...draft }).returning();
+      return t!;
+    });
+    res.status(201).json(transitionOut(row));
+  });
+
+  router.delete('/workflows/:id/transitions/:transitionId', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'workflow');
+    const transitionId = pathId(req.params.transitionId, 'transition');
+    await db.transaction(async (tx) => {
+      const wf = await beginStructuralEdit(tx, project.id, id);
+      const deleted = await tx
+        .delete(transitions)
+        .where(and(eq(transitions.id, transitionId), eq(transitions.workflowId, wf.id)))
+        .returning({ id: transitions.id });
+      if (deleted.length === 0) throw notFound('transition');
+    });
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+
+

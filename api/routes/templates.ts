@@ -1,0 +1,112 @@
+/** /templates (SPEC §5.2): edits are cosmetic; deleting one a current graph uses is refused. */
+import { Router } from 'express';
+import { and, count, desc, eq, ilike, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { checkTemplate } from '../../activities/render';
+import { steps, templates, workflows } from '../../db/schema';
+import { projectOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { badRequest, conflict, notFound, type ErrorDetail } from '../errors';
+import { templateOut } from '../serialize';
+import { listOf, pagination, parse, pathId } from '../validate';
+import { likePattern } from './contacts';
+
+const TYPES = ['MARKETING', 'TRANSACTIONAL', 'HEADLESS'] as const;
+const fields = {
+  name: z.string().trim().min(1).max(200),
+  subject: z.string().min(1).max(998),
+  body: z.string().min(1).max(1_000_000),
+  text: z.string().max(1_000_000).nullable().optional(),
+  from: z.email().nullable().optional(),
+  fromName: z.string().max(200).nullable().optional(),
+  replyTo: z.email().nullable().optional(),
+  type: z.enum(TYPES).optional(),
+};
+const createTemplate = z.strictObject(fields);
+const patchTemplate = z.strictObject({
+  ...fields,
+  name: fields.name.optional(),
+  subject: fields.subject.optional(),
+  body: fields.body.optional(),
+});
+
+/** Refuses a template whose subject, body or text does not parse, naming line and column. */
+function checkSyntax(body: { subject?: string; body?: string; text?: string | null }): void {
+  const details: ErrorDetail[] = [];
+  for (const key of ['subject', 'body', 'text'] as const) {
+    const source = body[key];
+    if (typeof source !== 'string') continue;
+    const r = checkTemplate(source);
+    if (!r.ok) details.push({ path: `body.${key}`, message: r.line ? `${r.message} (line ${r.line}, column ${r.column})` : r.message });
+  }
+  if (details.length) throw badRequest(`template does not parse: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+}
+
+export function templateRoutes({ database }: ApiDeps): Router {
+  const router = Router();
+  const { db } = database;
+
+  router.post('/templates', async (req, res) => {
+    const project = projectOf(req);
+    const body = parse(createTemplate, req.body);
+    checkSyntax(body);
+    const [row] = await db
+      .insert(templates)
+      .values({ ...body, type: body.type ?? 'MARKETING', projectId: project.id })
+      .returning();
+    res.status(201).json(templateOut(row!));
+  });
+
+  router.get('/templates', async (req, res) => {
+    const project = projectOf(req);
+    const q = parse(z.object({ search: z.string().optional(), ...pagination }), req.query, 'query');
+    const where = and(eq(templates.projectId, project.id), q.search ? ilike(templates.name, likePattern(q.search)) : undefined);
+    const [total] = await db.select({ n: count() }).from(templates).where(where);
+    const rows = await db.select().from(templates).where(where).orderBy(desc(templates.createdAt), desc(templates.id)).limit(q.pageSize).offset((q.page - 1) * q.pageSize);
+    res.json(listOf(rows.map(templateOut), total!.n, q.page, q.pageSize));
+  });
+
+  router.get('/templates/:id', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'template');
+    const [row] = await db.select().from(templates).where(and(eq(templates.id, id), eq(templates.projectId, project.id)));
+    if (!row) throw notFound('template');
+    res.json(templateOut(row));
+  });
+
+  router.patch('/templates/:id', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'template');
+    const body = parse(patchTemplate, req.body);
+    checkSyntax(body);
+    const [row] = await db
+      .update(templates)
+      .set({ ...body, updatedAt: sql`now()` })
+      .where(and(eq(templates.id, id), eq(templates.projectId, project.id)))
+      .returning();
+    if (!row) throw notFound('template');
+    res.json(templateOut(row));
+  });
+
+  router.delete('/templates/:id', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'template');
+    await db.transaction(async (tx) => {
+      const [row] = await tx.select().from(templates).where(and(eq(templates.id, id), eq(templates.projectId, project.id))).for('update');
+      if (!row) throw notFound('template');
+      const users = await tx
+        .select({ name: workflows.name })
+        .from(steps)
+        .innerJoin(workflows, eq(workflows.id, steps.workflowId))
+        .where(and(eq(workflows.projectId, project.id), eq(steps.type, 'SEND_EMAIL'), sql`${steps.config}->>'templateId' = ${id}`));
+      if (users.length) {
+        const names = [...new Set(users.map((u) => u.name))];
+        throw conflict(`template is used by workflow(s): ${names.join(', ')}`, 'CONFLICT', { workflows: names });
+      }
+      await tx.delete(templates).where(eq(templates.id, id));
+    });
+    res.status(204).end();
+  });
+
+  return router;
+}

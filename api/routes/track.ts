@@ -1,0 +1,125 @@
+/**
+ * POST /v1/track (SPEC §5.6). One transaction stores the contact change, the event, its enrolments
+ * and its deliveries (as queued Temporal commands): once it answers 200 all of it is durable, even
+ * while Temporal is down. `Idempotency-Key` answers a repeat with the first answer.
+ */
+import { createHash } from 'node:crypto';
+import { Router } from 'express';
+import { and, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { JsonObject } from '../../core/execution';
+import type { Tx } from '../../db/client';
+import { upsertContact } from '../../db/contacts';
+import { recordEvent } from '../../db/events';
+import { idempotencyKeys } from '../../db/schema';
+import { projectOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { ApiError, badRequest } from '../errors';
+import { jsonObject, parse } from '../validate';
+
+const MAX_DATA_BYTES = 64 * 1024;
+const RESERVED = [/^email\./, /^segment\./, /^contact\.subscribed$/, /^contact\.unsubscribed$/];
+
+const trackBody = z.strictObject({
+  event: z.string().trim().min(1).max(200),
+  email: z.string().trim().toLowerCase().pipe(z.email({ message: 'must be an email address' })),
+  subscribed: z.boolean().optional(),
+  data: jsonObject.optional(),
+});
+
+/** Splits tracked data: `{value, persistent: false}` items go to the event only, the rest to both. */
+export function splitTrackedData(data: JsonObject): { contactData: JsonObject; eventData: JsonObject } {
+  const contactData: JsonObject = {};
+  const eventData: JsonObject = {};
+  for (const [key, v] of Object.entries(data)) {
+    const item = v as { value?: unknown; persistent?: unknown } | null;
+    if (item && typeof item === 'object' && !Array.isArray(item) && item.persistent === false && 'value' in item) {
+      eventData[key] = item.value;
+    } else {
+      contactData[key] = v;
+      eventData[key] = v;
+    }
+  }
+  return { contactData, eventData };
+}
+
+type Answer = { status: number; body: unknown };
+
+/** A fixed-window limiter per project (per process). */
+function rateLimiter(perSecond: number) {
+  const windows = new Map<string, { second: number; used: number }>();
+  return (projectId: string): boolean => {
+    const second = Math.floor(Date.now() / 1000);
+    const w = windows.get(projectId);
+    if (!w || w.second !== second) {
+      windows.set(projectId, { second, used: 1 });
+      return true;
+    }
+    w.used += 1;
+    return w.used <= perSecond;
+  };
+}
+
+export function trackRoutes({ database, dispatcher, config }: ApiDeps): Router {
+  const router = Router();
+  const allow = rateLimiter(config.trackRatePerSecond);
+
+  async function track(tx: Tx, projectId: string, body: z.output<typeof trackBody>): Promise<Answer> {
+    const { contactData, eventData } = splitTrackedData(body.data ?? {});
+    const { contact } = await upsertContact(tx, projectId, body.email, {
+      subscribed: body.subscribed,
+      data: body.data !== undefined ? contactData : undefined,
+    });
+    const { event } = await recordEvent(tx, { projectId, contactId: contact.id, name: body.event, data: eventData });
+    return { status: 200, body: { success: true, data: { contact: contact.id, event: event.id, timestamp: event.createdAt.toISOString() } } };
+  }
+
+  router.post('/v1/track', async (req, res) => {
+    const project = projectOf(req);
+    if (!allow(project.id)) throw new ApiError(429, 'RATE_LIMITED', `more than ${config.trackRatePerSecond} events per second`);
+    const body = parse(trackBody, req.body);
+    if (RESERVED.some((r) => r.test(body.event))) {
+      throw badRequest(`event name "${body.event}" is reserved for system events`, [{ path: 'body.event', message: 'reserved name' }]);
+    }
+    if (body.data !== undefined && Buffer.byteLength(JSON.stringify(body.data)) > MAX_DATA_BYTES) {
+      throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'data is over 64 KB');
+    }
+    const key = req.header('idempotency-key');
+    if (key !== undefined && (key.length === 0 || key.length > 255)) {
+      throw badRequest('Idempotency-Key must be 1 to 255 characters', [{ path: 'headers.idempotency-key', message: 'bad length' }]);
+    }
+
+    const answer = await database.db.transaction(async (tx): Promise<Answer> => {
+      if (key === undefined) return track(tx, project.id, body);
+      const hash = createHash('sha256').update(JSON.stringify(req.body)).digest('hex');
+      // A concurrent request with the same key blocks here until the first commits.
+      const claimed = await claimKey(tx, project.id, key, hash);
+      if (claimed !== true) return claimed;
+      const result = await track(tx, project.id, body);
+      await tx
+        .update(idempotencyKeys)
+        .set({ statusCode: result.status, response: result.body })
+        .where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, key)));
+      return result;
+    });
+    dispatcher.kick();
+    res.status(answer.status).json(answer.body);
+  });
+
+  return router;
+}
+
+/** Takes an idempotency key for this request, or returns the answer its first use gave. */
+async function claimKey(tx: Tx, projectId: string, key: string, hash: string): Promise<true | Answer> {
+  // Keys are kept 24 h: an older one is forgotten and the key can be used afresh.
+  await tx
+    .delete(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.projectId, projectId), eq(idempotencyKeys.key, key), sql`${idempotencyKeys.createdAt} < now() - interval '24 hours'`));
+  const inserted = await tx.insert(idempotencyKeys).values({ projectId, key, requestHash: hash }).onConflictDoNothing().returning();
+  if (inserted.length) return true;
+  const [first] = await tx.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.projectId, projectId), eq(idempotencyKeys.key, key)));
+  if (!first || first.requestHash !== hash) {
+    throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
+  }
+  return { status: first.statusCode ?? 200, body: first.response };
+}

@@ -1,0 +1,140 @@
+/**
+ * Starts Trellis in this process for a role: `api` (HTTP), `worker` (Temporal worker) or `all`.
+ * Every role runs an outbox dispatcher, so queued Temporal commands are carried out wherever a
+ * process is up.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
+import { createApp } from '../api/app';
+import { createHttpClient, type HttpClient } from '../activities/http';
+import { createMailer, type Mailer } from '../activities/mailer';
+import { openDatabase, type Database } from '../db/client';
+import { runMigrations } from '../db/migrate';
+import { startDispatcher, type Dispatcher } from '../temporal/dispatcher';
+import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
+import { startWorker, type WorkerHandle } from '../temporal/worker';
+import type { Config } from './config';
+
+export interface Trellis {
+  config: Config;
+  database: Database;
+  client: Client;
+  dispatcher: Dispatcher;
+  worker?: WorkerHandle;
+  server?: Server;
+  /** The API's base URL (when the role serves HTTP). */
+  url?: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** A prebuilt workflow bundle (tests bundle once for the whole run). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Overrides of the clients activities use (tests inject a resolver, for instance). */
+  mailer?: Mailer;
+  http?: HttpClient;
+  /** Connections to use instead of TEMPORAL_ADDRESS (the time-skipping test server's). */
+  temporal?: { client: Client; nativeConnection: NativeConnection };
+}
+
+let runtimeInstalled = false;
+
+/** Installs the Temporal runtime once per process, logging at LOG_LEVEL (the SDK is chatty at INFO). */
+function installRuntime(level: Config['logLevel']): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const sdkLevel = ({ debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR' } as const)[level];
+  try {
+    Runtime.install({ logger: new DefaultLogger(sdkLevel) });
+  } catch {
+    // Already installed by the embedding process (a test environment): keep its runtime.
+  }
+}
+
+/** Retries `fn` until it succeeds, logging the first failure (for Temporal not being up yet). */
+async function untilUp<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt === 0) console.warn(`${what}: ${(err as Error).message}; retrying`);
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+    }
+  }
+}
+
+/** Boots the configured role; resolves once it serves (API) and polls (worker). */
+export async function startTrellis(config: Config, options: StartOptions = {}): Promise<Trellis> {
+  installRuntime(config.logLevel);
+  await runMigrations(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl);
+  // Lazy: the API keeps accepting events (queued in Postgres) while Temporal is unreachable.
+  const connection = options.temporal ? undefined : Connection.lazy({ address: config.temporalAddress });
+  const client = options.temporal?.client ?? new Client({ connection, namespace: config.temporalNamespace });
+  const dispatcher = startDispatcher({ database, client, taskQueue: config.taskQueue });
+
+  let worker: WorkerHandle | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  if (config.role !== 'api') {
+    if (connection) {
+      await untilUp('temporal', () => ensureSearchAttributes(connection, config.temporalNamespace));
+      nativeConnection = await untilUp('temporal worker connection', () => NativeConnection.connect({ address: config.temporalAddress }));
+    }
+    worker = await startWorker({
+      connection: options.temporal?.nativeConnection ?? nativeConnection!,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      bundle: options.workflowBundle,
+      deps: {
+        database,
+        mailer: options.mailer ?? createMailer(config.smtpUrl),
+        http: options.http ?? createHttpClient({ allowPrivate: config.webhookAllowPrivate }),
+        mailFrom: config.mailFrom,
+        publicUrl: config.publicUrl,
+        onCommandsQueued: () => dispatcher.kick(),
+      },
+    });
+    worker.done.catch((err) => console.error('worker stopped:', err));
+  } else if (connection) {
+    void ensureSearchAttributes(connection, config.temporalNamespace).catch(() => undefined);
+  }
+
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (config.role !== 'worker') {
+    const app = createApp({
+      config,
+      database,
+      temporal: client,
+      dispatcher,
+      isReady: () => (worker ? worker.worker.getState() === 'RUNNING' : true),
+    });
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const address = server.address() as AddressInfo;
+    url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
+  }
+
+  dispatcher.kick();
+  return {
+    config,
+    database,
+    client,
+    dispatcher,
+    worker,
+    server,
+    url,
+    async close() {
+      if (server) await new Promise<void>((r) => server!.close(() => r()));
+      await dispatcher.stop();
+      if (worker) await worker.shutdown();
+      await nativeConnection?.close();
+      await connection?.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/** The step graph of a workflow: the types every layer shares, and how to walk a snapshot. */
+
+export const STEP_TYPES = [
+  'TRIGGER',
+  'SEND_EMAIL',
+  'DELAY',
+  'WAIT_FOR_EVENT',
+  'CONDITION',
+  'WEBHOOK',
+  'UPDATE_CONTACT',
+  'EXIT',
+] as const;
+export type StepType = (typeof STEP_TYPES)[number];
+
+export interface GraphStep {
+  id: string;
+  type: StepType;
+  name: string;
+  config: Record<string, unknown>;
+}
+
+export interface GraphTransition {
+  id: string;
+  fromStepId: string;
+  toStepId: string;
+  branch: string | null;
+}
+
+/** An immutable copy of a workflow's steps and transitions at one version; executions run on it. */
+export interface GraphSnapshot {
+  workflowId: string;
+  version: number;
+  steps: GraphStep[];
+  transitions: GraphTransition[];
+}
+
+/** Branch labels a step type may put on its outgoing transitions (empty: unbranched only). */
+export const BRANCHES: Partial<Record<StepType, readonly string[]>> = {
+  CONDITION: ['yes', 'no'],
+  WAIT_FOR_EVENT: ['event', 'timeout'],
+};
+
+/** The TRIGGER step of a graph. */
+export function triggerStep(graph: GraphSnapshot): GraphStep | undefined {
+  return graph.steps.find((s) => s.type === 'TRIGGER');
+}
+
+/**
+ * The step that follows `stepId` when the step ended on `branch`: the transition with that branch,
+ * else the one unbranched transition; undefined when there is none (the execution completes).
+ */
+export function nextStepId(graph: GraphSnapshot, stepId: string, branch?: string): string | undefined {
+  const out = graph.transitions.filter((t) => t.fromStepId === stepId);
+  if (branch !== undefined) {
+    const match = out.find((t) => t.branch === branch);
+    if (match) return match.toStepId;
+  }
+  return out.find((t) => t.branch === null)?.toStepId;
+}
+
+/** Names of the events that WAIT_FOR_EVENT steps of a graph wait for. */
+export function waitedEventNames(graph: Pick<GraphSnapshot, 'steps'>): string[] {
+  const names = new Set<string>();
+  for (const s of graph.steps) {
+    if (s.type === 'WAIT_FOR_EVENT' && typeof s.config.eventName === 'string') names.add(s.config.eventName);
+  }
+  return [...names];
+}

@@ -1,0 +1,123 @@
+/** Zod schemas of each step type's `config` (SPEC §5.4), and their validation with dotted error paths. */
+import { z } from 'zod';
+import { DELAY_UNITS, MAX_DELAY_MILLISECONDS, delayMilliseconds } from './delay';
+import { filterSchema } from './filter-schema';
+import { STEP_TYPES, type StepType } from './graph';
+
+export const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+// An HTTP header name is an RFC 9110 token.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export const triggerConfigSchema = z.strictObject({});
+
+export const sendEmailConfigSchema = z.strictObject({
+  templateId: z.uuid({
+    error: (issue) => (issue.input === undefined ? 'templateId is required' : 'templateId must be a UUID'),
+  }),
+  from: z.string().min(1).optional(),
+});
+
+export const delayConfigSchema = z
+  .strictObject({
+    amount: z.int().positive(),
+    unit: z.enum(DELAY_UNITS),
+  })
+  .refine((config) => delayMilliseconds(config) <= MAX_DELAY_MILLISECONDS, {
+    message: 'a delay is at most 365 days',
+    path: ['amount'],
+  });
+
+export const waitForEventConfigSchema = z.strictObject({
+  eventName: z.string().refine((name) => name.trim().length > 0, 'eventName must not be empty'),
+  // Seconds; capped like DELAY so that the timer stays within what a durable timer holds comfortably.
+  timeout: z
+    .int()
+    .positive()
+    .max(MAX_DELAY_MILLISECONDS / 1000, 'timeout is at most 365 days (31536000 seconds)')
+    .optional(),
+});
+
+export const conditionConfigSchema = filterSchema;
+
+export const webhookConfigSchema = z.strictObject({
+  url: z
+    .string()
+    .refine(
+      (url) => url.includes('{{') || isAbsoluteHttpUrl(url),
+      'url must be an absolute http(s) URL, or hold {{variables}} that render one',
+    ),
+  method: z.enum(WEBHOOK_METHODS).optional(),
+  headers: z.record(z.string().regex(HEADER_NAME, 'header names must be HTTP tokens'), z.string()).optional(),
+  body: z.json().optional(),
+});
+
+export const updateContactConfigSchema = z
+  .strictObject({
+    data: z.record(z.string(), z.json()).optional(),
+    subscribed: z.boolean().optional(),
+  })
+  .refine(
+    (config) => config.subscribed !== undefined || (config.data !== undefined && Object.keys(config.data).length > 0),
+    'UPDATE_CONTACT needs data (with at least one key) or subscribed',
+  );
+
+export const exitConfigSchema = z.strictObject({
+  reason: z.string().optional(),
+});
+
+export type SendEmailConfig = z.infer<typeof sendEmailConfigSchema>;
+export type DelayConfig = z.infer<typeof delayConfigSchema>;
+export type WaitForEventConfig = z.infer<typeof waitForEventConfigSchema>;
+export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
+export type UpdateContactConfig = z.infer<typeof updateContactConfigSchema>;
+export type ExitConfig = z.infer<typeof exitConfigSchema>;
+
+export const stepConfigSchemas: Record<StepType, z.ZodType> = {
+  TRIGGER: triggerConfigSchema,
+  SEND_EMAIL: sendEmailConfigSchema,
+  DELAY: delayConfigSchema,
+  WAIT_FOR_EVENT: waitForEventConfigSchema,
+  CONDITION: conditionConfigSchema,
+  WEBHOOK: webhookConfigSchema,
+  UPDATE_CONTACT: updateContactConfigSchema,
+  EXIT: exitConfigSchema,
+};
+
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export type ParsedStepConfig =
+  | { ok: true; config: Record<string, unknown> }
+  | { ok: false; issues: ConfigIssue[] };
+
+/** Validates a step's config for its type; every issue carries a dotted path such as `config.amount`. */
+export function parseStepConfig(type: StepType, config: unknown): ParsedStepConfig {
+  if (!(STEP_TYPES as readonly string[]).includes(type)) {
+    return { ok: false, issues: [{ path: 'type', message: `type must be one of ${STEP_TYPES.join(', ')}` }] };
+  }
+  const result = stepConfigSchemas[type].safeParse(config);
+  if (result.success) return { ok: true, config: result.data as Record<string, unknown> };
+  return { ok: false, issues: result.error.issues.flatMap((issue) => toConfigIssues(issue)) };
+}
+
+/** One issue per bad field: an unknown key is reported at its own path rather than at its object's. */
+function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
+  const base = ['config', ...issue.path.map(String)];
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: [...base, key].join('.'), message: `unknown field "${key}"` }));
+  }
+  if (issue.code === 'invalid_key') return [{ path: base.join('.'), message: issue.issues[0]?.message ?? issue.message }];
+  return [{ path: base.join('.'), message: issue.message }];
+}
+
+function isAbsoluteHttpUrl(text: string): boolean {
+  if (!/^https?:\/\//i.test(text)) return false;
+  try {
+    return new URL(text).hostname !== '';
+  } catch {
+    return false;
+  }
+}

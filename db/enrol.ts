@@ -1,0 +1,108 @@
+/** Enrolling a contact in a workflow: the re-entry rules, the pinned graph version, the Temporal start. */
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { GraphSnapshot, GraphStep, StepType } from '../core/graph';
+import { waitedEventNames } from '../core/graph';
+import type { JsonObject } from '../core/execution';
+import type { Tx } from './client';
+import { queueCommands } from './outbox';
+import { contacts, executions, stepExecutions, steps, transitions, workflowVersions, workflows } from './schema';
+
+export type WorkflowRow = typeof workflows.$inferSelect;
+export type ExecutionRow = typeof executions.$inferSelect;
+
+export type EnrolResult = { ok: true; execution: ExecutionRow } | { ok: false; code: 'REENTRY_NOT_ALLOWED' };
+
+/** Reads the live graph of a workflow. */
+export async function loadGraph(tx: Tx, workflowId: string, version: number): Promise<GraphSnapshot> {
+  const stepRows = await tx.select().from(steps).where(eq(steps.workflowId, workflowId)).orderBy(asc(steps.createdAt), asc(steps.id));
+  const transitionRows = await tx
+    .select()
+    .from(transitions)
+    .where(eq(transitions.workflowId, workflowId))
+    .orderBy(asc(transitions.createdAt), asc(transitions.id));
+  return {
+    workflowId,
+    version,
+    steps: stepRows.map((s): GraphStep => ({ id: s.id, type: s.type as StepType, name: s.name, config: s.config })),
+    transitions: transitionRows.map((t) => ({ id: t.id, fromStepId: t.fromStepId, toStepId: t.toStepId, branch: t.branch })),
+  };
+}
+
+/** Makes sure the workflow's current version has its immutable snapshot (taken at the first enrolment). */
+async function ensureVersion(tx: Tx, workflow: WorkflowRow): Promise<void> {
+  const [existing] = await tx
+    .select({ version: workflowVersions.version })
+    .from(workflowVersions)
+    .where(and(eq(workflowVersions.workflowId, workflow.id), eq(workflowVersions.version, workflow.version)));
+  if (existing) return;
+  const graph = await loadGraph(tx, workflow.id, workflow.version);
+  await tx
+    .insert(workflowVersions)
+    .values({ workflowId: workflow.id, version: workflow.version, graph, waitEvents: waitedEventNames(graph) })
+    .onConflictDoNothing();
+}
+
+/**
+ * Enrols a contact in a workflow under the re-entry rules of SPEC §7.3, in the caller's transaction:
+ * the execution row, its TRIGGER record and the queued Temporal start commit together.
+ */
+export async function enrolContact(
+  tx: Tx,
+  input: { workflowId: string; contactId: string; context: JsonObject; trigger: JsonObject },
+): Promise<EnrolResult> {
+  // Lock order: workflow (shared: structural edits take it exclusively), then contact.
+  const [workflow] = await tx.select().from(workflows).where(eq(workflows.id, input.workflowId)).for('share');
+  if (!workflow) throw new Error(`workflow ${input.workflowId} not found`);
+  // Serialises enrolments of one contact, so the re-entry checks below see each other.
+  await tx.select({ id: contacts.id }).from(contacts).where(eq(contacts.id, input.contactId)).for('update');
+
+  if (!workflow.allowReentry) {
+    const [earlier] = await tx
+      .select({ id: executions.id })
+      .from(executions)
+      .where(and(eq(executions.workflowId, workflow.id), eq(executions.contactId, input.contactId)))
+      .limit(1);
+    if (earlier) return { ok: false, code: 'REENTRY_NOT_ALLOWED' };
+  }
+  await ensureVersion(tx, workflow);
+  const [execution] = await tx
+    .insert(executions)
+    .values({
+      projectId: workflow.projectId,
+      workflowId: workflow.id,
+      contactId: input.contactId,
+      status: 'RUNNING',
+      context: input.context,
+      workflowVersion: workflow.version,
+    })
+    .onConflictDoNothing({
+      target: [executions.workflowId, executions.contactId],
+      where: sql`status in ('RUNNING', 'WAITING')`,
+    })
+    .returning();
+  if (!execution) return { ok: false, code: 'REENTRY_NOT_ALLOWED' };
+
+  const graph = (await tx
+    .select({ graph: workflowVersions.graph })
+    .from(workflowVersions)
+    .where(and(eq(workflowVersions.workflowId, workflow.id), eq(workflowVersions.version, workflow.version))))[0]!
+    .graph as GraphSnapshot;
+  const trigger = graph.steps.find((s) => s.type === 'TRIGGER');
+  if (trigger) {
+    await tx.insert(stepExecutions).values({
+      executionId: execution.id,
+      seq: 0,
+      stepId: trigger.id,
+      type: 'TRIGGER',
+      name: trigger.name,
+      status: 'COMPLETED',
+      output: input.trigger,
+      startedAt: execution.startedAt,
+      completedAt: execution.startedAt,
+    });
+    await tx.update(executions).set({ currentStepId: trigger.id }).where(eq(executions.id, execution.id));
+    execution.currentStepId = trigger.id;
+  }
+  await queueCommands(tx, [{ kind: 'start', executionId: execution.id }]);
+  return { ok: true, execution };
+}

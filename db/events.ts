@@ -1,0 +1,72 @@
+/** Storing an event: it enrols the contact in matching EVENT workflows and reaches executions waiting for it. */
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { JsonObject } from '../core/execution';
+import { ACTIVE_STATUSES } from '../core/statuses';
+import type { Tx } from './client';
+import { enrolContact } from './enrol';
+import { queueCommands } from './outbox';
+import { events, executions, workflowVersions, workflows } from './schema';
+
+export type EventRow = typeof events.$inferSelect;
+
+/**
+ * Records an event for a contact and, in the same transaction, queues its delivery to the contact's
+ * executions whose graph waits for that name, then enrols the contact in every enabled EVENT workflow
+ * triggered by it (deliveries first, so a new execution never receives the event that started it).
+ */
+export async function recordEvent(
+  tx: Tx,
+  input: { projectId: string; contactId: string; name: string; data: JsonObject },
+): Promise<{ event: EventRow; enrolled: string[] }> {
+  const [event] = await tx
+    .insert(events)
+    .values({ projectId: input.projectId, contactId: input.contactId, name: input.name, data: input.data })
+    .returning();
+
+  const waiting = await tx
+    .select({ id: executions.id })
+    .from(executions)
+    .innerJoin(
+      workflowVersions,
+      and(eq(workflowVersions.workflowId, executions.workflowId), eq(workflowVersions.version, executions.workflowVersion)),
+    )
+    .where(
+      and(
+        eq(executions.contactId, input.contactId),
+        inArray(executions.status, [...ACTIVE_STATUSES]),
+        sql`${input.name} = any(${workflowVersions.waitEvents})`,
+      ),
+    );
+  await queueCommands(
+    tx,
+    waiting.map((w) => ({
+      kind: 'signal' as const,
+      executionId: w.id,
+      event: { eventId: event!.id, name: input.name, data: input.data },
+    })),
+  );
+
+  const triggered = await tx
+    .select({ id: workflows.id })
+    .from(workflows)
+    .where(
+      and(
+        eq(workflows.projectId, input.projectId),
+        eq(workflows.triggerType, 'EVENT'),
+        eq(workflows.triggerEvent, input.name),
+        eq(workflows.enabled, true),
+      ),
+    )
+    .orderBy(workflows.id);
+  const enrolled: string[] = [];
+  for (const wf of triggered) {
+    const result = await enrolContact(tx, {
+      workflowId: wf.id,
+      contactId: input.contactId,
+      context: input.data,
+      trigger: { type: 'EVENT', event: input.name, eventId: event!.id },
+    });
+    if (result.ok) enrolled.push(result.execution.id);
+  }
+  return { event: event!, enrolled };
+}

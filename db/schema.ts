@@ -1,0 +1,237 @@
+/** The Postgres schema: the system of record for projects, contacts, events, definitions and executions. */
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+type Json = Record<string, unknown>;
+
+export const projects = pgTable('projects', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  publicKey: text('public_key').notNull().unique(),
+  secretKeyHash: text('secret_key_hash').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export const contacts = pgTable(
+  'contacts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    subscribed: boolean('subscribed').notNull().default(true),
+    data: jsonb('data').$type<Json>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('contacts_project_email').on(t.projectId, t.email)],
+);
+
+export const events = pgTable(
+  'events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    data: jsonb('data').$type<Json>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('events_project_created').on(t.projectId, t.createdAt),
+    index('events_contact_created').on(t.contactId, t.createdAt),
+  ],
+);
+
+export const templates = pgTable(
+  'templates',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    text: text('text'),
+    from: text('from'),
+    fromName: text('from_name'),
+    replyTo: text('reply_to'),
+    type: text('type').notNull().default('MARKETING'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('templates_project').on(t.projectId)],
+);
+
+export const workflows = pgTable(
+  'workflows',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description'),
+    triggerType: text('trigger_type').notNull(),
+    triggerConfig: jsonb('trigger_config').$type<Json>().notNull().default({}),
+    /** The EVENT trigger's event name, kept in its own column for enrolment look-ups. */
+    triggerEvent: text('trigger_event'),
+    enabled: boolean('enabled').notNull().default(false),
+    allowReentry: boolean('allow_reentry').notNull().default(false),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('workflows_project').on(t.projectId),
+    index('workflows_event_trigger').on(t.projectId, t.triggerEvent).where(sql`enabled and trigger_type = 'EVENT'`),
+  ],
+);
+
+export const steps = pgTable(
+  'steps',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workflowId: uuid('workflow_id').notNull().references(() => workflows.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    name: text('name').notNull(),
+    config: jsonb('config').$type<Json>().notNull().default({}),
+    position: jsonb('position').$type<{ x: number; y: number }>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('steps_workflow').on(t.workflowId)],
+);
+
+export const transitions = pgTable(
+  'transitions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workflowId: uuid('workflow_id').notNull().references(() => workflows.id, { onDelete: 'cascade' }),
+    fromStepId: uuid('from_step_id').notNull().references(() => steps.id, { onDelete: 'cascade' }),
+    toStepId: uuid('to_step_id').notNull().references(() => steps.id, { onDelete: 'cascade' }),
+    branch: text('branch'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('transitions_workflow').on(t.workflowId)],
+);
+
+/** Immutable graph snapshots: an execution runs on the version it enrolled under. */
+export const workflowVersions = pgTable(
+  'workflow_versions',
+  {
+    workflowId: uuid('workflow_id').notNull().references(() => workflows.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    graph: jsonb('graph').notNull(),
+    /** Event names the version's WAIT_FOR_EVENT steps wait for: which executions a tracked event must reach. */
+    waitEvents: text('wait_events').array().notNull().default(sql`'{}'::text[]`),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workflowId, t.version] })],
+);
+
+export const executions = pgTable(
+  'executions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    workflowId: uuid('workflow_id').notNull().references(() => workflows.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
+    status: text('status').notNull(),
+    currentStepId: uuid('current_step_id'),
+    context: jsonb('context').$type<Json>().notNull().default({}),
+    exitReason: text('exit_reason'),
+    error: text('error'),
+    workflowVersion: integer('workflow_version').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    // Never two active executions of one workflow for one contact (SPEC §7.3).
+    uniqueIndex('executions_one_active')
+      .on(t.workflowId, t.contactId)
+      .where(sql`status in ('RUNNING', 'WAITING')`),
+    index('executions_workflow_status').on(t.workflowId, t.status),
+    index('executions_contact').on(t.contactId),
+  ],
+);
+
+/** One row per visited step, in execution order (`seq`). */
+export const stepExecutions = pgTable(
+  'step_executions',
+  {
+    executionId: uuid('execution_id').notNull().references(() => executions.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    stepId: uuid('step_id').notNull(),
+    type: text('type').notNull(),
+    name: text('name').notNull(),
+    status: text('status').notNull(),
+    output: jsonb('output'),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [primaryKey({ columns: [t.executionId, t.seq] })],
+);
+
+export const emails = pgTable(
+  'emails',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
+    templateId: uuid('template_id').references(() => templates.id, { onDelete: 'set null' }),
+    executionId: uuid('execution_id').references(() => executions.id, { onDelete: 'set null' }),
+    stepId: uuid('step_id'),
+    to: text('to').notNull(),
+    subject: text('subject').notNull(),
+    /** Stable per execution and step: the key that keeps a step from sending twice. */
+    messageId: text('message_id').notNull().unique(),
+    status: text('status').notNull(),
+    error: text('error'),
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    openedAt: timestamp('opened_at', { withTimezone: true, mode: 'date' }),
+    clickedAt: timestamp('clicked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('emails_project_sent').on(t.projectId, t.sentAt), index('emails_execution').on(t.executionId)],
+);
+
+/**
+ * Temporal commands committed with the Postgres change that causes them (start, signal, cancel) and
+ * carried out by the dispatcher, so that an answered request never loses them.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    executionId: uuid('execution_id').notNull(),
+    payload: jsonb('payload').$type<Json>().notNull().default({}),
+    attempts: integer('attempts').notNull().default(0),
+    availableAt: timestamp('available_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('outbox_available').on(t.availableAt)],
+);
+
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    statusCode: integer('status_code'),
+    response: jsonb('response'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.key] })],
+);

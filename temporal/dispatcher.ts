@@ -1,0 +1,197 @@
+/**
+ * Carries out the Temporal commands queued in the outbox (start, signal, cancel). Every process runs
+ * one; rows are claimed with SKIP LOCKED so several dispatchers share the work, and a command that
+ * fails (Temporal unreachable) stays queued and is retried with backoff.
+ */
+import { asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import type { Database } from '../db/client';
+import { contacts, executions, outbox, workflowVersions, workflows } from '../db/schema';
+import { and } from 'drizzle-orm';
+import {
+  EVENT_SIGNAL,
+  temporalWorkflowId,
+  WORKFLOW_TYPE,
+  type ExecutionInput,
+  type TrackedEventSignal,
+} from '../core/execution';
+import type { GraphSnapshot } from '../core/graph';
+import { isActive } from '../core/statuses';
+import { contactEmailKey, contactIdKey, projectIdKey, statusKey, workflowIdKey } from './search-attributes';
+
+type OutboxRow = typeof outbox.$inferSelect;
+
+const BATCH = 200;
+const POLL_MS = 1000;
+
+export interface Dispatcher {
+  /** Asks for a pass now (after a commit that queued commands). */
+  kick(): void;
+  /** Runs passes until the outbox holds nothing due; for tests and shutdown. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts a dispatcher that polls every second and runs at once when kicked. */
+export function startDispatcher(deps: { database: Database; client: Client; taskQueue: string }): Dispatcher {
+  const { database, client, taskQueue } = deps;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+
+  async function pass(): Promise<number> {
+    return database.db.transaction(async (tx) => {
+      const rows = await tx
+        .select()
+        .from(outbox)
+        .where(lte(outbox.availableAt, sql`now()`))
+        .orderBy(asc(outbox.id))
+        .limit(BATCH)
+        .for('update', { skipLocked: true });
+      if (rows.length === 0) return 0;
+      const byExecution = new Map<string, OutboxRow[]>();
+      for (const r of rows) byExecution.set(r.executionId, [...(byExecution.get(r.executionId) ?? []), r]);
+      const done: number[] = [];
+      const failed: OutboxRow[] = [];
+      await Promise.all(
+        [...byExecution.values()].map(async (queue) => {
+          // One execution's commands in order: a signal never overtakes its execution's start.
+          for (let i = 0; i < queue.length; i++) {
+            try {
+              await carryOut(queue[i]!);
+              done.push(queue[i]!.id);
+            } catch (err) {
+              failed.push(...queue.slice(i));
+              if (queue[i]!.attempts === 0) console.warn(`outbox ${queue[i]!.kind} ${queue[i]!.executionId}: ${(err as Error).message}`);
+              return;
+            }
+          }
+        }),
+      );
+      if (done.length) await tx.delete(outbox).where(inArray(outbox.id, done));
+      for (const f of failed) {
+        const delaySeconds = Math.min(30, 2 ** Math.min(f.attempts, 5));
+        await tx
+          .update(outbox)
+          .set({ attempts: f.attempts + 1, availableAt: sql`now() + make_interval(secs => ${delaySeconds})` })
+          .where(eq(outbox.id, f.id));
+      }
+      return done.length;
+    });
+  }
+
+  async function carryOut(row: OutboxRow): Promise<void> {
+    const handle = client.workflow.getHandle(temporalWorkflowId(row.executionId));
+    if (row.kind === 'start') return start(row.executionId);
+    if (row.kind === 'cancel') {
+      try {
+        await handle.cancel();
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+      return;
+    }
+    if (row.kind === 'signal') {
+      try {
+        await handle.signal(EVENT_SIGNAL, (row.payload as { event: TrackedEventSignal }).event);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        // Not started yet (its start is still queued elsewhere) → retry; already gone → drop.
+        const [exec] = await database.db.select({ status: executions.status }).from(executions).where(eq(executions.id, row.executionId));
+        if (exec && isActive(exec.status)) throw err;
+      }
+    }
+  }
+
+  async function start(executionId: string): Promise<void> {
+    const [row] = await database.db
+      .select({
+        execution: executions,
+        workflowName: workflows.name,
+        contactEmail: contacts.email,
+        graph: workflowVersions.graph,
+      })
+      .from(executions)
+      .innerJoin(workflows, eq(workflows.id, executions.workflowId))
+      .innerJoin(contacts, eq(contacts.id, executions.contactId))
+      .innerJoin(
+        workflowVersions,
+        and(eq(workflowVersions.workflowId, executions.workflowId), eq(workflowVersions.version, executions.workflowVersion)),
+      )
+      .where(eq(executions.id, executionId));
+    // Erased, or cancelled before it ever started: nothing to run.
+    if (!row || !isActive(row.execution.status)) return;
+    const e = row.execution;
+    const input: ExecutionInput = {
+      executionId: e.id,
+      projectId: e.projectId,
+      workflowId: e.workflowId,
+      workflowName: row.workflowName,
+      contactId: e.contactId,
+      contactEmail: row.contactEmail,
+      context: e.context,
+      graph: row.graph as GraphSnapshot,
+    };
+    try {
+      await client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: temporalWorkflowId(e.id),
+        args: [input],
+        memo: { workflowName: row.workflowName, contactEmail: row.contactEmail },
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: workflowIdKey, value: e.workflowId },
+          { key: contactIdKey, value: e.contactId },
+          { key: contactEmailKey, value: row.contactEmail },
+          { key: statusKey, value: 'RUNNING' },
+          { key: projectIdKey, value: e.projectId },
+        ]),
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  function run(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          while (!stopped && (await pass()) > 0);
+        } while (again && !stopped);
+      } catch (err) {
+        console.error('outbox dispatcher:', (err as Error).message);
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  }
+
+  const timer = setInterval(() => void run(), POLL_MS);
+  timer.unref();
+
+  return {
+    kick: () => void run(),
+    async drain() {
+      for (;;) {
+        await run();
+        const [due] = await database.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(lte(outbox.availableAt, sql`now()`));
+        if (!due || due.n === 0) return;
+      }
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

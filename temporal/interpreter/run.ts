@@ -1,0 +1,77 @@
+/** The interpreter loop: find the step, run its handler, follow the transition — until none is left. */
+import { ApplicationFailure, isCancellation, setCurrentDetails } from '@temporalio/workflow';
+import { nextStepId, triggerStep, type GraphStep, type StepType } from '../../core/graph';
+import type { ExecutionResult } from '../../core/execution';
+import { enterStatus, ExecutionInactive, flush, showStatus, type StepHandler } from './handler';
+import type { ExecutionState } from './state';
+import { conditionStep } from './steps/condition';
+import { delay } from './steps/delay';
+import { exit } from './steps/exit';
+import { sendEmail } from './steps/send-email';
+import { updateContact } from './steps/update-contact';
+import { waitForEvent } from './steps/wait-for-event';
+import { webhook } from './steps/webhook';
+
+const handlers: Record<Exclude<StepType, 'TRIGGER'>, StepHandler> = {
+  SEND_EMAIL: sendEmail,
+  DELAY: delay,
+  WAIT_FOR_EVENT: waitForEvent,
+  CONDITION: conditionStep,
+  WEBHOOK: webhook,
+  UPDATE_CONTACT: updateContact,
+  EXIT: exit,
+};
+
+/** Step types whose successor does not depend on the outcome, so their activity can also close the execution. */
+const STATIC_SUCCESSOR: ReadonlySet<StepType> = new Set(['SEND_EMAIL', 'WEBHOOK', 'UPDATE_CONTACT']);
+
+/** Runs the execution's graph from its TRIGGER step to the end. */
+export async function runExecution(state: ExecutionState): Promise<ExecutionResult> {
+  const graph = state.input.graph;
+  const steps = new Map(graph.steps.map((s) => [s.id, s]));
+  const trigger = triggerStep(graph);
+  let stepId = trigger ? nextStepId(graph, trigger.id) : undefined;
+
+  while (stepId !== undefined) {
+    const step = steps.get(stepId);
+    if (!step || step.type === 'TRIGGER') throw ApplicationFailure.nonRetryable(`graph has no step ${stepId}`, 'InvalidGraph');
+    const visit = state.visit(step);
+    setCurrentDetails(`**${step.name}** (${step.type}) — step ${visit.seq}`);
+    const last = STATIC_SUCCESSOR.has(step.type) && nextStepId(graph, step.id) === undefined;
+    let outcome;
+    try {
+      outcome = await handlers[step.type](step, visit, state, last ? { after: { status: 'COMPLETED', completed: true } } : {});
+    } catch (err) {
+      if (isCancellation(err) || err instanceof ExecutionInactive) throw err;
+      return await failExecution(state, step, err);
+    }
+    if (outcome.exitReason !== undefined) return { status: 'EXITED', exitReason: outcome.exitReason };
+    if (outcome.finished) {
+      showStatus('COMPLETED');
+      return { status: 'COMPLETED' };
+    }
+    stepId = nextStepId(graph, step.id, outcome.branch);
+  }
+
+  state.patch({ status: 'COMPLETED', completed: true });
+  showStatus('COMPLETED');
+  await flush(state);
+  return { status: 'COMPLETED' };
+}
+
+/** Records the step and the execution FAILED, then fails the Temporal workflow naming the step. */
+async function failExecution(state: ExecutionState, step: GraphStep, err: unknown): Promise<never> {
+  const reason = failureMessage(err);
+  const message = `step "${step.name}" (${step.type}) failed: ${reason}`;
+  if (state.current) state.record(state.current, 'FAILED', { error: reason });
+  enterStatus(state, 'FAILED', step.id, { error: message, completed: true });
+  await flush(state);
+  throw ApplicationFailure.nonRetryable(message, 'StepFailed');
+}
+
+/** The innermost message of an activity failure (the activity's own error), else the error's message. */
+function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && (e as { cause?: unknown }).cause instanceof Error) e = (e as { cause?: unknown }).cause;
+  return e instanceof Error ? e.message : String(err);
+}

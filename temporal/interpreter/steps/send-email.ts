@@ -1,0 +1,19 @@
+/** SEND_EMAIL: renders the template for the contact and sends it (the activity records the email). */
+import { mail } from '../activities';
+import { settle, withJournal, type StepHandler } from '../handler';
+
+export const sendEmail: StepHandler = async (step, visit, state, env) => {
+  const { templateId, from } = step.config as { templateId: string; from?: string };
+  const result = await withJournal(state, (journal) =>
+    mail.sendEmail({
+      executionId: state.executionId,
+      journal,
+      visit,
+      after: env.after,
+      templateId,
+      from,
+      context: state.context,
+    }),
+  );
+  return settle(result, env);
+};

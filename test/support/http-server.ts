@@ -1,0 +1,54 @@
+/** A real HTTP server in the test process that records requests and answers as the test says. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json: any;
+}
+
+export type Responder = (req: RecordedRequest) => { status: number; body?: unknown; headers?: Record<string, string> };
+
+export interface TestHttpServer {
+  url: string;
+  requests: RecordedRequest[];
+  /** Sets how requests to `path` are answered (default: 200 `{ok: true}`). */
+  on(path: string, responder: Responder): void;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(): Promise<TestHttpServer> {
+  const requests: RecordedRequest[] = [];
+  const responders = new Map<string, Responder>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let json: unknown;
+      try {
+        json = body ? JSON.parse(body) : undefined;
+      } catch {
+        json = undefined;
+      }
+      const path = (req.url ?? '/').split('?')[0]!;
+      const recorded = { method: req.method ?? 'GET', path, headers: req.headers, body, json };
+      requests.push(recorded);
+      const answer: ReturnType<Responder> = (responders.get(path) ?? (() => ({ status: 200, body: { ok: true } })))(recorded);
+      const payload = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+      res.writeHead(answer.status, { 'content-type': typeof answer.body === 'string' ? 'text/plain' : 'application/json', ...answer.headers });
+      res.end(payload);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    on: (path, responder) => responders.set(path, responder),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

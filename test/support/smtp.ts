@@ -1,0 +1,71 @@
+/** A real SMTP server in the test process that keeps every message it accepts. */
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  raw: string;
+  parsed: ParsedMail;
+}
+
+export interface TestSmtp {
+  url: string;
+  port: number;
+  messages: ReceivedMail[];
+  /** Refuses mail to `address` with this SMTP reply (e.g. 550 permanent, 451 temporary). */
+  refuse(address: string, code: number, message: string): void;
+  /** Calls `hook` after each message is accepted (the test can kill a worker there). */
+  onAccepted(hook: ((mail: ReceivedMail) => void) | undefined): void;
+  close(): Promise<void>;
+}
+
+/** Starts an SMTP server on a free port of 127.0.0.1. */
+export async function startSmtp(): Promise<TestSmtp> {
+  const messages: ReceivedMail[] = [];
+  const refusals = new Map<string, { code: number; message: string }>();
+  let hook: ((mail: ReceivedMail) => void) | undefined;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      const r = refusals.get(address.address.toLowerCase());
+      if (r) {
+        const err = new Error(r.message) as Error & { responseCode: number };
+        err.responseCode = r.code;
+        return callback(err);
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', async () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const mail: ReceivedMail = {
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw,
+          parsed: await simpleParser(raw),
+        };
+        messages.push(mail);
+        callback();
+        hook?.(mail);
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    port,
+    messages,
+    refuse: (address, code, message) => refusals.set(address.toLowerCase(), { code, message }),
+    onAccepted: (h) => {
+      hook = h;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
