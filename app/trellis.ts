@@ -36,7 +36,7 @@ export interface StartOptions {
   mailer?: Mailer;
   http?: HttpClient;
   /** Connections to use instead of TEMPORAL_ADDRESS (the time-skipping test server's). */
-  temporal?: { client: Client; nativeConnection: NativeConnection };
+  temporal?: { client: Client; nativeConnection: NativeConnection; searchAttributes?: boolean };
 }
 
 let runtimeInstalled = false;
@@ -73,7 +73,12 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   // Lazy: the API keeps accepting events (queued in Postgres) while Temporal is unreachable.
   const connection = options.temporal ? undefined : Connection.lazy({ address: config.temporalAddress });
   const client = options.temporal?.client ?? new Client({ connection, namespace: config.temporalNamespace });
-  const dispatcher = startDispatcher({ database, client, taskQueue: config.taskQueue });
+  const dispatcher = startDispatcher({
+    database,
+    client,
+    taskQueue: config.taskQueue,
+    searchAttributes: options.temporal?.searchAttributes,
+  });
 
   let worker: WorkerHandle | undefined;
   let nativeConnection: NativeConnection | undefined;

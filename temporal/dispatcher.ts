@@ -38,8 +38,15 @@ export interface Dispatcher {
 }
 
 /** Starts a dispatcher that polls every second and runs at once when kicked. */
-export function startDispatcher(deps: { database: Database; client: Client; taskQueue: string }): Dispatcher {
+export function startDispatcher(deps: {
+  database: Database;
+  client: Client;
+  taskQueue: string;
+  /** False on a server without custom search attributes (the time-skipping test server). */
+  searchAttributes?: boolean;
+}): Dispatcher {
   const { database, client, taskQueue } = deps;
+  const withSearchAttributes = deps.searchAttributes !== false;
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -67,7 +74,7 @@ export function startDispatcher(deps: { database: Database; client: Client; task
               done.push(queue[i]!.id);
             } catch (err) {
               failed.push(...queue.slice(i));
-              if (queue[i]!.attempts === 0) console.warn(`outbox ${queue[i]!.kind} ${queue[i]!.executionId}: ${(err as Error).message}`);
+              if (queue[i]!.attempts === 0) console.warn(`outbox ${queue[i]!.kind} ${queue[i]!.executionId}: ${describe(err)}`);
               return;
             }
           }
@@ -143,13 +150,17 @@ export function startDispatcher(deps: { database: Database; client: Client; task
         workflowId: temporalWorkflowId(e.id),
         args: [input],
         memo: { workflowName: row.workflowName, contactEmail: row.contactEmail },
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: workflowIdKey, value: e.workflowId },
-          { key: contactIdKey, value: e.contactId },
-          { key: contactEmailKey, value: row.contactEmail },
-          { key: statusKey, value: 'RUNNING' },
-          { key: projectIdKey, value: e.projectId },
-        ]),
+        ...(withSearchAttributes
+          ? {
+              typedSearchAttributes: new TypedSearchAttributes([
+                { key: workflowIdKey, value: e.workflowId },
+                { key: contactIdKey, value: e.contactId },
+                { key: contactEmailKey, value: row.contactEmail },
+                { key: statusKey, value: 'RUNNING' },
+                { key: projectIdKey, value: e.projectId },
+              ]),
+            }
+          : {}),
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -194,4 +205,13 @@ export function startDispatcher(deps: { database: Database; client: Client; task
       await running;
     },
   };
+}
+
+/** An error's message with its causes (Temporal wraps gRPC errors). */
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as { message?: string; cause?: unknown } | undefined; e && parts.length < 4; e = e.cause as typeof e) {
+    if (e.message) parts.push(e.message);
+  }
+  return parts.join(': ');
 }
