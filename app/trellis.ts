@@ -14,6 +14,7 @@ import { openDatabase, type Database } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { startDispatcher, type Dispatcher } from '../temporal/dispatcher';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
+import { startReconciler, type Reconciler } from '../temporal/reconciler';
 import { startWorker, type WorkerHandle } from '../temporal/worker';
 import type { Config } from './config';
 
@@ -23,6 +24,7 @@ export interface Trellis {
   client: Client;
   dispatcher: Dispatcher;
   worker?: WorkerHandle;
+  reconciler?: Reconciler;
   server?: Server;
   /** The API's base URL (when the role serves HTTP). */
   url?: string;
@@ -35,8 +37,13 @@ export interface StartOptions {
   /** Overrides of the clients activities use (tests inject a resolver, for instance). */
   mailer?: Mailer;
   http?: HttpClient;
-  /** Connections to use instead of TEMPORAL_ADDRESS (the time-skipping test server's). */
-  temporal?: { client: Client; nativeConnection: NativeConnection; searchAttributes?: boolean };
+  /**
+   * Connections to use instead of TEMPORAL_ADDRESS (the time-skipping test server's); `visibility:
+   * false` for a server without custom search attributes and list queries.
+   */
+  temporal?: { client: Client; nativeConnection: NativeConnection; visibility?: boolean };
+  /** How often the reconciler looks for terminated and timed-out runs (default 20 s). */
+  reconcileEveryMs?: number;
 }
 
 let runtimeInstalled = false;
@@ -77,10 +84,11 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     database,
     client,
     taskQueue: config.taskQueue,
-    searchAttributes: options.temporal?.searchAttributes,
+    searchAttributes: options.temporal?.visibility,
   });
 
   let worker: WorkerHandle | undefined;
+  let reconciler: Reconciler | undefined;
   let nativeConnection: NativeConnection | undefined;
   if (config.role !== 'api') {
     if (connection) {
@@ -102,6 +110,9 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       },
     });
     worker.done.catch((err) => console.error('worker stopped:', err));
+    if (options.temporal?.visibility !== false) {
+      reconciler = startReconciler({ database, client, intervalMs: options.reconcileEveryMs });
+    }
   } else if (connection) {
     void ensureSearchAttributes(connection, config.temporalNamespace).catch(() => undefined);
   }
@@ -131,10 +142,12 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     client,
     dispatcher,
     worker,
+    reconciler,
     server,
     url,
     async close() {
       if (server) await new Promise<void>((r) => server!.close(() => r()));
+      reconciler?.stop();
       await dispatcher.stop();
       if (worker) await worker.shutdown();
       await nativeConnection?.close();

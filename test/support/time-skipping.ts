@@ -14,7 +14,7 @@ export async function startSkippingApp(env: Record<string, string> = {}): Promis
   const testEnv = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
   const app = await startTestApp({
     env,
-    start: { temporal: { client: testEnv.client, nativeConnection: testEnv.nativeConnection, searchAttributes: false } },
+    start: { temporal: { client: testEnv.client, nativeConnection: testEnv.nativeConnection, visibility: false } },
   });
   return {
     ...app,

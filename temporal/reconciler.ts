@@ -1,0 +1,69 @@
+/**
+ * Finds executions whose Temporal run closed without running workflow code — terminated or timed
+ * out from the Web UI or the CLI — and brings the projection in line (terminated → CANCELLED,
+ * timed out → FAILED). Everything else the workflow records itself.
+ */
+import type { Client } from '@temporalio/client';
+import { and, eq, inArray, min, sql } from 'drizzle-orm';
+import { WORKFLOW_TYPE } from '../core/execution';
+import { ACTIVE_STATUSES } from '../core/statuses';
+import type { Database } from '../db/client';
+import { executions, stepExecutions } from '../db/schema';
+
+/** An arbitrary constant: one reconciler pass at a time across all processes. */
+const RECONCILER_LOCK = 7_311_520_412;
+const PREFIX = 'trellis-execution-';
+
+export interface Reconciler {
+  /** Runs one pass now; returns how many executions it closed. */
+  pass(): Promise<number>;
+  stop(): void;
+}
+
+/** Starts passes every `intervalMs` (SPEC §6 asks for such closes to show within a minute). */
+export function startReconciler(deps: { database: Database; client: Client; intervalMs?: number }): Reconciler {
+  const { database, client } = deps;
+
+  async function pass(): Promise<number> {
+    return database.db.transaction(async (tx) => {
+      const [{ locked }] = (await tx.execute(sql`select pg_try_advisory_xact_lock(${RECONCILER_LOCK}) as locked`)).rows as [{ locked: boolean }];
+      if (!locked) return 0;
+      const [oldest] = await tx
+        .select({ startedAt: min(executions.startedAt) })
+        .from(executions)
+        .where(inArray(executions.status, [...ACTIVE_STATUSES]));
+      if (!oldest?.startedAt) return 0;
+      // Any run that could still be active in Postgres closed after the oldest active one started.
+      const since = new Date(oldest.startedAt.getTime() - 60_000).toISOString();
+      const query = `WorkflowType='${WORKFLOW_TYPE}' AND (ExecutionStatus='Terminated' OR ExecutionStatus='TimedOut') AND CloseTime >= '${since}'`;
+      let closed = 0;
+      for await (const run of client.workflow.list({ query })) {
+        if (!run.workflowId.startsWith(PREFIX)) continue;
+        const id = run.workflowId.slice(PREFIX.length);
+        const terminated = run.status.name === 'TERMINATED';
+        const updated = await tx
+          .update(executions)
+          .set({
+            status: terminated ? 'CANCELLED' : 'FAILED',
+            ...(terminated ? {} : { error: 'the Temporal workflow timed out' }),
+            completedAt: run.closeTime ?? sql`now()`,
+          })
+          .where(and(eq(executions.id, id), inArray(executions.status, [...ACTIVE_STATUSES])))
+          .returning({ id: executions.id });
+        if (updated.length === 0) continue;
+        closed += 1;
+        await tx
+          .update(stepExecutions)
+          .set({ status: terminated ? 'CANCELLED' : 'FAILED', completedAt: run.closeTime ?? sql`now()` })
+          .where(and(eq(stepExecutions.executionId, id), inArray(stepExecutions.status, ['RUNNING', 'WAITING'])));
+      }
+      return closed;
+    });
+  }
+
+  const timer = setInterval(() => {
+    pass().catch((err) => console.warn(`reconciler: ${(err as Error).message}`));
+  }, deps.intervalMs ?? 20_000);
+  timer.unref();
+  return { pass, stop: () => clearInterval(timer) };
+}
