@@ -41,7 +41,8 @@ export async function updateContactRow(tx: Tx, current: ContactRow, change: Cont
       ...(change.email !== undefined ? { email: normalizeEmail(change.email) } : {}),
       ...(change.subscribed !== undefined ? { subscribed: change.subscribed } : {}),
       ...(change.data !== undefined
-        ? { data: sql`(${contacts.data} || ${JSON.stringify(set)}::jsonb) - ${remove}::text[]` }
+        ? // One array parameter: a bare JS array would be expanded into a `($1, $2)` list.
+          { data: sql`(${contacts.data} || ${JSON.stringify(set)}::jsonb) - ${sql.param(remove)}::text[]` }
         : {}),
       updatedAt: sql`now()`,
     })

