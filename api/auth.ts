@@ -32,19 +32,33 @@ export function projectOf(req: Request): ProjectRow {
   return p;
 }
 
+/** Known keys are remembered briefly: every request needs its project, keys never change. */
+const KEY_CACHE_MS = 60_000;
+const KEY_CACHE_SIZE = 10_000;
+
 /** Resolves the bearer key to its project; `allowPublic` admits a `pk_` key (only /v1/track). */
 export function authenticate(database: Database, options: { allowPublic: boolean }): RequestHandler {
+  const cache = new Map<string, { project: ProjectRow; until: number }>();
+  async function lookup(key: string): Promise<ProjectRow | undefined> {
+    const hit = cache.get(key);
+    if (hit && hit.until > Date.now()) return hit.project;
+    let project: ProjectRow | undefined;
+    if (key.startsWith('pk_')) [project] = await database.db.select().from(projects).where(eq(projects.publicKey, key));
+    else if (key.startsWith('sk_')) [project] = await database.db.select().from(projects).where(eq(projects.secretKeyHash, hashSecret(key)));
+    if (project) {
+      if (cache.size >= KEY_CACHE_SIZE) cache.clear();
+      cache.set(key, { project, until: Date.now() + KEY_CACHE_MS });
+    }
+    return project;
+  }
   return async (req, _res, next) => {
     const key = bearer(req);
     if (!key) throw new ApiError(401, 'UNAUTHORIZED', 'missing API key: send Authorization: Bearer sk_…');
-    let project: ProjectRow | undefined;
-    if (key.startsWith('pk_')) {
-      [project] = await database.db.select().from(projects).where(eq(projects.publicKey, key));
-      if (project && !options.allowPublic) throw new ApiError(403, 'FORBIDDEN', 'this route needs the secret key (sk_…), not the public key');
-    } else if (key.startsWith('sk_')) {
-      [project] = await database.db.select().from(projects).where(eq(projects.secretKeyHash, hashSecret(key)));
-    }
+    const project = await lookup(key);
     if (!project) throw new ApiError(401, 'UNAUTHORIZED', 'unknown API key');
+    if (key.startsWith('pk_') && !options.allowPublic) {
+      throw new ApiError(403, 'FORBIDDEN', 'this route needs the secret key (sk_…), not the public key');
+    }
     (req as Request & { project?: ProjectRow }).project = project;
     next();
   };

@@ -28,18 +28,20 @@ export async function loadGraph(tx: Tx, workflowId: string, version: number): Pr
   };
 }
 
-/** Makes sure the workflow's current version has its immutable snapshot (taken at the first enrolment). */
-async function ensureVersion(tx: Tx, workflow: WorkflowRow): Promise<void> {
+/** The snapshot of the workflow's current version, taken at its first enrolment. */
+async function currentSnapshot(tx: Tx, workflow: WorkflowRow): Promise<GraphSnapshot> {
   const [existing] = await tx
-    .select({ version: workflowVersions.version })
+    .select({ graph: workflowVersions.graph })
     .from(workflowVersions)
     .where(and(eq(workflowVersions.workflowId, workflow.id), eq(workflowVersions.version, workflow.version)));
-  if (existing) return;
+  if (existing) return existing.graph as GraphSnapshot;
   const graph = await loadGraph(tx, workflow.id, workflow.version);
+  // Two first enrolments may race: both snapshots are of the same locked version, either one stands.
   await tx
     .insert(workflowVersions)
     .values({ workflowId: workflow.id, version: workflow.version, graph, waitEvents: waitedEventNames(graph) })
     .onConflictDoNothing();
+  return graph;
 }
 
 /**
@@ -64,7 +66,8 @@ export async function enrolContact(
       .limit(1);
     if (earlier) return { ok: false, code: 'REENTRY_NOT_ALLOWED' };
   }
-  await ensureVersion(tx, workflow);
+  const graph = await currentSnapshot(tx, workflow);
+  const trigger = graph.steps.find((s) => s.type === 'TRIGGER');
   const [execution] = await tx
     .insert(executions)
     .values({
@@ -74,6 +77,7 @@ export async function enrolContact(
       status: 'RUNNING',
       context: input.context,
       workflowVersion: workflow.version,
+      currentStepId: trigger?.id ?? null,
     })
     .onConflictDoNothing({
       target: [executions.workflowId, executions.contactId],
@@ -82,12 +86,6 @@ export async function enrolContact(
     .returning();
   if (!execution) return { ok: false, code: 'REENTRY_NOT_ALLOWED' };
 
-  const graph = (await tx
-    .select({ graph: workflowVersions.graph })
-    .from(workflowVersions)
-    .where(and(eq(workflowVersions.workflowId, workflow.id), eq(workflowVersions.version, workflow.version))))[0]!
-    .graph as GraphSnapshot;
-  const trigger = graph.steps.find((s) => s.type === 'TRIGGER');
   if (trigger) {
     await tx.insert(stepExecutions).values({
       executionId: execution.id,
@@ -100,8 +98,6 @@ export async function enrolContact(
       startedAt: execution.startedAt,
       completedAt: execution.startedAt,
     });
-    await tx.update(executions).set({ currentStepId: trigger.id }).where(eq(executions.id, execution.id));
-    execution.currentStepId = trigger.id;
   }
   await queueCommands(tx, [{ kind: 'start', executionId: execution.id }]);
   return { ok: true, execution };

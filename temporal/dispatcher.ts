@@ -27,6 +27,7 @@ import { contactEmailKey, contactIdKey, projectIdKey, statusKey, workflowIdKey }
 type OutboxRow = typeof outbox.$inferSelect;
 
 const BATCH = 200;
+const CALL_DEADLINE_MS = 5000;
 const POLL_MS = 1000;
 
 export interface Dispatcher {
@@ -92,12 +93,17 @@ export function startDispatcher(deps: {
     });
   }
 
+  /** Bounds a Temporal call, so an unreachable server does not hold the claimed rows for long. */
+  function bounded<T>(call: () => Promise<T>): Promise<T> {
+    return client.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
+  }
+
   async function carryOut(row: OutboxRow): Promise<void> {
     const handle = client.workflow.getHandle(temporalWorkflowId(row.executionId));
     if (row.kind === 'start') return start(row.executionId);
     if (row.kind === 'cancel') {
       try {
-        await handle.cancel();
+        await bounded(() => handle.cancel());
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
@@ -105,7 +111,7 @@ export function startDispatcher(deps: {
     }
     if (row.kind === 'signal') {
       try {
-        await handle.signal(EVENT_SIGNAL, (row.payload as { event: TrackedEventSignal }).event);
+        await bounded(() => handle.signal(EVENT_SIGNAL, (row.payload as { event: TrackedEventSignal }).event));
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
         // Not started yet (its start is still queued elsewhere) → retry; already gone → drop.
@@ -145,7 +151,7 @@ export function startDispatcher(deps: {
       graph: row.graph as GraphSnapshot,
     };
     try {
-      await client.workflow.start(WORKFLOW_TYPE, {
+      await bounded(() => client.workflow.start(WORKFLOW_TYPE, {
         taskQueue,
         workflowId: temporalWorkflowId(e.id),
         args: [input],
@@ -161,7 +167,7 @@ export function startDispatcher(deps: {
               ]),
             }
           : {}),
-      });
+      }));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
