@@ -3,7 +3,7 @@ import { buildWorkflow, createTemplate } from '../support/builders';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
-describe('welcome series: EVENT → SEND_EMAIL → DELAY → SEND_EMAIL', () => {
+describe('welcome series on the dev server (its completion: long-delays.test.ts)', () => {
   let app: TestApp;
   let smtp: TestSmtp;
 
@@ -16,7 +16,7 @@ describe('welcome series: EVENT → SEND_EMAIL → DELAY → SEND_EMAIL', () => 
     await smtp?.close();
   });
 
-  it('sends both emails and completes with a step history', async () => {
+  it('sends the welcome email, renders the context, and waits in the DELAY', async () => {
     const { api } = app;
     const welcome = await createTemplate(api, { subject: 'Welcome, {{ firstName ?? friend }}!', body: '<p>Hi {{firstName}}, plan {{event.plan}}</p>' });
     const tips = await createTemplate(api, { subject: 'Tips for {{email}}', body: '<p>tips</p>', type: 'TRANSACTIONAL' });
