@@ -11,7 +11,7 @@ describe('recorded executions replay on the current interpreter', () => {
   const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.history.bin'));
 
   it('has the recorded fixtures', () => {
-    expect(files.sort()).toEqual(['event-branch.history.bin', 'every-step.history.bin']);
+    expect(files).toEqual(expect.arrayContaining(['event-branch.history.bin', 'every-step.history.bin']));
   });
 
   it.each(files)('%s replays without nondeterminism', async (file) => {
