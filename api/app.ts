@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { authenticate } from './auth';
 import type { ApiDeps } from './deps';
 import { errorMiddleware, notFound } from './errors';
+import { checkInput } from './validate';
 import { contactRoutes } from './routes/contacts';
 import { executionRoutes } from './routes/executions';
 import { graphRoutes } from './routes/graph';
@@ -19,6 +20,11 @@ export function createApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
+  app.use((req, _res, next) => {
+    checkInput(req.body, 'body');
+    checkInput(req.query, 'query');
+    next();
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -20,7 +20,8 @@ export async function recordEvent(
 ): Promise<{ event: EventRow; enrolled: string[] }> {
   const [event] = await tx
     .insert(events)
-    .values({ projectId: input.projectId, contactId: input.contactId, name: input.name, data: input.data })
+    // clock_timestamp(), not the transaction's now(): events recorded by one transaction keep their order.
+    .values({ projectId: input.projectId, contactId: input.contactId, name: input.name, data: input.data, createdAt: sql`clock_timestamp()` })
     .returning();
 
   const waiting = await tx

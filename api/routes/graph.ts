@@ -1,4 +1,5 @@
 /** Steps and transitions of a workflow (SPEC §5.4): validated configs, graph rules, locking, splice. */
+import { isDeepStrictEqual } from 'node:util';
 import { Router } from 'express';
 import { and, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
@@ -77,7 +78,7 @@ export function graphRoutes({ database }: ApiDeps): Router {
     const body = parse(createStep, req.body);
     const row = await db.transaction(async (tx) => {
       const wf = await beginStructuralEdit(tx, project.id, id);
-      if (body.type === 'TRIGGER') throw badRequest('a workflow has exactly one TRIGGER step, created with it', [{ path: 'body.type', message: 'TRIGGER cannot be added' }]);
+      if (body.type === 'TRIGGER') throw badRequest('a workflow has exactly one TRIGGER step, created with it', [{ path: 'type', message: 'TRIGGER cannot be added' }]);
       const config = await validConfig(tx, project.id, body.type, body.config);
       const [s] = await tx
         .insert(steps)
@@ -94,10 +95,11 @@ export function graphRoutes({ database }: ApiDeps): Router {
     const stepId = pathId(req.params.stepId, 'step');
     const body = parse(patchStep, req.body);
     const row = await db.transaction(async (tx) => {
-      // A config change is structural; name and position are cosmetic.
-      const wf = body.config !== undefined ? await beginStructuralEdit(tx, project.id, id) : await lockWorkflow(tx, project.id, id);
+      const wf = await lockWorkflow(tx, project.id, id);
       const step = await findStep(tx, wf.id, stepId);
       const config = body.config !== undefined ? await validConfig(tx, project.id, step.type as StepType, body.config) : undefined;
+      // A config change is structural; name, position and restating the current config are cosmetic.
+      if (config !== undefined && !isDeepStrictEqual(config, step.config)) await beginStructuralEdit(tx, project.id, id);
       const [s] = await tx
         .update(steps)
         .set({
@@ -144,7 +146,7 @@ export function graphRoutes({ database }: ApiDeps): Router {
       const graph = await loadGraph(tx, wf.id, wf.version);
       const draft = { fromStepId: body.fromStepId, toStepId: body.toStepId, branch: body.branch ?? null };
       const problem = validateTransition(graph, draft);
-      if (problem) throw badRequest(problem, [{ path: 'body', message: problem }]);
+      if (problem) throw badRequest(problem, [{ path: '', message: problem }]);
       const [t] = await tx.insert(transitions).values({ workflowId: wf.id, ...draft }).returning();
       return t!;
     });

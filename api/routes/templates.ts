@@ -37,7 +37,7 @@ function checkSyntax(body: { subject?: string; body?: string; text?: string | nu
     const source = body[key];
     if (typeof source !== 'string') continue;
     const r = checkTemplate(source);
-    if (!r.ok) details.push({ path: `body.${key}`, message: r.line ? `${r.message} (line ${r.line}, column ${r.column})` : r.message });
+    if (!r.ok) details.push({ path: key, message: r.line ? `${r.message} (line ${r.line}, column ${r.column})` : r.message });
   }
   if (details.length) throw badRequest(`template does not parse: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
 }

@@ -45,6 +45,13 @@ export function splitTrackedData(data: JsonObject): { contactData: JsonObject; e
 
 type Answer = { status: number; body: unknown };
 
+/** JSON text with object keys sorted, so that the same body sent with its keys reordered is the same request. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 /** A fixed-window limiter per project (per process). */
 function rateLimiter(perSecond: number) {
   const windows = new Map<string, { second: number; used: number }>();
@@ -79,7 +86,7 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Router {
     if (!allow(project.id)) throw new ApiError(429, 'RATE_LIMITED', `more than ${config.trackRatePerSecond} events per second`);
     const body = parse(trackBody, req.body);
     if (RESERVED.some((r) => r.test(body.event))) {
-      throw badRequest(`event name "${body.event}" is reserved for system events`, [{ path: 'body.event', message: 'reserved name' }]);
+      throw badRequest(`event name "${body.event}" is reserved for system events`, [{ path: 'event', message: 'reserved name' }]);
     }
     if (body.data !== undefined && Buffer.byteLength(JSON.stringify(body.data)) > MAX_DATA_BYTES) {
       throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'data is over 64 KB');
@@ -91,7 +98,7 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Router {
 
     const answer = await database.db.transaction(async (tx): Promise<Answer> => {
       if (key === undefined) return track(tx, project.id, body);
-      const hash = createHash('sha256').update(JSON.stringify(req.body)).digest('hex');
+      const hash = createHash('sha256').update(canonicalJson(req.body)).digest('hex');
       // A concurrent request with the same key blocks here until the first commits.
       const claimed = await claimKey(tx, project.id, key, hash);
       if (claimed !== true) return claimed;

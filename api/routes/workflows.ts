@@ -1,4 +1,5 @@
 /** /workflows (SPEC §5.3): definitions, triggers, duplicate and delete. */
+import { isDeepStrictEqual } from 'node:util';
 import { Router } from 'express';
 import { and, asc, count, desc, eq, ilike, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -104,16 +105,19 @@ export function workflowRoutes({ database }: ApiDeps): Router {
       let trigger: { triggerType: string; triggerConfig: Record<string, unknown>; triggerEvent: string | null } | undefined;
       if (structural) {
         const type = body.triggerType ?? wf.triggerType;
-        if (type === 'SCHEDULE') throw badRequest('SCHEDULE triggers are not available yet', [{ path: 'body.triggerType', message: 'SCHEDULE is not available yet' }]);
+        if (type === 'SCHEDULE') throw badRequest('SCHEDULE triggers are not available yet', [{ path: 'triggerType', message: 'SCHEDULE is not available yet' }]);
         const schema = triggerConfigs[type as keyof typeof triggerConfigs];
-        const config = parse(schema, body.triggerConfig ?? (type === wf.triggerType ? wf.triggerConfig : {}), 'body');
+        const config = parse(schema, body.triggerConfig ?? (type === wf.triggerType ? wf.triggerConfig : {}), 'triggerConfig');
         const newEvent = type === 'EVENT' ? (config as { eventName: string }).eventName : null;
         if (wf.triggerType === 'EVENT' && newEvent !== null && newEvent !== wf.triggerEvent) {
           const [any] = await tx.select({ id: executions.id }).from(executions).where(eq(executions.workflowId, wf.id)).limit(1);
           if (any) throw conflict('the trigger event name cannot change once the workflow has executions; duplicate the workflow instead', 'TRIGGER_EVENT_IMMUTABLE');
         }
-        await assertUnlocked(tx, wf);
-        trigger = { triggerType: type, triggerConfig: config, triggerEvent: newEvent };
+        // Restating the current trigger (a client saving the whole form) is no edit.
+        if (type !== wf.triggerType || !isDeepStrictEqual(config, wf.triggerConfig)) {
+          await assertUnlocked(tx, wf);
+          trigger = { triggerType: type, triggerConfig: config, triggerEvent: newEvent };
+        }
       }
       const [updated] = await tx
         .update(workflows)
@@ -123,7 +127,7 @@ export function workflowRoutes({ database }: ApiDeps): Router {
           ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
           ...(body.allowReentry !== undefined ? { allowReentry: body.allowReentry } : {}),
           ...(trigger ?? {}),
-          ...(structural ? { version: sql`${workflows.version} + 1` } : {}),
+          ...(trigger ? { version: sql`${workflows.version} + 1` } : {}),
           updatedAt: sql`now()`,
         })
         .where(eq(workflows.id, wf.id))

@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWorkflow } from '../support/builders';
+import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
+
+describe('re-entry rules and /v1/track', () => {
+  let app: TestApp;
+  let api: Api;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    api = app.api;
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  async function executions(workflowId: string, query = '') {
+    return (await api.get(`/workflows/${workflowId}/executions?pageSize=100${query}`)).body as { total: number; data: { id: string; status: string; contactId: string; context: unknown }[] };
+  }
+  async function until(workflowId: string, id: string, status: string) {
+    return waitFor(async () => {
+      const e = (await api.get(`/workflows/${workflowId}/executions/${id}`)).body;
+      return e.status === status ? e : undefined;
+    }, `execution ${status}`);
+  }
+  async function eventCount(name: string, contactId?: string) {
+    return (await api.get(`/events?name=${encodeURIComponent(name)}${contactId ? `&contactId=${contactId}` : ''}`)).body.total as number;
+  }
+
+  describe('concurrency', () => {
+    it('50 concurrent identical tracks make one contact, 50 events and one execution per workflow', async () => {
+      const waitStep = { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'burst.never' } };
+      const once = await buildWorkflow(api, { eventName: 'burst', allowReentry: false, steps: [waitStep], edges: [['trigger', 'wait']] });
+      const again = await buildWorkflow(api, { eventName: 'burst', allowReentry: true, steps: [waitStep], edges: [['trigger', 'wait']] });
+      const email = `burst-${randomUUID()}@example.com`;
+
+      const answers = await Promise.all(Array.from({ length: 50 }, () => api.post('/v1/track', { event: 'burst', email, data: { source: 'burst' } })));
+      expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+      const contactIds = new Set(answers.map((a) => a.body.data.contact));
+      expect(contactIds.size).toBe(1);
+      expect(new Set(answers.map((a) => a.body.data.event)).size).toBe(50);
+
+      const contacts = await api.get(`/contacts?search=${email}`);
+      expect(contacts.body.total).toBe(1);
+      const [contactId] = [...contactIds];
+      expect(contacts.body.data[0].id).toBe(contactId);
+      expect(await eventCount('burst', contactId)).toBe(50);
+      for (const wf of [once, again]) {
+        const list = await executions(wf.id);
+        expect(list.total).toBe(1);
+        expect(list.data[0]!.contactId).toBe(contactId);
+        await until(wf.id, list.data[0]!.id, 'WAITING');
+      }
+      await api.post(`/workflows/${once.id}/executions/cancel-all`);
+      await api.post(`/workflows/${again.id}/executions/cancel-all`);
+    });
+  });
+
+  describe('re-entry', () => {
+    it('allowReentry false: a contact enters at most once, ever', async () => {
+      const wf = await buildWorkflow(api, { eventName: 'once.evt', allowReentry: false, steps: [], edges: [] });
+      const email = `once-${randomUUID()}@example.com`;
+      const first = await api.post('/v1/track', { event: 'once.evt', email });
+      const contactId = first.body.data.contact;
+      const [execution] = (await executions(wf.id)).data;
+      await until(wf.id, execution!.id, 'COMPLETED');
+
+      // The event path skips silently.
+      const second = await api.post('/v1/track', { event: 'once.evt', email });
+      expect(second.status).toBe(200);
+      expect(second.body.success).toBe(true);
+      expect(await eventCount('once.evt', contactId)).toBe(2);
+      expect((await executions(wf.id)).total).toBe(1);
+      // The manual path answers 409.
+      const manual = await api.post(`/workflows/${wf.id}/executions`, { contactId });
+      expect(manual.status).toBe(409);
+      expect(manual.body.error.code).toBe('REENTRY_NOT_ALLOWED');
+      const byEmail = await api.post(`/workflows/${wf.id}/executions`, { email: email.toUpperCase() });
+      expect(byEmail.status).toBe(409);
+      expect(byEmail.body.error.code).toBe('REENTRY_NOT_ALLOWED');
+      expect((await executions(wf.id)).total).toBe(1);
+      // Another contact still enters.
+      expect((await api.post(`/workflows/${wf.id}/executions`, { email: `once-other-${randomUUID()}@example.com` })).status).toBe(201);
+    });
+
+    it('allowReentry false: a cancelled execution blocks re-entry too', async () => {
+      const wf = await buildWorkflow(api, {
+        eventName: 'once.cancel',
+        allowReentry: false,
+        steps: [{ key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'never' } }],
+        edges: [['trigger', 'wait']],
+      });
+      const started = await api.post(`/workflows/${wf.id}/executions`, { email: `once-cancel-${randomUUID()}@example.com` });
+      expect(started.status).toBe(201);
+      const cancelled = await api.delete(`/workflows/${wf.id}/executions/${started.body.id}`);
+      expect(cancelled.body.status).toBe('CANCELLED');
+      const again = await api.post(`/workflows/${wf.id}/executions`, { contactId: started.body.contactId });
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe('REENTRY_NOT_ALLOWED');
+    });
+
+    it('allowReentry true: refused while active, admitted once the earlier execution finished', async () => {
+      const wf = await buildWorkflow(api, {
+        eventName: 'again.evt',
+        allowReentry: true,
+        steps: [{ key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'again.go' } }],
+        edges: [['trigger', 'wait']],
+      });
+      const email = `again-${randomUUID()}@example.com`;
+      const first = await api.post('/v1/track', { event: 'again.evt', email });
+      const contactId = first.body.data.contact;
+      const [e1] = (await executions(wf.id)).data;
+      await until(wf.id, e1!.id, 'WAITING');
+
+      expect((await api.post('/v1/track', { event: 'again.evt', email })).status).toBe(200);
+      expect((await executions(wf.id)).total).toBe(1);
+      const manual = await api.post(`/workflows/${wf.id}/executions`, { contactId });
+      expect(manual.status).toBe(409);
+      expect(manual.body.error.code).toBe('REENTRY_NOT_ALLOWED');
+
+      expect((await api.post('/v1/track', { event: 'again.go', email })).status).toBe(200);
+      await until(wf.id, e1!.id, 'COMPLETED');
+
+      expect((await api.post('/v1/track', { event: 'again.evt', email })).status).toBe(200);
+      const afterSecond = await executions(wf.id);
+      expect(afterSecond.total).toBe(2);
+      const e2 = afterSecond.data.find((e) => e.id !== e1!.id)!;
+      expect(['RUNNING', 'WAITING']).toContain(e2.status);
+      expect((await api.post(`/workflows/${wf.id}/executions`, { contactId })).status).toBe(409);
+      expect((await api.post('/v1/track', { event: 'again.evt', email })).status).toBe(200);
+      expect((await executions(wf.id)).total).toBe(2);
+
+      // Once that one is cancelled, the manual path admits a third.
+      expect((await api.delete(`/workflows/${wf.id}/executions/${e2.id}`)).status).toBe(200);
+      const third = await api.post(`/workflows/${wf.id}/executions`, { contactId, context: { via: 'manual' } });
+      expect(third.status).toBe(201);
+      expect(third.body).toMatchObject({ contactId, workflowId: wf.id, context: { via: 'manual' } });
+      expect(['RUNNING', 'WAITING']).toContain(third.body.status);
+      expect((await executions(wf.id)).total).toBe(3);
+      await api.post(`/workflows/${wf.id}/executions/cancel-all`);
+    });
+
+    it('manual start: 400 WORKFLOW_DISABLED on a disabled workflow, 404 for an unknown contact, creates a contact by email', async () => {
+      const wf = await buildWorkflow(api, { eventName: 'manual.evt', manual: true, enabled: false, steps: [], edges: [] });
+      const contact = await api.post('/contacts', { email: `manual-${randomUUID()}@example.com` });
+      const disabled = await api.post(`/workflows/${wf.id}/executions`, { contactId: contact.body.id });
+      expect(disabled.status).toBe(400);
+      expect(disabled.body.error.code).toBe('WORKFLOW_DISABLED');
+      const newEmail = `manual-new-${randomUUID()}@example.com`;
+      expect((await api.post(`/workflows/${wf.id}/executions`, { email: newEmail })).status).toBe(400);
+      expect((await api.get(`/contacts?search=${newEmail}`)).body.total).toBe(0);
+      expect((await executions(wf.id)).total).toBe(0);
+
+      expect((await api.patch(`/workflows/${wf.id}`, { enabled: true })).status).toBe(200);
+      const unknown = await api.post(`/workflows/${wf.id}/executions`, { contactId: randomUUID() });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error.code).toBe('NOT_FOUND');
+
+      const started = await api.post(`/workflows/${wf.id}/executions`, { contactId: contact.body.id, context: { reason: 'vip' } });
+      expect(started.status).toBe(201);
+      expect(started.body).toMatchObject({ workflowId: wf.id, contactId: contact.body.id, context: { reason: 'vip' }, workflowVersion: expect.any(Number) });
+      const created = await api.post(`/workflows/${wf.id}/executions`, { email: ` ${newEmail.toUpperCase()} ` });
+      expect(created.status).toBe(201);
+      const newContact = await api.get(`/contacts/${created.body.contactId}`);
+      expect(newContact.body).toMatchObject({ email: newEmail, subscribed: true });
+      expect(created.body.context).toEqual({});
+      expect((await executions(wf.id)).total).toBe(2);
+    });
+  });
+
+  describe('Idempotency-Key', () => {
+    const track = (body: unknown, key: string, as: Api = api) => as.request('POST', '/v1/track', body, { headers: { 'idempotency-key': key } });
+
+    it('returns the first answer to a repeat and records nothing new; refuses the key with another body', async () => {
+      const wf = await buildWorkflow(api, { eventName: 'idem.evt', allowReentry: true, steps: [], edges: [] });
+      const email = `idem-${randomUUID()}@example.com`;
+      const key = randomUUID();
+      const body = { event: 'idem.evt', email, data: { n: 1 } };
+
+      const first = await track(body, key);
+      expect(first.status).toBe(200);
+      const contactId = first.body.data.contact;
+      await waitFor(async () => (await executions(wf.id)).data.every((e) => e.status === 'COMPLETED'), 'the run to complete');
+      const repeat = await track(body, key);
+      expect(repeat.status).toBe(200);
+      expect(repeat.body).toEqual(first.body);
+      const viaPublicKey = await track(body, key, app.as(app.project.publicKey));
+      expect(viaPublicKey.body).toEqual(first.body);
+      // The same body with its keys in another order is the same request.
+      const reordered = await track({ data: { n: 1 }, email, event: 'idem.evt' }, key);
+      expect(reordered.status).toBe(200);
+      expect(reordered.body).toEqual(first.body);
+      expect(await eventCount('idem.evt', contactId)).toBe(1);
+      expect((await executions(wf.id)).total).toBe(1);
+
+      const reused = await track({ ...body, data: { n: 2 } }, key);
+      expect(reused.status).toBe(409);
+      expect(reused.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(await eventCount('idem.evt', contactId)).toBe(1);
+      expect((await api.get(`/contacts/${contactId}`)).body.data).toEqual({ n: 1 });
+      expect((await executions(wf.id)).total).toBe(1);
+
+      // Without a key, or with another, the same body is a new event.
+      expect((await api.post('/v1/track', body)).body.data.event).not.toBe(first.body.data.event);
+      expect((await track(body, randomUUID())).body.data.event).not.toBe(first.body.data.event);
+      expect(await eventCount('idem.evt', contactId)).toBe(3);
+
+      // Keys are per project.
+      const other = await app.newProject('idem other');
+      const elsewhere = await track({ event: 'idem.evt', email, data: { n: 9 } }, key, other.api);
+      expect(elsewhere.status).toBe(200);
+      expect(elsewhere.body.data.contact).not.toBe(contactId);
+    });
+
+    it('answers 10 concurrent duplicates with one event and identical answers', async () => {
+      const email = `idem-burst-${randomUUID()}@example.com`;
+      const key = randomUUID();
+      const body = { event: 'idem.burst', email, data: { at: 'once' } };
+      const answers = await Promise.all(Array.from({ length: 10 }, () => track(body, key)));
+      expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+      for (const a of answers) expect(a.body).toEqual(answers[0]!.body);
+      expect(await eventCount('idem.burst')).toBe(1);
+      expect((await api.get(`/contacts?search=${email}`)).body.total).toBe(1);
+    });
+  });
+
+  describe('track upserts the contact', () => {
+    it('creates subscribed contacts unless subscribed:false, and flips an existing one only when given', async () => {
+      const email = `upsert-${randomUUID()}@example.com`;
+      const created = await api.post('/v1/track', { event: 'up.evt', email: `  ${email.toUpperCase()}` });
+      expect(created.status).toBe(200);
+      expect(Object.keys(created.body)).toEqual(['success', 'data']);
+      expect(Object.keys(created.body.data).sort()).toEqual(['contact', 'event', 'timestamp']);
+      const contactId = created.body.data.contact;
+      const contact = await api.get(`/contacts/${contactId}`);
+      expect(contact.body).toMatchObject({ email, subscribed: true, data: {} });
+      const [event] = (await api.get(`/events?contactId=${contactId}`)).body.data;
+      expect(event).toMatchObject({ id: created.body.data.event, name: 'up.evt', contactId, createdAt: created.body.data.timestamp });
+
+      const quiet = `upsert-off-${randomUUID()}@example.com`;
+      const off = await api.post('/v1/track', { event: 'up.evt', email: quiet, subscribed: false });
+      expect((await api.get(`/contacts/${off.body.data.contact}`)).body.subscribed).toBe(false);
+      expect(await eventCount('contact.unsubscribed', off.body.data.contact)).toBe(0);
+
+      expect((await api.post('/v1/track', { event: 'up.evt', email })).body.data.contact).toBe(contactId);
+      expect((await api.get(`/contacts/${contactId}`)).body.subscribed).toBe(true);
+      await api.post('/v1/track', { event: 'up.evt', email, subscribed: false });
+      expect((await api.get(`/contacts/${contactId}`)).body.subscribed).toBe(false);
+      await api.post('/v1/track', { event: 'up.evt', email });
+      expect((await api.get(`/contacts/${contactId}`)).body.subscribed).toBe(false);
+      await api.post('/v1/track', { event: 'up.evt', email, subscribed: true });
+      expect((await api.get(`/contacts/${contactId}`)).body.subscribed).toBe(true);
+      const names = (await api.get(`/events?contactId=${contactId}&pageSize=100`)).body.data.map((e: { name: string }) => e.name);
+      expect(names.filter((n: string) => n.startsWith('contact.'))).toEqual(['contact.subscribed', 'contact.unsubscribed']);
+      expect(await eventCount('up.evt', contactId)).toBe(5);
+    });
+
+    it('lists the subscription change before the tracked event that caused it (newest first)', async () => {
+      for (let i = 0; i < 10; i++) {
+        const email = `order-${i}-${randomUUID()}@example.com`;
+        await api.post('/contacts', { email });
+        const r = await api.post('/v1/track', { event: 'order.evt', email, subscribed: false });
+        const names = (await api.get(`/events?contactId=${r.body.data.contact}`)).body.data.map((e: { name: string }) => e.name);
+        expect(names).toEqual(['order.evt', 'contact.unsubscribed']);
+      }
+    });
+
+    it('merges data into the contact; null removes a key', async () => {
+      const email = `merge-track-${randomUUID()}@example.com`;
+      await api.post('/v1/track', { event: 'merge.evt', email, data: { a: 1, b: { deep: true }, c: 'x' } });
+      const r = await api.post('/v1/track', { event: 'merge.evt', email, data: { b: { other: 1 }, c: null, d: [1] } });
+      expect((await api.get(`/contacts/${r.body.data.contact}`)).body.data).toEqual({ a: 1, b: { other: 1 }, d: [1] });
+    });
+
+    it('keeps {value, persistent:false} items off the contact but in the event and the execution context', async () => {
+      const wf = await buildWorkflow(api, {
+        eventName: 'persist.evt',
+        steps: [{ key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'persist.never' } }],
+        edges: [['trigger', 'wait']],
+      });
+      const email = `persist-${randomUUID()}@example.com`;
+      await api.post('/contacts', { email, data: { plan: 'free' } });
+      const tracked = await api.post('/v1/track', {
+        event: 'persist.evt',
+        email,
+        data: { name: 'Ada', plan: { value: 'pro', persistent: false }, coupon: { value: { code: 'X1' }, persistent: false }, meta: { value: 1 } },
+      });
+      expect(tracked.status).toBe(200);
+      const contactId = tracked.body.data.contact;
+      expect((await api.get(`/contacts/${contactId}`)).body.data).toEqual({ plan: 'free', name: 'Ada', meta: { value: 1 } });
+      const expected = { name: 'Ada', plan: 'pro', coupon: { code: 'X1' }, meta: { value: 1 } };
+      const [event] = (await api.get(`/events?contactId=${contactId}&name=persist.evt`)).body.data;
+      expect(event.data).toEqual(expected);
+      const [execution] = (await executions(wf.id, `&contactId=${contactId}`)).data;
+      expect(execution!.context).toEqual(expected);
+      expect((await api.get(`/workflows/${wf.id}/executions/${execution!.id}`)).body.context).toEqual(expected);
+      await api.post(`/workflows/${wf.id}/executions/cancel-all`);
+    });
+  });
+});
