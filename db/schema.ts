@@ -84,7 +84,7 @@ export const workflows = pgTable(
     description: text('description'),
     triggerType: text('trigger_type').notNull(),
     triggerConfig: jsonb('trigger_config').$type<Json>().notNull().default({}),
-    /** The EVENT trigger's event name, kept in its own column for enrolment look-ups. */
+    /** The trigger's event name, in its own column for enrolment look-ups; kept while the trigger is MANUAL. */
     triggerEvent: text('trigger_event'),
     enabled: boolean('enabled').notNull().default(false),
     allowReentry: boolean('allow_reentry').notNull().default(false),

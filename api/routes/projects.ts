@@ -1,13 +1,13 @@
 /** /admin/projects: creating projects and their keys, behind ADMIN_API_KEY. */
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
-import { asc } from 'drizzle-orm';
+import { asc, count } from 'drizzle-orm';
 import { z } from 'zod';
 import { projects } from '../../db/schema';
 import { hashSecret, newKeys } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
-import { parse } from '../validate';
+import { listOf, pagination, parse } from '../validate';
 
 const createProject = z.strictObject({ name: z.string().trim().min(1).max(200) });
 
@@ -39,14 +39,17 @@ export function projectRoutes({ config, database }: ApiDeps): Router {
     res.status(201).json({ id: p!.id, name: p!.name, publicKey: p!.publicKey, secretKey: keys.secretKey, inboundAddress: inboundAddress(p!.id) });
   });
 
-  router.get('/admin/projects', admin, async (_req, res) => {
-    const rows = await database.db.select().from(projects).orderBy(asc(projects.createdAt));
-    res.json({
-      data: rows.map((p) => ({ id: p.id, name: p.name, publicKey: p.publicKey, inboundAddress: inboundAddress(p.id), createdAt: p.createdAt.toISOString() })),
-      total: rows.length,
-      page: 1,
-      pageSize: rows.length,
-    });
+  router.get('/admin/projects', admin, async (req, res) => {
+    const q = parse(z.object(pagination), req.query, 'query');
+    const [total] = await database.db.select({ n: count() }).from(projects);
+    const rows = await database.db
+      .select()
+      .from(projects)
+      .orderBy(asc(projects.createdAt), asc(projects.id))
+      .limit(q.pageSize)
+      .offset((q.page - 1) * q.pageSize);
+    const data = rows.map((p) => ({ id: p.id, name: p.name, publicKey: p.publicKey, inboundAddress: inboundAddress(p.id), createdAt: p.createdAt.toISOString() }));
+    res.json(listOf(data, total!.n, q.page, q.pageSize));
   });
   return router;
 }

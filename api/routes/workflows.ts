@@ -109,14 +109,16 @@ export function workflowRoutes({ database }: ApiDeps): Router {
         const schema = triggerConfigs[type as keyof typeof triggerConfigs];
         const config = parse(schema, body.triggerConfig ?? (type === wf.triggerType ? wf.triggerConfig : {}), 'triggerConfig');
         const newEvent = type === 'EVENT' ? (config as { eventName: string }).eventName : null;
-        if (wf.triggerType === 'EVENT' && newEvent !== null && newEvent !== wf.triggerEvent) {
+        // `triggerEvent` keeps the last event name even while the trigger is MANUAL, so a detour
+        // through MANUAL cannot rename the event either.
+        if (wf.triggerEvent !== null && newEvent !== null && newEvent !== wf.triggerEvent) {
           const [any] = await tx.select({ id: executions.id }).from(executions).where(eq(executions.workflowId, wf.id)).limit(1);
           if (any) throw conflict('the trigger event name cannot change once the workflow has executions; duplicate the workflow instead', 'TRIGGER_EVENT_IMMUTABLE');
         }
         // Restating the current trigger (a client saving the whole form) is no edit.
         if (type !== wf.triggerType || !isDeepStrictEqual(config, wf.triggerConfig)) {
           await assertUnlocked(tx, wf);
-          trigger = { triggerType: type, triggerConfig: config, triggerEvent: newEvent };
+          trigger = { triggerType: type, triggerConfig: config, triggerEvent: newEvent ?? wf.triggerEvent };
         }
       }
       const [updated] = await tx
@@ -174,7 +176,8 @@ export function workflowRoutes({ database }: ApiDeps): Router {
       for (const s of stepRows) {
         const [n] = await tx
           .insert(steps)
-          .values({ workflowId: copy!.id, type: s.type, name: s.name, config: s.config, position: s.position })
+          // clock_timestamp(): the copy's steps keep the original's order.
+          .values({ workflowId: copy!.id, type: s.type, name: s.name, config: s.config, position: s.position, createdAt: sql`clock_timestamp()` })
           .returning({ id: steps.id });
         ids.set(s.id, n!.id);
       }

@@ -217,6 +217,13 @@ describe('locking (SPEC §9)', () => {
     const manual = await api.patch(`/workflows/${fresh.id}`, { triggerType: 'MANUAL', triggerConfig: {} });
     expect(manual.status).toBe(200);
     expect(manual.body).toMatchObject({ triggerType: 'MANUAL', triggerConfig: {}, version: 3 });
+    // A detour through MANUAL does not free the name: back to EVENT only under the same one.
+    const detour = await api.patch(`/workflows/${fresh.id}`, { triggerType: 'EVENT', triggerConfig: { eventName: 'lock.name.c' } });
+    expect(detour.status).toBe(409);
+    expect(detour.body.error.code).toBe('TRIGGER_EVENT_IMMUTABLE');
+    const back = await api.patch(`/workflows/${fresh.id}`, { triggerType: 'EVENT', triggerConfig: { eventName: 'lock.name.b' } });
+    expect(back.status).toBe(200);
+    expect(back.body).toMatchObject({ triggerType: 'EVENT', triggerConfig: { eventName: 'lock.name.b' }, version: 4 });
 
     // The duplicate starts without executions, so its name can change.
     const copy = await api.post(`/workflows/${fresh.id}/duplicate`);
