@@ -1,15 +1,16 @@
 /** /contacts (SPEC §5.1) and a contact's executions. */
 import { Router } from 'express';
-import { and, count, desc, eq, ilike } from 'drizzle-orm';
+import { and, desc, eq, ilike } from 'drizzle-orm';
 import { z } from 'zod';
 import { cancelExecutions } from '../../db/cancel';
 import { lockContact, normalizeEmail, splitPatch, updateContactRow } from '../../db/contacts';
 import { contacts, executions } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
+import { listPage } from '../paging';
 import { conflict, notFound } from '../errors';
 import { executionOut, contactOut } from '../serialize';
-import { jsonObject, listOf, pagination, parse, pathId } from '../validate';
+import { jsonObject, pagination, parse, pathId } from '../validate';
 
 const email = z.string().trim().toLowerCase().pipe(z.email({ message: 'must be an email address' }));
 const createContact = z.strictObject({ email, subscribed: z.boolean().optional(), data: jsonObject.optional() });
@@ -50,15 +51,7 @@ export function contactRoutes({ database, dispatcher }: ApiDeps): Router {
     const project = projectOf(req);
     const q = parse(listQuery, req.query, 'query');
     const where = and(eq(contacts.projectId, project.id), q.search ? ilike(contacts.email, likePattern(q.search)) : undefined);
-    const [total] = await db.select({ n: count() }).from(contacts).where(where);
-    const rows = await db
-      .select()
-      .from(contacts)
-      .where(where)
-      .orderBy(desc(contacts.createdAt), desc(contacts.id))
-      .limit(q.pageSize)
-      .offset((q.page - 1) * q.pageSize);
-    res.json(listOf(rows.map(contactOut), total!.n, q.page, q.pageSize));
+    res.json(await listPage(db, contacts, where, [desc(contacts.createdAt), desc(contacts.id)], q, contactOut));
   });
 
   router.get('/contacts/:id', async (req, res) => {
@@ -107,15 +100,7 @@ export function contactRoutes({ database, dispatcher }: ApiDeps): Router {
     const [contact] = await db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.id, id), eq(contacts.projectId, project.id)));
     if (!contact) throw notFound('contact');
     const where = eq(executions.contactId, id);
-    const [total] = await db.select({ n: count() }).from(executions).where(where);
-    const rows = await db
-      .select()
-      .from(executions)
-      .where(where)
-      .orderBy(desc(executions.startedAt), desc(executions.id))
-      .limit(q.pageSize)
-      .offset((q.page - 1) * q.pageSize);
-    res.json(listOf(rows.map(executionOut), total!.n, q.page, q.pageSize));
+    res.json(await listPage(db, executions, where, [desc(executions.startedAt), desc(executions.id)], q, executionOut));
   });
 
   return router;

@@ -1,6 +1,6 @@
 /** Executions of a workflow (SPEC §5.5): manual start, history, cancel one, cancel all. */
 import { Router } from 'express';
-import { and, asc, count, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { EXECUTION_STATUSES, isTerminal } from '../../core/statuses';
 import { cancelExecutions } from '../../db/cancel';
@@ -9,9 +9,10 @@ import { enrolContact } from '../../db/enrol';
 import { executions, stepExecutions, workflows } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
+import { listPage } from '../paging';
 import { ApiError, conflict, notFound } from '../errors';
 import { executionOut, stepExecutionOut } from '../serialize';
-import { jsonObject, listOf, pagination, parse, pathId } from '../validate';
+import { jsonObject, pagination, parse, pathId } from '../validate';
 
 const startExecution = z
   .strictObject({
@@ -86,9 +87,7 @@ export function executionRoutes({ database, dispatcher, temporal }: ApiDeps): Ro
       q.status ? eq(executions.status, q.status) : undefined,
       q.contactId ? eq(executions.contactId, q.contactId) : undefined,
     );
-    const [total] = await db.select({ n: count() }).from(executions).where(where);
-    const rows = await db.select().from(executions).where(where).orderBy(desc(executions.startedAt), desc(executions.id)).limit(q.pageSize).offset((q.page - 1) * q.pageSize);
-    res.json(listOf(rows.map(executionOut), total!.n, q.page, q.pageSize));
+    res.json(await listPage(db, executions, where, [desc(executions.startedAt), desc(executions.id)], q, executionOut));
   });
 
   router.post('/workflows/:id/executions/cancel-all', async (req, res) => {

@@ -1,13 +1,14 @@
 /** /admin/projects: creating projects and their keys, behind ADMIN_API_KEY. */
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
-import { asc, count } from 'drizzle-orm';
+import { asc } from 'drizzle-orm';
 import { z } from 'zod';
 import { projects } from '../../db/schema';
 import { hashSecret, newKeys } from '../auth';
 import type { ApiDeps } from '../deps';
+import { listPage } from '../paging';
 import { ApiError, notFound } from '../errors';
-import { listOf, pagination, parse } from '../validate';
+import { pagination, parse } from '../validate';
 
 const createProject = z.strictObject({ name: z.string().trim().min(1).max(200) });
 
@@ -41,15 +42,15 @@ export function projectRoutes({ config, database }: ApiDeps): Router {
 
   router.get('/admin/projects', admin, async (req, res) => {
     const q = parse(z.object(pagination), req.query, 'query');
-    const [total] = await database.db.select({ n: count() }).from(projects);
-    const rows = await database.db
-      .select()
-      .from(projects)
-      .orderBy(asc(projects.createdAt), asc(projects.id))
-      .limit(q.pageSize)
-      .offset((q.page - 1) * q.pageSize);
-    const data = rows.map((p) => ({ id: p.id, name: p.name, publicKey: p.publicKey, inboundAddress: inboundAddress(p.id), createdAt: p.createdAt.toISOString() }));
-    res.json(listOf(data, total!.n, q.page, q.pageSize));
+    res.json(
+      await listPage(database.db, projects, undefined, [asc(projects.createdAt), asc(projects.id)], q, (p) => ({
+        id: p.id,
+        name: p.name,
+        publicKey: p.publicKey,
+        inboundAddress: inboundAddress(p.id),
+        createdAt: p.createdAt.toISOString(),
+      })),
+    );
   });
   return router;
 }

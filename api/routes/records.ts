@@ -1,12 +1,13 @@
 /** Read-only lists: GET /events and GET /emails. */
 import { Router } from 'express';
-import { and, count, desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { emails, events } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
+import { listPage } from '../paging';
 import { eventOut, emailOut } from '../serialize';
-import { listOf, pagination, parse } from '../validate';
+import { pagination, parse } from '../validate';
 
 export function recordRoutes({ database }: ApiDeps): Router {
   const router = Router();
@@ -20,9 +21,7 @@ export function recordRoutes({ database }: ApiDeps): Router {
       q.contactId ? eq(events.contactId, q.contactId) : undefined,
       q.name ? eq(events.name, q.name) : undefined,
     );
-    const [total] = await db.select({ n: count() }).from(events).where(where);
-    const rows = await db.select().from(events).where(where).orderBy(desc(events.createdAt), desc(events.id)).limit(q.pageSize).offset((q.page - 1) * q.pageSize);
-    res.json(listOf(rows.map(eventOut), total!.n, q.page, q.pageSize));
+    res.json(await listPage(db, events, where, [desc(events.createdAt), desc(events.id)], q, eventOut));
   });
 
   router.get('/emails', async (req, res) => {
@@ -33,9 +32,7 @@ export function recordRoutes({ database }: ApiDeps): Router {
       q.contactId ? eq(emails.contactId, q.contactId) : undefined,
       q.executionId ? eq(emails.executionId, q.executionId) : undefined,
     );
-    const [total] = await db.select({ n: count() }).from(emails).where(where);
-    const rows = await db.select().from(emails).where(where).orderBy(desc(emails.sentAt), desc(emails.id)).limit(q.pageSize).offset((q.page - 1) * q.pageSize);
-    res.json(listOf(rows.map(emailOut), total!.n, q.page, q.pageSize));
+    res.json(await listPage(db, emails, where, [desc(emails.sentAt), desc(emails.id)], q, emailOut));
   });
 
   return router;

@@ -1,14 +1,15 @@
 /** /templates (SPEC §5.2): edits are cosmetic; deleting one a current graph uses is refused. */
 import { Router } from 'express';
-import { and, count, desc, eq, ilike, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { checkTemplate } from '../../activities/render';
 import { steps, templates, workflows } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
+import { listPage } from '../paging';
 import { badRequest, conflict, notFound, type ErrorDetail } from '../errors';
 import { templateOut } from '../serialize';
-import { listOf, pagination, parse, pathId } from '../validate';
+import { pagination, parse, pathId } from '../validate';
 import { likePattern } from './contacts';
 
 const TYPES = ['MARKETING', 'TRANSACTIONAL', 'HEADLESS'] as const;
@@ -61,9 +62,7 @@ export function templateRoutes({ database }: ApiDeps): Router {
     const project = projectOf(req);
     const q = parse(z.object({ search: z.string().optional(), ...pagination }), req.query, 'query');
     const where = and(eq(templates.projectId, project.id), q.search ? ilike(templates.name, likePattern(q.search)) : undefined);
-    const [total] = await db.select({ n: count() }).from(templates).where(where);
-    const rows = await db.select().from(templates).where(where).orderBy(desc(templates.createdAt), desc(templates.id)).limit(q.pageSize).offset((q.page - 1) * q.pageSize);
-    res.json(listOf(rows.map(templateOut), total!.n, q.page, q.pageSize));
+    res.json(await listPage(db, templates, where, [desc(templates.createdAt), desc(templates.id)], q, templateOut));
   });
 
   router.get('/templates/:id', async (req, res) => {

@@ -1,16 +1,17 @@
 /** /workflows (SPEC §5.3): definitions, triggers, duplicate and delete. */
 import { isDeepStrictEqual } from 'node:util';
 import { Router } from 'express';
-import { and, asc, count, desc, eq, ilike, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, ilike, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Tx } from '../../db/client';
 import { steps, transitions, workflows, executions } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
+import { listPage } from '../paging';
 import { badRequest, conflict, notFound } from '../errors';
 import { activeExecutions, assertUnlocked, lockWorkflow } from '../locking';
 import { stepOut, transitionOut, workflowOut } from '../serialize';
-import { listOf, pagination, parse, pathId } from '../validate';
+import { pagination, parse, pathId } from '../validate';
 import { likePattern } from './contacts';
 
 const eventName = z.string().trim().min(1).max(200);
@@ -82,9 +83,7 @@ export function workflowRoutes({ database }: ApiDeps): Router {
       q.search ? ilike(workflows.name, likePattern(q.search)) : undefined,
       q.enabled ? eq(workflows.enabled, q.enabled === 'true') : undefined,
     );
-    const [total] = await db.select({ n: count() }).from(workflows).where(where);
-    const rows = await db.select().from(workflows).where(where).orderBy(desc(workflows.createdAt), desc(workflows.id)).limit(q.pageSize).offset((q.page - 1) * q.pageSize);
-    res.json(listOf(rows.map(workflowOut), total!.n, q.page, q.pageSize));
+    res.json(await listPage(db, workflows, where, [desc(workflows.createdAt), desc(workflows.id)], q, workflowOut));
   });
 
   router.get('/workflows/:id', async (req, res) => {
