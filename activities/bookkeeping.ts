@@ -14,7 +14,11 @@ export function bookkeepingActivities({ database }: ActivityDeps) {
         // Erased with its contact or workflow: nothing left to record.
         if (exec.projectId === undefined) return { active: false };
         await applyJournal(tx, req.executionId, req.journal);
-        return { active: exec.active };
+        // An earlier attempt of this very flush already wrote its final status, but its result never
+        // reached Temporal (its worker died, or it outlived its timeout): still this workflow's own end.
+        const final = req.journal.execution;
+        const wroteItsEnd = final?.completed === true && exec.status === final.status;
+        return { active: exec.active || wroteItsEnd };
       });
     },
 

@@ -32,7 +32,9 @@ export class SmtpError extends Error {
 /** A mailer over `smtpUrl`, or undefined in capture mode (no SMTP_URL). */
 export function createMailer(smtpUrl: string | undefined): Mailer | undefined {
   if (!smtpUrl) return undefined;
-  const transport = nodemailer.createTransport(smtpUrl);
+  // Bounded well inside SEND_EMAIL's 30 s start-to-close timeout: an attempt must end (and fail
+  // visibly) before Temporal gives up on it and starts another, which could send a second copy.
+  const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
   return {
     async send(m) {
       try {

@@ -37,18 +37,18 @@ export function sendEmailActivities(deps: ActivityDeps) {
       const messageId = messageIdFor(req.executionId, req.visit.stepId, deps.publicUrl);
       const prepared = await database.db.transaction(async (tx) => {
         const owner = await openStep(tx, req);
-        if (!owner) return undefined;
+        if (!owner.open) return owner.result;
         const [template] = await tx
           .select()
           .from(templates)
           .where(and(eq(templates.id, req.templateId), eq(templates.projectId, owner.projectId)));
         if (!template) throw ApplicationFailure.nonRetryable('template not found', 'TemplateNotFound');
         const [contact] = await tx.select().from(contacts).where(eq(contacts.id, owner.contactId));
-        if (!contact) return undefined;
+        if (!contact) return { done: false as const, reason: 'inactive' as const };
         const [recorded] = await tx.select().from(emails).where(eq(emails.messageId, messageId));
         return { owner, template, contact, recorded };
       });
-      if (!prepared) return { done: false, reason: 'inactive' };
+      if ('done' in prepared) return prepared;
       const { owner, template, contact, recorded } = prepared;
 
       let status: EmailStatus;

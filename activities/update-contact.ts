@@ -17,7 +17,7 @@ export function updateContactActivities({ database, onCommandsQueued }: Activity
       let queued = false;
       const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
         const owner = await openStep(tx, req);
-        if (!owner) return { done: false, reason: 'inactive' };
+        if (!owner.open) return owner.result;
         const contact = await lockContact(tx, owner.projectId, owner.contactId);
         if (!contact) return { done: false, reason: 'inactive' };
         const vars = buildVariables({ contact, context: req.context });

@@ -24,13 +24,14 @@ interface WebhookConfig {
 export function webhookActivities({ database, http }: ActivityDeps) {
   return {
     async callWebhook(req: WebhookRequest): Promise<StepActivityResult> {
-      const contact = await database.db.transaction(async (tx) => {
+      const opened = await database.db.transaction(async (tx) => {
         const owner = await openStep(tx, req);
-        if (!owner) return undefined;
-        const [c] = await tx.select().from(contacts).where(eq(contacts.id, owner.contactId));
-        return c;
+        if (!owner.open) return owner.result;
+        const [contact] = await tx.select().from(contacts).where(eq(contacts.id, owner.contactId));
+        return contact ?? ({ done: false, reason: 'inactive' } as const);
       });
-      if (!contact) return { done: false, reason: 'inactive' };
+      if ('done' in opened) return opened;
+      const contact = opened;
 
       const config = req.config as unknown as WebhookConfig;
       const method = (config.method ?? 'POST').toUpperCase();

@@ -6,14 +6,17 @@ import type { Tx } from './client';
 import { executions, stepExecutions } from './schema';
 
 /** Locks the execution's row; answers whether it is still active (false too when it was erased). */
-export async function lockExecution(tx: Tx, executionId: string): Promise<{ active: boolean; projectId?: string; contactId?: string }> {
+export async function lockExecution(
+  tx: Tx,
+  executionId: string,
+): Promise<{ active: boolean; status?: string; projectId?: string; contactId?: string }> {
   const [row] = await tx
     .select({ status: executions.status, projectId: executions.projectId, contactId: executions.contactId })
     .from(executions)
     .where(eq(executions.id, executionId))
     .for('update');
   if (!row) return { active: false };
-  return { active: (ACTIVE_STATUSES as readonly string[]).includes(row.status), projectId: row.projectId, contactId: row.contactId };
+  return { active: (ACTIVE_STATUSES as readonly string[]).includes(row.status), status: row.status, projectId: row.projectId, contactId: row.contactId };
 }
 
 /** Inserts or replaces step records (a visit is keyed by execution and `seq`, so retries are harmless). */

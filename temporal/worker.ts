@@ -1,4 +1,5 @@
 /** The worker bootstrap: registers the interpreter workflow and the activities on the task queue. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
@@ -10,8 +11,9 @@ export interface WorkerHandle {
   shutdown(): Promise<void>;
 }
 
-/** Path of the workflow module, from TypeScript sources or compiled `dist/`. */
-export const WORKFLOWS_PATH = path.join(__dirname, 'workflows');
+/** Path of the workflow module file: `workflows.js` in compiled `dist/`, `workflows.ts` in the sources. */
+export const WORKFLOWS_PATH =
+  ['workflows.js', 'workflows.ts'].map((f) => path.join(__dirname, f)).find((p) => fs.existsSync(p)) ?? path.join(__dirname, 'workflows.js');
 
 /** Creates and runs a worker; `bundle` is a prebuilt workflow bundle (tests build it once). */
 export async function startWorker(options: {

@@ -10,6 +10,8 @@ export interface ReceivedMail {
   parsed: ParsedMail;
 }
 
+export type BeforeAccept = (mail: ReceivedMail, client: { gone: Promise<void> }) => Promise<void> | void;
+
 export interface TestSmtp {
   url: string;
   port: number;
@@ -18,6 +20,15 @@ export interface TestSmtp {
   refuse(address: string, code: number, message: string): void;
   /** Calls `hook` after each message is accepted (the test can kill a worker there). */
   onAccepted(hook: ((mail: ReceivedMail) => void) | undefined): void;
+  /**
+   * Calls `hook` once a message is fully received, before it is accepted: the 250 reply waits for
+   * the hook's promise (`client.gone` resolves when the sending client disconnects). A client that
+   * disconnects meanwhile never gets its message accepted; the message then lands in `abandoned`,
+   * not in `messages`.
+   */
+  beforeAccept(hook: BeforeAccept | undefined): void;
+  /** Messages received in full whose client went away before they were accepted. */
+  abandoned: ReceivedMail[];
   close(): Promise<void>;
 }
 
@@ -25,11 +36,22 @@ export interface TestSmtp {
 export async function startSmtp(): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
   const refusals = new Map<string, { code: number; message: string }>();
+  const abandoned: ReceivedMail[] = [];
+  const closedSessions = new Set<string>();
+  const goneWaiters = new Map<string, () => void>();
   let hook: ((mail: ReceivedMail) => void) | undefined;
+  let holdHook: BeforeAccept | undefined;
+  const gone = (sessionId: string) =>
+    closedSessions.has(sessionId) ? Promise.resolve() : new Promise<void>((resolve) => goneWaiters.set(sessionId, resolve));
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onClose(session) {
+      closedSessions.add(session.id);
+      goneWaiters.get(session.id)?.();
+      goneWaiters.delete(session.id);
+    },
     onRcptTo(address, _session, callback) {
       const r = refusals.get(address.address.toLowerCase());
       if (r) {
@@ -50,6 +72,11 @@ export async function startSmtp(): Promise<TestSmtp> {
           raw,
           parsed: await simpleParser(raw),
         };
+        if (holdHook) await holdHook(mail, { gone: gone(session.id) });
+        if (closedSessions.has(session.id)) {
+          abandoned.push(mail);
+          return;
+        }
         messages.push(mail);
         callback();
         hook?.(mail);
@@ -62,9 +89,13 @@ export async function startSmtp(): Promise<TestSmtp> {
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
+    abandoned,
     refuse: (address, code, message) => refusals.set(address.toLowerCase(), { code, message }),
     onAccepted: (h) => {
       hook = h;
+    },
+    beforeAccept: (h) => {
+      holdHook = h;
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
