@@ -11,7 +11,7 @@ import { contacts, emails, templates } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { SmtpError } from './mailer';
 import { buildVariables, renderHtml, renderLine, renderText, TemplateError } from './render';
-import { closeStep, openStep } from './step';
+import { closeStep, isRetry, openStep } from './step';
 
 export interface SendEmailRequest extends StepActivityBase {
   templateId: string;
@@ -45,7 +45,8 @@ export function sendEmailActivities(deps: ActivityDeps) {
         if (!template) throw ApplicationFailure.nonRetryable('template not found', 'TemplateNotFound');
         const [contact] = await tx.select().from(contacts).where(eq(contacts.id, owner.contactId));
         if (!contact) return { done: false as const, reason: 'inactive' as const };
-        const [recorded] = await tx.select().from(emails).where(eq(emails.messageId, messageId));
+        // Only a retry can find its email already recorded.
+        const [recorded] = isRetry() ? await tx.select().from(emails).where(eq(emails.messageId, messageId)) : [];
         return { owner, template, contact, recorded };
       });
       if ('done' in prepared) return prepared;

@@ -1,9 +1,10 @@
 /** The bookkeeping around a step activity: check the execution is active, write journal and visit. */
 import { Context } from '@temporalio/activity';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
 import type { Tx } from '../db/client';
-import { applyJournal, lockExecution, patchExecution, writeStepRecords } from '../db/journal';
+import { ACTIVE_STATUSES } from '../core/statuses';
+import { applyJournal, patchExecution, writeStepRecords } from '../db/journal';
 import { executions, stepExecutions } from '../db/schema';
 
 /**
@@ -13,15 +14,20 @@ import { executions, stepExecutions } from '../db/schema';
  */
 export type OpenedStep = { open: true; projectId: string; contactId: string } | { open: false; result: StepActivityResult };
 
+/** True when this activity attempt is a retry (an earlier attempt may have done part of the work). */
+export function isRetry(): boolean {
+  return Context.current().info.attempt > 1;
+}
+
 /**
- * Opens a step in the caller's transaction: locks the execution and, when it is still active, writes
- * the queued journal and the visit as RUNNING.
+ * Opens a step in the caller's transaction: claims the execution's row (locked, and only while it is
+ * still active, making the visit its current step), writes the queued journal and — unless the step
+ * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING.
  */
-export async function openStep(tx: Tx, req: StepActivityBase): Promise<OpenedStep> {
-  const exec = await lockExecution(tx, req.executionId);
-  // Only a retry can find its visit completed; checked before `active`, since that attempt may
-  // have closed the execution along with the step.
-  if (Context.current().info.attempt > 1) {
+export async function openStep(tx: Tx, req: StepActivityBase, options: { recordRunning?: boolean } = {}): Promise<OpenedStep> {
+  // Only a retry can find its visit completed; checked first, since that attempt may have closed
+  // the execution along with the step.
+  if (isRetry()) {
     const [earlier] = await tx
       .select({ stepId: stepExecutions.stepId, status: stepExecutions.status, output: stepExecutions.output })
       .from(stepExecutions)
@@ -30,10 +36,17 @@ export async function openStep(tx: Tx, req: StepActivityBase): Promise<OpenedSte
       return { open: false, result: { done: true, output: earlier.output } };
     }
   }
-  if (!exec.active) return { open: false, result: { done: false, reason: 'inactive' } };
-  await applyJournal(tx, req.executionId, req.journal, [{ ...req.visit, status: 'RUNNING' }]);
-  await tx.update(executions).set({ currentStepId: req.visit.stepId }).where(eq(executions.id, req.executionId));
-  return { open: true, projectId: exec.projectId!, contactId: exec.contactId! };
+  const [claimed] = await tx
+    .update(executions)
+    .set({ currentStepId: req.visit.stepId })
+    .where(and(eq(executions.id, req.executionId), inArray(executions.status, [...ACTIVE_STATUSES])))
+    .returning({ projectId: executions.projectId, contactId: executions.contactId });
+  if (!claimed) return { open: false, result: { done: false, reason: 'inactive' } };
+  // The visit is newer than any current step the journal names.
+  const patch = req.journal.execution ? { ...req.journal.execution, currentStepId: undefined } : undefined;
+  const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
+  await applyJournal(tx, req.executionId, { steps: req.journal.steps, execution: patch }, running);
+  return { open: true, projectId: claimed.projectId, contactId: claimed.contactId };
 }
 
 /** Closes a step: records the visit COMPLETED with its output and applies the `after` patch. */

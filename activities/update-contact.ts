@@ -16,7 +16,8 @@ export function updateContactActivities({ database, onCommandsQueued }: Activity
     async updateContact(req: UpdateContactRequest): Promise<StepActivityResult> {
       let queued = false;
       const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
-        const owner = await openStep(tx, req);
+        // The step completes in this transaction: no RUNNING record first.
+        const owner = await openStep(tx, req, { recordRunning: false });
         if (!owner.open) return owner.result;
         const contact = await lockContact(tx, owner.projectId, owner.contactId);
         if (!contact) return { done: false, reason: 'inactive' };

@@ -3,7 +3,7 @@
  * /v1/track, against the smallest hand-written equivalent — an Express endpoint that stores the event
  * and starts a fixed two-activity Temporal workflow — at the same concurrency, on the same servers.
  *
- *   npm run bench                  (BENCH_N=400 BENCH_CONCURRENCY=20 by default)
+ *   npm run bench     (BENCH_N=400, BENCH_CONCURRENCY=20, BENCH_ROUNDS=3; BENCH_VERBOSE=1 prints each round)
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +38,12 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** CPU time this process used since `since`, in ms. */
+function cpuMs(since: NodeJS.CpuUsage): string {
+  const d = process.cpuUsage(since);
+  return ((d.user + d.system) / 1000).toFixed(0);
 }
 
 /** Sends `n` requests with at most `concurrency` in flight. */
@@ -153,18 +159,26 @@ async function main(): Promise<void> {
   async function measureBaseline(tag: string): Promise<number> {
     const start = received;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await load(N, CONCURRENCY, (i) => post(`${baselineUrl}/track`, undefined, { event: 'p1', email: `b${tag}-${i}@bench.test`, data: { firstName: `B${i}` } }));
+    const accepted = performance.now() - t0;
+    const acceptCpu = cpuMs(cpu0);
     await until(async () => received - start >= N);
+    if (process.env.BENCH_VERBOSE) console.log(`  baseline round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered)`);
     return N / ((performance.now() - t0) / 1000);
   }
 
   async function measureTrellis(tag: string): Promise<number> {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await load(N, CONCURRENCY, (i) => post(`${trellis.url}/v1/track`, project.publicKey, { event: 'p1', email: `t${tag}-${i}@bench.test`, data: { firstName: `T${i}` } }));
+    const accepted = performance.now() - t0;
+    const acceptCpu = cpuMs(cpu0);
     await until(async () => {
       const [row] = await database.db.select({ n: count() }).from(executions).where(eq(executions.status, 'COMPLETED'));
       return row!.n >= N * (Number(tag) + 1);
     });
+    if (process.env.BENCH_VERBOSE) console.log(`  Trellis round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered)`);
     return N / ((performance.now() - t0) / 1000);
   }
 
@@ -172,7 +186,7 @@ async function main(): Promise<void> {
   console.log(`P1: ${N} executions per round at concurrency ${CONCURRENCY} (warming up)`);
   await measureBaseline('w');
   await measureTrellis('0');
-  const rounds = 2;
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const base: number[] = [];
   const ours: number[] = [];
   for (let r = 1; r <= rounds; r++) {

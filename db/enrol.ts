@@ -5,7 +5,7 @@ import { waitedEventNames } from '../core/graph';
 import type { JsonObject } from '../core/execution';
 import type { Tx } from './client';
 import { queueCommands } from './outbox';
-import { contacts, executions, stepExecutions, steps, transitions, workflowVersions, workflows } from './schema';
+import { executions, stepExecutions, steps, transitions, workflowVersions, workflows } from './schema';
 
 export type WorkflowRow = typeof workflows.$inferSelect;
 export type ExecutionRow = typeof executions.$inferSelect;
@@ -46,18 +46,15 @@ async function currentSnapshot(tx: Tx, workflow: WorkflowRow): Promise<GraphSnap
 
 /**
  * Enrols a contact in a workflow under the re-entry rules of SPEC §7.3, in the caller's transaction:
- * the execution row, its TRIGGER record and the queued Temporal start commit together.
+ * the execution row, its TRIGGER record and the queued Temporal start commit together. The caller
+ * holds the contact's row lock (so enrolments of one contact see each other) and a share lock on the
+ * workflow's row (so no structural edit slips between the version read and the snapshot).
  */
 export async function enrolContact(
   tx: Tx,
-  input: { workflowId: string; contactId: string; context: JsonObject; trigger: JsonObject },
+  input: { workflow: WorkflowRow; contactId: string; context: JsonObject; trigger: JsonObject },
 ): Promise<EnrolResult> {
-  // Lock order: workflow (shared: structural edits take it exclusively), then contact.
-  const [workflow] = await tx.select().from(workflows).where(eq(workflows.id, input.workflowId)).for('share');
-  if (!workflow) throw new Error(`workflow ${input.workflowId} not found`);
-  // Serialises enrolments of one contact, so the re-entry checks below see each other.
-  await tx.select({ id: contacts.id }).from(contacts).where(eq(contacts.id, input.contactId)).for('update');
-
+  const { workflow } = input;
   if (!workflow.allowReentry) {
     const [earlier] = await tx
       .select({ id: executions.id })

@@ -16,7 +16,7 @@ export type EventRow = typeof events.$inferSelect;
  */
 export async function recordEvent(
   tx: Tx,
-  input: { projectId: string; contactId: string; name: string; data: JsonObject },
+  input: { projectId: string; contactId: string; name: string; data: JsonObject; contactIsNew?: boolean },
 ): Promise<{ event: EventRow; enrolled: string[] }> {
   const [event] = await tx
     .insert(events)
@@ -24,7 +24,10 @@ export async function recordEvent(
     .values({ projectId: input.projectId, contactId: input.contactId, name: input.name, data: input.data, createdAt: sql`clock_timestamp()` })
     .returning();
 
-  const waiting = await tx
+  // A contact created by this transaction has no executions to deliver to.
+  const waiting = input.contactIsNew
+    ? []
+    : await tx
     .select({ id: executions.id })
     .from(executions)
     .innerJoin(
@@ -48,7 +51,7 @@ export async function recordEvent(
   );
 
   const triggered = await tx
-    .select({ id: workflows.id })
+    .select()
     .from(workflows)
     .where(
       and(
@@ -58,11 +61,12 @@ export async function recordEvent(
         eq(workflows.enabled, true),
       ),
     )
-    .orderBy(workflows.id);
+    .orderBy(workflows.id)
+    .for('share');
   const enrolled: string[] = [];
-  for (const wf of triggered) {
+  for (const workflow of triggered) {
     const result = await enrolContact(tx, {
-      workflowId: wf.id,
+      workflow,
       contactId: input.contactId,
       context: input.data,
       trigger: { type: 'EVENT', event: input.name, eventId: event!.id },

@@ -25,6 +25,12 @@ import { isActive } from '../core/statuses';
 import { contactEmailKey, contactIdKey, projectIdKey, statusKey, workflowIdKey } from './search-attributes';
 
 type OutboxRow = typeof outbox.$inferSelect;
+interface StartRow {
+  execution: typeof executions.$inferSelect;
+  workflowName: string;
+  contactEmail: string;
+  graph: unknown;
+}
 
 const BATCH = 200;
 const CALL_DEADLINE_MS = 5000;
@@ -64,6 +70,7 @@ export function startDispatcher(deps: {
       if (rows.length === 0) return 0;
       const byExecution = new Map<string, OutboxRow[]>();
       for (const r of rows) byExecution.set(r.executionId, [...(byExecution.get(r.executionId) ?? []), r]);
+      const starts = await loadStarts(rows.filter((r) => r.kind === 'start').map((r) => r.executionId));
       const done: number[] = [];
       const failed: OutboxRow[] = [];
       await Promise.all(
@@ -71,7 +78,7 @@ export function startDispatcher(deps: {
           // One execution's commands in order: a signal never overtakes its execution's start.
           for (let i = 0; i < queue.length; i++) {
             try {
-              await carryOut(queue[i]!);
+              await carryOut(queue[i]!, starts);
               done.push(queue[i]!.id);
             } catch (err) {
               failed.push(...queue.slice(i));
@@ -98,9 +105,13 @@ export function startDispatcher(deps: {
     return client.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
   }
 
-  async function carryOut(row: OutboxRow): Promise<void> {
+  async function carryOut(row: OutboxRow, starts: Map<string, StartRow>): Promise<void> {
     const handle = client.workflow.getHandle(temporalWorkflowId(row.executionId));
-    if (row.kind === 'start') return start(row.executionId);
+    if (row.kind === 'start') {
+      const found = starts.get(row.executionId);
+      // Erased, or cancelled before it ever started: nothing to run.
+      return found && isActive(found.execution.status) ? start(found) : undefined;
+    }
     if (row.kind === 'cancel') {
       try {
         await bounded(() => handle.cancel());
@@ -121,8 +132,10 @@ export function startDispatcher(deps: {
     }
   }
 
-  async function start(executionId: string): Promise<void> {
-    const [row] = await database.db
+  /** What starting each execution of a batch needs, in one query. */
+  async function loadStarts(ids: string[]): Promise<Map<string, StartRow>> {
+    if (ids.length === 0) return new Map();
+    const rows = await database.db
       .select({
         execution: executions,
         workflowName: workflows.name,
@@ -136,9 +149,11 @@ export function startDispatcher(deps: {
         workflowVersions,
         and(eq(workflowVersions.workflowId, executions.workflowId), eq(workflowVersions.version, executions.workflowVersion)),
       )
-      .where(eq(executions.id, executionId));
-    // Erased, or cancelled before it ever started: nothing to run.
-    if (!row || !isActive(row.execution.status)) return;
+      .where(inArray(executions.id, ids));
+    return new Map(rows.map((r) => [r.execution.id, r]));
+  }
+
+  async function start(row: StartRow): Promise<void> {
     const e = row.execution;
     const input: ExecutionInput = {
       executionId: e.id,

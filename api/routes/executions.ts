@@ -58,15 +58,18 @@ export function executionRoutes({ database, dispatcher, temporal }: ApiDeps): Ro
         ? await lockContact(tx, project.id, body.contactId)
         : (await upsertContact(tx, project.id, body.email!, {})).contact;
       if (!contact) throw notFound('contact');
+      // Locks in the order every enrolment takes them: the contact, then the workflow (shared).
+      const [workflow] = await tx.select().from(workflows).where(eq(workflows.id, wf.id)).for('share');
+      if (!workflow?.enabled) throw new ApiError(400, 'WORKFLOW_DISABLED', 'the workflow is disabled; enable it to start executions');
       const result = await enrolContact(tx, {
-        workflowId: wf.id,
+        workflow,
         contactId: contact.id,
         context: body.context ?? {},
         trigger: { type: 'MANUAL' },
       });
       if (!result.ok) {
         throw conflict(
-          wf.allowReentry
+          workflow.allowReentry
             ? 'the contact already has an active execution of this workflow'
             : 'the contact has already entered this workflow, which does not allow re-entry',
           'REENTRY_NOT_ALLOWED',

@@ -73,11 +73,11 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Router {
 
   async function track(tx: Tx, projectId: string, body: z.output<typeof trackBody>): Promise<Answer> {
     const { contactData, eventData } = splitTrackedData(body.data ?? {});
-    const { contact } = await upsertContact(tx, projectId, body.email, {
+    const { contact, created } = await upsertContact(tx, projectId, body.email, {
       subscribed: body.subscribed,
       data: body.data !== undefined ? contactData : undefined,
     });
-    const { event } = await recordEvent(tx, { projectId, contactId: contact.id, name: body.event, data: eventData });
+    const { event } = await recordEvent(tx, { projectId, contactId: contact.id, name: body.event, data: eventData, contactIsNew: created });
     return { status: 200, body: { success: true, data: { contact: contact.id, event: event.id, timestamp: event.createdAt.toISOString() } } };
   }
 
