@@ -6,7 +6,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { isBlockedAddress } from './address-guard';
 
 /** Bytes of a response body that are kept; the rest is not read. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -103,28 +103,6 @@ export class InvalidUrlError extends HttpRequestError {
   constructor(readonly url: string, reason = 'is not an absolute http or https URL') {
     super(`webhook URL ${JSON.stringify(url)} ${reason}`);
   }
-}
-
-/** Cloud metadata endpoints, refused even if a range table ever calls them public. */
-const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254', '100.100.100.200']);
-const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR('2000::/3');
-
-/** True when an IP address must not be contacted: anything but public unicast, or a metadata address; unparsable input counts as blocked. */
-export function isBlockedAddress(ip: string): boolean {
-  const literal = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
-  if (!ipaddr.isValid(literal)) return true;
-  let addr: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    // process() unwraps IPv4-mapped IPv6 (::ffff:a.b.c.d) so the IPv4 ranges apply.
-    addr = ipaddr.process(literal);
-  } catch {
-    return true;
-  }
-  if (METADATA_ADDRESSES.has(normalize(addr))) return true;
-  if (addr.range() !== 'unicast') return true;
-  // Public IPv6 lives in 2000::/3; anything else (e.g. the deprecated IPv4-compatible ::a.b.c.d) is refused.
-  if (addr.kind() === 'ipv6' && !(addr as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) return true;
-  return false;
 }
 
 /** Classifies a response status: 2xx continues, 5xx/408/429 may be retried, anything else fails. */
@@ -380,10 +358,6 @@ function omit(headers: Record<string, string>, names: readonly string[]): Record
     if (!names.includes(name.toLowerCase())) out[name] = value;
   }
   return out;
-}
-
-function normalize(addr: ipaddr.IPv4 | ipaddr.IPv6): string {
-  return addr.kind() === 'ipv6' ? (addr as ipaddr.IPv6).toRFC5952String() : addr.toString();
 }
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -10,10 +10,10 @@ import {
   classifyResponse,
   createHttpClient,
   describeFailure,
-  isBlockedAddress,
   type LookupAll,
   type ResolvedAddress,
 } from '../../activities/http';
+import { isBlockedAddress } from '../../activities/address-guard';
 
 interface Seen {
   method: string;
