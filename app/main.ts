@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   }
   const trellis = await startTrellis(config);
   console.info(`trellis ${config.role} ready${trellis.url ? ` — API at ${trellis.url}` : ''} (task queue ${config.taskQueue})`);
+  if (trellis.inbound) console.info(`inbound mail: SMTP on port ${trellis.inbound.port} for <project id>@${config.inboundDomain}`);
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
 import { createApp } from '../api/app';
+import type { DNSResolver } from '../api/inbound-auth';
+import { startInboundSmtp, type InboundSmtp } from '../api/inbound-smtp';
 import { createHttpClient, type HttpClient } from '../activities/http';
 import { createMailer, type Mailer } from '../activities/mailer';
 import { openDatabase, type Database } from '../db/client';
@@ -28,6 +30,8 @@ export interface Trellis {
   server?: Server;
   /** The API's base URL (when the role serves HTTP). */
   url?: string;
+  /** The inbound SMTP listener (with INBOUND_SMTP_PORT, in the `api` and `all` roles). */
+  inbound?: { port: number };
   close(): Promise<void>;
 }
 
@@ -44,6 +48,8 @@ export interface StartOptions {
   temporal?: { client: Client; nativeConnection: NativeConnection; visibility?: boolean };
   /** How often the reconciler looks for terminated and timed-out runs (default 20 s). */
   reconcileEveryMs?: number;
+  /** DNS lookups of the inbound listener's SPF/DKIM/DMARC checks (tests serve their own records). */
+  inboundResolver?: DNSResolver;
 }
 
 let runtimeInstalled = false;
@@ -135,6 +141,18 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
   }
 
+  let inbound: InboundSmtp | undefined;
+  if (config.role !== 'worker' && config.inboundSmtpPort !== undefined) {
+    inbound = await startInboundSmtp({
+      host: config.host,
+      port: config.inboundSmtpPort,
+      inboundDomain: config.inboundDomain,
+      database,
+      dispatcher,
+      resolver: options.inboundResolver,
+    });
+  }
+
   dispatcher.kick();
   return {
     config,
@@ -145,8 +163,10 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     reconciler,
     server,
     url,
+    inbound: inbound ? { port: inbound.port } : undefined,
     async close() {
       if (server) await new Promise<void>((r) => server!.close(() => r()));
+      await inbound?.close();
       reconciler?.stop();
       await dispatcher.stop();
       if (worker) await worker.shutdown();
