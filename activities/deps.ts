@@ -10,6 +10,6 @@ export interface ActivityDeps {
   http: HttpClient;
   mailFrom: string;
   publicUrl: string;
-  /** Called after a commit that queued Temporal commands (an UPDATE_CONTACT that recorded an event). */
+  /** Called after a commit that recorded an event (UPDATE_CONTACT's subscribe change, SEND_EMAIL's `email.sent`). */
   onCommandsQueued: () => void;
 }

@@ -3,14 +3,22 @@
  * send is recorded right after the SMTP server accepts it, and a retry that finds the record does not
  * send again. The one window for a duplicate is a crash between the server's acceptance and that
  * record; the duplicate then carries the same Message-ID.
+ *
+ * The email's row id is derived from the execution and the step too, so the tracking links put in
+ * the message (SPEC §8) name the row before it exists. A SENT email records `email.sent` in the
+ * same transaction as its row.
  */
+import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
+import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
+import { addTracking, composeBody, composeSubject } from './compose-email';
 import type { ActivityDeps } from './deps';
+import { emailLinks } from './email-links';
 import { SmtpError } from './mailer';
-import { buildVariables, renderHtml, renderLine, renderText, TemplateError } from './render';
+import { buildVariables, TemplateError } from './render';
 import { closeStep, isRetry, openStep } from './step';
 
 export interface SendEmailRequest extends StepActivityBase {
@@ -26,6 +34,15 @@ export function messageIdFor(executionId: string, stepId: string, publicUrl: str
   return `<${executionId}.${stepId}@${new URL(publicUrl).hostname || 'trellis'}>`;
 }
 
+/** The stable row id of that email: a UUID (version 8, RFC 9562) from a hash of the execution and step. */
+export function emailIdFor(executionId: string, stepId: string): string {
+  const b = createHash('sha256').update(`trellis.email:${executionId}:${stepId}`).digest().subarray(0, 16);
+  b[6] = (b[6]! & 0x0f) | 0x80;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = b.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 function formatFrom(address: string, name: string | null): string {
   return name ? `"${name.replace(/["\\\r\n]/g, '')}" <${address}>` : address;
 }
@@ -35,6 +52,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
   return {
     async sendEmail(req: SendEmailRequest): Promise<StepActivityResult> {
       const messageId = messageIdFor(req.executionId, req.visit.stepId, deps.publicUrl);
+      const emailId = emailIdFor(req.executionId, req.visit.stepId);
       const prepared = await database.db.transaction(async (tx) => {
         const owner = await openStep(tx, req);
         if (!owner.open) return owner.result;
@@ -46,7 +64,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
         const [contact] = await tx.select().from(contacts).where(eq(contacts.id, owner.contactId));
         if (!contact) return { done: false as const, reason: 'inactive' as const };
         // Only a retry can find its email already recorded.
-        const [recorded] = isRetry() ? await tx.select().from(emails).where(eq(emails.messageId, messageId)) : [];
+        const [recorded] = isRetry() ? await tx.select().from(emails).where(eq(emails.id, emailId)) : [];
         return { owner, template, contact, recorded };
       });
       if ('done' in prepared) return prepared;
@@ -60,23 +78,29 @@ export function sendEmailActivities(deps: ActivityDeps) {
         status = recorded.status as EmailStatus;
         subject = recorded.subject;
       } else {
-        const vars = buildVariables({ contact, context: req.context });
+        const links = await emailLinks(database, deps.publicUrl);
+        const unsubscribeUrl = links.unsubscribeUrl(contact.id);
+        const subscribeUrl = links.subscribeUrl(contact.id);
+        const vars = buildVariables({ contact, context: req.context, unsubscribeUrl, subscribeUrl });
         try {
-          subject = renderLine(template.subject, vars);
+          subject = composeSubject(template, vars);
         } catch (err) {
           throw templateFailure(err);
         }
         if (template.type !== 'TRANSACTIONAL' && !contact.subscribed) {
           status = 'SUPPRESSED';
         } else {
-          let html: string;
-          let text: string | undefined;
+          let body: ReturnType<typeof composeBody>;
           try {
-            html = renderHtml(template.body, vars);
-            text = template.text ? renderText(template.text, vars) : undefined;
+            body = composeBody(template, vars, unsubscribeUrl);
           } catch (err) {
             throw templateFailure(err);
           }
+          const html = addTracking(body.html, {
+            clickUrl: (url) => links.clickUrl(emailId, url),
+            openUrl: links.openUrl(emailId),
+            keep: [unsubscribeUrl, subscribeUrl],
+          });
           const from = req.from ?? template.from;
           const message = {
             from: from ? formatFrom(from, template.fromName) : deps.mailFrom,
@@ -84,8 +108,9 @@ export function sendEmailActivities(deps: ActivityDeps) {
             replyTo: template.replyTo ?? undefined,
             subject,
             html,
-            text,
+            text: body.text,
             messageId,
+            headers: body.headers,
           };
           if (!mailer) {
             status = 'CAPTURED';
@@ -103,10 +128,12 @@ export function sendEmailActivities(deps: ActivityDeps) {
         }
       }
 
-      return database.db.transaction(async (tx) => {
+      let eventRecorded = false;
+      const result = await database.db.transaction(async (tx) => {
         const [row] = await tx
           .insert(emails)
           .values({
+            id: emailId,
             projectId: owner.projectId,
             contactId: owner.contactId,
             templateId: template.id,
@@ -118,13 +145,24 @@ export function sendEmailActivities(deps: ActivityDeps) {
             status,
             error,
           })
-          .onConflictDoNothing({ target: emails.messageId })
+          // Any conflict (id or Message-ID) means an earlier attempt recorded this very email.
+          .onConflictDoNothing()
           .returning({ id: emails.id });
-        const emailId = row?.id ?? recorded?.id ?? null;
+        if (row && status === 'SENT') {
+          await recordEvent(tx, {
+            projectId: owner.projectId,
+            contactId: owner.contactId,
+            name: 'email.sent',
+            data: { emailId, messageId, templateId: template.id, subject },
+          });
+          eventRecorded = true;
+        }
         const output = { emailId, status, messageId, ...(error ? { error } : {}) };
         await closeStep(tx, req, output);
         return { done: true as const, output };
       });
+      if (eventRecorded) deps.onCommandsQueued();
+      return result;
     },
   };
 }

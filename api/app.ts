@@ -6,6 +6,7 @@ import type { ApiDeps } from './deps';
 import { errorMiddleware, notFound } from './errors';
 import { checkInput } from './validate';
 import { contactRoutes } from './routes/contacts';
+import { emailLinkRoutes } from './routes/email-links';
 import { executionRoutes } from './routes/executions';
 import { graphRoutes } from './routes/graph';
 import { projectRoutes } from './routes/projects';
@@ -19,6 +20,9 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // The public email links (SPEC §8) come before the JSON parser: the one-click unsubscribe POST
+  // carries a form body, which they never read.
+  app.use(emailLinkRoutes(deps));
   app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
   app.use((req, _res, next) => {
     checkInput(req.body, 'body');

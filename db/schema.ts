@@ -235,3 +235,22 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.projectId, t.key] })],
 );
+
+/** Secrets of this installation, created on first use and shared by every process (e.g. the email-link key). */
+export const instanceSecrets = pgTable('instance_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: createdAt(),
+});
+
+/** The first click of each link of an email (the link by its SHA-256, so any length fits the key). */
+export const emailClicks = pgTable(
+  'email_clicks',
+  {
+    emailId: uuid('email_id').notNull().references(() => emails.id, { onDelete: 'cascade' }),
+    linkHash: text('link_hash').notNull(),
+    link: text('link').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.emailId, t.linkHash] })],
+);

@@ -1,15 +1,21 @@
-/** /templates (SPEC §5.2): edits are cosmetic; deleting one a current graph uses is refused. */
+/**
+ * /templates (SPEC §5.2): edits are cosmetic; deleting one a current graph uses is refused.
+ * `POST /templates/:id/preview` renders a template as SEND_EMAIL would (footer, text part, headers;
+ * no tracking) for a contact or for given data, without sending or recording anything.
+ */
 import { Router } from 'express';
 import { and, desc, eq, ilike, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { checkTemplate } from '../../activities/render';
-import { steps, templates, workflows } from '../../db/schema';
+import { composeBody, composeSubject } from '../../activities/compose-email';
+import { emailLinks } from '../../activities/email-links';
+import { buildVariables, checkTemplate, TemplateError } from '../../activities/render';
+import { contacts, steps, templates, workflows } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { listPage } from '../paging';
 import { badRequest, conflict, notFound, type ErrorDetail } from '../errors';
 import { templateOut } from '../serialize';
-import { pagination, parse, pathId } from '../validate';
+import { jsonObject, pagination, parse, pathId } from '../validate';
 import { likePattern } from './contacts';
 
 const TYPES = ['MARKETING', 'TRANSACTIONAL', 'HEADLESS'] as const;
@@ -31,6 +37,8 @@ const patchTemplate = z.strictObject({
   body: fields.body.optional(),
 });
 
+const previewBody = z.strictObject({ contactId: z.uuid().optional(), data: jsonObject.optional(), context: jsonObject.optional() });
+
 /** Refuses a template whose subject, body or text does not parse, naming line and column. */
 function checkSyntax(body: { subject?: string; body?: string; text?: string | null }): void {
   const details: ErrorDetail[] = [];
@@ -43,7 +51,7 @@ function checkSyntax(body: { subject?: string; body?: string; text?: string | nu
   if (details.length) throw badRequest(`template does not parse: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
 }
 
-export function templateRoutes({ database }: ApiDeps): Router {
+export function templateRoutes({ database, config }: ApiDeps): Router {
   const router = Router();
   const { db } = database;
 
@@ -71,6 +79,40 @@ export function templateRoutes({ database }: ApiDeps): Router {
     const [row] = await db.select().from(templates).where(and(eq(templates.id, id), eq(templates.projectId, project.id)));
     if (!row) throw notFound('template');
     res.json(templateOut(row));
+  });
+
+  router.post('/templates/:id/preview', async (req, res) => {
+    const project = projectOf(req);
+    const id = pathId(req.params.id, 'template');
+    const body = parse(previewBody, req.body);
+    if ((body.contactId === undefined) === (body.data === undefined)) {
+      throw badRequest('give either contactId or data', [{ path: 'contactId', message: 'give either contactId or data' }]);
+    }
+    const [template] = await db.select().from(templates).where(and(eq(templates.id, id), eq(templates.projectId, project.id)));
+    if (!template) throw notFound('template');
+    let contact: { id: string; email: string; data: Record<string, unknown> };
+    let links: { unsubscribeUrl: string; subscribeUrl: string };
+    if (body.contactId !== undefined) {
+      const [row] = await db.select().from(contacts).where(and(eq(contacts.id, body.contactId), eq(contacts.projectId, project.id)));
+      if (!row) throw notFound('contact');
+      contact = row;
+      const signer = await emailLinks(database, config.publicUrl);
+      links = { unsubscribeUrl: signer.unsubscribeUrl(row.id), subscribeUrl: signer.subscribeUrl(row.id) };
+    } else {
+      // No contact: `email` comes from the data when it holds one; the links are placeholders (404).
+      const data = body.data!;
+      contact = { id: '', email: typeof data.email === 'string' ? data.email : '', data };
+      links = { unsubscribeUrl: `${config.publicUrl}/unsubscribe/preview`, subscribeUrl: `${config.publicUrl}/subscribe/preview` };
+    }
+    const vars = buildVariables({ contact, context: body.context ?? {}, ...links });
+    try {
+      const subject = composeSubject(template, vars);
+      const { html, text } = composeBody(template, vars, links.unsubscribeUrl);
+      res.json({ subject, html, text });
+    } catch (err) {
+      if (err instanceof TemplateError) throw badRequest(`template does not render: ${err.message}`);
+      throw err;
+    }
   });
 
   router.patch('/templates/:id', async (req, res) => {

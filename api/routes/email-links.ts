@@ -1,0 +1,119 @@
+/**
+ * The public email links (SPEC §8), no key: the signed token is the authority. A token that does not
+ * verify (or of another kind) answers 404 and changes nothing. Events are committed before the
+ * answer, then the dispatcher is kicked so they reach waiting executions and start workflows at once.
+ */
+import { createHash } from 'node:crypto';
+import { Router, type Response } from 'express';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { emailLinks, type EmailLinks, type LinkPayload } from '../../activities/email-links';
+import { escapeHtml } from '../../activities/render';
+import { updateContactRow } from '../../db/contacts';
+import { recordEvent } from '../../db/events';
+import { contacts, emailClicks, emails } from '../../db/schema';
+import type { ApiDeps } from '../deps';
+import { notFound } from '../errors';
+
+/** A transparent 1×1 GIF. */
+const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+export function emailLinkRoutes({ database, dispatcher, config }: ApiDeps): Router {
+  const router = Router();
+  const { db } = database;
+
+  async function verify<K extends LinkPayload['kind']>(token: unknown, kind: K): Promise<{ links: EmailLinks; payload: Extract<LinkPayload, { kind: K }> }> {
+    const links = await emailLinks(database, config.publicUrl);
+    const payload = typeof token === 'string' ? links.read(token) : undefined;
+    if (payload?.kind !== kind) throw notFound('link');
+    return { links, payload: payload as Extract<LinkPayload, { kind: K }> };
+  }
+
+  /** Sets the contact's subscription (recording the change, if any) and shows the confirmation page. */
+  async function setSubscribed(token: unknown, subscribed: boolean, res: Response): Promise<void> {
+    const { links, payload } = await verify(token, subscribed ? 'subscribe' : 'unsubscribe');
+    const changed = await db.transaction(async (tx) => {
+      const [contact] = await tx.select().from(contacts).where(eq(contacts.id, payload.contactId)).for('update');
+      if (!contact) return undefined;
+      if (contact.subscribed === subscribed) return false;
+      await updateContactRow(tx, contact, { subscribed });
+      return true;
+    });
+    // The contact was erased: its links went with it.
+    if (changed === undefined) throw notFound('link');
+    if (changed) dispatcher.kick();
+    const page = subscribed
+      ? confirmation('You are subscribed', 'You will receive our emails again.', 'Changed your mind?', links.unsubscribeUrl(payload.contactId), 'Unsubscribe')
+      : confirmation('You are unsubscribed', 'You will no longer receive our marketing emails.', 'Unsubscribed by mistake?', links.subscribeUrl(payload.contactId), 'Subscribe again');
+    privateAnswer(res).status(200).type('html').send(page);
+  }
+
+  router.get('/unsubscribe/:token', (req, res) => setSubscribed(req.params.token, false, res));
+  // One-click unsubscribe (RFC 8058): mail providers POST `List-Unsubscribe=One-Click`; the body is not needed.
+  router.post('/unsubscribe/:token', (req, res) => setSubscribed(req.params.token, false, res));
+  router.get('/subscribe/:token', (req, res) => setSubscribed(req.params.token, true, res));
+
+  router.get('/t/o/:token', async (req, res) => {
+    const { payload } = await verify(req.params.token, 'open');
+    const recorded = await db.transaction(async (tx) => {
+      // Only the first open sets openedAt; a concurrent one waits for the row and then finds it set.
+      const [email] = await tx
+        .update(emails)
+        .set({ openedAt: sql`now()` })
+        .where(and(eq(emails.id, payload.emailId), isNull(emails.openedAt)))
+        .returning({ projectId: emails.projectId, contactId: emails.contactId, messageId: emails.messageId });
+      if (!email) return false;
+      const data = { emailId: payload.emailId, messageId: email.messageId };
+      await recordEvent(tx, { projectId: email.projectId, contactId: email.contactId, name: 'email.opened', data });
+      return true;
+    });
+    if (recorded) dispatcher.kick();
+    privateAnswer(res).status(200).type('image/gif').send(PIXEL);
+  });
+
+  router.get('/t/c/:token', async (req, res) => {
+    const { payload } = await verify(req.params.token, 'click');
+    const { emailId, url } = payload;
+    const recorded = await db.transaction(async (tx) => {
+      // Shared lock: the email cannot be erased between this read and the click's insert.
+      const [email] = await tx
+        .select({ projectId: emails.projectId, contactId: emails.contactId, messageId: emails.messageId })
+        .from(emails)
+        .where(eq(emails.id, emailId))
+        .for('share');
+      // An erased email's links still lead where they pointed, but record nothing.
+      if (!email) return false;
+      const linkHash = createHash('sha256').update(url).digest('hex');
+      const [first] = await tx.insert(emailClicks).values({ emailId, linkHash, link: url }).onConflictDoNothing().returning({ emailId: emailClicks.emailId });
+      if (!first) return false;
+      await tx.update(emails).set({ clickedAt: sql`now()` }).where(and(eq(emails.id, emailId), isNull(emails.clickedAt)));
+      const data = { emailId, messageId: email.messageId, link: url };
+      await recordEvent(tx, { projectId: email.projectId, contactId: email.contactId, name: 'email.clicked', data });
+      return true;
+    });
+    if (recorded) dispatcher.kick();
+    // Exactly the signed URL (res.redirect would re-encode it); only characters a header cannot
+    // carry are percent-encoded, as a browser would request them anyway.
+    const location = url.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
+    privateAnswer(res).status(302).setHeader('Location', location).end();
+  });
+
+  return router;
+}
+
+/** Never cached (every fetch must reach us) and never leaking the token through Referer. */
+function privateAnswer(res: Response): Response {
+  return res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Robots-Tag': 'noindex' });
+}
+
+function confirmation(title: string, message: string, question: string, href: string, action: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#111827}p{color:#4b5563}a{color:#2563eb}</style>
+</head><body>
+<h1>${escapeHtml(title)}</h1>
+<p>${escapeHtml(message)}</p>
+<p>${escapeHtml(question)} <a href="${escapeHtml(href)}">${escapeHtml(action)}</a></p>
+</body></html>
+`;
+}
