@@ -1,7 +1,7 @@
 /** /admin/projects: creating projects and their keys, behind ADMIN_API_KEY. */
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
-import { asc } from 'drizzle-orm';
+import { desc } from 'drizzle-orm';
 import { z } from 'zod';
 import { projects } from '../../db/schema';
 import { hashSecret, newKeys } from '../auth';
@@ -43,7 +43,7 @@ export function projectRoutes({ config, database }: ApiDeps): Router {
   router.get('/admin/projects', admin, async (req, res) => {
     const q = parse(z.object(pagination), req.query, 'query');
     res.json(
-      await listPage(database.db, projects, undefined, [asc(projects.createdAt), asc(projects.id)], q, (p) => ({
+      await listPage(database.db, projects, undefined, [desc(projects.createdAt), desc(projects.id)], q, (p) => ({
         id: p.id,
         name: p.name,
         publicKey: p.publicKey,

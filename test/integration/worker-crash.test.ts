@@ -16,8 +16,6 @@
  *      that attempt already closed, still closes COMPLETED in Temporal.
  * The same happens to the bookkeeping write that closes an execution (end of a WAIT_FOR_EVENT).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { temporalWorkflowId } from '../../core/execution';
@@ -25,8 +23,8 @@ import { messageIdFor } from '../../activities/send-email';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 import { startSmtp, type ReceivedMail, type TestSmtp } from '../support/smtp';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
-const ROOT = path.resolve(__dirname, '../..');
 const PUBLIC_URL = 'http://trellis.test';
 
 /** A transaction that holds a row lock until `release()`. */
@@ -36,11 +34,6 @@ interface Hold {
   blocking(what: string, timeoutMs?: number): Promise<void>;
 }
 
-interface WorkerProcess {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
-}
 
 function deferred<T = void>() {
   let resolve!: (v: T) => void;
@@ -63,42 +56,15 @@ describe('a worker killed with SIGKILL', () => {
   const workers: WorkerProcess[] = [];
   const releaseAll = deferred();
 
-  /** Starts `npm start` with ROLE=worker on the API's task queue; resolves once it polls. */
-  async function startWorkerProcess(): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'app/main.ts')], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DATABASE_URL: inject('databaseUrl'),
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_TASK_QUEUE: app.trellis.config.taskQueue,
-        SMTP_URL: smtp.url,
-        PUBLIC_URL,
-        ROLE: 'worker',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const w: WorkerProcess = { child, output: () => out, exited };
+  /** Starts a worker process on the API's task queue, sending through the test SMTP server. */
+  async function startWorker(): Promise<WorkerProcess> {
+    const w = await startWorkerProcess(app.trellis.config.taskQueue, { SMTP_URL: smtp.url, PUBLIC_URL });
     workers.push(w);
-    // Bundling the workflow code takes a few seconds; a worker that exits fails at once.
-    const ready = waitFor(async () => /trellis worker ready/.test(out), 'the worker process to be ready', 90_000);
-    const died = exited.then(() => {
-      throw new Error(`the worker exited (${child.exitCode ?? child.signalCode}):\n${out}`);
-    });
-    await Promise.race([ready, died]);
-    died.catch(() => undefined);
     return w;
   }
 
   async function kill(w: WorkerProcess): Promise<void> {
-    w.child.kill('SIGKILL');
-    await w.exited;
+    await w.kill();
   }
 
   /**
@@ -253,7 +219,7 @@ describe('a worker killed with SIGKILL', () => {
       }
     });
 
-    const first = await startWorkerProcess();
+    const first = await startWorker();
     for (const [event, email] of [
       ['crash_delay', 'delay@example.com'],
       ['crash_wait', 'wait@example.com'],
@@ -283,7 +249,7 @@ describe('a worker killed with SIGKILL', () => {
 
     const acceptedAt: { subject: string; at: number }[] = [];
     smtp.onAccepted((mail) => acceptedAt.push({ subject: mail.parsed.subject!, at: Date.now() }));
-    await startWorkerProcess();
+    await startWorker();
     const upAt = Date.now();
 
     // The wait is released by an event tracked after the restart.
