@@ -18,6 +18,8 @@ export interface TestSmtp {
   messages: ReceivedMail[];
   /** Refuses mail to `address` with this SMTP reply (e.g. 550 permanent, 451 temporary). */
   refuse(address: string, code: number, message: string): void;
+  /** Stops refusing mail to `address`. */
+  accept(address: string): void;
   /** Calls `hook` after each message is accepted (the test can kill a worker there). */
   onAccepted(hook: ((mail: ReceivedMail) => void) | undefined): void;
   /**
@@ -33,7 +35,7 @@ export interface TestSmtp {
 }
 
 /** Starts an SMTP server on a free port of 127.0.0.1. */
-export async function startSmtp(): Promise<TestSmtp> {
+export async function startSmtp(options: { port?: number } = {}): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
   const refusals = new Map<string, { code: number; message: string }>();
   const abandoned: ReceivedMail[] = [];
@@ -83,7 +85,7 @@ export async function startSmtp(): Promise<TestSmtp> {
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   return {
     url: `smtp://127.0.0.1:${port}`,
@@ -91,6 +93,7 @@ export async function startSmtp(): Promise<TestSmtp> {
     messages,
     abandoned,
     refuse: (address, code, message) => refusals.set(address.toLowerCase(), { code, message }),
+    accept: (address) => refusals.delete(address.toLowerCase()),
     onAccepted: (h) => {
       hook = h;
     },

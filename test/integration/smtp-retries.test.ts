@@ -1,0 +1,62 @@
+import net from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildWorkflow, createTemplate } from '../support/builders';
+import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { startSmtp, type TestSmtp } from '../support/smtp';
+
+/** A port nothing listens on (yet). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('temporary SMTP failures are retried', () => {
+  let app: TestApp | undefined;
+  let smtp: TestSmtp | undefined;
+
+  afterAll(async () => {
+    await app?.close();
+    await smtp?.close();
+  });
+
+  it('retries a refused connection and a 451 until the server accepts, then sends once', async () => {
+    const port = await freePort();
+    // The SMTP server is down when the workflow runs.
+    app = await startTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
+    const { api } = app;
+    const template = await createTemplate(api, { subject: 'Hello {{email}}', body: '<p>hi</p>', type: 'TRANSACTIONAL' });
+    const wf = await buildWorkflow(api, {
+      eventName: 'joined',
+      steps: [{ key: 'hello', type: 'SEND_EMAIL', config: { templateId: template } }],
+      edges: [['trigger', 'hello']],
+    });
+    await api.post('/v1/track', { event: 'joined', email: 'retry@example.com' });
+    const [execution] = await waitFor(async () => {
+      const r = await api.get(`/workflows/${wf.id}/executions`);
+      return r.body.total === 1 ? r.body.data : undefined;
+    }, 'the execution');
+    const handle = app.trellis.client.workflow.getHandle(`trellis-execution-${execution.id}`);
+    await waitFor(async () => ((await handle.describe()).raw.pendingActivities?.[0]?.attempt ?? 0) >= 2, 'a retried attempt');
+
+    // The server comes up, but answers 451 (try later) for a while.
+    smtp = await startSmtp({ port });
+    smtp.refuse('retry@example.com', 451, 'greylisted, try again later');
+    await waitFor(async () => ((await handle.describe()).raw.pendingActivities?.[0]?.attempt ?? 0) >= 3, 'an attempt against the 451');
+    expect(smtp.messages).toHaveLength(0);
+    expect((await api.get(`/workflows/${wf.id}/executions/${execution.id}`)).body.status).toBe('RUNNING');
+
+    smtp.accept('retry@example.com');
+    const done = await waitFor(async () => {
+      const r = await api.get(`/workflows/${wf.id}/executions/${execution.id}`);
+      return r.body.status === 'COMPLETED' ? r.body : undefined;
+    }, 'COMPLETED', 40_000);
+    expect(done.steps.map((s: { type: string; status: string }) => `${s.type}:${s.status}`)).toEqual(['TRIGGER:COMPLETED', 'SEND_EMAIL:COMPLETED']);
+    expect(smtp.messages.map((m) => m.parsed.subject)).toEqual(['Hello retry@example.com']);
+    const emails = await api.get(`/emails?executionId=${execution.id}`);
+    expect(emails.body.data.map((e: { status: string }) => e.status)).toEqual(['SENT']);
+  }, 60_000);
+});
