@@ -220,7 +220,7 @@ export const outbox = pgTable(
     availableAt: timestamp('available_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     createdAt: createdAt(),
   },
-  (t) => [index('outbox_available').on(t.availableAt)],
+  (t) => [index('outbox_available').on(t.availableAt), index('outbox_execution').on(t.executionId, t.id)],
 );
 
 export const idempotencyKeys = pgTable(

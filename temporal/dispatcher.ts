@@ -3,7 +3,8 @@
  * one; rows are claimed with SKIP LOCKED so several dispatchers share the work, and a command that
  * fails (Temporal unreachable) stays queued and is retried with backoff.
  */
-import { asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, lte, notExists, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -12,7 +13,6 @@ import {
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Database } from '../db/client';
 import { contacts, executions, outbox, workflowVersions, workflows } from '../db/schema';
-import { and } from 'drizzle-orm';
 import {
   EVENT_SIGNAL,
   temporalWorkflowId,
@@ -60,31 +60,38 @@ export function startDispatcher(deps: {
 
   async function pass(): Promise<number> {
     return database.db.transaction(async (tx) => {
+      // Only the head of each execution's queue: its commands are carried out one at a time, in
+      // order, whichever process claims them (a signal never overtakes its execution's start).
+      const earlier = alias(outbox, 'earlier');
       const rows = await tx
         .select()
         .from(outbox)
-        .where(lte(outbox.availableAt, sql`now()`))
+        .where(
+          and(
+            lte(outbox.availableAt, sql`now()`),
+            notExists(
+              tx
+                .select({ id: earlier.id })
+                .from(earlier)
+                .where(and(eq(earlier.executionId, outbox.executionId), lt(earlier.id, outbox.id))),
+            ),
+          ),
+        )
         .orderBy(asc(outbox.id))
         .limit(BATCH)
-        .for('update', { skipLocked: true });
+        .for('update', { of: outbox, skipLocked: true });
       if (rows.length === 0) return 0;
-      const byExecution = new Map<string, OutboxRow[]>();
-      for (const r of rows) byExecution.set(r.executionId, [...(byExecution.get(r.executionId) ?? []), r]);
       const starts = await loadStarts(rows.filter((r) => r.kind === 'start').map((r) => r.executionId));
       const done: number[] = [];
       const failed: OutboxRow[] = [];
       await Promise.all(
-        [...byExecution.values()].map(async (queue) => {
-          // One execution's commands in order: a signal never overtakes its execution's start.
-          for (let i = 0; i < queue.length; i++) {
-            try {
-              await carryOut(queue[i]!, starts);
-              done.push(queue[i]!.id);
-            } catch (err) {
-              failed.push(...queue.slice(i));
-              if (queue[i]!.attempts === 0) console.warn(`outbox ${queue[i]!.kind} ${queue[i]!.executionId}: ${describe(err)}`);
-              return;
-            }
+        rows.map(async (row) => {
+          try {
+            await carryOut(row, starts);
+            done.push(row.id);
+          } catch (err) {
+            failed.push(row);
+            if (row.attempts === 0) console.warn(`outbox ${row.kind} ${row.executionId}: ${describe(err)}`);
           }
         }),
       );

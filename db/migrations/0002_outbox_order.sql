@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_execution" ON "outbox" USING btree ("execution_id","id");
