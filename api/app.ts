@@ -23,6 +23,10 @@ export function createApp(deps: ApiDeps): express.Express {
   // The public email links (SPEC §8) come before the JSON parser: the one-click unsubscribe POST
   // carries a form body, which they never read.
   app.use(emailLinkRoutes(deps));
+  // Keys before bodies: a request without a valid key is answered 401/403 whatever its body holds.
+  app.use('/v1/track', authenticate(deps.database, { allowPublic: true }));
+  const secret = authenticate(deps.database, { allowPublic: false });
+  for (const prefix of ['/contacts', '/templates', '/workflows', '/events', '/emails']) app.use(prefix, secret);
   app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
   app.use((req, _res, next) => {
     checkInput(req.body, 'body');
@@ -52,10 +56,7 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   app.use(projectRoutes(deps));
-  app.use('/v1/track', authenticate(deps.database, { allowPublic: true }));
   app.use(trackRoutes(deps));
-  const secret = authenticate(deps.database, { allowPublic: false });
-  for (const prefix of ['/contacts', '/templates', '/workflows', '/events', '/emails']) app.use(prefix, secret);
   app.use(contactRoutes(deps));
   app.use(templateRoutes(deps));
   app.use(workflowRoutes(deps));

@@ -483,6 +483,14 @@ describe('bad input never gets a 500', () => {
       expect((await api.get('/contacts?search=pk@example.com')).body.total).toBe(0);
     });
 
+    it('checks the key before the body: a malformed body without a valid key is 401/403, not 400', async () => {
+      expectError(await api.request('POST', '/contacts', undefined, { key: null, raw: '{"email":' }), 401, 'UNAUTHORIZED');
+      expectError(await api.request('POST', '/v1/track', undefined, { key: 'pk_unknown', raw: '{"event":' }), 401, 'UNAUTHORIZED');
+      expectError(await api.request('POST', '/workflows', undefined, { key: app.project.publicKey, raw: '[[[' }), 403, 'FORBIDDEN');
+      // With a valid key the same body is a 400.
+      expectError(await api.request('POST', '/contacts', undefined, { raw: '{"email":' }), 400, 'VALIDATION_ERROR');
+    });
+
     it('accepts the public and the secret key on /v1/track', async () => {
       const viaPublic = await app.as(app.project.publicKey).post('/v1/track', { event: 'pk.track', email: 'pk-track@example.com' });
       expect(viaPublic.status).toBe(200);
