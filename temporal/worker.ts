@@ -11,9 +11,16 @@ export interface WorkerHandle {
   shutdown(): Promise<void>;
 }
 
-/** Path of the workflow module file: `workflows.js` in compiled `dist/`, `workflows.ts` in the sources. */
-export const WORKFLOWS_PATH =
-  ['workflows.js', 'workflows.ts'].map((f) => path.join(__dirname, f)).find((p) => fs.existsSync(p)) ?? path.join(__dirname, 'workflows.js');
+/**
+ * The workflow code to run: the bundle `npm run build` made (compiled `dist/`), else the workflow
+ * module, bundled at start (`workflows.ts` from the sources).
+ */
+function workflowCode(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const bundle = path.join(__dirname, 'workflow-bundle.js');
+  if (fs.existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
+  const module = ['workflows.js', 'workflows.ts'].map((f) => path.join(__dirname, f)).find((p) => fs.existsSync(p));
+  return { workflowsPath: module ?? path.join(__dirname, 'workflows.js') };
+}
 
 /** Creates and runs a worker; `bundle` is a prebuilt workflow bundle (tests build it once). */
 export async function startWorker(options: {
@@ -27,7 +34,7 @@ export async function startWorker(options: {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.bundle ? { workflowBundle: options.bundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.bundle ? { workflowBundle: options.bundle } : workflowCode()),
     activities: createActivities(options.deps),
   });
   const done = worker.run();

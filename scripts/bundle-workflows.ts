@@ -1,0 +1,21 @@
+/**
+ * `npm run build` step: bundles the interpreter workflow once into dist/temporal/workflow-bundle.js,
+ * so production workers start without webpack (and in seconds less). Workers started from sources
+ * (tsx, `npm run dev`) bundle at start instead.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+async function main(): Promise<void> {
+  const out = path.resolve('dist/temporal/workflow-bundle.js');
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve('temporal/workflows.ts') });
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, code);
+  console.info(`workflow bundle: ${out} (${Math.round(code.length / 1024)} KB)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
