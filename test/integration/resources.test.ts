@@ -365,6 +365,33 @@ describe('resources', () => {
     });
   });
 
+  describe('what deletes take along', () => {
+    it("keeps a deleted workflow's emails (executionId null) and erases a deleted contact's", async () => {
+      const template = await createTemplate(api, { name: 'kept', subject: 'Kept', body: '<p>kept</p>', type: 'TRANSACTIONAL' });
+      const wf = await buildWorkflow(api, {
+        eventName: 'keep.emails',
+        steps: [{ key: 'mail', type: 'SEND_EMAIL', config: { templateId: template } }],
+        edges: [['trigger', 'mail']],
+      });
+      const tracked = await api.post('/v1/track', { event: 'keep.emails', email: `keep-${randomUUID()}@example.com` });
+      const contactId = tracked.body.data.contact;
+      const execution = await waitFor(async () => {
+        const r = await api.get(`/workflows/${wf.id}/executions?status=COMPLETED`);
+        return r.body.data[0];
+      }, 'COMPLETED');
+      const before = (await api.get(`/emails?contactId=${contactId}`)).body.data;
+      expect(before.map((e: { executionId: string; status: string }) => [e.executionId, e.status])).toEqual([[execution.id, 'CAPTURED']]);
+
+      expect((await api.delete(`/workflows/${wf.id}`)).status).toBe(204);
+      const after = (await api.get(`/emails?contactId=${contactId}`)).body.data;
+      expect(after.map((e: { id: string; executionId: string | null }) => [e.id, e.executionId])).toEqual([[before[0].id, null]]);
+
+      expect((await api.delete(`/contacts/${contactId}`)).status).toBe(204);
+      expect((await api.get(`/emails?contactId=${contactId}`)).body.total).toBe(0);
+      expect((await api.get(`/events?contactId=${contactId}`)).body.total).toBe(0);
+    });
+  });
+
   describe('deleting steps', () => {
     it('deletes a step with its transitions', async () => {
       const wf = await buildWorkflow(api, {
