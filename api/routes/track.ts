@@ -15,6 +15,7 @@ import { idempotencyKeys } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest } from '../errors';
+import { rateLimiter } from '../rate-limit';
 import { jsonObject, parse } from '../validate';
 
 const MAX_DATA_BYTES = 64 * 1024;
@@ -50,21 +51,6 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
   );
-}
-
-/** A fixed-window limiter per project (per process). */
-function rateLimiter(perSecond: number) {
-  const windows = new Map<string, { second: number; used: number }>();
-  return (projectId: string): boolean => {
-    const second = Math.floor(Date.now() / 1000);
-    const w = windows.get(projectId);
-    if (!w || w.second !== second) {
-      windows.set(projectId, { second, used: 1 });
-      return true;
-    }
-    w.used += 1;
-    return w.used <= perSecond;
-  };
 }
 
 export function trackRoutes({ database, dispatcher, config }: ApiDeps): Router {

@@ -299,3 +299,27 @@ describe('re-entry rules and /v1/track', () => {
     });
   });
 });
+
+describe('/v1/track rate limit', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ env: { RATE_LIMIT_TRACK_PER_SECOND: '2' } });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('answers 429 RATE_LIMITED beyond the per-second limit and stores only what it accepted', async () => {
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(await app.api.post('/v1/track', { event: 'limited', email: 'limit@example.com' }));
+    const accepted = answers.filter((a) => a.status === 200);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(accepted.length + refused.length).toBe(6);
+    // Six calls span at most two one-second windows of two calls each.
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    expect(refused[0]!.body).toEqual({ error: { code: 'RATE_LIMITED', message: 'more than 2 events per second' } });
+    const contact = accepted[0]!.body.data.contact;
+    expect((await app.api.get(`/events?contactId=${contact}&name=limited`)).body.total).toBe(accepted.length);
+  });
+});
