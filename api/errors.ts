@@ -22,11 +22,13 @@ export const notFound = (what: string) => new ApiError(404, 'NOT_FOUND', `${what
 export const conflict = (message: string, code = 'CONFLICT', details?: unknown) => new ApiError(409, code, message, details);
 export const badRequest = (message: string, details?: ErrorDetail[]) => new ApiError(400, 'VALIDATION_ERROR', message, details);
 
-/** Postgres error codes and network failures that mean "the database is unreachable". */
+/** Postgres error codes and network failures that mean "the database is unreachable" (drizzle wraps them: causes are searched). */
 function isDatabaseDown(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  if (e.code && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', '57P01', '57P03', '08006', '08001'].includes(e.code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect/i.test(e.message ?? '');
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003'].includes(e.code)) return true;
+    if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '')) return true;
+  }
+  return false;
 }
 
 /** Turns any error into `{error: {code, message, details?}}`; never leaks a stack trace. */

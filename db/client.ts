@@ -17,6 +17,9 @@ export interface Database {
 export function openDatabase(url: string, options: { max?: number } = {}): Database {
   const pool = new Pool({ connectionString: url, max: options.max ?? 20, connectionTimeoutMillis: 5_000 });
   pool.on('error', (err) => console.error('postgres pool error:', err.message));
+  // A checked-out client whose connection drops between queries (a transaction awaiting other work)
+  // emits 'error' with no pool listener attached: without this, that would crash the process.
+  pool.on('connect', (client) => client.on('error', (err) => console.error('postgres connection error:', err.message)));
   const db = drizzle(pool, { schema });
   return { pool, db, close: () => pool.end() };
 }
