@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow } from '../support/builders';
-import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { trackToEnd } from '../support/executions';
+import { startTestApp, type TestApp } from '../support/harness';
 
 describe('CONDITION branches and EXIT', () => {
   let app: TestApp;
@@ -19,18 +20,6 @@ describe('CONDITION branches and EXIT', () => {
   }
 
   /** Tracks `event` for the contact and returns its execution of the workflow once finished. */
-  async function runToEnd(workflowId: string, event: string, email: string, data?: Record<string, unknown>): Promise<any> {
-    const tracked = await app.api.post('/v1/track', { event, email, ...(data ? { data } : {}) });
-    expect(tracked.status).toBe(200);
-    const [execution] = await waitFor(async () => {
-      const list = await app.api.get(`/workflows/${workflowId}/executions?contactId=${tracked.body.data.contact}`);
-      return list.body.total === 1 ? list.body.data : undefined;
-    }, 'the execution');
-    return waitFor(async () => {
-      const r = await app.api.get(`/workflows/${workflowId}/executions/${execution.id}`);
-      return ['COMPLETED', 'FAILED', 'EXITED', 'CANCELLED'].includes(r.body.status) ? r.body : undefined;
-    }, 'the execution to finish');
-  }
 
   /** The Temporal workflow behind an execution: its own status and, once closed successfully, its result. */
   async function temporalOf(executionId: string): Promise<{ status: string; result: unknown }> {
@@ -60,7 +49,7 @@ describe('CONDITION branches and EXIT', () => {
     const pro = await contact('pro@example.com', { plan: 'pro' });
     const free = await contact('free@example.com', { plan: 'free' });
 
-    const [yes, no] = await Promise.all([runToEnd(wf.id, 'checked_in', 'pro@example.com'), runToEnd(wf.id, 'checked_in', 'free@example.com')]);
+    const [yes, no] = await Promise.all([trackToEnd(app.api, wf.id, 'checked_in', 'pro@example.com'), trackToEnd(app.api, wf.id, 'checked_in', 'free@example.com')]);
 
     expect(yes.status).toBe('COMPLETED');
     expect(yes.exitReason).toBeNull();
@@ -99,7 +88,7 @@ describe('CONDITION branches and EXIT', () => {
       ],
     });
 
-    const execution = await runToEnd(wf.id, 'visited', 'skimmer@example.com', { pages: { value: 3, persistent: false } });
+    const execution = await trackToEnd(app.api, wf.id, 'visited', 'skimmer@example.com', { pages: { value: 3, persistent: false } });
 
     expect(execution.status).toBe('COMPLETED');
     expect(steps(execution)).toEqual([
@@ -127,7 +116,7 @@ describe('CONDITION branches and EXIT', () => {
     });
     const pro = await contact('upsell-pro@example.com', { plan: 'pro' });
 
-    const execution = await runToEnd(wf.id, 'upsell_due', 'upsell-pro@example.com');
+    const execution = await trackToEnd(app.api, wf.id, 'upsell_due', 'upsell-pro@example.com');
 
     expect(execution.status).toBe('EXITED');
     expect(execution.exitReason).toBe('already pro');
@@ -165,7 +154,7 @@ describe('CONDITION branches and EXIT', () => {
       ],
     });
 
-    const execution = await runToEnd(wf.id, 'churned', 'gone@example.com');
+    const execution = await trackToEnd(app.api, wf.id, 'churned', 'gone@example.com');
 
     expect(execution.status).toBe('EXITED');
     expect(execution.exitReason).toBe('exit_step');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate } from '../support/builders';
+import { finishedExecution } from '../support/executions';
 import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
 import { headerNames, headerValues, linksOf, maskTokens, pathOf } from '../support/mail';
 import { startSmtp, type ReceivedMail, type TestSmtp } from '../support/smtp';
@@ -26,10 +27,7 @@ describe('email content: rendering, template types, text part, system event', ()
   async function runFor(api: Api, workflowId: string, contactId: string, context: Record<string, unknown> = {}): Promise<any> {
     const started = await api.post(`/workflows/${workflowId}/executions`, { contactId, context });
     expect(started.status, JSON.stringify(started.body)).toBe(201);
-    return waitFor(async () => {
-      const r = await api.get(`/workflows/${workflowId}/executions/${started.body.id}`);
-      return ['COMPLETED', 'FAILED', 'EXITED', 'CANCELLED'].includes(r.body.status) ? r.body : undefined;
-    }, 'the execution to finish');
+    return finishedExecution(api, workflowId, started.body.id);
   }
 
   async function contact(api: Api, email: string, data: Record<string, unknown> = {}): Promise<string> {

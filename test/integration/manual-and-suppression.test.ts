@@ -1,26 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate } from '../support/builders';
-import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { finishedExecution, trackToEnd } from '../support/executions';
+import { startTestApp, type TestApp } from '../support/harness';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
 /** Polls an execution until it has finished. */
-function finished(app: TestApp, workflowId: string, executionId: string): Promise<any> {
-  return waitFor(async () => {
-    const r = await app.api.get(`/workflows/${workflowId}/executions/${executionId}`);
-    return ['COMPLETED', 'FAILED', 'EXITED', 'CANCELLED'].includes(r.body.status) ? r.body : undefined;
-  }, 'the execution to finish');
-}
 
 /** Tracks `event` for `email` and returns the execution it starts, once finished. */
-async function trackToEnd(app: TestApp, workflowId: string, event: string, email: string): Promise<any> {
-  const tracked = await app.api.post('/v1/track', { event, email });
-  expect(tracked.status).toBe(200);
-  const [execution] = await waitFor(async () => {
-    const list = await app.api.get(`/workflows/${workflowId}/executions?contactId=${tracked.body.data.contact}`);
-    return list.body.total === 1 ? list.body.data : undefined;
-  }, 'the execution');
-  return finished(app, workflowId, execution.id);
-}
 
 async function emailsOf(app: TestApp, executionId: string): Promise<any[]> {
   const r = await app.api.get(`/emails?executionId=${executionId}`);
@@ -68,7 +54,7 @@ describe('manual starts and email delivery outcomes (SMTP_URL set)', () => {
     const contact = await api.get(`/contacts/${started.body.contactId}`);
     expect(contact.body.email).toBe('shopper@example.com');
 
-    const execution = await finished(app, wf.id, started.body.id);
+    const execution = await finishedExecution(app.api, wf.id, started.body.id);
     expect(execution.status).toBe('COMPLETED');
     expect(execution.context).toEqual({ coupon: 'X1' });
     expect(execution.steps.map((s: any) => [s.type, s.status])).toEqual([
@@ -108,7 +94,7 @@ describe('manual starts and email delivery outcomes (SMTP_URL set)', () => {
     const created = await api.post('/contacts', { email: 'optout@example.com', subscribed: false });
     expect(created.status).toBe(201);
 
-    const execution = await trackToEnd(app, wf.id, 'paid', 'optout@example.com');
+    const execution = await trackToEnd(app.api, wf.id, 'paid', 'optout@example.com');
 
     expect(execution.status).toBe('COMPLETED');
     expect(execution.steps.map((s: any) => [s.type, s.stepId, s.status, s.output?.status])).toEqual([
@@ -150,7 +136,7 @@ describe('manual starts and email delivery outcomes (SMTP_URL set)', () => {
       ],
     });
 
-    const execution = await trackToEnd(app, wf.id, 'joined', 'bounce@example.com');
+    const execution = await trackToEnd(app.api, wf.id, 'joined', 'bounce@example.com');
 
     expect(execution.status).toBe('COMPLETED');
     expect(execution.error).toBeNull();
@@ -189,7 +175,7 @@ describe('emails without SMTP_URL', () => {
       edges: [['trigger', 'welcome']],
     });
 
-    const execution = await trackToEnd(app, wf.id, 'signed_up', 'captured@example.com');
+    const execution = await trackToEnd(app.api, wf.id, 'signed_up', 'captured@example.com');
 
     expect(execution.status).toBe('COMPLETED');
     expect(execution.steps[1]).toMatchObject({ type: 'SEND_EMAIL', status: 'COMPLETED', output: { status: 'CAPTURED' } });

@@ -1,25 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow } from '../support/builders';
-import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { trackToEnd } from '../support/executions';
+import { startTestApp, type TestApp } from '../support/harness';
 import { startHttpServer, type TestHttpServer } from '../support/http-server';
 
 /** Tracks `eventName` for `email` and returns the execution it starts once that has finished. */
-async function runToEnd(app: TestApp, workflowId: string, eventName: string, email: string, timeoutMs = 20_000): Promise<any> {
-  const tracked = await app.api.post('/v1/track', { event: eventName, email });
-  expect(tracked.status).toBe(200);
-  const [execution] = await waitFor(async () => {
-    const list = await app.api.get(`/workflows/${workflowId}/executions?contactId=${tracked.body.data.contact}`);
-    return list.body.total === 1 ? list.body.data : undefined;
-  }, 'the execution');
-  return waitFor(
-    async () => {
-      const r = await app.api.get(`/workflows/${workflowId}/executions/${execution.id}`);
-      return ['COMPLETED', 'FAILED', 'EXITED', 'CANCELLED'].includes(r.body.status) ? r.body : undefined;
-    },
-    'the execution to finish',
-    timeoutMs,
-  );
-}
 
 /** A WEBHOOK to `url` followed by an UPDATE_CONTACT that only runs when the webhook succeeds. */
 function hookThenMark(app: TestApp, eventName: string, url: string) {
@@ -58,7 +43,7 @@ describe('webhook failures (private addresses allowed)', () => {
     const wf = await hookThenMark(app, 'hook_500', `${hooks.url}/flaky`);
 
     // Backoff 1 + 2 + 4 + 8 s between the 5 attempts.
-    const execution = await runToEnd(app, wf.id, 'hook_500', 'five-hundred@example.com', 40_000);
+    const execution = await trackToEnd(app.api, wf.id, 'hook_500', 'five-hundred@example.com', undefined, 40_000);
 
     expect(calls('/flaky')).toHaveLength(5);
     const excerpt = `HTTP 500: ${body.slice(0, 200)}`;
@@ -84,7 +69,7 @@ describe('webhook failures (private addresses allowed)', () => {
     hooks.on('/gone', () => ({ status: 404, body: 'no such hook' }));
     const wf = await hookThenMark(app, 'hook_404', `${hooks.url}/gone`);
 
-    const execution = await runToEnd(app, wf.id, 'hook_404', 'four-oh-four@example.com');
+    const execution = await trackToEnd(app.api, wf.id, 'hook_404', 'four-oh-four@example.com');
 
     expect(calls('/gone')).toHaveLength(1);
     expect(execution.status).toBe('FAILED');
@@ -101,7 +86,7 @@ describe('webhook failures (private addresses allowed)', () => {
     hooks.on('/accepted', () => ({ status: 202, body: 'queued' }));
     const wf = await hookThenMark(app, 'hook_202', `${hooks.url}/accepted`);
 
-    const execution = await runToEnd(app, wf.id, 'hook_202', 'accepted@example.com');
+    const execution = await trackToEnd(app.api, wf.id, 'hook_202', 'accepted@example.com');
 
     expect(calls('/accepted')).toHaveLength(1);
     expect(execution.status).toBe('COMPLETED');
@@ -134,7 +119,7 @@ describe('webhook to a private address (WEBHOOK_ALLOW_PRIVATE unset)', () => {
     const port = new URL(hooks.url).port;
     const wf = await hookThenMark(app, 'hook_private', `http://127.0.0.1:${port}/internal`);
 
-    const execution = await runToEnd(app, wf.id, 'hook_private', 'private@example.com');
+    const execution = await trackToEnd(app.api, wf.id, 'hook_private', 'private@example.com');
 
     expect(hooks.requests).toHaveLength(0);
     expect(execution.status).toBe('FAILED');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate } from '../support/builders';
-import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { onlyFinished } from '../support/executions';
+import { startTestApp, type TestApp } from '../support/harness';
 import { startHttpServer, type TestHttpServer } from '../support/http-server';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
@@ -21,16 +22,6 @@ describe('order fan-out: EVENT → WEBHOOK → UPDATE_CONTACT → SEND_EMAIL', (
     await hooks?.close();
   });
 
-  async function finished(workflowId: string): Promise<any> {
-    const [execution] = await waitFor(async () => {
-      const list = await app.api.get(`/workflows/${workflowId}/executions`);
-      return list.body.total === 1 ? list.body.data : undefined;
-    }, 'the execution');
-    return waitFor(async () => {
-      const r = await app.api.get(`/workflows/${workflowId}/executions/${execution.id}`);
-      return ['COMPLETED', 'FAILED', 'EXITED', 'CANCELLED'].includes(r.body.status) ? r.body : undefined;
-    }, 'the execution to finish');
-  }
 
   it('calls the webhook with the rendered request, merges the contact data and sends the email', async () => {
     const { api } = app;
@@ -70,7 +61,7 @@ describe('order fan-out: EVENT → WEBHOOK → UPDATE_CONTACT → SEND_EMAIL', (
     });
     expect(tracked.status).toBe(200);
 
-    const execution = await finished(wf.id);
+    const execution = await onlyFinished(app.api, wf.id);
     expect(execution.status).toBe('COMPLETED');
     expect(execution.error).toBeNull();
     expect(execution.completedAt).not.toBeNull();
@@ -131,7 +122,7 @@ describe('order fan-out: EVENT → WEBHOOK → UPDATE_CONTACT → SEND_EMAIL', (
     });
     expect(tracked.status).toBe(200);
 
-    const execution = await finished(wf.id);
+    const execution = await onlyFinished(app.api, wf.id);
     expect(execution.status).toBe('COMPLETED');
     const calls = hooks.requests.slice(before);
     expect(calls).toHaveLength(1);

@@ -1,0 +1,45 @@
+/** Waiting on executions through the public API, as most integration tests do. */
+import { expect } from 'vitest';
+import { isTerminal } from '../../core/statuses';
+import { waitFor, type Api } from './harness';
+
+/** The only execution of a workflow (for one contact, when given), once it exists. */
+export async function onlyExecution(api: Api, workflowId: string, contactId?: string): Promise<any> {
+  const [execution] = await waitFor(async () => {
+    const list = await api.get(`/workflows/${workflowId}/executions${contactId ? `?contactId=${contactId}` : ''}`);
+    return list.body.total === 1 ? list.body.data : undefined;
+  }, 'the execution');
+  return execution;
+}
+
+/** An execution with its step history, once it has finished (whichever way). */
+export function finishedExecution(api: Api, workflowId: string, executionId: string, timeoutMs?: number): Promise<any> {
+  return waitFor(
+    async () => {
+      const r = await api.get(`/workflows/${workflowId}/executions/${executionId}`);
+      return isTerminal(r.body.status) ? r.body : undefined;
+    },
+    'the execution to finish',
+    timeoutMs,
+  );
+}
+
+/** The only execution of a workflow (for one contact, when given), once it has finished. */
+export async function onlyFinished(api: Api, workflowId: string, contactId?: string, timeoutMs?: number): Promise<any> {
+  const execution = await onlyExecution(api, workflowId, contactId);
+  return finishedExecution(api, workflowId, execution.id, timeoutMs);
+}
+
+/** Tracks `event` for `email` and returns the execution it started in the workflow, once finished. */
+export async function trackToEnd(
+  api: Api,
+  workflowId: string,
+  event: string,
+  email: string,
+  data?: Record<string, unknown>,
+  timeoutMs?: number,
+): Promise<any> {
+  const tracked = await api.post('/v1/track', { event, email, ...(data ? { data } : {}) });
+  expect(tracked.status).toBe(200);
+  return onlyFinished(api, workflowId, tracked.body.data.contact, timeoutMs);
+}
