@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { temporalWorkflowId } from '../../core/execution';
 import { buildWorkflow, createTemplate } from '../support/builders';
+import { executionIn } from '../support/executions';
 import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
@@ -35,12 +36,6 @@ describe('cancelling executions', () => {
     await waitFor(async () => (await temporalStatus(executionId)) === status, `Temporal status ${status} of ${executionId}`);
   }
 
-  async function waitForStatus(api: Api, workflowId: string, executionId: string, status: string): Promise<any> {
-    return waitFor(async () => {
-      const r = await api.get(`/workflows/${workflowId}/executions/${executionId}`);
-      return r.body.status === status ? r.body : undefined;
-    }, `execution ${executionId} ${status}`);
-  }
 
   async function startManual(api: Api, workflowId: string, email: string): Promise<any> {
     const r = await api.post(`/workflows/${workflowId}/executions`, { email });
@@ -63,7 +58,7 @@ describe('cancelling executions', () => {
       ],
     });
     const execution = await startManual(api, wf.id, 'cancel-one@example.com');
-    await waitForStatus(api, wf.id, execution.id, 'WAITING');
+    await executionIn(api, wf.id, execution.id, ['WAITING']);
     await waitForTemporalStatus(execution.id, 'RUNNING');
 
     const cancelled = await api.delete(`/workflows/${wf.id}/executions/${execution.id}`);
@@ -100,7 +95,7 @@ describe('cancelling executions', () => {
       edges: [['trigger', 'tag']],
     });
     const execution = await startManual(api, wf.id, 'finished@example.com');
-    await waitForStatus(api, wf.id, execution.id, 'COMPLETED');
+    await executionIn(api, wf.id, execution.id, ['COMPLETED']);
     const r = await api.delete(`/workflows/${wf.id}/executions/${execution.id}`);
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('CONFLICT');
@@ -145,7 +140,7 @@ describe('cancelling executions', () => {
     // One of them is released and completes; the other three stay WAITING.
     expect((await api.post('/v1/track', { event: 'cancel_all_go', email: 'ca-done@example.com' })).status).toBe(200);
     const done = byEmail('ca-done@example.com');
-    await waitForStatus(api, wf.id, done.id, 'COMPLETED');
+    await executionIn(api, wf.id, done.id, ['COMPLETED']);
     expect(smtp.messages.filter((m) => m.parsed.subject === 'released ca-done@example.com')).toHaveLength(1);
 
     const r = await api.post(`/workflows/${wf.id}/executions/cancel-all`);
@@ -200,9 +195,9 @@ describe('cancelling executions', () => {
     expect(b.contactId).toBe(a.contactId);
     // Another contact's execution of the same workflow is untouched.
     const bystander = await startManual(api, delayWf.id, 'bystander@example.com');
-    await waitForStatus(api, delayWf.id, a.id, 'WAITING');
-    await waitForStatus(api, waitWf.id, b.id, 'WAITING');
-    await waitForStatus(api, delayWf.id, bystander.id, 'WAITING');
+    await executionIn(api, delayWf.id, a.id, ['WAITING']);
+    await executionIn(api, waitWf.id, b.id, ['WAITING']);
+    await executionIn(api, delayWf.id, bystander.id, ['WAITING']);
 
     const r = await api.delete(`/contacts/${a.contactId}`);
     expect(r.status).toBe(204);
@@ -235,8 +230,8 @@ describe('cancelling executions', () => {
     const started = [];
     for (const email of ['cli1@example.com', 'cli2@example.com', 'cli3@example.com']) started.push(await startManual(api, wf.id, email));
     const untouched = await startManual(api, control.id, 'cli1@example.com');
-    for (const e of started) await waitForStatus(api, wf.id, e.id, 'WAITING');
-    await waitForStatus(api, control.id, untouched.id, 'WAITING');
+    for (const e of started) await executionIn(api, wf.id, e.id, ['WAITING']);
+    await executionIn(api, control.id, untouched.id, ['WAITING']);
 
     const query = `ExecutionStatus='Running' AND TrellisWorkflowId='${wf.id}'`;
     // Visibility is eventually consistent: the batch sees what the list sees.

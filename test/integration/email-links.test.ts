@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate } from '../support/builders';
+import { onlyExecutionIn } from '../support/executions';
 import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
 import { headerValues, linksOf, pathOf } from '../support/mail';
 import { startSmtp, type ReceivedMail, type TestSmtp } from '../support/smtp';
@@ -27,15 +28,6 @@ describe('public email links: unsubscribe, re-subscribe, open pixel, click redir
   }
 
   /** The contact's one execution of the workflow, once it has reached one of `statuses`. */
-  async function executionIn(api: Api, workflowId: string, contactId: string, statuses: string[]): Promise<any> {
-    return waitFor(async () => {
-      const list = await api.get(`/workflows/${workflowId}/executions?contactId=${contactId}`);
-      const [execution] = list.body.data;
-      if (!execution) return undefined;
-      const r = await api.get(`/workflows/${workflowId}/executions/${execution.id}`);
-      return statuses.includes(r.body.status) ? r.body : undefined;
-    }, `${statuses.join('/')} execution`);
-  }
 
   const mailTo = (address: string, count = 1): Promise<ReceivedMail[]> =>
     waitFor(async () => {
@@ -76,7 +68,7 @@ describe('public email links: unsubscribe, re-subscribe, open pixel, click redir
     const [header] = headerValues(mail!.raw, 'List-Unsubscribe');
     const unsubscribe = /^<(.+)>$/.exec(header!)![1]!;
     expect(linksOf(String(mail!.parsed.html), 'unsubscribe')).toEqual([unsubscribe]);
-    await executionIn(api, wf.id, contactId, ['WAITING']);
+    await onlyExecutionIn(api, wf.id, contactId, ['WAITING']);
 
     const page = await visitor.request('GET', pathOf(unsubscribe));
     expect(page.status).toBe(200);
@@ -91,7 +83,7 @@ describe('public email links: unsubscribe, re-subscribe, open pixel, click redir
     expect(await eventsOf(api, contactId, 'contact.unsubscribed')).toHaveLength(1);
 
     await track(api, 'next_offer', 'leaver@example.com');
-    const done = await executionIn(api, wf.id, contactId, ['COMPLETED', 'FAILED']);
+    const done = await onlyExecutionIn(api, wf.id, contactId, ['COMPLETED', 'FAILED']);
     expect(done.status).toBe('COMPLETED');
     const emails = await emailsOf(api, contactId);
     expect(emails.map((e) => [e.subject, e.status]).sort()).toEqual([
@@ -150,7 +142,7 @@ describe('public email links: unsubscribe, re-subscribe, open pixel, click redir
     });
     const contactId = await track(api, 'went_quiet', 'opener@example.com');
     const [mail] = await mailTo('opener@example.com');
-    const waiting = await executionIn(api, wf.id, contactId, ['WAITING']);
+    const waiting = await onlyExecutionIn(api, wf.id, contactId, ['WAITING']);
     expect(waiting.currentStepId).toBe(wf.steps.wait);
     const [pixel] = linksOf(String(mail!.parsed.html), 't/o');
     const [email] = await emailsOf(api, contactId);
@@ -166,7 +158,7 @@ describe('public email links: unsubscribe, re-subscribe, open pixel, click redir
     const openedAt = (await emailsOf(api, contactId))[0].openedAt;
     expect(openedAt).not.toBeNull();
 
-    const done = await executionIn(api, wf.id, contactId, ['COMPLETED', 'FAILED']);
+    const done = await onlyExecutionIn(api, wf.id, contactId, ['COMPLETED', 'FAILED']);
     expect(done.steps.map((s: any) => [s.type, s.stepId, s.status])).toEqual([
       ['TRIGGER', wf.triggerId, 'COMPLETED'],
       ['SEND_EMAIL', wf.steps.ask, 'COMPLETED'],
@@ -238,7 +230,7 @@ describe('public email links: unsubscribe, re-subscribe, open pixel, click redir
     expect(after.openedAt).toBeNull();
 
     // The first click started the email.clicked workflow (re-entry is off: once).
-    const triggered = await executionIn(api, follow.id, contactId, ['COMPLETED', 'FAILED']);
+    const triggered = await onlyExecutionIn(api, follow.id, contactId, ['COMPLETED', 'FAILED']);
     expect(triggered.status).toBe('COMPLETED');
     expect((await api.get(`/contacts/${contactId}`)).body.data).toEqual({ clicked: 'https://shop.example/a?x=1&to=clicker@example.com' });
   });

@@ -8,7 +8,8 @@ import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildWorkflow, createTemplate, type BuiltWorkflow } from '../support/builders';
-import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
+import { onlyExecutionIn } from '../support/executions';
+import { startTestApp, type Api, type TestApp } from '../support/harness';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
@@ -110,14 +111,6 @@ describe('inbound mail', () => {
   }
 
   /** The auto-reply execution of a contact, once finished. */
-  async function finishedExecution(contactId: string): Promise<any> {
-    return waitFor(async () => {
-      const list = await app.api.get(`/workflows/${autoReply.id}/executions?contactId=${contactId}`);
-      if (list.body.total !== 1) return undefined;
-      const r = await app.api.get(`/workflows/${autoReply.id}/executions/${list.body.data[0].id}`);
-      return r.body.status === 'COMPLETED' ? r.body : undefined;
-    }, 'the auto-reply execution to complete');
-  }
 
   const path = (execution: any) => execution.steps.map((s: any) => [s.type, s.stepId, s.status]);
 
@@ -150,7 +143,7 @@ describe('inbound mail', () => {
     const contact = await contactByEmail(app.api, 'ada@good.example');
     expect(contact).toMatchObject({ id: event.contactId, subscribed: true, data: {} });
 
-    const execution = await finishedExecution(contact.id);
+    const execution = await onlyExecutionIn(app.api, autoReply.id, contact.id, ['COMPLETED']);
     expect(path(execution)).toEqual([
       ['TRIGGER', autoReply.triggerId, 'COMPLETED'],
       ['CONDITION', autoReply.steps.genuine, 'COMPLETED'],
@@ -171,7 +164,7 @@ describe('inbound mail', () => {
 
     const [event] = await received(app.api);
     expect(event.data).toMatchObject({ from: 'mallory@forged.example', subject: 'You won a prize', spamVerdict: 'FAIL' });
-    const execution = await finishedExecution(event.contactId);
+    const execution = await onlyExecutionIn(app.api, autoReply.id, event.contactId, ['COMPLETED']);
     expect(path(execution)).toEqual([
       ['TRIGGER', autoReply.triggerId, 'COMPLETED'],
       ['CONDITION', autoReply.steps.genuine, 'COMPLETED'],

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate } from '../support/builders';
+import { executionIn, onlyExecution } from '../support/executions';
 import { startTestApp, waitFor, type Api, type ApiResponse, type TestApp } from '../support/harness';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
@@ -30,17 +31,6 @@ describe('locking (SPEC §9)', () => {
   async function execution(workflowId: string, id: string) {
     return (await api.get(`/workflows/${workflowId}/executions/${id}`)).body;
   }
-  async function until(workflowId: string, id: string, status: string) {
-    return waitFor(async () => {
-      const e = await execution(workflowId, id);
-      return e.status === status ? e : undefined;
-    }, `execution ${status}`);
-  }
-  async function onlyExecution(workflowId: string, contactId: string) {
-    const list = await api.get(`/workflows/${workflowId}/executions?contactId=${contactId}`);
-    expect(list.body.total).toBe(1);
-    return list.body.data[0];
-  }
 
   it('locks structure while enabled with an active execution; the in-flight run finishes on its own graph', async () => {
     const oldTemplate = await createTemplate(api, { name: 'old', subject: 'Old subject', body: '<p>old</p>' });
@@ -59,8 +49,8 @@ describe('locking (SPEC §9)', () => {
     });
     const a = await api.post('/v1/track', { event: 'lock.start', email: 'lock-a@example.com' });
     expect(a.status).toBe(200);
-    const first = await onlyExecution(wf.id, a.body.data.contact);
-    await until(wf.id, first.id, 'WAITING');
+    const first = await onlyExecution(api, wf.id, a.body.data.contact);
+    await executionIn(api, wf.id, first.id, ['WAITING']);
 
     const before = (await api.get(`/workflows/${wf.id}`)).body;
     const v = before.version;
@@ -133,7 +123,7 @@ describe('locking (SPEC §9)', () => {
 
     // The waiting execution, released, follows the graph it enrolled under.
     expect((await api.post('/v1/track', { event: 'lock.release', email: 'lock-a@example.com' })).status).toBe(200);
-    const finished = await until(wf.id, first.id, 'COMPLETED');
+    const finished = await executionIn(api, wf.id, first.id, ['COMPLETED']);
     expect(finished.workflowVersion).toBe(v);
     expect(finished.steps.map((s: { type: string }) => s.type)).toEqual(['TRIGGER', 'WAIT_FOR_EVENT', 'SEND_EMAIL']);
     const mailA = await waitFor(async () => smtp.messages.find((m) => m.to.includes('lock-a@example.com')), 'the mail to a');
@@ -143,12 +133,12 @@ describe('locking (SPEC §9)', () => {
     // A new enrolment after re-enabling follows the new graph.
     expect((await api.patch(`/workflows/${wf.id}`, { enabled: true })).body.version).toBe(v + 6);
     const b = await api.post('/v1/track', { event: 'lock.start', email: 'lock-b@example.com' });
-    const second = await onlyExecution(wf.id, b.body.data.contact);
+    const second = await onlyExecution(api, wf.id, b.body.data.contact);
     expect(second.workflowVersion).toBe(v + 6);
     expect(second.workflowVersion).not.toBe(finished.workflowVersion);
-    await until(wf.id, second.id, 'WAITING');
+    await executionIn(api, wf.id, second.id, ['WAITING']);
     expect((await api.post('/v1/track', { event: 'lock.release', email: 'lock-b@example.com' })).status).toBe(200);
-    const done = await until(wf.id, second.id, 'COMPLETED');
+    const done = await executionIn(api, wf.id, second.id, ['COMPLETED']);
     expect(done.steps.map((s: { type: string }) => s.type)).toEqual(['TRIGGER', 'WAIT_FOR_EVENT', 'UPDATE_CONTACT', 'SEND_EMAIL']);
     const mailB = await waitFor(async () => smtp.messages.find((m) => m.to.includes('lock-b@example.com')), 'the mail to b');
     expect(mailB.parsed.subject).toBe('New subject');
@@ -171,7 +161,7 @@ describe('locking (SPEC §9)', () => {
       expect(r.status).toBe(201);
       ids.push(r.body.id);
     }
-    for (const id of ids) await until(wf.id, id, 'WAITING');
+    for (const id of ids) await executionIn(api, wf.id, id, ['WAITING']);
     const v = (await api.get(`/workflows/${wf.id}`)).body.version;
     expectLocked(await api.post(`/workflows/${wf.id}/steps`, { type: 'EXIT', config: {} }), 2, 'add step');
     expectLocked(await api.patch(`/workflows/${wf.id}/steps/${wf.steps.delay}`, { config: { amount: 1, unit: 'days' } }), 2, 'change config');
@@ -196,8 +186,8 @@ describe('locking (SPEC §9)', () => {
 
     // A run that completes at once: nothing is active, the workflow is not locked.
     const tracked = await api.post('/v1/track', { event: 'lock.name.b', email: `lock-name-${randomUUID()}@example.com` });
-    const only = await onlyExecution(fresh.id, tracked.body.data.contact);
-    await until(fresh.id, only.id, 'COMPLETED');
+    const only = await onlyExecution(api, fresh.id, tracked.body.data.contact);
+    await executionIn(api, fresh.id, only.id, ['COMPLETED']);
     expect((await api.post('/v1/track', { event: 'lock.name.a', email: `lock-name-${randomUUID()}@example.com` })).status).toBe(200);
     expect((await api.get(`/workflows/${fresh.id}/executions`)).body.total).toBe(1);
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow } from '../support/builders';
+import { executionIn } from '../support/executions';
 import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
 
 describe('re-entry rules and /v1/track', () => {
@@ -17,12 +18,6 @@ describe('re-entry rules and /v1/track', () => {
 
   async function executions(workflowId: string, query = '') {
     return (await api.get(`/workflows/${workflowId}/executions?pageSize=100${query}`)).body as { total: number; data: { id: string; status: string; contactId: string; context: unknown }[] };
-  }
-  async function until(workflowId: string, id: string, status: string) {
-    return waitFor(async () => {
-      const e = (await api.get(`/workflows/${workflowId}/executions/${id}`)).body;
-      return e.status === status ? e : undefined;
-    }, `execution ${status}`);
   }
   async function eventCount(name: string, contactId?: string) {
     return (await api.get(`/events?name=${encodeURIComponent(name)}${contactId ? `&contactId=${contactId}` : ''}`)).body.total as number;
@@ -50,7 +45,7 @@ describe('re-entry rules and /v1/track', () => {
         const list = await executions(wf.id);
         expect(list.total).toBe(1);
         expect(list.data[0]!.contactId).toBe(contactId);
-        await until(wf.id, list.data[0]!.id, 'WAITING');
+        await executionIn(api, wf.id, list.data[0]!.id, ['WAITING']);
       }
       await api.post(`/workflows/${once.id}/executions/cancel-all`);
       await api.post(`/workflows/${again.id}/executions/cancel-all`);
@@ -64,7 +59,7 @@ describe('re-entry rules and /v1/track', () => {
       const first = await api.post('/v1/track', { event: 'once.evt', email });
       const contactId = first.body.data.contact;
       const [execution] = (await executions(wf.id)).data;
-      await until(wf.id, execution!.id, 'COMPLETED');
+      await executionIn(api, wf.id, execution!.id, ['COMPLETED']);
 
       // The event path skips silently.
       const second = await api.post('/v1/track', { event: 'once.evt', email });
@@ -111,7 +106,7 @@ describe('re-entry rules and /v1/track', () => {
       const first = await api.post('/v1/track', { event: 'again.evt', email });
       const contactId = first.body.data.contact;
       const [e1] = (await executions(wf.id)).data;
-      await until(wf.id, e1!.id, 'WAITING');
+      await executionIn(api, wf.id, e1!.id, ['WAITING']);
 
       expect((await api.post('/v1/track', { event: 'again.evt', email })).status).toBe(200);
       expect((await executions(wf.id)).total).toBe(1);
@@ -120,7 +115,7 @@ describe('re-entry rules and /v1/track', () => {
       expect(manual.body.error.code).toBe('REENTRY_NOT_ALLOWED');
 
       expect((await api.post('/v1/track', { event: 'again.go', email })).status).toBe(200);
-      await until(wf.id, e1!.id, 'COMPLETED');
+      await executionIn(api, wf.id, e1!.id, ['COMPLETED']);
 
       expect((await api.post('/v1/track', { event: 'again.evt', email })).status).toBe(200);
       const afterSecond = await executions(wf.id);

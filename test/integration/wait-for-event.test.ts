@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate } from '../support/builders';
-import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { onlyExecutionIn } from '../support/executions';
+import { startTestApp, type TestApp } from '../support/harness';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
 describe('WAIT_FOR_EVENT: re-engagement and cart abandonment', () => {
@@ -23,20 +24,6 @@ describe('WAIT_FOR_EVENT: re-engagement and cart abandonment', () => {
   }
 
   /** The contact's one execution of the workflow, once it has reached one of `statuses`. */
-  async function executionIn(workflowId: string, contactId: string, statuses: string[], timeoutMs = 20_000): Promise<any> {
-    const [execution] = await waitFor(async () => {
-      const list = await app.api.get(`/workflows/${workflowId}/executions?contactId=${contactId}`);
-      return list.body.total === 1 ? list.body.data : undefined;
-    }, 'the execution');
-    return waitFor(
-      async () => {
-        const r = await app.api.get(`/workflows/${workflowId}/executions/${execution.id}`);
-        return statuses.includes(r.body.status) ? r.body : undefined;
-      },
-      `${statuses.join('/')} for ${contactId}`,
-      timeoutMs,
-    );
-  }
 
   const contactData = async (id: string) => (await app.api.get(`/contacts/${id}`)).body.data;
 
@@ -63,7 +50,7 @@ describe('WAIT_FOR_EVENT: re-engagement and cart abandonment', () => {
 
     // Both wait first.
     for (const contactId of [buyer.contact, browser.contact]) {
-      const waiting = await executionIn(wf.id, contactId, ['WAITING']);
+      const waiting = await onlyExecutionIn(app.api, wf.id, contactId, ['WAITING']);
       expect(waiting.currentStepId).toBe(wf.steps.wait);
       expect(waiting.steps.map((s: any) => [s.type, s.status])).toEqual([
         ['TRIGGER', 'COMPLETED'],
@@ -73,7 +60,7 @@ describe('WAIT_FOR_EVENT: re-engagement and cart abandonment', () => {
 
     // The buyer purchases while waiting: the event branch, with the event's data merged into the context.
     const purchase = await track('purchased', 'buyer@example.com', { orderId: 'P-1', cartItem: 'boots' });
-    const bought = await executionIn(wf.id, buyer.contact, ['COMPLETED', 'FAILED']);
+    const bought = await onlyExecutionIn(app.api, wf.id, buyer.contact, ['COMPLETED', 'FAILED']);
     expect(bought.status).toBe('COMPLETED');
     expect(bought.context).toEqual({ cartItem: 'boots', orderId: 'P-1' });
     expect(bought.steps.map((s: any) => [s.type, s.stepId, s.status])).toEqual([
@@ -85,7 +72,7 @@ describe('WAIT_FOR_EVENT: re-engagement and cart abandonment', () => {
     expect(await contactData(buyer.contact)).toEqual({ cartItem: 'boots', orderId: 'P-1', recovered: true, order: 'P-1 of boots' });
 
     // The browser never purchases: the timeout branch sends the reminder.
-    const lapsed = await executionIn(wf.id, browser.contact, ['COMPLETED', 'FAILED']);
+    const lapsed = await onlyExecutionIn(app.api, wf.id, browser.contact, ['COMPLETED', 'FAILED']);
     expect(lapsed.status).toBe('COMPLETED');
     expect(lapsed.context).toEqual({ cartItem: 'hat' });
     expect(lapsed.steps.map((s: any) => [s.type, s.stepId, s.status])).toEqual([
@@ -121,13 +108,13 @@ describe('WAIT_FOR_EVENT: re-engagement and cart abandonment', () => {
     // Before the execution exists…
     const early = await track('purchased', 'early@example.com', { orderId: 'E-0' });
     const opened = await track('checkout_opened', 'early@example.com');
-    await executionIn(wf.id, opened.contact, ['WAITING']);
+    await onlyExecutionIn(app.api, wf.id, opened.contact, ['WAITING']);
     // …and while it waits for something else: delivered to the execution, but no wait for it is open.
     await track('purchased', 'early@example.com', { orderId: 'E-1' });
     await app.trellis.dispatcher.drain();
     await track('payment_started', 'early@example.com', { method: 'card' });
 
-    const done = await executionIn(wf.id, opened.contact, ['COMPLETED', 'FAILED']);
+    const done = await onlyExecutionIn(app.api, wf.id, opened.contact, ['COMPLETED', 'FAILED']);
     expect(done.status).toBe('COMPLETED');
     expect(done.context).toEqual({ method: 'card' });
     expect(done.steps.map((s: any) => [s.type, s.stepId, s.status])).toEqual([
@@ -163,12 +150,12 @@ describe('WAIT_FOR_EVENT: re-engagement and cart abandonment', () => {
 
     const upgrader = await track('trial_ended', 'upgrader@example.com');
     const leaver = await track('trial_ended', 'leaver@example.com');
-    await executionIn(wf.id, upgrader.contact, ['WAITING']);
-    await executionIn(wf.id, leaver.contact, ['WAITING']);
+    await onlyExecutionIn(app.api, wf.id, upgrader.contact, ['WAITING']);
+    await onlyExecutionIn(app.api, wf.id, leaver.contact, ['WAITING']);
     await track('upgraded', 'upgrader@example.com', { plan: { value: 'team', persistent: false } });
 
-    const upgraded = await executionIn(wf.id, upgrader.contact, ['COMPLETED', 'FAILED']);
-    const left = await executionIn(wf.id, leaver.contact, ['COMPLETED', 'FAILED']);
+    const upgraded = await onlyExecutionIn(app.api, wf.id, upgrader.contact, ['COMPLETED', 'FAILED']);
+    const left = await onlyExecutionIn(app.api, wf.id, leaver.contact, ['COMPLETED', 'FAILED']);
     for (const [execution, outcome] of [
       [upgraded, 'event'],
       [left, 'timeout'],

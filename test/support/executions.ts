@@ -1,6 +1,6 @@
 /** Waiting on executions through the public API, as most integration tests do. */
 import { expect } from 'vitest';
-import { isTerminal } from '../../core/statuses';
+import { TERMINAL_STATUSES } from '../../core/statuses';
 import { waitFor, type Api } from './harness';
 
 /** The only execution of a workflow (for one contact, when given), once it exists. */
@@ -12,22 +12,32 @@ export async function onlyExecution(api: Api, workflowId: string, contactId?: st
   return execution;
 }
 
-/** An execution with its step history, once it has finished (whichever way). */
-export function finishedExecution(api: Api, workflowId: string, executionId: string, timeoutMs?: number): Promise<any> {
+/** An execution with its step history, once its status is one of `statuses`. */
+export function executionIn(api: Api, workflowId: string, executionId: string, statuses: readonly string[], timeoutMs?: number): Promise<any> {
   return waitFor(
     async () => {
       const r = await api.get(`/workflows/${workflowId}/executions/${executionId}`);
-      return isTerminal(r.body.status) ? r.body : undefined;
+      return statuses.includes(r.body.status) ? r.body : undefined;
     },
-    'the execution to finish',
+    `execution ${executionId} ${statuses.join('/')}`,
     timeoutMs,
   );
 }
 
-/** The only execution of a workflow (for one contact, when given), once it has finished. */
-export async function onlyFinished(api: Api, workflowId: string, contactId?: string, timeoutMs?: number): Promise<any> {
+/** An execution with its step history, once it has finished (whichever way). */
+export function finishedExecution(api: Api, workflowId: string, executionId: string, timeoutMs?: number): Promise<any> {
+  return executionIn(api, workflowId, executionId, TERMINAL_STATUSES, timeoutMs);
+}
+
+/** The only execution of a workflow (for one contact, when given), once its status is one of `statuses`. */
+export async function onlyExecutionIn(api: Api, workflowId: string, contactId: string | undefined, statuses: readonly string[], timeoutMs?: number): Promise<any> {
   const execution = await onlyExecution(api, workflowId, contactId);
-  return finishedExecution(api, workflowId, execution.id, timeoutMs);
+  return executionIn(api, workflowId, execution.id, statuses, timeoutMs);
+}
+
+/** The only execution of a workflow (for one contact, when given), once it has finished. */
+export function onlyFinished(api: Api, workflowId: string, contactId?: string, timeoutMs?: number): Promise<any> {
+  return onlyExecutionIn(api, workflowId, contactId, TERMINAL_STATUSES, timeoutMs);
 }
 
 /** Tracks `event` for `email` and returns the execution it started in the workflow, once finished. */
