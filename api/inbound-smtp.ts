@@ -11,7 +11,7 @@
  *   message is never lost; a database failure answers 451 and the sending server retries later.
  */
 import type { AddressInfo } from 'node:net';
-import { eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { z } from 'zod';
@@ -20,7 +20,7 @@ import type { SpamVerdict } from '../core/spam-verdict';
 import type { Database, Tx } from '../db/client';
 import { upsertContact } from '../db/contacts';
 import { recordEvent } from '../db/events';
-import { projects } from '../db/schema';
+import { events, projects } from '../db/schema';
 import type { Dispatcher } from '../temporal/dispatcher';
 import { checkInbound, type DNSResolver } from './inbound-auth';
 
@@ -78,6 +78,24 @@ function senderOf(parsed: ParsedMail, session: SMTPServerSession): string | unde
   return undefined;
 }
 
+/** Whether the contact already has an `email.received` with this Message-ID (from the last week). */
+async function alreadyReceived(tx: Tx, projectId: string, contactId: string, messageId: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: events.id })
+    .from(events)
+    .where(
+      and(
+        eq(events.projectId, projectId),
+        eq(events.contactId, contactId),
+        eq(events.name, 'email.received'),
+        sql`${events.data}->>'messageId' = ${messageId}`,
+        sql`${events.createdAt} > now() - interval '7 days'`,
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}
+
 /** Stores `email.received` for the sender in each project, in one transaction. */
 async function record(
   tx: Tx,
@@ -92,6 +110,8 @@ async function record(
     // Deleted between RCPT TO and the end of DATA: nobody to deliver to any more.
     if (!project) continue;
     const { contact, created } = await upsertContact(tx, projectId, sender, {});
+    // A sending server that lost our 250 delivers again: the same Message-ID is recorded once.
+    if (!created && parsed.messageId && (await alreadyReceived(tx, projectId, contact.id, parsed.messageId))) continue;
     const data: JsonObject = {
       from: sender,
       to: `${projectId}@${inboundDomain}`,

@@ -110,8 +110,6 @@ describe('inbound mail', () => {
     return r.body.data.find((c: { email: string }) => c.email === email);
   }
 
-  /** The auto-reply execution of a contact, once finished. */
-
   const path = (execution: any) => execution.steps.map((s: any) => [s.type, s.stepId, s.status]);
 
   it('gives each project its inbound address on the configured domain', async () => {
@@ -221,6 +219,16 @@ describe('inbound mail', () => {
     expect(event.data).toMatchObject({ from: 'kay@good.example', to: other.address, subject: 'Upper case', spamVerdict: 'PASS' });
     expect(await received(app.api)).toHaveLength(before);
     expect(await contactByEmail(app.api, 'kay@good.example')).toBeUndefined();
+  });
+
+  it('records a message delivered twice (a sender retrying after a lost reply) once', async () => {
+    const messageId = `<retry-${Date.now()}@good.example>`;
+    const mail = { from: 'lee@good.example', to: other.address, subject: 'Twice', text: 'hi', messageId };
+    const first = await send(mail);
+    const second = await send(mail);
+    expect([first.accepted, second.accepted]).toEqual([[other.address], [other.address]]);
+    const events = (await received(other.api)).filter((e) => e.data.messageId === messageId);
+    expect(events).toHaveLength(1);
   });
 
   it('refuses mail for an address of no project with 550, and records nothing', async () => {
