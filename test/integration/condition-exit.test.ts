@@ -19,7 +19,6 @@ describe('CONDITION branches and EXIT', () => {
     return r.body.id;
   }
 
-  /** Tracks `event` for the contact and returns its execution of the workflow once finished. */
 
   /** The Temporal workflow behind an execution: its own status and, once closed successfully, its result. */
   async function temporalOf(executionId: string): Promise<{ status: string; result: unknown }> {

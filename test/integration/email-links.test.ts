@@ -27,7 +27,6 @@ describe('public email links: unsubscribe, re-subscribe, open pixel, click redir
     return r.body.data.contact;
   }
 
-  /** The contact's one execution of the workflow, once it has reached one of `statuses`. */
 
   const mailTo = (address: string, count = 1): Promise<ReceivedMail[]> =>
     waitFor(async () => {

@@ -93,17 +93,8 @@ describe('inbound mail', () => {
     await smtp?.close();
   });
 
-    function send(mail: Mail, dkim?: SMTPTransport.Options['dkim']): Promise<SMTPTransport.SentMessageInfo> {
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, name: 'mx.sender.test', dkim });
-    return transport.sendMail(mail);
-  }
-
-  /** The `email.received` events of a project, newest first. */
-  async function received(api: Api): Promise<any[]> {
-    const r = await api.get('/events?name=email.received');
-    expect(r.status).toBe(200);
-    return r.body.data;
-  }
+  /** Sends `mail` to this file's listener. */
+  const send = (mail: Mail, dkim?: SMTPTransport.Options['dkim']) => sendTo(port, mail, dkim);
 
   async function contactByEmail(api: Api, email: string): Promise<any | undefined> {
     const r = await api.get(`/contacts?search=${encodeURIComponent(email)}`);

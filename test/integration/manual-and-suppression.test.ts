@@ -4,9 +4,7 @@ import { finishedExecution, trackToEnd } from '../support/executions';
 import { startTestApp, type TestApp } from '../support/harness';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
-/** Polls an execution until it has finished. */
 
-/** Tracks `event` for `email` and returns the execution it starts, once finished. */
 
 async function emailsOf(app: TestApp, executionId: string): Promise<any[]> {
   const r = await app.api.get(`/emails?executionId=${executionId}`);

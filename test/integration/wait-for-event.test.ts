@@ -23,7 +23,6 @@ describe('WAIT_FOR_EVENT: re-engagement and cart abandonment', () => {
     return r.body.data as { contact: string; event: string };
   }
 
-  /** The contact's one execution of the workflow, once it has reached one of `statuses`. */
 
   const contactData = async (id: string) => (await app.api.get(`/contacts/${id}`)).body.data;
 
