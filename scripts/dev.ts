@@ -3,13 +3,12 @@
  * dev server with its Web UI, the API and the worker, emails captured instead of sent — and a demo
  * project whose keys are kept in .trellis/ so every start can print them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { loadConfig } from '../app/config';
 import { startTrellis } from '../app/trellis';
+import { startTemporalDevServer } from './local-servers';
 import { findBinary } from './temporal-binaries';
 
 const DATA = path.resolve(process.env.TRELLIS_DATA_DIR ?? '.trellis');
@@ -48,46 +47,18 @@ async function embeddedPostgres(): Promise<{ url: string; stop: () => Promise<vo
 }
 
 async function devTemporal(): Promise<{ address: string; ui: string; stop: () => Promise<void> }> {
-  const address = `127.0.0.1:${TEMPORAL_PORT}`;
-  const cli = findBinary('temporal', 'TEMPORAL_CLI_PATH');
-  let child: ChildProcess | undefined;
-  let stopEnv: (() => Promise<void>) | undefined;
-  if (cli) {
-    child = spawn(
-      cli,
-      ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(TEMPORAL_PORT), '--ui-port', String(UI_PORT),
-        '--db-filename', path.join(DATA, 'temporal.db'), '--log-level', 'error'],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-  } else {
-    // No CLI installed: the SDK downloads its own dev server.
-    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-    const env = await TestWorkflowEnvironment.createLocal({
-      server: { ip: '127.0.0.1', port: TEMPORAL_PORT, ui: true, uiPort: UI_PORT, dbFilename: path.join(DATA, 'temporal.db') },
-    });
-    stopEnv = () => env.teardown();
+  const dbFilename = path.join(DATA, 'temporal.db');
+  const ui = `http://127.0.0.1:${UI_PORT}`;
+  if (findBinary('temporal', 'TEMPORAL_CLI_PATH')) {
+    const server = await startTemporalDevServer({ port: TEMPORAL_PORT, uiPort: UI_PORT, dbFilename });
+    return { ...server, ui };
   }
-  for (let i = 0; ; i++) {
-    try {
-      const c = await Connection.connect({ address, connectTimeout: 1000 });
-      await c.close();
-      break;
-    } catch (err) {
-      if (i > 120) throw new Error(`the Temporal dev server did not start: ${(err as Error).message}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  return {
-    address,
-    ui: `http://127.0.0.1:${UI_PORT}`,
-    async stop() {
-      if (child) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child!.once('exit', r));
-      }
-      await stopEnv?.();
-    },
-  };
+  // No CLI installed: the SDK downloads its own dev server.
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { ip: '127.0.0.1', port: TEMPORAL_PORT, ui: true, uiPort: UI_PORT, dbFilename },
+  });
+  return { address: `127.0.0.1:${TEMPORAL_PORT}`, ui, stop: () => env.teardown() };
 }
 
 async function main(): Promise<void> {

@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Client as PgClient } from 'pg';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../app/config';
 import { startTrellis } from '../app/trellis';
+import { createScratchDatabase } from './local-servers';
 import { findBinary } from './temporal-binaries';
 
 const OUT = path.resolve('test/fixtures/histories');
@@ -24,16 +24,13 @@ async function main(): Promise<void> {
   const server = findBinary('temporal-test-server', 'TEMPORAL_TEST_SERVER_PATH');
   if (!server) throw new Error('temporal-test-server not found');
   const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server } } });
-  const dbName = `trellis_record_${Date.now()}`;
-  const admin = new PgClient({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
+  const scratch = await createScratchDatabase(PG_BASE, 'trellis_record');
   const hook = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
   const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
 
   const trellis = await startTrellis(
-    loadConfig({ DATABASE_URL: `${PG_BASE}/${dbName}`, HOST: '127.0.0.1', PORT: '0', ADMIN_API_KEY: 'record', WEBHOOK_ALLOW_PRIVATE: 'true', TEMPORAL_TASK_QUEUE: 'record', LOG_LEVEL: 'warn' }),
+    loadConfig({ DATABASE_URL: scratch.url, HOST: '127.0.0.1', PORT: '0', ADMIN_API_KEY: 'record', WEBHOOK_ALLOW_PRIVATE: 'true', TEMPORAL_TASK_QUEUE: 'record', LOG_LEVEL: 'warn' }),
     { temporal: { client: env.client, nativeConnection: env.nativeConnection, visibility: false } },
   );
   const call = async (method: string, p: string, key: string, body?: unknown) => {
@@ -101,8 +98,7 @@ async function main(): Promise<void> {
   await trellis.close();
   await env.teardown();
   hook.close();
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.end();
+  await scratch.drop();
 }
 
 main().catch((err) => {

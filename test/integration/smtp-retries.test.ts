@@ -1,18 +1,8 @@
-import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { freePort } from '../../scripts/local-servers';
 import { startSmtp, type TestSmtp } from '../support/smtp';
-
-/** A port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('temporary SMTP failures are retried', () => {
   let app: TestApp | undefined;

