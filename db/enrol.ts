@@ -28,13 +28,35 @@ export async function loadGraph(tx: Tx, workflowId: string, version: number): Pr
   };
 }
 
+/**
+ * Snapshots are immutable once written, so each process keeps the ones it has read: enrolment, the
+ * hot path of /v1/track, then reads no graph. Bounded; the oldest is dropped first.
+ */
+const snapshots = new Map<string, GraphSnapshot>();
+const SNAPSHOT_CACHE_SIZE = 1000;
+
 /** The snapshot of the workflow's current version, taken at its first enrolment. */
 async function currentSnapshot(tx: Tx, workflow: WorkflowRow): Promise<GraphSnapshot> {
+  const key = `${workflow.id}:${workflow.version}`;
+  const cached = snapshots.get(key);
+  if (cached) return cached;
   const [existing] = await tx
-    .select({ graph: workflowVersions.graph })
+    .select({
+      graph: workflowVersions.graph,
+      // Written by an earlier transaction (this one's rows carry its own now()): safe to remember,
+      // since a row this transaction wrote is gone if it rolls back.
+      committed: sql<boolean>`${workflowVersions.createdAt} < now()`,
+    })
     .from(workflowVersions)
     .where(and(eq(workflowVersions.workflowId, workflow.id), eq(workflowVersions.version, workflow.version)));
-  if (existing) return existing.graph as GraphSnapshot;
+  if (existing) {
+    const graph = existing.graph as GraphSnapshot;
+    if (existing.committed) {
+      if (snapshots.size >= SNAPSHOT_CACHE_SIZE) snapshots.delete(snapshots.keys().next().value as string);
+      snapshots.set(key, graph);
+    }
+    return graph;
+  }
   const graph = await loadGraph(tx, workflow.id, workflow.version);
   // Two first enrolments may race: both snapshots are of the same locked version, either one stands.
   await tx

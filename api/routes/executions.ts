@@ -51,16 +51,19 @@ export function executionRoutes({ database, dispatcher, temporal }: ApiDeps): Ro
     const id = pathId(req.params.id, 'workflow');
     const body = parse(startExecution, req.body);
     const execution = await db.transaction(async (tx) => {
-      const [wf] = await tx.select().from(workflows).where(and(eq(workflows.id, id), eq(workflows.projectId, project.id)));
-      if (!wf) throw notFound('workflow');
-      if (!wf.enabled) throw new ApiError(400, 'WORKFLOW_DISABLED', 'the workflow is disabled; enable it to start executions');
       const contact = body.contactId
         ? await lockContact(tx, project.id, body.contactId)
         : (await upsertContact(tx, project.id, body.email!, {})).contact;
       if (!contact) throw notFound('contact');
-      // Locks in the order every enrolment takes them: the contact, then the workflow (shared).
-      const [workflow] = await tx.select().from(workflows).where(eq(workflows.id, wf.id)).for('share');
-      if (!workflow?.enabled) throw new ApiError(400, 'WORKFLOW_DISABLED', 'the workflow is disabled; enable it to start executions');
+      // Locks in the order every enrolment takes them: the contact, then the workflow (shared). An
+      // answer other than 201 rolls back a contact the email created.
+      const [workflow] = await tx
+        .select()
+        .from(workflows)
+        .where(and(eq(workflows.id, id), eq(workflows.projectId, project.id)))
+        .for('share');
+      if (!workflow) throw notFound('workflow');
+      if (!workflow.enabled) throw new ApiError(400, 'WORKFLOW_DISABLED', 'the workflow is disabled; enable it to start executions');
       const result = await enrolContact(tx, {
         workflow,
         contactId: contact.id,
