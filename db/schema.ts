@@ -37,7 +37,11 @@ export const contacts = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('contacts_project_email').on(t.projectId, t.email)],
+  (t) => [
+    uniqueIndex('contacts_project_email').on(t.projectId, t.email),
+    // Keyset pages over a project's contacts (audience enrolment, segment computation).
+    index('contacts_project_id').on(t.projectId, t.id),
+  ],
 );
 
 export const events = pgTable(
@@ -253,4 +257,38 @@ export const emailClicks = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.emailId, t.linkHash] })],
+);
+
+/**
+ * Named audiences over the filter tree of SPEC §7.5. Membership is stored (segment_members) and kept
+ * current per contact as contacts change; a filter change recomputes it in the background.
+ */
+export const segments = pgTable(
+  'segments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    slug: text('slug').notNull(),
+    filter: jsonb('filter').$type<Json>().notNull(),
+    trackMembership: boolean('track_membership').notNull().default(false),
+    /** Bumped by every filter change: a background computation of an older generation stops. */
+    generation: integer('generation').notNull().default(1),
+    /** True while a background computation of the current generation pages through the contacts. */
+    computing: boolean('computing').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('segments_project_slug').on(t.projectId, t.slug)],
+);
+
+/** The contacts that match a segment's filter now; keyset-paged by (segment_id, contact_id). */
+export const segmentMembers = pgTable(
+  'segment_members',
+  {
+    segmentId: uuid('segment_id').notNull().references(() => segments.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.segmentId, t.contactId] }), index('segment_members_contact').on(t.contactId)],
 );
