@@ -63,6 +63,9 @@ export class EmailLinks {
   read(token: string): LinkPayload | undefined {
     if (token.length > MAX_TOKEN_CHARS || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
     const raw = Buffer.from(token, 'base64url');
+    // base64url decoding ignores stray trailing bits and characters: only the one canonical
+    // spelling of a token is accepted.
+    if (raw.toString('base64url') !== token) return undefined;
     if (raw.length < 1 + IV_BYTES + TAG_BYTES + 2 || raw[0] !== VERSION) return undefined;
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(1, 1 + IV_BYTES));

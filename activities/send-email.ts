@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
+import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
@@ -43,8 +44,14 @@ export function emailIdFor(executionId: string, stepId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function formatFrom(address: string, name: string | null): string {
-  return name ? `"${name.replace(/["\\\r\n]/g, '')}" <${address}>` : address;
+/** The From header: the step's sender, else the template's; the step's display name wins. */
+function fromHeader(stepFrom: string | undefined, template: { from: string | null; fromName: string | null }): string | undefined {
+  const step = stepFrom === undefined ? undefined : parseSender(stepFrom);
+  const address = step?.address ?? template.from;
+  if (!address) return undefined;
+  // Names stored before line breaks were refused keep only their first line.
+  const name = (step?.name ?? template.fromName)?.split(/[\r\n]/, 1)[0]!.replace(/["\\]/g, '');
+  return name ? `"${name}" <${address}>` : address;
 }
 
 export function sendEmailActivities(deps: ActivityDeps) {
@@ -101,9 +108,8 @@ export function sendEmailActivities(deps: ActivityDeps) {
             openUrl: links.openUrl(emailId),
             keep: [unsubscribeUrl, subscribeUrl],
           });
-          const from = req.from ?? template.from;
           const message = {
-            from: from ? formatFrom(from, template.fromName) : deps.mailFrom,
+            from: fromHeader(req.from, template) ?? deps.mailFrom,
             to: contact.email,
             replyTo: template.replyTo ?? undefined,
             subject,

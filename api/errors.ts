@@ -46,8 +46,14 @@ export const errorMiddleware: ErrorRequestHandler = (err, _req, res, _next) => {
     res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is over 1 MB' } });
     return;
   }
+  if (e instanceof URIError || (e.status === 400 && e.message?.startsWith('Failed to decode param'))) {
+    // A path that does not decode (`%ED%A0%80`) names nothing that can exist, like a non-UUID id.
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'not found' } });
+    return;
+  }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    res.status(e.status).json({ error: { code: 'BAD_REQUEST', message: e.message ?? 'bad request' } });
+    const code = e.status === 404 ? 'NOT_FOUND' : e.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_ERROR';
+    res.status(e.status).json({ error: { code, message: e.message ?? 'bad request' } });
     return;
   }
   if (isDatabaseDown(err)) {

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { and, eq, sql } from 'drizzle-orm';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
-import { z } from 'zod';
+import { isEmailAddress, normalizeEmail } from '../core/email-address';
 import type { JsonObject } from '../core/execution';
 import type { SpamVerdict } from '../core/spam-verdict';
 import type { Database, Tx } from '../db/client';
@@ -33,7 +33,6 @@ export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 export const MAX_BODY_CHARS = 64 * 1024;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const email = z.email();
 
 export interface InboundSmtp {
   port: number;
@@ -72,8 +71,8 @@ function senderOf(parsed: ParsedMail, session: SMTPServerSession): string | unde
   const from = ([] as AddressObject[]).concat(parsed.from ?? []).flatMap((a) => a.value)[0]?.address;
   const envelope = session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined;
   for (const candidate of [from, envelope]) {
-    const trimmed = candidate?.trim().toLowerCase();
-    if (trimmed && email.safeParse(trimmed).success) return trimmed;
+    const address = candidate === undefined ? undefined : normalizeEmail(candidate);
+    if (address && isEmailAddress(address)) return address;
   }
   return undefined;
 }

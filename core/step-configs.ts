@@ -1,6 +1,7 @@
 /** Zod schemas of each step type's `config` (SPEC §5.4), and their validation with dotted error paths. */
 import { z } from 'zod';
 import { DELAY_UNITS, MAX_DELAY_MILLISECONDS, delayMilliseconds } from './delay';
+import { sender } from './email-address';
 import { filterSchema } from './filter-schema';
 import { STEP_TYPES, type StepType } from './graph';
 
@@ -15,7 +16,7 @@ export const sendEmailConfigSchema = z.strictObject({
   templateId: z.uuid({
     error: (issue) => (issue.input === undefined ? 'templateId is required' : 'templateId must be a UUID'),
   }),
-  from: z.string().min(1).optional(),
+  from: sender.optional(),
 });
 
 export const delayConfigSchema = z

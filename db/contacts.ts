@@ -7,10 +7,9 @@ import { contacts } from './schema';
 
 export type ContactRow = typeof contacts.$inferSelect;
 
-/** Emails are trimmed and lower-cased before they are stored or compared. */
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+import { normalizeEmail } from '../core/email-address';
+
+export { normalizeEmail };
 
 /** Splits a data patch into keys to set and keys to remove (`null` removes, SPEC §5.1). */
 export function splitPatch(patch: JsonObject): { set: JsonObject; remove: string[] } {

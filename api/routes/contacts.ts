@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import { and, desc, eq, ilike } from 'drizzle-orm';
 import { z } from 'zod';
+import { emailAddress } from '../../core/email-address';
 import { cancelExecutions } from '../../db/cancel';
 import { lockContact, normalizeEmail, splitPatch, updateContactRow } from '../../db/contacts';
 import { contacts, executions } from '../../db/schema';
@@ -12,7 +13,7 @@ import { conflict, notFound } from '../errors';
 import { executionOut, contactOut } from '../serialize';
 import { jsonObject, pagination, parse, pathId } from '../validate';
 
-const email = z.string().trim().toLowerCase().pipe(z.email({ message: 'must be an email address' }));
+const email = emailAddress;
 const createContact = z.strictObject({ email, subscribed: z.boolean().optional(), data: jsonObject.optional() });
 const patchContact = z.strictObject({ email: email.optional(), subscribed: z.boolean().optional(), data: jsonObject.optional() });
 const listQuery = z.object({ search: z.string().optional(), ...pagination });

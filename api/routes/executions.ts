@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import { and, asc, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { emailAddress } from '../../core/email-address';
 import { EXECUTION_STATUSES, isTerminal } from '../../core/statuses';
 import { cancelExecutions } from '../../db/cancel';
 import { upsertContact, lockContact } from '../../db/contacts';
@@ -17,7 +18,7 @@ import { jsonObject, pagination, parse, pathId } from '../validate';
 const startExecution = z
   .strictObject({
     contactId: z.uuid().optional(),
-    email: z.string().trim().toLowerCase().pipe(z.email()).optional(),
+    email: emailAddress.optional(),
     context: jsonObject.optional(),
   })
   .refine((b) => (b.contactId === undefined) !== (b.email === undefined), { message: 'give exactly one of contactId or email' });

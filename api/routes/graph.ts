@@ -100,6 +100,7 @@ export function graphRoutes({ database }: ApiDeps): Router {
       const config = body.config !== undefined ? await validConfig(tx, project.id, step.type as StepType, body.config) : undefined;
       // A config change is structural; name, position and restating the current config are cosmetic.
       if (config !== undefined && !isDeepStrictEqual(config, step.config)) await beginStructuralEdit(tx, project.id, id);
+      if (body.name === undefined && body.position === undefined && config === undefined) return step;
       const [s] = await tx
         .update(steps)
         .set({

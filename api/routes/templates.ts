@@ -6,6 +6,7 @@
 import { Router } from 'express';
 import { and, desc, eq, ilike, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { emailAddress } from '../../core/email-address';
 import { composeBody, composeSubject } from '../../activities/compose-email';
 import { emailLinks } from '../../activities/email-links';
 import { buildVariables, checkTemplate, TemplateError } from '../../activities/render';
@@ -24,9 +25,10 @@ const fields = {
   subject: z.string().min(1).max(998),
   body: z.string().min(1).max(1_000_000),
   text: z.string().max(1_000_000).nullable().optional(),
-  from: z.email().nullable().optional(),
-  fromName: z.string().max(200).nullable().optional(),
-  replyTo: z.email().nullable().optional(),
+  from: emailAddress.nullable().optional(),
+  // A display name goes into the From header: no line breaks or other control characters.
+  fromName: z.string().max(200).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain line breaks or control characters').nullable().optional(),
+  replyTo: emailAddress.nullable().optional(),
   type: z.enum(TYPES).optional(),
 };
 const createTemplate = z.strictObject(fields);

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { emailAddress } from '../../core/email-address';
 import type { JsonObject } from '../../core/execution';
 import type { Tx } from '../../db/client';
 import { upsertContact } from '../../db/contacts';
@@ -23,7 +24,7 @@ const RESERVED = [/^email\./, /^segment\./, /^contact\.subscribed$/, /^contact\.
 
 const trackBody = z.strictObject({
   event: z.string().trim().min(1).max(200),
-  email: z.string().trim().toLowerCase().pipe(z.email({ message: 'must be an email address' })),
+  email: emailAddress,
   subscribed: z.boolean().optional(),
   data: jsonObject.optional(),
 });

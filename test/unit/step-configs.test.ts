@@ -59,7 +59,8 @@ describe('parseStepConfig refuses', () => {
     ['SEND_EMAIL', {}, [{ path: 'config.templateId', message: 'templateId is required' }]],
     ['SEND_EMAIL', { templateId: 42 }, [{ path: 'config.templateId', message: 'templateId must be a UUID' }]],
     ['SEND_EMAIL', { templateId: 'welcome' }, [{ path: 'config.templateId', message: 'templateId must be a UUID' }]],
-    ['SEND_EMAIL', { templateId: TEMPLATE_ID, from: '' }, [{ path: 'config.from', message: 'Too small: expected string to have >=1 characters' }]],
+    ['SEND_EMAIL', { templateId: TEMPLATE_ID, from: '' }, [{ path: 'config.from', message: 'must be an email address or "Name <address>", on one line' }]],
+    ['SEND_EMAIL', { templateId: TEMPLATE_ID, from: 'Ada\r\nBcc: x <ada@example.com>' }, [{ path: 'config.from', message: 'must be an email address or "Name <address>", on one line' }]],
     [
       'SEND_EMAIL',
       { templateId: TEMPLATE_ID, subject: 'x', cc: 'y' },
