@@ -1,26 +1,37 @@
 /** Cancelling executions from the API: CANCELLED in Postgres at once, Temporal's cancellation queued. */
-import { and, inArray, sql, type SQL } from 'drizzle-orm';
-import { ACTIVE_STATUSES } from '../core/statuses';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Tx } from './client';
-import { queueCommands } from './outbox';
-import { executions, stepExecutions } from './schema';
+import { executions, outbox, stepExecutions } from './schema';
 
 /**
- * Marks every active execution matching `where` CANCELLED (with its open step), and queues the
- * Temporal cancellation of each. Activities check the status first, so none runs a further step.
+ * Marks every active execution matching `where` CANCELLED (with its open step) and answers how many
+ * it cancelled. An execution whose start is still queued loses that start and needs nothing from
+ * Temporal; every other one gets a queued Temporal cancellation. Activities check the status
+ * first, so none runs a further step.
+ *
+ * One set-based statement, whatever the number: the ids never travel to the client and back as
+ * bind parameters (Postgres takes at most 65,535 of them in one statement). A start that a
+ * dispatcher is carrying out at this moment is row-locked: the delete waits for it, finds it gone,
+ * and the cancellation is queued after all.
  */
-export async function cancelExecutions(tx: Tx, where: SQL): Promise<string[]> {
-  const cancelled = await tx
-    .update(executions)
-    .set({ status: 'CANCELLED', completedAt: sql`now()` })
-    .where(and(where, inArray(executions.status, [...ACTIVE_STATUSES])))
-    .returning({ id: executions.id });
-  const ids = cancelled.map((c) => c.id);
-  if (ids.length === 0) return ids;
-  await tx
-    .update(stepExecutions)
-    .set({ status: 'CANCELLED', completedAt: sql`now()` })
-    .where(and(inArray(stepExecutions.executionId, ids), inArray(stepExecutions.status, ['RUNNING', 'WAITING'])));
-  await queueCommands(tx, ids.map((executionId) => ({ kind: 'cancel' as const, executionId })));
-  return ids;
+export async function cancelExecutions(tx: Tx, where: SQL): Promise<number> {
+  const result = await tx.execute<{ cancelled: number }>(sql`
+    with cancelled as (
+      update ${executions} set status = 'CANCELLED', completed_at = now()
+      where ${where} and ${executions.status} in ('RUNNING', 'WAITING')
+      returning ${executions.id}
+    ), open_steps as (
+      update ${stepExecutions} set status = 'CANCELLED', completed_at = now()
+      where ${stepExecutions.executionId} in (select id from cancelled) and ${stepExecutions.status} in ('RUNNING', 'WAITING')
+    ), unstarted as (
+      -- Only a start never tried: one that failed may have reached Temporal after all.
+      delete from ${outbox}
+      where ${outbox.kind} = 'start' and ${outbox.attempts} = 0 and ${outbox.executionId} in (select id from cancelled)
+      returning ${outbox.executionId}
+    ), queued as (
+      insert into ${outbox} (kind, execution_id)
+      select 'cancel', id from cancelled where id not in (select execution_id from unstarted)
+    )
+    select count(*)::int as cancelled from cancelled`);
+  return result.rows[0]!.cancelled;
 }

@@ -101,9 +101,9 @@ export function executionRoutes({ database, dispatcher, temporal }: ApiDeps): Ro
     const project = projectOf(req);
     const wf = await ownWorkflow(project.id, pathId(req.params.id, 'workflow'));
     await requireTemporal();
-    const ids = await db.transaction((tx) => cancelExecutions(tx, eq(executions.workflowId, wf.id)));
+    const cancelled = await db.transaction((tx) => cancelExecutions(tx, eq(executions.workflowId, wf.id)));
     dispatcher.kick();
-    res.json({ cancelled: ids.length });
+    res.json({ cancelled });
   });
 
   router.get('/workflows/:id/executions/:executionId', async (req, res) => {
@@ -125,9 +125,9 @@ export function executionRoutes({ database, dispatcher, temporal }: ApiDeps): Ro
     if (isTerminal(existing.status)) throw conflict(`the execution has already finished (${existing.status})`);
     await requireTemporal();
     const row = await db.transaction(async (tx) => {
-      const ids = await cancelExecutions(tx, eq(executions.id, executionId));
+      const cancelled = await cancelExecutions(tx, eq(executions.id, executionId));
       const [after] = await tx.select().from(executions).where(eq(executions.id, executionId));
-      if (ids.length === 0) throw conflict(`the execution has already finished (${after!.status})`);
+      if (cancelled === 0) throw conflict(`the execution has already finished (${after!.status})`);
       return after!;
     });
     dispatcher.kick();
