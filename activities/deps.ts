@@ -2,12 +2,14 @@
 import type { Database } from '../db/client';
 import type { HttpClient } from './http';
 import type { Mailer } from './mailer';
+import type { Renderer } from './renderer';
 
 export interface ActivityDeps {
   database: Database;
   /** Undefined: emails are stored as CAPTURED, not sent. */
   mailer: Mailer | undefined;
   http: HttpClient;
+  renderer: Renderer;
   mailFrom: string;
   publicUrl: string;
   /** Called after a commit that recorded an event (UPDATE_CONTACT's subscribe change, SEND_EMAIL's `email.sent`). */

@@ -15,11 +15,12 @@ import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
-import { addTracking, composeBody, composeSubject } from './compose-email';
+import { addTracking } from './compose-email';
 import type { ActivityDeps } from './deps';
 import { emailLinks } from './email-links';
 import { SmtpError } from './mailer';
 import { buildVariables, TemplateError } from './render';
+import type { RenderedEmail } from './renderer';
 import { closeStep, isRetry, openStep } from './step';
 
 export interface SendEmailRequest extends StepActivityBase {
@@ -55,7 +56,7 @@ function fromHeader(stepFrom: string | undefined, template: { from: string | nul
 }
 
 export function sendEmailActivities(deps: ActivityDeps) {
-  const { database, mailer } = deps;
+  const { database, mailer, renderer } = deps;
   return {
     async sendEmail(req: SendEmailRequest): Promise<StepActivityResult> {
       const messageId = messageIdFor(req.executionId, req.visit.stepId, deps.publicUrl);
@@ -89,20 +90,18 @@ export function sendEmailActivities(deps: ActivityDeps) {
         const unsubscribeUrl = links.unsubscribeUrl(contact.id);
         const subscribeUrl = links.subscribeUrl(contact.id);
         const vars = buildVariables({ contact, context: req.context, unsubscribeUrl, subscribeUrl });
+        const suppressed = template.type !== 'TRANSACTIONAL' && !contact.subscribed;
+        let body: RenderedEmail | undefined;
         try {
-          subject = composeSubject(template, vars);
+          // A suppressed email needs only its subject, for the record.
+          if (suppressed) subject = (await renderer.values(vars, [template.subject])).lines[0]!;
+          else ({ subject } = body = await renderer.email(template, vars, unsubscribeUrl));
         } catch (err) {
           throw templateFailure(err);
         }
-        if (template.type !== 'TRANSACTIONAL' && !contact.subscribed) {
+        if (!body) {
           status = 'SUPPRESSED';
         } else {
-          let body: ReturnType<typeof composeBody>;
-          try {
-            body = composeBody(template, vars, unsubscribeUrl);
-          } catch (err) {
-            throw templateFailure(err);
-          }
           const html = addTracking(body.html, {
             clickUrl: (url) => links.clickUrl(emailId, url),
             openUrl: links.openUrl(emailId),

@@ -2,7 +2,7 @@
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import { lockContact, updateContactRow } from '../db/contacts';
 import type { ActivityDeps } from './deps';
-import { buildVariables, renderJson } from './render';
+import { buildVariables } from './render';
 import { closeStep, openStep } from './step';
 
 export interface UpdateContactRequest extends StepActivityBase {
@@ -11,7 +11,7 @@ export interface UpdateContactRequest extends StepActivityBase {
   context: JsonObject;
 }
 
-export function updateContactActivities({ database, onCommandsQueued }: ActivityDeps) {
+export function updateContactActivities({ database, renderer, onCommandsQueued }: ActivityDeps) {
   return {
     async updateContact(req: UpdateContactRequest): Promise<StepActivityResult> {
       let queued = false;
@@ -22,7 +22,7 @@ export function updateContactActivities({ database, onCommandsQueued }: Activity
         const contact = await lockContact(tx, owner.projectId, owner.contactId);
         if (!contact) return { done: false, reason: 'inactive' };
         const vars = buildVariables({ contact, context: req.context });
-        const data = req.data === undefined ? undefined : (renderJson(req.data, vars) as JsonObject);
+        const data = req.data === undefined ? undefined : ((await renderer.values(vars, [], req.data)).json as JsonObject);
         const updated = await updateContactRow(tx, contact, { data, subscribed: req.subscribed });
         queued = req.subscribed !== undefined && req.subscribed !== contact.subscribed;
         const output = { data: data ?? null, subscribed: updated.subscribed };

@@ -5,7 +5,7 @@ import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/e
 import { contacts } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, HttpRequestError } from './http';
-import { buildVariables, renderJson, renderLine, TemplateError } from './render';
+import { buildVariables, TemplateError } from './render';
 import { closeStep, openStep } from './step';
 
 export interface WebhookRequest extends StepActivityBase {
@@ -21,7 +21,7 @@ interface WebhookConfig {
   body?: unknown;
 }
 
-export function webhookActivities({ database, http }: ActivityDeps) {
+export function webhookActivities({ database, http, renderer }: ActivityDeps) {
   return {
     async callWebhook(req: WebhookRequest): Promise<StepActivityResult> {
       const opened = await database.db.transaction(async (tx) => {
@@ -40,11 +40,13 @@ export function webhookActivities({ database, http }: ActivityDeps) {
       let headers: Record<string, string>;
       let body: string | undefined;
       try {
-        url = renderLine(config.url, vars);
-        headers = Object.fromEntries(Object.entries(config.headers ?? {}).map(([k, v]) => [k, renderLine(v, vars)]));
+        const headerEntries = Object.entries(config.headers ?? {});
+        const rendered = await renderer.values(vars, [config.url, ...headerEntries.map(([, v]) => v)], config.body);
+        url = rendered.lines[0]!;
+        headers = Object.fromEntries(headerEntries.map(([k], i) => [k, rendered.lines[i + 1]!]));
         const payload =
           config.body !== undefined
-            ? renderJson(config.body, vars)
+            ? rendered.json
             : {
                 contact: { id: contact.id, email: contact.email, subscribed: contact.subscribed, data: contact.data },
                 workflow: req.workflow,

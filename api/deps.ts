@@ -1,5 +1,6 @@
 /** What the HTTP layer is given: the database, Temporal (for cancels) and the outbox dispatcher. */
 import type { Client } from '@temporalio/client';
+import type { Renderer } from '../activities/renderer';
 import type { Config } from '../app/config';
 import type { Database } from '../db/client';
 import type { Dispatcher } from '../temporal/dispatcher';
@@ -9,6 +10,7 @@ export interface ApiDeps {
   database: Database;
   temporal: Client;
   dispatcher: Dispatcher;
+  renderer: Renderer;
   /** Readiness beyond Postgres and Temporal (e.g. the worker is polling). */
   isReady: () => boolean;
 }

@@ -12,6 +12,7 @@ import type { DNSResolver } from '../api/inbound-auth';
 import { startInboundSmtp, type InboundSmtp } from '../api/inbound-smtp';
 import { createHttpClient, type HttpClient } from '../activities/http';
 import { createMailer, type Mailer } from '../activities/mailer';
+import { createRenderer } from '../activities/renderer';
 import { openDatabase, type Database } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { startDispatcher, type Dispatcher } from '../temporal/dispatcher';
@@ -86,6 +87,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   // Lazy: the API keeps accepting events (queued in Postgres) while Temporal is unreachable.
   const connection = options.temporal ? undefined : Connection.lazy({ address: config.temporalAddress });
   const client = options.temporal?.client ?? new Client({ connection, namespace: config.temporalNamespace });
+  const renderer = createRenderer();
   const dispatcher = startDispatcher({
     database,
     client,
@@ -110,6 +112,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
         database,
         mailer: options.mailer ?? createMailer(config.smtpUrl),
         http: options.http ?? createHttpClient({ allowPrivate: config.webhookAllowPrivate }),
+        renderer,
         mailFrom: config.mailFrom,
         publicUrl: config.publicUrl,
         onCommandsQueued: () => dispatcher.kick(),
@@ -131,6 +134,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       database,
       temporal: client,
       dispatcher,
+      renderer,
       isReady: () => (worker ? worker.worker.getState() === 'RUNNING' : true),
     });
     server = await new Promise<Server>((resolve, reject) => {
@@ -173,6 +177,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       await nativeConnection?.close();
       await connection?.close();
       await database.close();
+      await renderer.close();
     },
   };
 }

@@ -7,7 +7,6 @@ import { Router } from 'express';
 import { and, desc, eq, ilike, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { emailAddress } from '../../core/email-address';
-import { composeBody, composeSubject } from '../../activities/compose-email';
 import { emailLinks } from '../../activities/email-links';
 import { buildVariables, checkTemplate, TemplateError } from '../../activities/render';
 import { contacts, steps, templates, workflows } from '../../db/schema';
@@ -53,7 +52,7 @@ function checkSyntax(body: { subject?: string; body?: string; text?: string | nu
   if (details.length) throw badRequest(`template does not parse: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
 }
 
-export function templateRoutes({ database, config }: ApiDeps): Router {
+export function templateRoutes({ database, config, renderer }: ApiDeps): Router {
   const router = Router();
   const { db } = database;
 
@@ -108,8 +107,7 @@ export function templateRoutes({ database, config }: ApiDeps): Router {
     }
     const vars = buildVariables({ contact, context: body.context ?? {}, ...links });
     try {
-      const subject = composeSubject(template, vars);
-      const { html, text } = composeBody(template, vars, links.unsubscribeUrl);
+      const { subject, html, text } = await renderer.email(template, vars, links.unsubscribeUrl);
       res.json({ subject, html, text });
     } catch (err) {
       if (err instanceof TemplateError) throw badRequest(`template does not render: ${err.message}`);

@@ -100,4 +100,28 @@ describe('hostile input', () => {
       expect(mail.parsed.from?.value).toEqual([c.sender]);
     }
   });
+
+  it('renders templates off the event loop: six slow previews at once leave /healthz answering at once', async () => {
+    const heavy = '{% for a in (1..3000) %}{% for b in (1..3000) %}{% endfor %}{% endfor %}done';
+    const templateId = await createTemplate(api, { subject: 'Heavy', body: heavy });
+    const previews = Array.from({ length: 6 }, () => api.post(`/templates/${templateId}/preview`, { data: {} }));
+    const latencies: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const started = performance.now();
+      expect((await app.as(null).get('/healthz')).status).toBe(200);
+      latencies.push(performance.now() - started);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const answers = await Promise.all(previews);
+    // Each render stops at the engine's time limit, with the template's position.
+    for (const answer of answers) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.message).toBe('template does not render: template render limit exceeded (line 1, column 25)');
+    }
+    // On the event loop, one such render held every request for seconds; the median allows for a
+    // machine busy with the renders themselves.
+    latencies.sort((a, b) => a - b);
+    expect(latencies[5]!, JSON.stringify(latencies)).toBeLessThan(100);
+    expect(latencies[9]!, JSON.stringify(latencies)).toBeLessThan(500);
+  }, 60_000);
 });
