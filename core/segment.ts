@@ -54,6 +54,9 @@ export interface SegmentComputationInput {
   generation: number;
   /** The last contact id done (keyset cursor), carried over continue-as-new. */
   after?: string | null;
+  /** Contacts per page and pages per run before continue-as-new (defaults 500 and 100). */
+  pageSize?: number;
+  pagesPerRun?: number;
 }
 
 /** Where the periodic refresh of time-relative segments goes on: a segment and the last contact done, or past a segment. */

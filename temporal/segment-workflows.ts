@@ -16,7 +16,7 @@ const pages = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
-const timeToRenew = (done: number) => done >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested;
+const timeToRenew = (done: number, pagesPerRun = PAGES_PER_RUN) => done >= pagesPerRun || workflowInfo().continueAsNewSuggested;
 
 /**
  * Computes one generation of a segment's membership over every contact of its project; stops at once
@@ -24,9 +24,10 @@ const timeToRenew = (done: number) => done >= PAGES_PER_RUN || workflowInfo().co
  */
 export async function segmentComputation(input: SegmentComputationInput): Promise<'done' | 'stale'> {
   let after = input.after ?? null;
+  const limit = input.pageSize ?? PAGE_SIZE;
   for (let done = 0; ; done++) {
-    if (timeToRenew(done)) await continueAsNew<typeof segmentComputation>({ ...input, after });
-    const page = await pages.computeSegmentPage({ segmentId: input.segmentId, generation: input.generation, after, limit: PAGE_SIZE });
+    if (timeToRenew(done, input.pagesPerRun)) await continueAsNew<typeof segmentComputation>({ ...input, after });
+    const page = await pages.computeSegmentPage({ segmentId: input.segmentId, generation: input.generation, after, limit });
     if (page.status !== 'more') return page.status;
     after = page.after;
   }
