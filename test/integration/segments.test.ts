@@ -136,6 +136,13 @@ describe('segments: routes, entry/exit events, background computation, time-rela
     expect(details(patchEvent)).toEqual(['filter.field']);
     expect(details(await api.get('/segments?pageSize=101'))).toEqual(['query.pageSize']);
     expect(details(await api.get(`/segments/${segment.id}/contacts?page=0`))).toEqual(['query.page']);
+    for (const [method, path] of [['POST', '/segments'], ['PATCH', `/segments/${segment.id}`]] as const) {
+      for (const raw of ['[]', '"text"', '42', 'null', '{"name":']) {
+        const r = await api.request(method, path, undefined, { raw });
+        expect(r.status, `${method} ${path} ${raw}`).toBe(400);
+        expect(r.body.error.code).toBe('VALIDATION_ERROR');
+      }
+    }
     expect((await api.get('/segments/not-a-uuid')).status).toBe(404);
     expect((await app.as(app.project.publicKey).get('/segments')).status).toBe(403);
     expect((await app.as(null).post('/segments', {})).status).toBe(401);
