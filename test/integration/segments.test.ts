@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, eq } from 'drizzle-orm';
+import nodemailer from 'nodemailer';
 import { emailLinks } from '../../activities/email-links';
 import { segmentComputationWorkflowId, segmentRefreshScheduleId } from '../../core/segment';
 import { segmentMembers, workflows } from '../../db/schema';
@@ -11,7 +12,11 @@ import { PUBLIC_URL, pathOf } from '../support/mail';
 describe('segments: routes, entry/exit events, background computation, time-relative refresh', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({
+      env: { INBOUND_SMTP_PORT: '0', INBOUND_DOMAIN: 'inbound.trellis.test' },
+      // No DNS: every SPF/DKIM/DMARC lookup finds nothing.
+      start: { inboundResolver: async (name) => Promise.reject(Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' })) },
+    });
   });
   afterAll(async () => {
     await app?.close();
@@ -220,6 +225,18 @@ describe('segments: routes, entry/exit events, background computation, time-rela
     expect(await memberEmails(api, subscribers.id)).toContain('sam@example.com');
     expect(await eventsNamed(api, 'segment.subscribers.entry', contact.id)).toHaveLength(1);
     await api.delete(`/segments/${subscribers.id}`);
+  });
+
+  it('places the sender of inbound mail, created as a contact, in the segments it matches', async () => {
+    const { api } = app;
+    const partners = await createSegment(api, { name: 'Partners', trackMembership: true, filter: { field: 'contact.email', operator: 'contains', value: '@PARTNER.test' } });
+    await computed(api, partners.id);
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: app.trellis.inbound!.port, secure: false, ignoreTLS: true });
+    await transport.sendMail({ from: 'Lee@Partner.test', to: `${app.project.id}@inbound.trellis.test`, subject: 'hello', text: 'hi' });
+    expect(await memberEmails(api, partners.id)).toEqual(['lee@partner.test']);
+    const [contact] = (await api.get('/contacts?search=lee@partner.test')).body.data;
+    expect((await eventsNamed(api, 'segment.partners.entry', contact.id)).map((e) => e.data)).toEqual([{ segmentId: partners.id, segmentName: 'Partners' }]);
+    await api.delete(`/segments/${partners.id}`);
   });
 
   it('recomputes members in the background after a filter change, announcing entries and exits; deletions clean up', async () => {
