@@ -24,7 +24,8 @@ export function updateContactActivities({ database, renderer, onCommandsQueued }
         const vars = buildVariables({ contact, context: req.context });
         const data = req.data === undefined ? undefined : ((await renderer.values(vars, [], req.data)).json as JsonObject);
         const updated = await updateContactRow(tx, contact, { data, subscribed: req.subscribed });
-        queued = req.subscribed !== undefined && req.subscribed !== contact.subscribed;
+        // Any change may have recorded events (subscription, segment entry/exit) with commands to carry out.
+        queued = true;
         const output = { data: data ?? null, subscribed: updated.subscribed };
         await closeStep(tx, req, output);
         return { done: true, output };

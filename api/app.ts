@@ -11,6 +11,7 @@ import { executionRoutes } from './routes/executions';
 import { graphRoutes } from './routes/graph';
 import { projectRoutes } from './routes/projects';
 import { recordRoutes } from './routes/records';
+import { segmentRoutes } from './routes/segments';
 import { templateRoutes } from './routes/templates';
 import { trackRoutes } from './routes/track';
 import { workflowRoutes } from './routes/workflows';
@@ -26,7 +27,7 @@ export function createApp(deps: ApiDeps): express.Express {
   // Keys before bodies: a request without a valid key is answered 401/403 whatever its body holds.
   app.use('/v1/track', authenticate(deps.database, { allowPublic: true }));
   const secret = authenticate(deps.database, { allowPublic: false });
-  for (const prefix of ['/contacts', '/templates', '/workflows', '/events', '/emails']) app.use(prefix, secret);
+  for (const prefix of ['/contacts', '/templates', '/workflows', '/events', '/emails', '/segments']) app.use(prefix, secret);
   app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
   app.use((req, _res, next) => {
     checkInput(req.body, 'body');
@@ -63,6 +64,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(graphRoutes(deps));
   app.use(executionRoutes(deps));
   app.use(recordRoutes(deps));
+  app.use(segmentRoutes(deps));
 
   app.use(() => {
     throw notFound('route');

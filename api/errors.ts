@@ -22,6 +22,14 @@ export const notFound = (what: string) => new ApiError(404, 'NOT_FOUND', `${what
 export const conflict = (message: string, code = 'CONFLICT', details?: unknown) => new ApiError(409, code, message, details);
 export const badRequest = (message: string, details?: ErrorDetail[]) => new ApiError(400, 'VALIDATION_ERROR', message, details);
 
+/** True when a Postgres unique constraint refused the write (drizzle wraps the driver's error: causes are searched). */
+export function isUniqueViolation(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === '23505') return true;
+  }
+  return false;
+}
+
 /** Postgres error codes and network failures that mean "the database is unreachable" (drizzle wraps them: causes are searched). */
 function isDatabaseDown(err: unknown): boolean {
   for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {

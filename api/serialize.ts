@@ -1,5 +1,6 @@
 /** Rows → the resource shapes of SPEC §5 (only the documented fields, timestamps as ISO text). */
 import type { contacts, emails, events, executions, stepExecutions, steps, templates, transitions, workflows } from '../db/schema';
+import type { SegmentWithCount } from '../db/segments';
 
 type Row<T extends { $inferSelect: unknown }> = T['$inferSelect'];
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -104,4 +105,16 @@ export const emailOut = (m: Row<typeof emails>) => ({
   sentAt: iso(m.sentAt),
   openedAt: iso(m.openedAt),
   clickedAt: iso(m.clickedAt),
+});
+
+export const segmentOut = (s: SegmentWithCount) => ({
+  id: s.id,
+  name: s.name,
+  slug: s.slug,
+  filter: s.filter,
+  trackMembership: s.trackMembership,
+  memberCount: s.memberCount,
+  computing: s.computing,
+  createdAt: iso(s.createdAt),
+  updatedAt: iso(s.updatedAt),
 });

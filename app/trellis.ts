@@ -18,6 +18,7 @@ import { runMigrations } from '../db/migrate';
 import { startDispatcher, type Dispatcher } from '../temporal/dispatcher';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
 import { startReconciler, type Reconciler } from '../temporal/reconciler';
+import { ensureSegmentRefreshSchedule } from '../temporal/segment-client';
 import { startWorker, type WorkerHandle } from '../temporal/worker';
 import type { Config } from './config';
 
@@ -121,6 +122,8 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     worker.done.catch((err) => console.error('worker stopped:', err));
     if (options.temporal?.visibility !== false) {
       reconciler = startReconciler({ database, client, intervalMs: options.reconcileEveryMs });
+      // The time-skipping test server has no schedules.
+      await untilUp('segment refresh schedule', () => ensureSegmentRefreshSchedule(client, config.taskQueue));
     }
   } else if (connection) {
     void ensureSearchAttributes(connection, config.temporalNamespace).catch(() => undefined);

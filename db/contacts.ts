@@ -4,6 +4,7 @@ import type { JsonObject } from '../core/execution';
 import type { Tx } from './client';
 import { recordEvent } from './events';
 import { contacts } from './schema';
+import { refreshMembership } from './segment-membership';
 
 export type ContactRow = typeof contacts.$inferSelect;
 
@@ -29,8 +30,8 @@ export interface ContactChange {
 }
 
 /**
- * Applies a change to a locked contact row: a shallow merge of `data`, and a change of `subscribed`
- * recorded as `contact.subscribed` / `contact.unsubscribed`.
+ * Applies a change to a locked contact row: a shallow merge of `data`, a change of `subscribed`
+ * recorded as `contact.subscribed` / `contact.unsubscribed`, then its segment membership re-evaluated.
  */
 export async function updateContactRow(tx: Tx, current: ContactRow, change: ContactChange): Promise<ContactRow> {
   const { set, remove } = splitPatch(change.data ?? {});
@@ -55,6 +56,7 @@ export async function updateContactRow(tx: Tx, current: ContactRow, change: Cont
       data: {},
     });
   }
+  await refreshMembership(tx, row!);
   return row!;
 }
 
@@ -70,7 +72,8 @@ export async function lockContact(tx: Tx, projectId: string, contactId: string):
 
 /**
  * Finds or creates the contact with `email` and locks it. New contacts take `subscribed` (default true)
- * and `data`; an existing one gets `data` merged and `subscribed` flipped when given.
+ * and `data`; an existing one gets `data` merged and `subscribed` flipped when given. Either way its
+ * segment membership follows.
  */
 export async function upsertContact(
   tx: Tx,
@@ -85,7 +88,10 @@ export async function upsertContact(
     .values({ projectId, email: normalized, subscribed: change.subscribed ?? true, data: set })
     .onConflictDoNothing()
     .returning();
-  if (inserted) return { contact: inserted, created: true };
+  if (inserted) {
+    await refreshMembership(tx, inserted, { contactIsNew: true });
+    return { contact: inserted, created: true };
+  }
   const [existing] = await tx
     .select()
     .from(contacts)
@@ -95,4 +101,19 @@ export async function upsertContact(
   const needsUpdate = change.data !== undefined || (change.subscribed !== undefined && change.subscribed !== existing.subscribed);
   const contact = needsUpdate ? await updateContactRow(tx, existing, change) : existing;
   return { contact, created: false };
+}
+
+/** Creates a contact (undefined when its email exists in the project) and stores its segment membership. */
+export async function insertContact(
+  tx: Tx,
+  projectId: string,
+  input: { email: string; subscribed?: boolean; data?: JsonObject },
+): Promise<ContactRow | undefined> {
+  const [row] = await tx
+    .insert(contacts)
+    .values({ projectId, email: normalizeEmail(input.email), subscribed: input.subscribed ?? true, data: splitPatch(input.data ?? {}).set })
+    .onConflictDoNothing()
+    .returning();
+  if (row) await refreshMembership(tx, row, { contactIsNew: true });
+  return row;
 }

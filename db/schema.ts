@@ -276,10 +276,20 @@ export const segments = pgTable(
     generation: integer('generation').notNull().default(1),
     /** True while a background computation of the current generation pages through the contacts. */
     computing: boolean('computing').notNull().default(true),
+    /**
+     * True until the first computation has finished: until then the stored membership is no baseline,
+     * so nothing records entry/exit events for this segment.
+     */
+    initializing: boolean('initializing').notNull().default(true),
+    /** The filter uses `within` / `olderThan`: the periodic refresh re-evaluates it. */
+    timeRelative: boolean('time_relative').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('segments_project_slug').on(t.projectId, t.slug)],
+  (t) => [
+    uniqueIndex('segments_project_slug').on(t.projectId, t.slug),
+    index('segments_time_relative').on(t.id).where(sql`time_relative`),
+  ],
 );
 
 /** The contacts that match a segment's filter now; keyset-paged by (segment_id, contact_id). */

@@ -1,7 +1,8 @@
 /**
- * Carries out the Temporal commands queued in the outbox (start, signal, cancel). Every process runs
- * one; rows are claimed with SKIP LOCKED so several dispatchers share the work, and a command that
- * fails (Temporal unreachable) stays queued and is retried with backoff.
+ * Carries out the Temporal commands queued in the outbox (start, signal, cancel, and the start of a
+ * segment computation). Every process runs one; rows are claimed with SKIP LOCKED so several
+ * dispatchers share the work, and a command that fails (Temporal unreachable) stays queued and is
+ * retried with backoff.
  */
 import { and, asc, eq, inArray, lt, lte, notExists, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
@@ -22,6 +23,7 @@ import {
 } from '../core/execution';
 import type { GraphSnapshot } from '../core/graph';
 import { isActive } from '../core/statuses';
+import { startSegmentComputation } from './segment-client';
 import { contactEmailKey, contactIdKey, projectIdKey, statusKey, workflowIdKey } from './search-attributes';
 
 type OutboxRow = typeof outbox.$inferSelect;
@@ -113,6 +115,11 @@ export function startDispatcher(deps: {
   }
 
   async function carryOut(row: OutboxRow, starts: Map<string, StartRow>): Promise<void> {
+    if (row.kind === 'compute-segment') {
+      const { projectId, generation } = row.payload as { projectId: string; generation: number };
+      const input = { segmentId: row.executionId, projectId, generation };
+      return bounded(() => startSegmentComputation(client, { taskQueue, searchAttributes: withSearchAttributes }, input));
+    }
     const handle = client.workflow.getHandle(temporalWorkflowId(row.executionId));
     if (row.kind === 'start') {
       const found = starts.get(row.executionId);

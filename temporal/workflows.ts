@@ -15,6 +15,8 @@ import { enterStatus, ExecutionInactive, flush } from './interpreter/handler';
 import { runExecution } from './interpreter/run';
 import { ExecutionState } from './interpreter/state';
 
+export { segmentComputation, segmentRefresh } from './segment-workflows';
+
 export const trackedEvent = defineSignal<[TrackedEventSignal]>(EVENT_SIGNAL);
 
 /** How long an execution cancelled in Postgres waits for Temporal's cancellation before giving up. */

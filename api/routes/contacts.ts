@@ -4,12 +4,12 @@ import { and, desc, eq, ilike } from 'drizzle-orm';
 import { z } from 'zod';
 import { emailAddress } from '../../core/email-address';
 import { cancelExecutions } from '../../db/cancel';
-import { lockContact, normalizeEmail, splitPatch, updateContactRow } from '../../db/contacts';
+import { insertContact, lockContact, updateContactRow } from '../../db/contacts';
 import { contacts, executions } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { listPage } from '../paging';
-import { conflict, notFound } from '../errors';
+import { conflict, isUniqueViolation, notFound } from '../errors';
 import { executionOut, contactOut } from '../serialize';
 import { jsonObject, pagination, parse, pathId } from '../validate';
 
@@ -23,15 +23,6 @@ export function likePattern(s: string): string {
   return `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  let e = err as { code?: string; cause?: unknown } | undefined;
-  while (e) {
-    if (e.code === '23505') return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
-
 export function contactRoutes({ database, dispatcher }: ApiDeps): Router {
   const router = Router();
   const { db } = database;
@@ -39,12 +30,10 @@ export function contactRoutes({ database, dispatcher }: ApiDeps): Router {
   router.post('/contacts', async (req, res) => {
     const project = projectOf(req);
     const body = parse(createContact, req.body);
-    const [row] = await db
-      .insert(contacts)
-      .values({ projectId: project.id, email: normalizeEmail(body.email), subscribed: body.subscribed ?? true, data: splitPatch(body.data ?? {}).set })
-      .onConflictDoNothing()
-      .returning();
+    const row = await db.transaction((tx) => insertContact(tx, project.id, body));
     if (!row) throw conflict(`a contact with email ${body.email} already exists`);
+    // Its segment entries may have started workflows.
+    dispatcher.kick();
     res.status(201).json(contactOut(row));
   });
 

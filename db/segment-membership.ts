@@ -1,0 +1,132 @@
+/**
+ * Stored segment membership (SPEC §5.7): re-evaluating one contact after it changed, and one page of
+ * contacts for the background computation and the periodic refresh. Both use the CONDITION evaluator
+ * and record `segment.<slug>.entry` / `.exit` through recordEvent, like every system event.
+ */
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { evaluateFilter, type Filter, type FilterSubject } from '../core/filter';
+import { membershipEventName } from '../core/segment';
+import type { Tx } from './client';
+import type { ContactRow } from './contacts';
+import { recordEvent } from './events';
+import { contacts, segmentMembers, segments } from './schema';
+
+export type SegmentRow = typeof segments.$inferSelect;
+type Announced = Pick<SegmentRow, 'id' | 'name' | 'slug' | 'projectId'>;
+
+/** What a segment's filter sees of a contact: no execution context (`event.*` is refused on segments). */
+function subjectOf(contact: ContactRow): FilterSubject {
+  return {
+    contact: { email: contact.email, subscribed: contact.subscribed, createdAt: contact.createdAt.toISOString(), data: contact.data },
+    event: {},
+  };
+}
+
+async function announce(tx: Tx, segment: Announced, contactId: string, change: 'entry' | 'exit', contactIsNew?: boolean): Promise<void> {
+  await recordEvent(tx, {
+    projectId: segment.projectId,
+    contactId,
+    name: membershipEventName(segment.slug, change),
+    data: { segmentId: segment.id, segmentName: segment.name },
+    contactIsNew,
+  });
+}
+
+/**
+ * Re-evaluates one contact, just changed or created in the caller's transaction (which holds its row
+ * lock), against every segment of its project, and stores the outcome. One indexed query when the
+ * project has no segments. Answers how many entry/exit events it recorded.
+ */
+export async function refreshMembership(tx: Tx, contact: ContactRow, options: { contactIsNew?: boolean } = {}): Promise<number> {
+  const rows = await tx
+    .select({
+      id: segments.id,
+      projectId: segments.projectId,
+      name: segments.name,
+      slug: segments.slug,
+      filter: segments.filter,
+      trackMembership: segments.trackMembership,
+      initializing: segments.initializing,
+      member: sql<boolean>`${segmentMembers.contactId} is not null`,
+    })
+    .from(segments)
+    .leftJoin(segmentMembers, and(eq(segmentMembers.segmentId, segments.id), eq(segmentMembers.contactId, contact.id)))
+    .where(eq(segments.projectId, contact.projectId))
+    .orderBy(asc(segments.id));
+  if (rows.length === 0) return 0;
+  const subject = subjectOf(contact);
+  const now = Date.now();
+  const changed = rows
+    .map((s) => ({ segment: s, matches: evaluateFilter(s.filter as unknown as Filter, subject, now) }))
+    .filter(({ segment, matches }) => matches !== segment.member);
+  const entered = changed.filter((c) => c.matches).map((c) => c.segment);
+  const left = changed.filter((c) => !c.matches).map((c) => c.segment);
+  if (entered.length) {
+    await tx
+      .insert(segmentMembers)
+      .values(entered.map((s) => ({ segmentId: s.id, contactId: contact.id })))
+      .onConflictDoNothing();
+  }
+  if (left.length) {
+    await tx
+      .delete(segmentMembers)
+      .where(and(eq(segmentMembers.contactId, contact.id), inArray(segmentMembers.segmentId, left.map((s) => s.id))));
+  }
+  let recorded = 0;
+  for (const { segment, matches } of changed) {
+    // Until its first computation ends a segment's stored membership is no baseline to announce changes from.
+    if (!segment.trackMembership || segment.initializing) continue;
+    await announce(tx, segment, contact.id, matches ? 'entry' : 'exit', options.contactIsNew);
+    recorded++;
+  }
+  return recorded;
+}
+
+/**
+ * Re-evaluates the page of the project's contacts after `after` (keyset by id, at most `limit`,
+ * share-locked so a concurrent change of one of them waits and then re-evaluates it itself) against
+ * one segment, storing the outcome and, with `announceChanges`, recording entry/exit events.
+ */
+export async function evaluateSegmentPage(
+  tx: Tx,
+  segment: SegmentRow,
+  page: { after: string | null; limit: number; announceChanges: boolean },
+): Promise<{ count: number; last: string | null; entered: number; left: number }> {
+  const rows = await tx
+    .select()
+    .from(contacts)
+    .where(and(eq(contacts.projectId, segment.projectId), page.after ? gt(contacts.id, page.after) : undefined))
+    .orderBy(asc(contacts.id))
+    .limit(page.limit)
+    .for('share');
+  if (rows.length === 0) return { count: 0, last: null, entered: 0, left: 0 };
+  const ids = rows.map((c) => c.id);
+  const members = await tx
+    .select({ contactId: segmentMembers.contactId })
+    .from(segmentMembers)
+    .where(and(eq(segmentMembers.segmentId, segment.id), inArray(segmentMembers.contactId, ids)));
+  const isMember = new Set(members.map((m) => m.contactId));
+  const filter = segment.filter as unknown as Filter;
+  const now = Date.now();
+  const entered: string[] = [];
+  const left: string[] = [];
+  for (const contact of rows) {
+    const matches = evaluateFilter(filter, subjectOf(contact), now);
+    if (matches && !isMember.has(contact.id)) entered.push(contact.id);
+    if (!matches && isMember.has(contact.id)) left.push(contact.id);
+  }
+  if (entered.length) {
+    await tx
+      .insert(segmentMembers)
+      .values(entered.map((contactId) => ({ segmentId: segment.id, contactId })))
+      .onConflictDoNothing();
+  }
+  if (left.length) {
+    await tx.delete(segmentMembers).where(and(eq(segmentMembers.segmentId, segment.id), inArray(segmentMembers.contactId, left)));
+  }
+  if (page.announceChanges) {
+    for (const contactId of entered) await announce(tx, segment, contactId, 'entry');
+    for (const contactId of left) await announce(tx, segment, contactId, 'exit');
+  }
+  return { count: rows.length, last: ids[ids.length - 1]!, entered: entered.length, left: left.length };
+}
