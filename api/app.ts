@@ -13,6 +13,7 @@ import { projectRoutes } from './routes/projects';
 import { recordRoutes } from './routes/records';
 import { templateRoutes } from './routes/templates';
 import { trackRoutes } from './routes/track';
+import { workflowDocumentRoutes } from './routes/workflow-documents';
 import { workflowRoutes } from './routes/workflows';
 
 /** Builds the HTTP application over its dependencies. */
@@ -61,6 +62,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(templateRoutes(deps));
   app.use(workflowRoutes(deps));
   app.use(graphRoutes(deps));
+  app.use(workflowDocumentRoutes(deps));
   app.use(executionRoutes(deps));
   app.use(recordRoutes(deps));
 
