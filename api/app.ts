@@ -14,6 +14,7 @@ import { recordRoutes } from './routes/records';
 import { segmentRoutes } from './routes/segments';
 import { templateRoutes } from './routes/templates';
 import { trackRoutes } from './routes/track';
+import { workflowDocumentRoutes } from './routes/workflow-documents';
 import { workflowRoutes } from './routes/workflows';
 
 /** Builds the HTTP application over its dependencies. */
@@ -62,6 +63,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(templateRoutes(deps));
   app.use(workflowRoutes(deps));
   app.use(graphRoutes(deps));
+  app.use(workflowDocumentRoutes(deps));
   app.use(executionRoutes(deps));
   app.use(recordRoutes(deps));
   app.use(segmentRoutes(deps));

@@ -44,6 +44,7 @@ export const workflowOut = (w: Row<typeof workflows>) => ({
 export const stepOut = (s: Row<typeof steps>) => ({
   id: s.id,
   workflowId: s.workflowId,
+  key: s.key,
   type: s.type,
   name: s.name,
   config: s.config,

@@ -107,13 +107,15 @@ export const steps = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     workflowId: uuid('workflow_id').notNull().references(() => workflows.id, { onDelete: 'cascade' }),
+    /** The step's name in a workflow document (export/import, PUT …/graph); `trigger` for the TRIGGER. */
+    key: text('key').notNull(),
     type: text('type').notNull(),
     name: text('name').notNull(),
     config: jsonb('config').$type<Json>().notNull().default({}),
     position: jsonb('position').$type<{ x: number; y: number }>(),
     createdAt: createdAt(),
   },
-  (t) => [index('steps_workflow').on(t.workflowId)],
+  (t) => [index('steps_workflow').on(t.workflowId), uniqueIndex('steps_workflow_key').on(t.workflowId, t.key)],
 );
 
 export const transitions = pgTable(

@@ -8,6 +8,7 @@ import { spliceStep, validateTransition } from '../../core/graph-rules';
 import { parseStepConfig } from '../../core/step-configs';
 import type { Tx } from '../../db/client';
 import { loadGraph } from '../../db/enrol';
+import { newStepKey } from '../../db/workflow-document';
 import { steps, templates, transitions } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -82,7 +83,7 @@ export function graphRoutes({ database }: ApiDeps): Router {
       const config = await validConfig(tx, project.id, body.type, body.config);
       const [s] = await tx
         .insert(steps)
-        .values({ workflowId: wf.id, type: body.type, name: body.name ?? DEFAULT_NAMES[body.type], config, position: body.position ?? null })
+        .values({ workflowId: wf.id, key: await newStepKey(tx, wf.id, body.type), type: body.type, name: body.name ?? DEFAULT_NAMES[body.type], config, position: body.position ?? null })
         .returning();
       return s!;
     });

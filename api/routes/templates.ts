@@ -6,30 +6,19 @@
 import { Router } from 'express';
 import { and, desc, eq, ilike, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { emailAddress } from '../../core/email-address';
 import { emailLinks } from '../../activities/email-links';
-import { buildVariables, checkTemplate, TemplateError } from '../../activities/render';
+import { buildVariables, TemplateError } from '../../activities/render';
 import { contacts, steps, templates, workflows } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { listPage } from '../paging';
-import { badRequest, conflict, notFound, type ErrorDetail } from '../errors';
+import { badRequest, conflict, notFound } from '../errors';
+import { templateFields, templateSyntaxIssues } from '../template-input';
 import { templateOut } from '../serialize';
 import { jsonObject, pagination, parse, pathId } from '../validate';
 import { likePattern } from './contacts';
 
-const TYPES = ['MARKETING', 'TRANSACTIONAL', 'HEADLESS'] as const;
-const fields = {
-  name: z.string().trim().min(1).max(200),
-  subject: z.string().min(1).max(998),
-  body: z.string().min(1).max(1_000_000),
-  text: z.string().max(1_000_000).nullable().optional(),
-  from: emailAddress.nullable().optional(),
-  // A display name goes into the From header: no line breaks or other control characters.
-  fromName: z.string().max(200).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain line breaks or control characters').nullable().optional(),
-  replyTo: emailAddress.nullable().optional(),
-  type: z.enum(TYPES).optional(),
-};
+const fields = templateFields;
 const createTemplate = z.strictObject(fields);
 const patchTemplate = z.strictObject({
   ...fields,
@@ -42,13 +31,7 @@ const previewBody = z.strictObject({ contactId: z.uuid().optional(), data: jsonO
 
 /** Refuses a template whose subject, body or text does not parse, naming line and column. */
 function checkSyntax(body: { subject?: string; body?: string; text?: string | null }): void {
-  const details: ErrorDetail[] = [];
-  for (const key of ['subject', 'body', 'text'] as const) {
-    const source = body[key];
-    if (typeof source !== 'string') continue;
-    const r = checkTemplate(source);
-    if (!r.ok) details.push({ path: key, message: r.line ? `${r.message} (line ${r.line}, column ${r.column})` : r.message });
-  }
+  const details = templateSyntaxIssues(body);
   if (details.length) throw badRequest(`template does not parse: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
 }
 

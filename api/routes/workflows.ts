@@ -11,17 +11,26 @@ import { listPage } from '../paging';
 import { badRequest, conflict, notFound } from '../errors';
 import { activeExecutions, assertUnlocked, lockWorkflow } from '../locking';
 import { stepOut, transitionOut, workflowOut } from '../serialize';
+import { TRIGGER_KEY } from '../../core/workflow-document';
+import { writeGraph } from '../../db/workflow-document';
+import { graphBody, resolveDocument } from '../workflow-document-input';
 import { pagination, parse, pathId } from '../validate';
 import { likePattern } from './contacts';
 
 const eventName = z.string().trim().min(1).max(200);
+const TRIGGER_TYPES = ['EVENT', 'MANUAL', 'SCHEDULE'] as const;
+/** `{name, eventName}`, or a whole workflow document (SPEC §5.3): trigger, steps, transitions, templates. */
 const createWorkflow = z.strictObject({
   name: z.string().trim().min(1).max(200),
-  eventName,
+  eventName: eventName.optional(),
   description: z.string().max(2000).nullable().optional(),
   allowReentry: z.boolean().optional(),
+  triggerType: z.enum(TRIGGER_TYPES).optional(),
+  triggerConfig: z.record(z.string(), z.unknown()).optional(),
+  steps: graphBody.shape.steps.optional(),
+  transitions: graphBody.shape.transitions.optional(),
+  templates: graphBody.shape.templates,
 });
-const TRIGGER_TYPES = ['EVENT', 'MANUAL', 'SCHEDULE'] as const;
 const patchWorkflow = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   description: z.string().max(2000).nullable().optional(),
@@ -40,6 +49,21 @@ const listQuery = z.object({
   ...pagination,
 });
 
+/** The trigger of a new workflow: `eventName` alone, or `triggerType` with its `triggerConfig`. */
+function newTrigger(body: z.infer<typeof createWorkflow>) {
+  const type = body.triggerType ?? 'EVENT';
+  if (type === 'SCHEDULE') throw badRequest('SCHEDULE triggers are not available yet', [{ path: 'triggerType', message: 'SCHEDULE is not available yet' }]);
+  if (body.eventName !== undefined && (type !== 'EVENT' || body.triggerConfig !== undefined)) {
+    throw badRequest('give eventName alone, or triggerType with triggerConfig', [{ path: 'eventName', message: 'give eventName alone, or triggerType with triggerConfig' }]);
+  }
+  if (type === 'EVENT' && body.eventName === undefined && body.triggerConfig === undefined) {
+    throw badRequest('an EVENT workflow needs its eventName', [{ path: 'eventName', message: 'eventName is required' }]);
+  }
+  const config = parse(triggerConfigs[type], body.triggerConfig ?? (type === 'EVENT' ? { eventName: body.eventName } : {}), 'triggerConfig') as Record<string, unknown>;
+  const event = type === 'EVENT' ? (config as { eventName: string }).eventName : null;
+  return { triggerType: type, triggerConfig: config, triggerEvent: event };
+}
+
 /** The workflow with its graph, as GET /workflows/:id shows it. */
 export async function workflowWithGraph(tx: Tx, id: string) {
   const [wf] = await tx.select().from(workflows).where(eq(workflows.id, id));
@@ -56,20 +80,21 @@ export function workflowRoutes({ database }: ApiDeps): Router {
   router.post('/workflows', async (req, res) => {
     const project = projectOf(req);
     const body = parse(createWorkflow, req.body);
+    const trigger = newTrigger(body);
     const out = await db.transaction(async (tx) => {
+      const graph = await resolveDocument(tx, project.id, { steps: body.steps ?? [], transitions: body.transitions ?? [], templates: body.templates });
       const [wf] = await tx
         .insert(workflows)
         .values({
           projectId: project.id,
           name: body.name,
           description: body.description ?? null,
-          triggerType: 'EVENT',
-          triggerConfig: { eventName: body.eventName },
-          triggerEvent: body.eventName,
+          ...trigger,
           allowReentry: body.allowReentry ?? false,
         })
         .returning();
-      await tx.insert(steps).values({ workflowId: wf!.id, type: 'TRIGGER', name: 'Trigger', config: {} });
+      await tx.insert(steps).values({ workflowId: wf!.id, key: TRIGGER_KEY, type: 'TRIGGER', name: 'Trigger', config: {} });
+      await writeGraph(tx, wf!.id, graph);
       return workflowWithGraph(tx, wf!.id);
     });
     res.status(201).json(out);
@@ -176,7 +201,7 @@ export function workflowRoutes({ database }: ApiDeps): Router {
         const [n] = await tx
           .insert(steps)
           // clock_timestamp(): the copy's steps keep the original's order.
-          .values({ workflowId: copy!.id, type: s.type, name: s.name, config: s.config, position: s.position, createdAt: sql`clock_timestamp()` })
+          .values({ workflowId: copy!.id, key: s.key, type: s.type, name: s.name, config: s.config, position: s.position, createdAt: sql`clock_timestamp()` })
           .returning({ id: steps.id });
         ids.set(s.id, n!.id);
       }

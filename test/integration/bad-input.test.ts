@@ -162,7 +162,7 @@ describe('bad input never gets a 500', () => {
       expectInvalid(await api.post('/templates', { name: 'n', subject: 's', body: 'b', type: 'PROMO', from: 'nobody' }), ['type', 'from']);
       expectInvalid(await api.post('/templates', { subject: 7 }), ['name', 'subject', 'body']);
       expectInvalid(await api.post('/workflows', { name: 5, eventName: [] }), ['name', 'eventName']);
-      expectInvalid(await api.post('/workflows', { name: 'ok', eventName: 'ok', steps: [] }), ['steps']);
+      expectInvalid(await api.post('/workflows', { name: 'ok', eventName: 'ok', steps: 'none' }), ['steps']);
       const wf = await api.post('/workflows', { name: 'fields', eventName: 'fields.evt' });
       expect(wf.status).toBe(201);
       expectInvalid(await api.patch(`/workflows/${wf.body.id}`, { enabled: 'yes', allowReentry: null }), ['enabled', 'allowReentry']);

@@ -1,0 +1,56 @@
+/** Reading a workflow document from a request: its templates, its graph, every problem with its path. */
+import { and, eq, inArray } from 'drizzle-orm';
+import { z } from 'zod';
+import { checkGraphDocument, documentKey, graphDocument, type DocumentTransition, type GraphProblem } from '../core/workflow-document';
+import type { Tx } from '../db/client';
+import { templates } from '../db/schema';
+import type { ResolvedStep } from '../db/workflow-document';
+import { badRequest } from './errors';
+import { templateFields, templateSyntaxIssues } from './template-input';
+
+export const documentTemplate = z.strictObject({ key: documentKey, ...templateFields });
+
+/** The body of `PUT /workflows/:id/graph`: steps, transitions and the templates they bring along. */
+export const graphBody = z.strictObject({
+  ...graphDocument,
+  templates: z.array(documentTemplate).max(100).optional(),
+});
+export type GraphBody = z.infer<typeof graphBody>;
+
+/**
+ * Checks a document's graph against the project and creates the templates it embeds; answers the
+ * steps with every template resolved to an id. Throws 400 naming every problem.
+ */
+export async function resolveDocument(tx: Tx, projectId: string, doc: GraphBody): Promise<{ steps: ResolvedStep[]; transitions: DocumentTransition[] }> {
+  const embedded = doc.templates ?? [];
+  const problems: GraphProblem[] = [];
+  const keys = new Set<string>();
+  embedded.forEach((t, i) => {
+    if (keys.has(t.key)) problems.push({ path: `templates.${i}.key`, message: `duplicate key "${t.key}"` });
+    keys.add(t.key);
+    problems.push(...templateSyntaxIssues(t, `templates.${i}.`));
+  });
+  const checked = checkGraphDocument(doc, keys);
+  if (!checked.ok) problems.push(...checked.problems);
+  if (checked.ok) {
+    // A template named by id must be the project's own.
+    const byId = checked.steps.map((s, i) => ({ i, id: s.config.templateId })).filter((r): r is { i: number; id: string } => typeof r.id === 'string');
+    if (byId.length) {
+      const found = new Set(
+        (await tx.select({ id: templates.id }).from(templates).where(and(eq(templates.projectId, projectId), inArray(templates.id, byId.map((r) => r.id))))).map((t) => t.id),
+      );
+      for (const r of byId) if (!found.has(r.id)) problems.push({ path: `steps.${doc.steps.findIndex((s) => s.key === checked.steps[r.i]!.key)}.config.templateId`, message: 'no such template in this project' });
+    }
+  }
+  if (problems.length || !checked.ok) {
+    throw badRequest(`invalid workflow document: ${problems.map((p) => `${p.path || '(graph)'}: ${p.message}`).join('; ')}`, problems);
+  }
+  const ids = new Map<string, string>();
+  for (const t of embedded) {
+    const { key, ...content } = t;
+    const [row] = await tx.insert(templates).values({ ...content, type: content.type ?? 'MARKETING', projectId }).returning({ id: templates.id });
+    ids.set(key, row!.id);
+  }
+  const steps = checked.steps.map(({ templateKey, ...step }) => (templateKey ? { ...step, config: { ...step.config, templateId: ids.get(templateKey)! } } : step));
+  return { steps, transitions: doc.transitions };
+}
