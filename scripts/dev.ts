@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   });
   const trellis = await startTrellis(config);
   const project = await keptProject(trellis.url!, adminKey);
+  const examples = project.created ? await loadExamples(trellis.url!, project.secretKey) : [];
 
   console.info(
     [
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       `  public key     ${project.publicKey}`,
       `  secret key     ${project.secretKey}`,
       `  admin key      ${adminKey}`,
+      ...(examples.length ? ['', `  loaded (disabled) from examples/: ${examples.join(', ')}`] : []),
       '',
       `  curl -X POST ${trellis.url}/v1/track -H 'Authorization: Bearer ${project.publicKey}' \\`,
       `       -H 'Content-Type: application/json' -d '{"event":"signed_up","email":"ada@example.com"}'`,
@@ -110,9 +112,9 @@ interface DemoProject {
 }
 
 /** The demo project, created on the first start; its secret key is only ever shown at creation. */
-async function keptProject(url: string, adminKey: string): Promise<DemoProject> {
+async function keptProject(url: string, adminKey: string): Promise<DemoProject & { created: boolean }> {
   const file = path.join(DATA, 'demo-project.json');
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as DemoProject;
+  if (fs.existsSync(file)) return { ...(JSON.parse(fs.readFileSync(file, 'utf8')) as DemoProject), created: false };
   const res = await fetch(`${url}/admin/projects`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
@@ -121,7 +123,23 @@ async function keptProject(url: string, adminKey: string): Promise<DemoProject> 
   if (res.status !== 201) throw new Error(`could not create the demo project: ${res.status} ${await res.text()}`);
   const project = (await res.json()) as DemoProject;
   fs.writeFileSync(file, JSON.stringify(project, null, 2), { mode: 0o600 });
-  return project;
+  return { ...project, created: true };
+}
+
+/** Creates every workflow document of examples/ (disabled) in the new demo project; answers their names. */
+async function loadExamples(url: string, secretKey: string): Promise<string[]> {
+  const folder = path.resolve(__dirname, '..', 'examples');
+  const names: string[] = [];
+  for (const file of fs.readdirSync(folder).filter((f) => f.endsWith('.json')).sort()) {
+    const res = await fetch(`${url}/workflows`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
+      body: fs.readFileSync(path.join(folder, file), 'utf8'),
+    });
+    if (res.status !== 201) throw new Error(`could not load examples/${file}: ${res.status} ${await res.text()}`);
+    names.push(((await res.json()) as { name: string }).name);
+  }
+  return names;
 }
 
 main().catch((err) => {
