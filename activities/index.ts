@@ -1,6 +1,7 @@
 /** Every activity of the interpreter, built over their dependencies (`createActivities(deps)`). */
 import { bookkeepingActivities } from './bookkeeping';
 import type { ActivityDeps } from './deps';
+import { withClassifiedFailures } from './failures';
 import { segmentActivities } from './segments';
 import { sendEmailActivities } from './send-email';
 import { updateContactActivities } from './update-contact';
@@ -10,13 +11,13 @@ export type { ActivityDeps } from './deps';
 
 /** Builds the activity functions the worker registers. */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withClassifiedFailures({
     ...bookkeepingActivities(deps),
     ...updateContactActivities(deps),
     ...sendEmailActivities(deps),
     ...webhookActivities(deps),
     ...segmentActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

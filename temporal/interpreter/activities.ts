@@ -4,21 +4,33 @@ import type { Activities } from '../../activities';
 
 /**
  * Bookkeeping and contact updates touch only Postgres: short timeouts so work held by a dead worker
- * moves on within seconds, and retries until Postgres answers.
+ * moves on within seconds. Retried every 10 s for about an hour of Postgres being unreachable; a
+ * failure that retrying cannot fix (activities/failures.ts) fails the step at once.
  */
 export const db = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 400,
+    nonRetryableErrorTypes: ['TemplateError', 'DataRefused'],
+  },
 });
 
-/** SMTP sends: temporary failures are retried with backoff; permanent refusals are recorded by the activity. */
+/**
+ * SMTP sends: temporary failures are retried with backoff, up to 20 attempts (an SMTP server down for
+ * about a quarter of an hour still gets the email; after that the step fails with the last reply);
+ * permanent refusals are recorded by the activity.
+ */
 export const mail = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['TemplateNotFound', 'TemplateError'],
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: ['TemplateNotFound', 'TemplateError', 'DataRefused'],
   },
 });
 
@@ -29,6 +41,6 @@ export const http = proxyActivities<Activities>({
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumAttempts: 5,
-    nonRetryableErrorTypes: ['WebhookRefused', 'BlockedAddress', 'InvalidUrl', 'TemplateError'],
+    nonRetryableErrorTypes: ['WebhookRefused', 'BlockedAddress', 'InvalidUrl', 'TemplateError', 'DataRefused'],
   },
 });
