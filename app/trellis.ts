@@ -50,6 +50,11 @@ export interface StartOptions {
   temporal?: { client: Client; nativeConnection: NativeConnection; visibility?: boolean };
   /** How often the reconciler looks for terminated and timed-out runs (default 20 s). */
   reconcileEveryMs?: number;
+  /**
+   * False: the reconciler does not audit active executions against Temporal. For tests only, whose
+   * one database serves apps on two Temporal servers (the dev server and the time-skipping one).
+   */
+  auditRuns?: boolean;
   /** DNS lookups of the inbound listener's SPF/DKIM/DMARC checks (tests serve their own records). */
   inboundResolver?: DNSResolver;
 }
@@ -121,7 +126,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     });
     worker.done.catch((err) => console.error('worker stopped:', err));
     if (options.temporal?.visibility !== false) {
-      reconciler = startReconciler({ database, client, intervalMs: options.reconcileEveryMs });
+      reconciler = startReconciler({ database, client, intervalMs: options.reconcileEveryMs, audit: options.auditRuns, onCommandsQueued: () => dispatcher.kick() });
       // The time-skipping test server has no schedules.
       await untilUp('segment refresh schedule', () => ensureSegmentRefreshSchedule(client, config.taskQueue));
     }

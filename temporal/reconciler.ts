@@ -1,7 +1,8 @@
 /**
  * Finds executions whose Temporal run closed without running workflow code — terminated or timed
  * out from the Web UI or the CLI — and brings the projection in line (terminated → CANCELLED,
- * timed out → FAILED). Everything else the workflow records itself.
+ * timed out → FAILED). Then audits a page of the executions Postgres shows active against Temporal
+ * (run-audit.ts): a lost start is queued again, a run Temporal no longer has ends FAILED.
  */
 import type { Client } from '@temporalio/client';
 import { and, eq, inArray, min, sql } from 'drizzle-orm';
@@ -9,22 +10,47 @@ import { WORKFLOW_TYPE } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import type { Database } from '../db/client';
 import { executions, stepExecutions } from '../db/schema';
+import { createRunAudit } from './run-audit';
 
 /** An arbitrary constant: one reconciler pass at a time across all processes. */
 const RECONCILER_LOCK = 7_311_520_412;
 const PREFIX = 'trellis-execution-';
 
+export interface ReconcilerPass {
+  /** Executions closed because their run was terminated or timed out. */
+  ended: number;
+  /** Lost starts queued again, and executions closed because Temporal's run closed or is gone. */
+  restarted: number;
+  repaired: number;
+}
+
 export interface Reconciler {
-  /** Runs one pass now; returns how many executions it closed. */
-  pass(): Promise<number>;
+  /** Runs one pass now. */
+  pass(): Promise<ReconcilerPass>;
   stop(): void;
 }
 
 /** Starts passes every `intervalMs` (SPEC §6 asks for such closes to show within a minute). */
-export function startReconciler(deps: { database: Database; client: Client; intervalMs?: number }): Reconciler {
-  const { database, client } = deps;
+export function startReconciler(deps: {
+  database: Database;
+  client: Client;
+  intervalMs?: number;
+  /** False: only the first half (terminated and timed-out runs). */
+  audit?: boolean;
+  onCommandsQueued?: () => void;
+}): Reconciler {
+  const { database, client, onCommandsQueued } = deps;
 
-  async function pass(): Promise<number> {
+  const audit = deps.audit === false ? undefined : createRunAudit({ database, client });
+
+  async function pass(): Promise<ReconcilerPass> {
+    const ended = await closeEndedRuns();
+    const audited = audit ? await audit.page() : { restarted: 0, closed: 0 };
+    if (audited.restarted) onCommandsQueued?.();
+    return { ended, restarted: audited.restarted, repaired: audited.closed };
+  }
+
+  async function closeEndedRuns(): Promise<number> {
     return database.db.transaction(async (tx) => {
       const [{ locked }] = (await tx.execute(sql`select pg_try_advisory_xact_lock(${RECONCILER_LOCK}) as locked`)).rows as [{ locked: boolean }];
       if (!locked) return 0;
