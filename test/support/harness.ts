@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../app/config';
 import { startTrellis, type StartOptions, type Trellis } from '../../app/trellis';
+import { createClient, type TrellisClient } from '../../api/client';
 
 export const ADMIN_KEY = 'test-admin-key';
 
@@ -19,6 +20,8 @@ export interface Api {
   post<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>>;
   patch<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>>;
   delete<T = any>(path: string): Promise<ApiResponse<T>>;
+  /** The typed client (api/client.ts) with the same key: it throws on a non-2xx answer. */
+  client: TrellisClient;
 }
 
 export interface TestApp {
@@ -78,13 +81,18 @@ function client(url: string, defaultKey: string | null): Api {
     post: (p, b) => request('POST', p, b ?? {}),
     patch: (p, b) => request('PATCH', p, b ?? {}),
     delete: (p) => request('DELETE', p),
+    client: createClient({ baseUrl: url, key: defaultKey ?? undefined }),
   };
 }
 
-/** Starts Trellis with role `all` and creates a project for the test file. */
+/**
+ * Starts Trellis with role `all` and creates a project for the test file. Every answer is held
+ * against its route's declaration (schema and statuses): a violation fails the request with a 500
+ * or, for an undeclared error status, fails `close()`.
+ */
 export async function startTestApp(options: { env?: Record<string, string>; start?: StartOptions } = {}): Promise<TestApp> {
   const config = testConfig(options.env);
-  const trellis = await startTrellis(config, { workflowBundle: workflowBundle(), ...options.start });
+  const trellis = await startTrellis(config, { workflowBundle: workflowBundle(), checkResponses: true, ...options.start });
   const url = trellis.url!;
   const admin = client(url, ADMIN_KEY);
   const newProject = async (name = 'test project') => {
@@ -101,7 +109,10 @@ export async function startTestApp(options: { env?: Record<string, string>; star
     api: main.api,
     as: (key) => client(url, key),
     newProject,
-    close: () => trellis.close(),
+    async close() {
+      await trellis.close();
+      if (trellis.responseViolations.length) throw new Error(`answers broke their declarations:\n${trellis.responseViolations.join('\n')}`);
+    },
   };
 }
 
