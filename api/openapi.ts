@@ -84,6 +84,8 @@ class SchemaCollector {
       unrepresentable: 'any',
       reused: 'inline',
       override: (ctx) => {
+        // zod's email check is its pattern, which differs from other tools' idea of `format: email`.
+        if (ctx.jsonSchema.format === 'email' && ctx.jsonSchema.pattern) delete ctx.jsonSchema.format;
         const stand = documentedAs.get(ctx.zodSchema as unknown as z.ZodType);
         if (!stand) return;
         for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Json)[key];
@@ -230,7 +232,8 @@ function operation(e: Endpoint, schemas: SchemaCollector, errorResponses: ErrorR
     ...(e.body
       ? {
           requestBody: {
-            required: true,
+            // A missing body reads as `{}`: required only where `{}` is refused.
+            required: !e.body.safeParse({}).success,
             content: { 'application/json': { schema: schemas.convert(e.body, 'input'), ...(e.bodyExample !== undefined ? { example: e.bodyExample } : {}) } },
           },
         }

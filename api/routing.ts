@@ -18,7 +18,7 @@ import {
   type ParamsOf,
   type QueryOf,
 } from './endpoint';
-import { errorAnswer } from './errors';
+import { ApiError, errorAnswer } from './errors';
 import { checkInput, parse, pathId } from './validate';
 
 /** An answer with another status than the endpoint's default one (e.g. readiness 503). */
@@ -103,6 +103,20 @@ export function mountRoutes(app: Express, routes: Route[], options: MountOptions
     chain.push(...r.before, answer(r, options.responseCheck));
     app[e.method](e.path, ...chain);
   }
+  // A known path with a method it does not serve: 405 naming the ones it does (OPTIONS lists them).
+  const methods = new Map<string, string[]>();
+  for (const { endpoint: e } of routes) methods.set(e.path, [...(methods.get(e.path) ?? []), e.method.toUpperCase()]);
+  for (const [path, served] of methods) {
+    const allow = [...served, ...(served.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+    app.all(path, (req, res) => {
+      res.set('Allow', allow);
+      if (req.method === 'OPTIONS') {
+        res.status(204).end();
+        return;
+      }
+      throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; allowed: ${allow}`);
+    });
+  }
 }
 
 function answer(r: Route, check: ResponseCheck | undefined): RequestHandler {
@@ -114,7 +128,8 @@ function answer(r: Route, check: ResponseCheck | undefined): RequestHandler {
       params[name] = p.kind === 'id' ? pathId(req.params[name], p.what) : String(req.params[name]);
     }
     const query = e.query ? parse(e.query, req.query, 'query') : {};
-    const body = e.body ? parse(e.body, req.body) : undefined;
+    // No body at all reads as an empty one, as an empty JSON body does.
+    const body = e.body ? parse(e.body, req.body ?? {}) : undefined;
     const project = e.auth === 'pk' || e.auth === 'sk' ? projectOf(req) : undefined;
     const result = await r.handler({ params, query, body, project, req, res } as HandlerInput<Endpoint>);
     if (res.headersSent) {

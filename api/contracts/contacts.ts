@@ -1,10 +1,10 @@
 /** /contacts (SPEC §5.1) and a contact's executions. */
 import { z } from 'zod';
 import { endpoint, pathParam } from '../endpoint';
-import { jsonObject, pagination } from '../schemas/common';
+import { emailInput, jsonObject, pagination } from '../schemas/common';
 import { Contact, ContactPage, ExecutionPage } from '../schemas/resources';
 
-const email = z.string().trim().toLowerCase().pipe(z.email({ message: 'must be an email address' }));
+const email = emailInput('must be an email address');
 const contactId = { id: pathParam.id('contact') };
 
 export const createContact = endpoint({

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { EXECUTION_STATUSES } from '../../core/statuses';
 import { endpoint, pathParam } from '../endpoint';
-import { jsonObject, pagination } from '../schemas/common';
+import { emailInput, jsonObject, pagination } from '../schemas/common';
+import { documentAs } from '../schemas/registry';
 import { CancelAllResult, Execution, ExecutionPage, ExecutionWithSteps } from '../schemas/resources';
 
 const workflowId = { id: pathParam.id('workflow') };
@@ -18,9 +19,12 @@ export const startExecution = endpoint({
   summary: 'Start an execution for a contact',
   description: 'Give `contactId`, or `email` (the contact is created if needed). Allowed for every trigger type while the workflow is enabled.',
   params: workflowId,
-  body: z
-    .strictObject({ contactId: z.uuid().optional(), email: z.string().trim().toLowerCase().pipe(z.email()).optional(), context: jsonObject.optional() })
-    .refine((b) => (b.contactId === undefined) !== (b.email === undefined), { message: 'give exactly one of contactId or email' }),
+  body: documentAs(
+    z
+      .strictObject({ contactId: z.uuid().optional(), email: emailInput().optional(), context: jsonObject.optional() })
+      .refine((b) => (b.contactId === undefined) !== (b.email === undefined), { message: 'give exactly one of contactId or email' }),
+    z.union([z.strictObject({ contactId: z.uuid(), context: jsonObject.optional() }), z.strictObject({ email: emailInput(), context: jsonObject.optional() })]),
+  ),
   bodyExample: { email: 'ada@example.com', context: { source: 'import' } },
   responses: { 201: Execution },
   errors: { 400: ['WORKFLOW_DISABLED'], 409: ['REENTRY_NOT_ALLOWED'] },

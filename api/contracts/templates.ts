@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { endpoint, pathParam } from '../endpoint';
 import { jsonObject, pagination } from '../schemas/common';
+import { documentAs } from '../schemas/registry';
 import { TEMPLATE_TYPES, Template, TemplatePage, TemplatePreview } from '../schemas/resources';
 
 const fields = {
@@ -61,7 +62,11 @@ export const previewTemplate = endpoint({
   summary: 'Render a template without sending it',
   description: 'For a contact (`contactId`) or for given `data`, with an optional `context`; nothing is sent or recorded.',
   params: templateId,
-  body: z.strictObject({ contactId: z.uuid().optional(), data: jsonObject.optional(), context: jsonObject.optional() }),
+  // Either contactId or data, checked by the handler (its error names contactId); the document shows both forms.
+  body: documentAs(
+    z.strictObject({ contactId: z.uuid().optional(), data: jsonObject.optional(), context: jsonObject.optional() }),
+    z.union([z.strictObject({ contactId: z.uuid(), context: jsonObject.optional() }), z.strictObject({ data: jsonObject, context: jsonObject.optional() })]),
+  ),
   bodyExample: { data: { email: 'ada@example.com', firstName: 'Ada' } },
   responses: { 200: TemplatePreview },
 });

@@ -1,7 +1,7 @@
 /** POST /v1/track (SPEC §5.6). */
 import { z } from 'zod';
 import { endpoint } from '../endpoint';
-import { jsonObject } from '../schemas/common';
+import { emailInput, jsonObject } from '../schemas/common';
 import { TrackResult } from '../schemas/resources';
 
 export const track = endpoint({
@@ -21,7 +21,7 @@ export const track = endpoint({
   },
   body: z.strictObject({
     event: z.string().trim().min(1).max(200),
-    email: z.string().trim().toLowerCase().pipe(z.email({ message: 'must be an email address' })),
+    email: emailInput('must be an email address'),
     subscribed: z.boolean().optional(),
     data: jsonObject.optional(),
   }),

@@ -72,15 +72,14 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
         const config = body.config !== undefined ? await validConfig(tx, project.id, step.type as StepType, body.config) : undefined;
         // A config change is structural; name, position and restating the current config are cosmetic.
         if (config !== undefined && !isDeepStrictEqual(config, step.config)) await beginStructuralEdit(tx, project.id, id);
-        const [s] = await tx
-          .update(steps)
-          .set({
-            ...(body.name !== undefined ? { name: body.name } : {}),
-            ...(body.position !== undefined ? { position: body.position } : {}),
-            ...(config !== undefined ? { config } : {}),
-          })
-          .where(eq(steps.id, step.id))
-          .returning();
+        const changes = {
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.position !== undefined ? { position: body.position } : {}),
+          ...(config !== undefined ? { config } : {}),
+        };
+        // An empty edit changes nothing (and an UPDATE needs something to set).
+        if (Object.keys(changes).length === 0) return step;
+        const [s] = await tx.update(steps).set(changes).where(eq(steps.id, step.id)).returning();
         return s!;
       });
       return stepOut(row);

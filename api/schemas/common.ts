@@ -1,6 +1,6 @@
 /** Schemas every area shares: ids, timestamps, JSON objects, the error shape and the list envelope. */
 import { z } from 'zod';
-import { component } from './registry';
+import { component, documentAs } from './registry';
 
 export const uuid = z.uuid();
 /** ISO-8601 text as `Date.toISOString()` writes it. */
@@ -41,4 +41,10 @@ export function pageOf<T extends z.ZodType>(id: string, item: T) {
     z.strictObject({ data: z.array(item), total: z.int().min(0), page: z.int().min(1), pageSize: z.int().min(1).max(100) }),
     { description: `One page of ${id} resources; \`total\` counts every match.` },
   );
+}
+
+/** An email address as clients send it: trimmed and lower-cased before it is checked. */
+export function emailInput(message?: string) {
+  const schema = z.string().trim().toLowerCase().pipe(z.email(message ? { message } : undefined));
+  return documentAs(schema, z.email());
 }

@@ -65,8 +65,10 @@ function storedStep<T extends StepType>(type: T) {
   return z.strictObject({ id: z.uuid(), workflowId: z.uuid(), type: z.literal(type), name: z.string(), config: CONFIGS[type], position: Position.nullable() });
 }
 
+// A missing config reads as `{}`, so it may be left out where `{}` is a valid config (EXIT).
 function newStep<T extends StepType>(type: T) {
-  return z.strictObject({ type: z.literal(type), name: stepName.optional(), config: CONFIGS[type], position: Position.optional() });
+  const config = CONFIGS[type].safeParse({}).success ? CONFIGS[type].optional() : CONFIGS[type];
+  return z.strictObject({ type: z.literal(type), name: stepName.optional(), config, position: Position.optional() });
 }
 
 /** The stored step: `{id, workflowId, type, name, config, position}` with the config of its type. */
