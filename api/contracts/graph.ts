@@ -8,6 +8,8 @@ import { Position, Step, StepConfig, StepCreate } from '../schemas/steps';
 
 const name = z.string().trim().min(1).max(200);
 const LOCKED = { 409: ['WORKFLOW_LOCKED'] };
+// Checked for the step's type by the handler; left out, it is `{}`.
+const config = z.unknown().refine((value) => value !== null, 'config must be an object');
 
 export const createStep = endpoint({
   operationId: 'createStep',
@@ -20,7 +22,7 @@ export const createStep = endpoint({
   params: { id: pathParam.id('workflow') },
   // The config is checked for the type by the handler (core/step-configs.ts), so that each error
   // names its field; the document shows the discriminated union instead.
-  body: documentAs(z.strictObject({ type: z.enum(STEP_TYPES), name: name.optional(), config: z.unknown().optional(), position: Position.optional() }), StepCreate),
+  body: documentAs(z.strictObject({ type: z.enum(STEP_TYPES), name: name.optional(), config: config.optional(), position: Position.optional() }), StepCreate),
   bodyExample: { type: 'DELAY', name: 'Wait a day', config: { amount: 1, unit: 'days' } },
   responses: { 201: Step },
   errors: LOCKED,
@@ -35,7 +37,7 @@ export const updateStep = endpoint({
   summary: 'Update a step',
   description: 'A config change is structural; name and position are cosmetic.',
   params: { id: pathParam.id('workflow'), stepId: pathParam.id('step') },
-  body: z.strictObject({ name: name.optional(), config: documentAs(z.unknown(), StepConfig).optional(), position: Position.nullable().optional() }),
+  body: z.strictObject({ name: name.optional(), config: documentAs(config, StepConfig).optional(), position: Position.nullable().optional() }),
   bodyExample: { name: 'Wait two days', config: { amount: 2, unit: 'days' } },
   responses: { 200: Step },
   errors: LOCKED,
