@@ -108,7 +108,8 @@ export function mountRoutes(app: Express, routes: Route[], options: MountOptions
   for (const { endpoint: e } of routes) methods.set(e.path, [...(methods.get(e.path) ?? []), e.method.toUpperCase()]);
   for (const [path, served] of methods) {
     const allow = [...served, ...(served.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
-    app.all(path, (req, res) => {
+    // route().all(), unlike app.all(), is one catch-all layer (and the route walkers can tell it apart).
+    app.route(path).all((req, res) => {
       res.set('Allow', allow);
       if (req.method === 'OPTIONS') {
         res.status(204).end();

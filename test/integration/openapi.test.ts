@@ -57,6 +57,17 @@ describe('the API describes itself', () => {
     expect(missing).toEqual(['GET /segments/:id']);
   });
 
+  it('answers 405 with the allowed methods to a known path with another method', async () => {
+    const res = await app.api.request('PUT', '/contacts', { email: 'put@example.com' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST, GET, HEAD, OPTIONS');
+    expect(res.body.error.code).toBe('METHOD_NOT_ALLOWED');
+    const options = await app.api.request('OPTIONS', '/workflows/00000000-0000-4000-8000-000000000000/steps/00000000-0000-4000-8000-000000000000');
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('PATCH, DELETE, OPTIONS');
+    expect((await app.api.request('PUT', '/no-such-route')).status).toBe(404);
+  });
+
   it('names each operation by its client method and declares security and errors', () => {
     for (const [name, e] of Object.entries(endpoints)) expect(e.operationId).toBe(name);
     const op = (path: string, method: string) => doc.paths[path]![method]!;
