@@ -73,7 +73,7 @@ export interface MountOptions {
 
 const jsonBody = express.json({ limit: '1mb', strict: true, type: () => true });
 
-/** Express path syntax → the endpoint's key in `res.locals`. */
+/** The endpoint a request was routed to (set first in each route's chain), for the error answer. */
 function endpointOf(res: Response): Endpoint | undefined {
   return res.locals.endpoint as Endpoint | undefined;
 }
