@@ -4,7 +4,7 @@ import { authenticate, authenticateAdmin } from './auth';
 import type { ApiDeps } from './deps';
 import { docsAssets } from './docs-page';
 import { notFound } from './errors';
-import { errorHandler, mountRoutes, type ResponseCheck } from './routing';
+import { errorHandler, mountMethodNotAllowed, mountRoutes, type ResponseCheck } from './routing';
 import { contactRoutes } from './routes/contacts';
 import { emailLinkRoutes } from './routes/email-links';
 import { executionRoutes } from './routes/executions';
@@ -25,29 +25,27 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(docsAssets());
-  mountRoutes(
-    app,
-    [
-      ...systemRoutes(deps),
-      ...emailLinkRoutes(deps),
-      ...projectRoutes(deps),
-      ...trackRoutes(deps),
-      ...contactRoutes(deps),
-      ...templateRoutes(deps),
-      ...workflowRoutes(deps),
-      ...graphRoutes(deps),
-      ...executionRoutes(deps),
-      ...recordRoutes(deps),
-    ],
-    {
-      auth: {
-        pk: authenticate(deps.database, { allowPublic: true }),
-        sk: authenticate(deps.database, { allowPublic: false }),
-        admin: authenticateAdmin(deps.config.adminApiKey),
-      },
-      responseCheck: options.responseCheck,
+  const routes = [
+    ...systemRoutes(deps),
+    ...emailLinkRoutes(deps),
+    ...projectRoutes(deps),
+    ...trackRoutes(deps),
+    ...contactRoutes(deps),
+    ...templateRoutes(deps),
+    ...workflowRoutes(deps),
+    ...graphRoutes(deps),
+    ...executionRoutes(deps),
+    ...recordRoutes(deps),
+  ];
+  mountRoutes(app, routes, {
+    auth: {
+      pk: authenticate(deps.database, { allowPublic: true }),
+      sk: authenticate(deps.database, { allowPublic: false }),
+      admin: authenticateAdmin(deps.config.adminApiKey),
     },
-  );
+    responseCheck: options.responseCheck,
+  });
+  mountMethodNotAllowed(app, routes);
   app.use(() => {
     throw notFound('route');
   });

@@ -103,7 +103,13 @@ export function mountRoutes(app: Express, routes: Route[], options: MountOptions
     chain.push(...r.before, answer(r, options.responseCheck));
     app[e.method](e.path, ...chain);
   }
-  // A known path with a method it does not serve: 405 naming the ones it does (OPTIONS lists them).
+}
+
+/**
+ * A known path with a method it does not serve: 405 naming the ones it does (OPTIONS lists them).
+ * Mounted after every route, just before the 404, so that no route is shadowed by it.
+ */
+export function mountMethodNotAllowed(app: Express, routes: Route[]): void {
   const methods = new Map<string, string[]>();
   for (const { endpoint: e } of routes) methods.set(e.path, [...(methods.get(e.path) ?? []), e.method.toUpperCase()]);
   for (const [path, served] of methods) {
