@@ -1,10 +1,10 @@
-/** The Express application: public routes, then the project-authenticated API, then the error shape. */
+/** The Express application: every route from its declaration (api/routing.ts), then the error shape. */
 import express from 'express';
-import { sql } from 'drizzle-orm';
-import { authenticate } from './auth';
+import { authenticate, authenticateAdmin } from './auth';
 import type { ApiDeps } from './deps';
-import { errorMiddleware, notFound } from './errors';
-import { checkInput } from './validate';
+import { docsAssets } from './docs-page';
+import { notFound } from './errors';
+import { errorHandler, mountMethodNotAllowed, mountRoutes, type ResponseCheck } from './routing';
 import { contactRoutes } from './routes/contacts';
 import { emailLinkRoutes } from './routes/email-links';
 import { executionRoutes } from './routes/executions';
@@ -12,65 +12,47 @@ import { graphRoutes } from './routes/graph';
 import { projectRoutes } from './routes/projects';
 import { recordRoutes } from './routes/records';
 import { segmentRoutes } from './routes/segments';
+import { systemRoutes } from './routes/system';
 import { templateRoutes } from './routes/templates';
 import { trackRoutes } from './routes/track';
 import { workflowDocumentRoutes } from './routes/workflow-documents';
 import { workflowRoutes } from './routes/workflows';
 
-/** Builds the HTTP application over its dependencies. */
-export function createApp(deps: ApiDeps): express.Express {
+/**
+ * Builds the HTTP application over its dependencies. With `responseCheck` every answer is held
+ * against its route's declaration and violations are recorded there (tests, the API fuzzer).
+ */
+export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseCheck } = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  // The public email links (SPEC §8) come before the JSON parser: the one-click unsubscribe POST
-  // carries a form body, which they never read.
-  app.use(emailLinkRoutes(deps));
-  // Keys before bodies: a request without a valid key is answered 401/403 whatever its body holds.
-  app.use('/v1/track', authenticate(deps.database, { allowPublic: true }));
-  const secret = authenticate(deps.database, { allowPublic: false });
-  for (const prefix of ['/contacts', '/templates', '/workflows', '/events', '/emails', '/segments']) app.use(prefix, secret);
-  app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
-  app.use((req, _res, next) => {
-    checkInput(req.body, 'body');
-    checkInput(req.query, 'query');
-    next();
+  app.use(docsAssets());
+  const routes = [
+    ...systemRoutes(deps),
+    ...emailLinkRoutes(deps),
+    ...projectRoutes(deps),
+    ...trackRoutes(deps),
+    ...contactRoutes(deps),
+    ...templateRoutes(deps),
+    ...workflowRoutes(deps),
+    ...graphRoutes(deps),
+    ...workflowDocumentRoutes(deps),
+    ...executionRoutes(deps),
+    ...recordRoutes(deps),
+    ...segmentRoutes(deps),
+  ];
+  mountRoutes(app, routes, {
+    auth: {
+      pk: authenticate(deps.database, { allowPublic: true }),
+      sk: authenticate(deps.database, { allowPublic: false }),
+      admin: authenticateAdmin(deps.config.adminApiKey),
+    },
+    responseCheck: options.responseCheck,
   });
-
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const checks = { postgres: false, temporal: false, worker: deps.isReady() };
-    try {
-      await deps.database.db.execute(sql`select 1`);
-      checks.postgres = true;
-    } catch {
-      /* reported below */
-    }
-    try {
-      await deps.temporal.connection.withDeadline(Date.now() + 2000, () => deps.temporal.workflowService.getSystemInfo({}));
-      checks.temporal = true;
-    } catch {
-      /* reported below */
-    }
-    const ready = checks.postgres && checks.temporal && checks.worker;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
-  });
-
-  app.use(projectRoutes(deps));
-  app.use(trackRoutes(deps));
-  app.use(contactRoutes(deps));
-  app.use(templateRoutes(deps));
-  app.use(workflowRoutes(deps));
-  app.use(graphRoutes(deps));
-  app.use(workflowDocumentRoutes(deps));
-  app.use(executionRoutes(deps));
-  app.use(recordRoutes(deps));
-  app.use(segmentRoutes(deps));
-
+  mountMethodNotAllowed(app, routes);
   app.use(() => {
     throw notFound('route');
   });
-  app.use(errorMiddleware);
+  app.use(errorHandler(options.responseCheck));
   return app;
 }

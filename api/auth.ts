@@ -1,10 +1,10 @@
 /** Project keys (SPEC §4): public `pk_…` for tracking, secret `sk_…` for everything else. */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Request } from 'express';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { projects } from '../db/schema';
-import { ApiError } from './errors';
+import { ApiError, notFound } from './errors';
 
 export type ProjectRow = typeof projects.$inferSelect;
 
@@ -60,6 +60,23 @@ export function authenticate(database: Database, options: { allowPublic: boolean
       throw new ApiError(403, 'FORBIDDEN', 'this route needs the secret key (sk_…), not the public key');
     }
     (req as Request & { project?: ProjectRow }).project = project;
+    next();
+  };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The admin key check of /admin/*; without ADMIN_API_KEY the admin API does not exist (404). */
+export function authenticateAdmin(adminApiKey: string | undefined): RequestHandler {
+  return (req, _res, next) => {
+    if (!adminApiKey) throw notFound('route');
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (!m) throw new ApiError(401, 'UNAUTHORIZED', 'missing admin key');
+    if (!sameSecret(m[1]!, adminApiKey)) throw new ApiError(401, 'UNAUTHORIZED', 'unknown admin key');
     next();
   };
 }

@@ -39,35 +39,29 @@ function isDatabaseDown(err: unknown): boolean {
   return false;
 }
 
-/** Turns any error into `{error: {code, message, details?}}`; never leaks a stack trace. */
-export const errorMiddleware: ErrorRequestHandler = (err, _req, res, _next) => {
-  if (err instanceof ApiError) {
-    res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } });
-    return;
-  }
+/** The answer to an error: `{error: {code, message, details?}}` with its status; never a stack trace. */
+export function errorAnswer(err: unknown): { status: number; body: { error: { code: string; message: string; details?: unknown } } } {
+  const answer = (status: number, code: string, message: string, details?: unknown) => ({
+    status,
+    body: { error: { code, message, ...(details !== undefined ? { details } : {}) } },
+  });
+  if (err instanceof ApiError) return answer(err.status, err.code, err.message, err.details);
   const e = err as { type?: string; status?: number; message?: string };
-  if (e.type === 'entity.parse.failed') {
-    res.status(400).json({ error: { code: 'VALIDATION_ERROR', message: 'request body is not valid JSON' } });
-    return;
-  }
-  if (e.type === 'entity.too.large') {
-    res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is over 1 MB' } });
-    return;
-  }
-  if (e instanceof URIError || (e.status === 400 && e.message?.startsWith('Failed to decode param'))) {
-    // A path that does not decode (`%ED%A0%80`) names nothing that can exist, like a non-UUID id.
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'not found' } });
-    return;
-  }
+  if (e.type === 'entity.parse.failed') return answer(400, 'VALIDATION_ERROR', 'request body is not valid JSON');
+  if (e.type === 'entity.too.large') return answer(413, 'PAYLOAD_TOO_LARGE', 'request body is over 1 MB');
+  // A path that does not decode (`%ED%A0%80`) names nothing that can exist, like a non-UUID id.
+  if (e instanceof URIError || (e.status === 400 && e.message?.startsWith('Failed to decode param'))) return answer(404, 'NOT_FOUND', 'not found');
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     const code = e.status === 404 ? 'NOT_FOUND' : e.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_ERROR';
-    res.status(e.status).json({ error: { code, message: e.message ?? 'bad request' } });
-    return;
+    return answer(e.status, code, e.message ?? 'bad request');
   }
-  if (isDatabaseDown(err)) {
-    res.status(503).json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the database is unreachable' } });
-    return;
-  }
+  if (isDatabaseDown(err)) return answer(503, 'SERVICE_UNAVAILABLE', 'the database is unreachable');
   console.error('unhandled error:', err);
-  res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
+  return answer(500, 'INTERNAL', 'internal error');
+}
+
+/** Turns any error into its answer (see errorAnswer). */
+export const errorMiddleware: ErrorRequestHandler = (err, _req, res, _next) => {
+  const { status, body } = errorAnswer(err);
+  res.status(status).json(body);
 };

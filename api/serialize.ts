@@ -1,11 +1,20 @@
-/** Rows → the resource shapes of SPEC §5 (only the documented fields, timestamps as ISO text). */
+/**
+ * Rows → the resource shapes of SPEC §5 (only the documented fields, timestamps as ISO text). Each
+ * returns the type its response schema (api/schemas/resources.ts) takes; the text columns that hold
+ * an enumeration are narrowed to it, which the response check verifies in the tests.
+ */
+import type { z } from 'zod';
 import type { contacts, emails, events, executions, stepExecutions, steps, templates, transitions, workflows } from '../db/schema';
 import type { SegmentWithCount } from '../db/segments';
+import type * as S from './schemas/resources';
+import type { Step } from './schemas/steps';
 
 type Row<T extends { $inferSelect: unknown }> = T['$inferSelect'];
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+type Out<T extends z.ZodType> = z.input<T>;
+const iso = (d: Date) => d.toISOString();
+const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-export const contactOut = (c: Row<typeof contacts>) => ({
+export const contactOut = (c: Row<typeof contacts>): Out<typeof S.Contact> => ({
   id: c.id,
   email: c.email,
   subscribed: c.subscribed,
@@ -14,7 +23,7 @@ export const contactOut = (c: Row<typeof contacts>) => ({
   updatedAt: iso(c.updatedAt),
 });
 
-export const templateOut = (t: Row<typeof templates>) => ({
+export const templateOut = (t: Row<typeof templates>): Out<typeof S.Template> => ({
   id: t.id,
   name: t.name,
   subject: t.subject,
@@ -23,17 +32,17 @@ export const templateOut = (t: Row<typeof templates>) => ({
   from: t.from,
   fromName: t.fromName,
   replyTo: t.replyTo,
-  type: t.type,
+  type: t.type as Out<typeof S.Template>['type'],
   createdAt: iso(t.createdAt),
   updatedAt: iso(t.updatedAt),
 });
 
-export const workflowOut = (w: Row<typeof workflows>) => ({
+export const workflowOut = (w: Row<typeof workflows>): Out<typeof S.Workflow> => ({
   id: w.id,
   name: w.name,
   description: w.description,
-  triggerType: w.triggerType,
-  triggerConfig: w.triggerConfig,
+  triggerType: w.triggerType as Out<typeof S.Workflow>['triggerType'],
+  triggerConfig: w.triggerConfig as Out<typeof S.Workflow>['triggerConfig'],
   enabled: w.enabled,
   allowReentry: w.allowReentry,
   version: w.version,
@@ -41,17 +50,18 @@ export const workflowOut = (w: Row<typeof workflows>) => ({
   updatedAt: iso(w.updatedAt),
 });
 
-export const stepOut = (s: Row<typeof steps>) => ({
-  id: s.id,
-  workflowId: s.workflowId,
-  key: s.key,
-  type: s.type,
-  name: s.name,
-  config: s.config,
-  position: s.position ?? null,
-});
+export const stepOut = (s: Row<typeof steps>): Out<typeof Step> =>
+  ({
+    id: s.id,
+    workflowId: s.workflowId,
+    key: s.key,
+    type: s.type,
+    name: s.name,
+    config: s.config,
+    position: s.position ?? null,
+  }) as Out<typeof Step>;
 
-export const transitionOut = (t: Row<typeof transitions>) => ({
+export const transitionOut = (t: Row<typeof transitions>): Out<typeof S.Transition> => ({
   id: t.id,
   workflowId: t.workflowId,
   fromStepId: t.fromStepId,
@@ -59,32 +69,32 @@ export const transitionOut = (t: Row<typeof transitions>) => ({
   branch: t.branch,
 });
 
-export const executionOut = (e: Row<typeof executions>) => ({
+export const executionOut = (e: Row<typeof executions>): Out<typeof S.Execution> => ({
   id: e.id,
   workflowId: e.workflowId,
   contactId: e.contactId,
-  status: e.status,
+  status: e.status as Out<typeof S.Execution>['status'],
   currentStepId: e.currentStepId,
   context: e.context,
   exitReason: e.exitReason,
   error: e.error,
   workflowVersion: e.workflowVersion,
   startedAt: iso(e.startedAt),
-  completedAt: iso(e.completedAt),
+  completedAt: isoOrNull(e.completedAt),
 });
 
-export const stepExecutionOut = (s: Row<typeof stepExecutions>) => ({
+export const stepExecutionOut = (s: Row<typeof stepExecutions>): Out<typeof S.StepExecution> => ({
   stepId: s.stepId,
-  type: s.type,
+  type: s.type as Out<typeof S.StepExecution>['type'],
   name: s.name,
-  status: s.status,
+  status: s.status as Out<typeof S.StepExecution>['status'],
   output: s.output ?? null,
   error: s.error,
   startedAt: iso(s.startedAt),
-  completedAt: iso(s.completedAt),
+  completedAt: isoOrNull(s.completedAt),
 });
 
-export const eventOut = (e: Row<typeof events>) => ({
+export const eventOut = (e: Row<typeof events>): Out<typeof S.Event> => ({
   id: e.id,
   name: e.name,
   contactId: e.contactId,
@@ -92,7 +102,7 @@ export const eventOut = (e: Row<typeof events>) => ({
   createdAt: iso(e.createdAt),
 });
 
-export const emailOut = (m: Row<typeof emails>) => ({
+export const emailOut = (m: Row<typeof emails>): Out<typeof S.Email> => ({
   id: m.id,
   contactId: m.contactId,
   templateId: m.templateId,
@@ -101,14 +111,14 @@ export const emailOut = (m: Row<typeof emails>) => ({
   to: m.to,
   subject: m.subject,
   messageId: m.messageId,
-  status: m.status,
+  status: m.status as Out<typeof S.Email>['status'],
   error: m.error,
   sentAt: iso(m.sentAt),
-  openedAt: iso(m.openedAt),
-  clickedAt: iso(m.clickedAt),
+  openedAt: isoOrNull(m.openedAt),
+  clickedAt: isoOrNull(m.clickedAt),
 });
 
-export const segmentOut = (s: SegmentWithCount) => ({
+export const segmentOut = (s: SegmentWithCount): Out<typeof S.Segment> => ({
   id: s.id,
   name: s.name,
   slug: s.slug,

@@ -72,14 +72,7 @@ export function pathId(value: unknown, what: string): string {
   return r.data;
 }
 
-/** `page` (from 1) and `pageSize` (1..100, default 20). */
-export const pagination = {
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(20),
-};
-
-/** A JSON object (not an array, not null). */
-export const jsonObject = z.record(z.string(), z.unknown());
+export { jsonObject, pagination } from './schemas/common';
 
 /** The list envelope of SPEC §5. */
 export function listOf<T>(data: T[], total: number, page: number, pageSize: number) {

@@ -1,20 +1,14 @@
 /** Reading a workflow document from a request: its templates, its graph, every problem with its path. */
 import { and, eq, inArray } from 'drizzle-orm';
-import { z } from 'zod';
-import { checkGraphDocument, documentKey, graphDocument, type DocumentTransition, type GraphProblem } from '../core/workflow-document';
+import type { z } from 'zod';
+import { checkGraphDocument, type DocumentTransition, type GraphProblem } from '../core/workflow-document';
 import type { Tx } from '../db/client';
 import { templates } from '../db/schema';
 import type { ResolvedStep } from '../db/workflow-document';
 import { badRequest } from './errors';
-import { templateFields, templateSyntaxIssues } from './template-input';
+import type { graphBody } from './schemas/documents';
+import { templateSyntaxIssues } from './template-input';
 
-export const documentTemplate = z.strictObject({ key: documentKey, ...templateFields });
-
-/** The body of `PUT /workflows/:id/graph`: steps, transitions and the templates they bring along. */
-export const graphBody = z.strictObject({
-  ...graphDocument,
-  templates: z.array(documentTemplate).max(100).optional(),
-});
 export type GraphBody = z.infer<typeof graphBody>;
 
 /**

@@ -34,6 +34,8 @@ export interface Trellis {
   url?: string;
   /** The inbound SMTP listener (with INBOUND_SMTP_PORT, in the `api` and `all` roles). */
   inbound?: { port: number };
+  /** With `checkResponses`: answers that broke their route's declaration. */
+  responseViolations: string[];
   close(): Promise<void>;
 }
 
@@ -57,6 +59,11 @@ export interface StartOptions {
   auditRuns?: boolean;
   /** DNS lookups of the inbound listener's SPF/DKIM/DMARC checks (tests serve their own records). */
   inboundResolver?: DNSResolver;
+  /**
+   * Hold every API answer against its route's declaration (tests and the API fuzzer): a body that
+   * breaks its schema answers 500, and every violation is listed in `responseViolations`.
+   */
+  checkResponses?: boolean;
 }
 
 let runtimeInstalled = false;
@@ -136,15 +143,10 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
 
   let server: Server | undefined;
   let url: string | undefined;
+  const responseCheck = { violations: [] as string[] };
   if (config.role !== 'worker') {
-    const app = createApp({
-      config,
-      database,
-      temporal: client,
-      dispatcher,
-      renderer,
-      isReady: () => (worker ? worker.worker.getState() === 'RUNNING' : true),
-    });
+    const deps = { config, database, temporal: client, dispatcher, renderer, isReady: () => (worker ? worker.worker.getState() === 'RUNNING' : true) };
+    const app = createApp(deps, { responseCheck: options.checkResponses ? responseCheck : undefined });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);
@@ -176,6 +178,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     server,
     url,
     inbound: inbound ? { port: inbound.port } : undefined,
+    responseViolations: responseCheck.violations,
     async close() {
       if (server) await new Promise<void>((r) => server!.close(() => r()));
       await inbound?.close();

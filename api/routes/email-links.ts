@@ -4,21 +4,22 @@
  * answer, then the dispatcher is kicked so they reach waiting executions and start workflows at once.
  */
 import { createHash } from 'node:crypto';
-import { Router, type Response } from 'express';
+import type { Response } from 'express';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { emailLinks, type EmailLinks, type LinkPayload } from '../../activities/email-links';
 import { escapeHtml } from '../../activities/render';
 import { updateContactRow } from '../../db/contacts';
 import { recordEvent } from '../../db/events';
 import { contacts, emailClicks, emails } from '../../db/schema';
+import * as api from '../contracts/email-links';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
+import { route, type Route } from '../routing';
 
 /** A transparent 1×1 GIF. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
-export function emailLinkRoutes({ database, dispatcher, config }: ApiDeps): Router {
-  const router = Router();
+export function emailLinkRoutes({ database, dispatcher, config }: ApiDeps): Route[] {
   const { db } = database;
 
   async function verify<K extends LinkPayload['kind']>(token: unknown, kind: K): Promise<{ links: EmailLinks; payload: Extract<LinkPayload, { kind: K }> }> {
@@ -47,57 +48,57 @@ export function emailLinkRoutes({ database, dispatcher, config }: ApiDeps): Rout
     privateAnswer(res).status(200).type('html').send(page);
   }
 
-  router.get('/unsubscribe/:token', (req, res) => setSubscribed(req.params.token, false, res));
-  // One-click unsubscribe (RFC 8058): mail providers POST `List-Unsubscribe=One-Click`; the body is not needed.
-  router.post('/unsubscribe/:token', (req, res) => setSubscribed(req.params.token, false, res));
-  router.get('/subscribe/:token', (req, res) => setSubscribed(req.params.token, true, res));
+  return [
+    route(api.unsubscribe, ({ params, res }) => setSubscribed(params.token, false, res)),
+    // One-click unsubscribe (RFC 8058): mail providers POST `List-Unsubscribe=One-Click`; the body is not needed.
+    route(api.unsubscribeOneClick, ({ params, res }) => setSubscribed(params.token, false, res)),
+    route(api.subscribe, ({ params, res }) => setSubscribed(params.token, true, res)),
 
-  router.get('/t/o/:token', async (req, res) => {
-    const { payload } = await verify(req.params.token, 'open');
-    const recorded = await db.transaction(async (tx) => {
-      // Only the first open sets openedAt; a concurrent one waits for the row and then finds it set.
-      const [email] = await tx
-        .update(emails)
-        .set({ openedAt: sql`now()` })
-        .where(and(eq(emails.id, payload.emailId), isNull(emails.openedAt)))
-        .returning({ projectId: emails.projectId, contactId: emails.contactId, messageId: emails.messageId });
-      if (!email) return false;
-      const data = { emailId: payload.emailId, messageId: email.messageId };
-      await recordEvent(tx, { projectId: email.projectId, contactId: email.contactId, name: 'email.opened', data });
-      return true;
-    });
-    if (recorded) dispatcher.kick();
-    privateAnswer(res).status(200).type('image/gif').send(PIXEL);
-  });
+    route(api.trackOpen, async ({ params, res }) => {
+      const { payload } = await verify(params.token, 'open');
+      const recorded = await db.transaction(async (tx) => {
+        // Only the first open sets openedAt; a concurrent one waits for the row and then finds it set.
+        const [email] = await tx
+          .update(emails)
+          .set({ openedAt: sql`now()` })
+          .where(and(eq(emails.id, payload.emailId), isNull(emails.openedAt)))
+          .returning({ projectId: emails.projectId, contactId: emails.contactId, messageId: emails.messageId });
+        if (!email) return false;
+        const data = { emailId: payload.emailId, messageId: email.messageId };
+        await recordEvent(tx, { projectId: email.projectId, contactId: email.contactId, name: 'email.opened', data });
+        return true;
+      });
+      if (recorded) dispatcher.kick();
+      privateAnswer(res).status(200).type('image/gif').send(PIXEL);
+    }),
 
-  router.get('/t/c/:token', async (req, res) => {
-    const { payload } = await verify(req.params.token, 'click');
-    const { emailId, url } = payload;
-    const recorded = await db.transaction(async (tx) => {
-      // Shared lock: the email cannot be erased between this read and the click's insert.
-      const [email] = await tx
-        .select({ projectId: emails.projectId, contactId: emails.contactId, messageId: emails.messageId })
-        .from(emails)
-        .where(eq(emails.id, emailId))
-        .for('share');
-      // An erased email's links still lead where they pointed, but record nothing.
-      if (!email) return false;
-      const linkHash = createHash('sha256').update(url).digest('hex');
-      const [first] = await tx.insert(emailClicks).values({ emailId, linkHash, link: url }).onConflictDoNothing().returning({ emailId: emailClicks.emailId });
-      if (!first) return false;
-      await tx.update(emails).set({ clickedAt: sql`now()` }).where(and(eq(emails.id, emailId), isNull(emails.clickedAt)));
-      const data = { emailId, messageId: email.messageId, link: url };
-      await recordEvent(tx, { projectId: email.projectId, contactId: email.contactId, name: 'email.clicked', data });
-      return true;
-    });
-    if (recorded) dispatcher.kick();
-    // Exactly the signed URL (res.redirect would re-encode it); only characters a header cannot
-    // carry are percent-encoded, as a browser would request them anyway.
-    const location = url.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
-    privateAnswer(res).status(302).setHeader('Location', location).end();
-  });
-
-  return router;
+    route(api.trackClick, async ({ params, res }) => {
+      const { payload } = await verify(params.token, 'click');
+      const { emailId, url } = payload;
+      const recorded = await db.transaction(async (tx) => {
+        // Shared lock: the email cannot be erased between this read and the click's insert.
+        const [email] = await tx
+          .select({ projectId: emails.projectId, contactId: emails.contactId, messageId: emails.messageId })
+          .from(emails)
+          .where(eq(emails.id, emailId))
+          .for('share');
+        // An erased email's links still lead where they pointed, but record nothing.
+        if (!email) return false;
+        const linkHash = createHash('sha256').update(url).digest('hex');
+        const [first] = await tx.insert(emailClicks).values({ emailId, linkHash, link: url }).onConflictDoNothing().returning({ emailId: emailClicks.emailId });
+        if (!first) return false;
+        await tx.update(emails).set({ clickedAt: sql`now()` }).where(and(eq(emails.id, emailId), isNull(emails.clickedAt)));
+        const data = { emailId, messageId: email.messageId, link: url };
+        await recordEvent(tx, { projectId: email.projectId, contactId: email.contactId, name: 'email.clicked', data });
+        return true;
+      });
+      if (recorded) dispatcher.kick();
+      // Exactly the signed URL (res.redirect would re-encode it); only characters a header cannot
+      // carry are percent-encoded, as a browser would request them anyway.
+      const location = url.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
+      privateAnswer(res).status(302).setHeader('Location', location).end();
+    }),
+  ];
 }
 
 /** Never cached (every fetch must reach us) and never leaking the token through Referer. */

@@ -1,39 +1,19 @@
 /** Steps and transitions of a workflow (SPEC §5.4): validated configs, graph rules, locking, splice. */
 import { isDeepStrictEqual } from 'node:util';
-import { Router } from 'express';
 import { and, eq, inArray } from 'drizzle-orm';
-import { z } from 'zod';
-import { STEP_TYPES, type StepType } from '../../core/graph';
+import type { StepType } from '../../core/graph';
 import { spliceStep, validateTransition } from '../../core/graph-rules';
 import { parseStepConfig } from '../../core/step-configs';
 import type { Tx } from '../../db/client';
 import { loadGraph } from '../../db/enrol';
 import { newStepKey } from '../../db/workflow-document';
 import { steps, templates, transitions } from '../../db/schema';
-import { projectOf } from '../auth';
+import * as api from '../contracts/graph';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';
 import { beginStructuralEdit, lockWorkflow } from '../locking';
+import { route, type Route } from '../routing';
 import { stepOut, transitionOut } from '../serialize';
-import { parse, pathId } from '../validate';
-
-const position = z.strictObject({ x: z.number().finite(), y: z.number().finite() });
-const createStep = z.strictObject({
-  type: z.enum(STEP_TYPES),
-  name: z.string().trim().min(1).max(200).optional(),
-  config: z.unknown().optional(),
-  position: position.optional(),
-});
-const patchStep = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
-  config: z.unknown().optional(),
-  position: position.nullable().optional(),
-});
-const createTransition = z.strictObject({
-  fromStepId: z.uuid(),
-  toStepId: z.uuid(),
-  branch: z.string().min(1).max(50).nullable().optional(),
-});
 
 const DEFAULT_NAMES: Record<StepType, string> = {
   TRIGGER: 'Trigger',
@@ -69,108 +49,86 @@ async function findStep(tx: Tx, workflowId: string, stepId: string) {
   return s;
 }
 
-export function graphRoutes({ database }: ApiDeps): Router {
-  const router = Router();
+export function graphRoutes({ database }: ApiDeps): Route[] {
   const { db } = database;
+  return [
+    route(api.createStep, async ({ project, params: { id }, body }) => {
+      const row = await db.transaction(async (tx) => {
+        const wf = await beginStructuralEdit(tx, project.id, id);
+        if (body.type === 'TRIGGER') throw badRequest('a workflow has exactly one TRIGGER step, created with it', [{ path: 'type', message: 'TRIGGER cannot be added' }]);
+        const config = await validConfig(tx, project.id, body.type, body.config);
+        const [s] = await tx
+          .insert(steps)
+          .values({ workflowId: wf.id, key: await newStepKey(tx, wf.id, body.type), type: body.type, name: body.name ?? DEFAULT_NAMES[body.type], config, position: body.position ?? null })
+          .returning();
+        return s!;
+      });
+      return stepOut(row);
+    }),
 
-  router.post('/workflows/:id/steps', async (req, res) => {
-    const project = projectOf(req);
-    const id = pathId(req.params.id, 'workflow');
-    const body = parse(createStep, req.body);
-    const row = await db.transaction(async (tx) => {
-      const wf = await beginStructuralEdit(tx, project.id, id);
-      if (body.type === 'TRIGGER') throw badRequest('a workflow has exactly one TRIGGER step, created with it', [{ path: 'type', message: 'TRIGGER cannot be added' }]);
-      const config = await validConfig(tx, project.id, body.type, body.config);
-      const [s] = await tx
-        .insert(steps)
-        .values({ workflowId: wf.id, key: await newStepKey(tx, wf.id, body.type), type: body.type, name: body.name ?? DEFAULT_NAMES[body.type], config, position: body.position ?? null })
-        .returning();
-      return s!;
-    });
-    res.status(201).json(stepOut(row));
-  });
-
-  router.patch('/workflows/:id/steps/:stepId', async (req, res) => {
-    const project = projectOf(req);
-    const id = pathId(req.params.id, 'workflow');
-    const stepId = pathId(req.params.stepId, 'step');
-    const body = parse(patchStep, req.body);
-    const row = await db.transaction(async (tx) => {
-      const wf = await lockWorkflow(tx, project.id, id);
-      const step = await findStep(tx, wf.id, stepId);
-      const config = body.config !== undefined ? await validConfig(tx, project.id, step.type as StepType, body.config) : undefined;
-      // A config change is structural; name, position and restating the current config are cosmetic.
-      if (config !== undefined && !isDeepStrictEqual(config, step.config)) await beginStructuralEdit(tx, project.id, id);
-      if (body.name === undefined && body.position === undefined && config === undefined) return step;
-      const [s] = await tx
-        .update(steps)
-        .set({
+    route(api.updateStep, async ({ project, params: { id, stepId }, body }) => {
+      const row = await db.transaction(async (tx) => {
+        const wf = await lockWorkflow(tx, project.id, id);
+        const step = await findStep(tx, wf.id, stepId);
+        const config = body.config !== undefined ? await validConfig(tx, project.id, step.type as StepType, body.config) : undefined;
+        // A config change is structural; name, position and restating the current config are cosmetic.
+        if (config !== undefined && !isDeepStrictEqual(config, step.config)) await beginStructuralEdit(tx, project.id, id);
+        const changes = {
           ...(body.name !== undefined ? { name: body.name } : {}),
           ...(body.position !== undefined ? { position: body.position } : {}),
           ...(config !== undefined ? { config } : {}),
-        })
-        .where(eq(steps.id, step.id))
-        .returning();
-      return s!;
-    });
-    res.json(stepOut(row));
-  });
+        };
+        // An empty edit changes nothing (and an UPDATE needs something to set).
+        if (Object.keys(changes).length === 0) return step;
+        const [s] = await tx.update(steps).set(changes).where(eq(steps.id, step.id)).returning();
+        return s!;
+      });
+      return stepOut(row);
+    }),
 
-  router.delete('/workflows/:id/steps/:stepId', async (req, res) => {
-    const project = projectOf(req);
-    const id = pathId(req.params.id, 'workflow');
-    const stepId = pathId(req.params.stepId, 'step');
-    const splice = parse(z.object({ splice: z.enum(['true', 'false']).optional() }), req.query, 'query').splice === 'true';
-    await db.transaction(async (tx) => {
-      const wf = await beginStructuralEdit(tx, project.id, id);
-      const step = await findStep(tx, wf.id, stepId);
-      if (step.type === 'TRIGGER') throw badRequest('the TRIGGER step cannot be deleted', [{ path: 'stepId', message: 'TRIGGER cannot be deleted' }]);
-      if (splice) {
-        const graph = await loadGraph(tx, wf.id, wf.version);
-        const plan = spliceStep(graph, step.id);
-        if (!plan.ok) throw badRequest(plan.message);
-        if (plan.removeTransitionIds.length) await tx.delete(transitions).where(inArray(transitions.id, plan.removeTransitionIds));
-        if (plan.addTransitions.length) {
-          await tx.insert(transitions).values(plan.addTransitions.map((t) => ({ workflowId: wf.id, fromStepId: t.fromStepId, toStepId: t.toStepId, branch: t.branch })));
+    route(api.deleteStep, async ({ project, params: { id, stepId }, query }) => {
+      const splice = query.splice === 'true';
+      await db.transaction(async (tx) => {
+        const wf = await beginStructuralEdit(tx, project.id, id);
+        const step = await findStep(tx, wf.id, stepId);
+        if (step.type === 'TRIGGER') throw badRequest('the TRIGGER step cannot be deleted', [{ path: 'stepId', message: 'TRIGGER cannot be deleted' }]);
+        if (splice) {
+          const graph = await loadGraph(tx, wf.id, wf.version);
+          const plan = spliceStep(graph, step.id);
+          if (!plan.ok) throw badRequest(plan.message);
+          if (plan.removeTransitionIds.length) await tx.delete(transitions).where(inArray(transitions.id, plan.removeTransitionIds));
+          if (plan.addTransitions.length) {
+            await tx.insert(transitions).values(plan.addTransitions.map((t) => ({ workflowId: wf.id, fromStepId: t.fromStepId, toStepId: t.toStepId, branch: t.branch })));
+          }
         }
-      }
-      await tx.delete(steps).where(eq(steps.id, step.id));
-    });
-    res.status(204).end();
-  });
+        await tx.delete(steps).where(eq(steps.id, step.id));
+      });
+    }),
 
-  router.post('/workflows/:id/transitions', async (req, res) => {
-    const project = projectOf(req);
-    const id = pathId(req.params.id, 'workflow');
-    const body = parse(createTransition, req.body);
-    const row = await db.transaction(async (tx) => {
-      const wf = await beginStructuralEdit(tx, project.id, id);
-      const graph = await loadGraph(tx, wf.id, wf.version);
-      const draft = { fromStepId: body.fromStepId, toStepId: body.toStepId, branch: body.branch ?? null };
-      const problem = validateTransition(graph, draft);
-      if (problem) throw badRequest(problem, [{ path: '', message: problem }]);
-      const [t] = await tx.insert(transitions).values({ workflowId: wf.id, ...draft }).returning();
-      return t!;
-    });
-    res.status(201).json(transitionOut(row));
-  });
+    route(api.createTransition, async ({ project, params: { id }, body }) => {
+      const row = await db.transaction(async (tx) => {
+        const wf = await beginStructuralEdit(tx, project.id, id);
+        const graph = await loadGraph(tx, wf.id, wf.version);
+        const draft = { fromStepId: body.fromStepId, toStepId: body.toStepId, branch: body.branch ?? null };
+        const problem = validateTransition(graph, draft);
+        if (problem) throw badRequest(problem, [{ path: '', message: problem }]);
+        const [t] = await tx.insert(transitions).values({ workflowId: wf.id, ...draft }).returning();
+        return t!;
+      });
+      return transitionOut(row);
+    }),
 
-  router.delete('/workflows/:id/transitions/:transitionId', async (req, res) => {
-    const project = projectOf(req);
-    const id = pathId(req.params.id, 'workflow');
-    const transitionId = pathId(req.params.transitionId, 'transition');
-    await db.transaction(async (tx) => {
-      const wf = await beginStructuralEdit(tx, project.id, id);
-      const deleted = await tx
-        .delete(transitions)
-        .where(and(eq(transitions.id, transitionId), eq(transitions.workflowId, wf.id)))
-        .returning({ id: transitions.id });
-      if (deleted.length === 0) throw notFound('transition');
-    });
-    res.status(204).end();
-  });
-
-  return router;
+    route(api.deleteTransition, async ({ project, params: { id, transitionId } }) => {
+      await db.transaction(async (tx) => {
+        const wf = await beginStructuralEdit(tx, project.id, id);
+        const deleted = await tx
+          .delete(transitions)
+          .where(and(eq(transitions.id, transitionId), eq(transitions.workflowId, wf.id)))
+          .returning({ id: transitions.id });
+        if (deleted.length === 0) throw notFound('transition');
+      });
+    }),
+  ];
 }
 
 

@@ -4,30 +4,23 @@
  * while Temporal is down. `Idempotency-Key` answers a repeat with the first answer.
  */
 import { createHash } from 'node:crypto';
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { and, eq, sql } from 'drizzle-orm';
-import { z } from 'zod';
-import { emailAddress } from '../../core/email-address';
+import type { z } from 'zod';
 import type { JsonObject } from '../../core/execution';
 import type { Tx } from '../../db/client';
 import { upsertContact } from '../../db/contacts';
 import { recordEvent } from '../../db/events';
 import { idempotencyKeys } from '../../db/schema';
 import { projectOf } from '../auth';
+import * as api from '../contracts/track';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest } from '../errors';
 import { rateLimiter } from '../rate-limit';
-import { jsonObject, parse } from '../validate';
+import { reply, route, type Route } from '../routing';
 
 const MAX_DATA_BYTES = 64 * 1024;
 const RESERVED = [/^email\./, /^segment\./, /^contact\.subscribed$/, /^contact\.unsubscribed$/];
-
-const trackBody = z.strictObject({
-  event: z.string().trim().min(1).max(200),
-  email: emailAddress,
-  subscribed: z.boolean().optional(),
-  data: jsonObject.optional(),
-});
 
 /** Splits tracked data: `{value, persistent: false}` items go to the event only, the rest to both. */
 export function splitTrackedData(data: JsonObject): { contactData: JsonObject; eventData: JsonObject } {
@@ -54,11 +47,15 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-export function trackRoutes({ database, dispatcher, config }: ApiDeps): Router {
-  const router = Router();
+export function trackRoutes({ database, dispatcher, config }: ApiDeps): Route[] {
   const allow = rateLimiter(config.trackRatePerSecond);
+  // Before the body is validated, as it always was: a flood of bad requests is limited too.
+  const rateLimit: RequestHandler = (req, _res, next) => {
+    if (!allow(projectOf(req).id)) throw new ApiError(429, 'RATE_LIMITED', `more than ${config.trackRatePerSecond} events per second`);
+    next();
+  };
 
-  async function track(tx: Tx, projectId: string, body: z.output<typeof trackBody>): Promise<Answer> {
+  async function track(tx: Tx, projectId: string, body: z.output<typeof api.track.body>): Promise<Answer> {
     const { contactData, eventData } = splitTrackedData(body.data ?? {});
     const { contact, created } = await upsertContact(tx, projectId, body.email, {
       subscribed: body.subscribed,
@@ -68,39 +65,40 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Router {
     return { status: 200, body: { success: true, data: { contact: contact.id, event: event.id, timestamp: event.createdAt.toISOString() } } };
   }
 
-  router.post('/v1/track', async (req, res) => {
-    const project = projectOf(req);
-    if (!allow(project.id)) throw new ApiError(429, 'RATE_LIMITED', `more than ${config.trackRatePerSecond} events per second`);
-    const body = parse(trackBody, req.body);
-    if (RESERVED.some((r) => r.test(body.event))) {
-      throw badRequest(`event name "${body.event}" is reserved for system events`, [{ path: 'event', message: 'reserved name' }]);
-    }
-    if (body.data !== undefined && Buffer.byteLength(JSON.stringify(body.data)) > MAX_DATA_BYTES) {
-      throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'data is over 64 KB');
-    }
-    const key = req.header('idempotency-key');
-    if (key !== undefined && (key.length === 0 || key.length > 255)) {
-      throw badRequest('Idempotency-Key must be 1 to 255 characters', [{ path: 'headers.idempotency-key', message: 'bad length' }]);
-    }
+  return [
+    route(
+      api.track,
+      async ({ project, body, req }) => {
+        if (RESERVED.some((r) => r.test(body.event))) {
+          throw badRequest(`event name "${body.event}" is reserved for system events`, [{ path: 'event', message: 'reserved name' }]);
+        }
+        if (body.data !== undefined && Buffer.byteLength(JSON.stringify(body.data)) > MAX_DATA_BYTES) {
+          throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'data is over 64 KB');
+        }
+        const key = req.header('idempotency-key');
+        if (key !== undefined && (key.length === 0 || key.length > 255)) {
+          throw badRequest('Idempotency-Key must be 1 to 255 characters', [{ path: 'headers.idempotency-key', message: 'bad length' }]);
+        }
 
-    const answer = await database.db.transaction(async (tx): Promise<Answer> => {
-      if (key === undefined) return track(tx, project.id, body);
-      const hash = createHash('sha256').update(canonicalJson(req.body)).digest('hex');
-      // A concurrent request with the same key blocks here until the first commits.
-      const claimed = await claimKey(tx, project.id, key, hash);
-      if (claimed !== true) return claimed;
-      const result = await track(tx, project.id, body);
-      await tx
-        .update(idempotencyKeys)
-        .set({ statusCode: result.status, response: result.body })
-        .where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, key)));
-      return result;
-    });
-    dispatcher.kick();
-    res.status(answer.status).json(answer.body);
-  });
-
-  return router;
+        const answer = await database.db.transaction(async (tx): Promise<Answer> => {
+          if (key === undefined) return track(tx, project.id, body);
+          const hash = createHash('sha256').update(canonicalJson(req.body)).digest('hex');
+          // A concurrent request with the same key blocks here until the first commits.
+          const claimed = await claimKey(tx, project.id, key, hash);
+          if (claimed !== true) return claimed;
+          const result = await track(tx, project.id, body);
+          await tx
+            .update(idempotencyKeys)
+            .set({ statusCode: result.status, response: result.body })
+            .where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, key)));
+          return result;
+        });
+        dispatcher.kick();
+        return reply(answer.status, answer.body);
+      },
+      { before: [rateLimit] },
+    ),
+  ];
 }
 
 /** Takes an idempotency key for this request, or returns the answer its first use gave. */

@@ -1,5 +1,6 @@
-/** Building workflows through the public API, step by step, for readable tests. */
+/** Building workflows through the public API (with the typed client), step by step, for readable tests. */
 import { expect } from 'vitest';
+import type { StepType } from '../../core/graph';
 import type { Api } from './harness';
 
 export interface BuiltWorkflow {
@@ -19,38 +20,28 @@ export async function buildWorkflow(
   api: Api,
   spec: { name?: string; eventName?: string; allowReentry?: boolean; manual?: boolean; steps: StepSpec[]; edges: EdgeSpec[]; enabled?: boolean },
 ): Promise<BuiltWorkflow> {
-  const created = await api.post('/workflows', {
-    name: spec.name ?? 'test workflow',
-    eventName: spec.eventName ?? 'signed_up',
-    allowReentry: spec.allowReentry ?? false,
+  const trellis = api.client;
+  const created = await trellis.createWorkflow({
+    body: { name: spec.name ?? 'test workflow', eventName: spec.eventName ?? 'signed_up', allowReentry: spec.allowReentry ?? false },
   });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const id = created.body.id as string;
-  const triggerId = (created.body.steps as { id: string; type: string }[]).find((s) => s.type === 'TRIGGER')!.id;
-  if (spec.manual) {
-    const r = await api.patch(`/workflows/${id}`, { triggerType: 'MANUAL', triggerConfig: {} });
-    expect(r.status, JSON.stringify(r.body)).toBe(200);
-  }
+  const id = created.id;
+  const triggerId = created.steps.find((s) => s.type === 'TRIGGER')!.id;
+  if (spec.manual) await trellis.updateWorkflow({ params: { id }, body: { triggerType: 'MANUAL', triggerConfig: {} } });
   const steps: Record<string, string> = { trigger: triggerId };
   for (const s of spec.steps) {
-    const r = await api.post(`/workflows/${id}/steps`, { type: s.type, name: s.name ?? s.key, config: s.config ?? {} });
-    expect(r.status, JSON.stringify(r.body)).toBe(201);
-    steps[s.key] = r.body.id;
+    const step = await trellis.createStep({ params: { id }, body: { type: s.type as StepType, name: s.name ?? s.key, config: s.config ?? {} } });
+    steps[s.key] = step.id;
   }
   for (const [from, to, branch] of spec.edges) {
-    const r = await api.post(`/workflows/${id}/transitions`, { fromStepId: steps[from], toStepId: steps[to], ...(branch ? { branch } : {}) });
-    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    await trellis.createTransition({ params: { id }, body: { fromStepId: steps[from]!, toStepId: steps[to]!, ...(branch ? { branch } : {}) } });
   }
-  if (spec.enabled !== false) {
-    const r = await api.patch(`/workflows/${id}`, { enabled: true });
-    expect(r.status).toBe(200);
-  }
+  const enabled = spec.enabled !== false ? await trellis.updateWorkflow({ params: { id }, body: { enabled: true } }) : undefined;
+  expect(enabled?.enabled ?? true).toBe(true);
   return { id, triggerId, steps };
 }
 
 /** Creates a template and returns its id. */
 export async function createTemplate(api: Api, t: { name?: string; subject: string; body: string; text?: string; type?: string }): Promise<string> {
-  const r = await api.post('/templates', { name: t.name ?? t.subject, ...t });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body.id;
+  const template = await api.client.createTemplate({ body: { name: t.name ?? t.subject, ...t, type: t.type as 'MARKETING' | 'TRANSACTIONAL' | 'HEADLESS' | undefined } });
+  return template.id;
 }

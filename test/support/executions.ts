@@ -1,4 +1,4 @@
-/** Waiting on executions through the public API, as most integration tests do. */
+/** Waiting on executions through the public API (with the typed client), as most integration tests do. */
 import { expect } from 'vitest';
 import { TERMINAL_STATUSES } from '../../core/statuses';
 import { waitFor, type Api } from './harness';
@@ -6,8 +6,8 @@ import { waitFor, type Api } from './harness';
 /** The only execution of a workflow (for one contact, when given), once it exists. */
 export async function onlyExecution(api: Api, workflowId: string, contactId?: string): Promise<any> {
   const [execution] = await waitFor(async () => {
-    const list = await api.get(`/workflows/${workflowId}/executions${contactId ? `?contactId=${contactId}` : ''}`);
-    return list.body.total === 1 ? list.body.data : undefined;
+    const list = await api.client.listExecutions({ params: { id: workflowId }, query: { contactId } });
+    return list.total === 1 ? list.data : undefined;
   }, 'the execution');
   return execution;
 }
@@ -16,8 +16,8 @@ export async function onlyExecution(api: Api, workflowId: string, contactId?: st
 export function executionIn(api: Api, workflowId: string, executionId: string, statuses: readonly string[], timeoutMs?: number): Promise<any> {
   return waitFor(
     async () => {
-      const r = await api.get(`/workflows/${workflowId}/executions/${executionId}`);
-      return statuses.includes(r.body.status) ? r.body : undefined;
+      const execution = await api.client.getExecution({ params: { id: workflowId, executionId } });
+      return statuses.includes(execution.status) ? execution : undefined;
     },
     `execution ${executionId} ${statuses.join('/')}`,
     timeoutMs,

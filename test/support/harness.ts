@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../app/config';
 import { startTrellis, type StartOptions, type Trellis } from '../../app/trellis';
+import { createClient, type TrellisClient } from '../../api/client';
 
 export const ADMIN_KEY = 'test-admin-key';
 
@@ -19,6 +20,8 @@ export interface Api {
   post<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>>;
   patch<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>>;
   delete<T = any>(path: string): Promise<ApiResponse<T>>;
+  /** The typed client (api/client.ts) with the same key: it throws on a non-2xx answer. */
+  client: TrellisClient;
 }
 
 export interface TestApp {
@@ -78,15 +81,20 @@ function client(url: string, defaultKey: string | null): Api {
     post: (p, b) => request('POST', p, b ?? {}),
     patch: (p, b) => request('PATCH', p, b ?? {}),
     delete: (p) => request('DELETE', p),
+    client: createClient({ baseUrl: url, key: defaultKey ?? undefined }),
   };
 }
 
-/** Starts Trellis with role `all` and creates a project for the test file. */
+/**
+ * Starts Trellis with role `all` and creates a project for the test file. Every answer is held
+ * against its route's declaration (schema and statuses): a violation fails the request with a 500
+ * or, for an undeclared error status, fails `close()`.
+ */
 export async function startTestApp(options: { env?: Record<string, string>; start?: StartOptions } = {}): Promise<TestApp> {
   const config = testConfig(options.env);
   // The run's one database serves apps on two Temporal servers: an audit of active executions
   // against one server would find the other's runs missing. reconciler.test.ts turns it on.
-  const trellis = await startTrellis(config, { workflowBundle: workflowBundle(), auditRuns: false, ...options.start });
+  const trellis = await startTrellis(config, { workflowBundle: workflowBundle(), auditRuns: false, checkResponses: true, ...options.start });
   const url = trellis.url!;
   const admin = client(url, ADMIN_KEY);
   const newProject = async (name = 'test project') => {
@@ -103,7 +111,10 @@ export async function startTestApp(options: { env?: Record<string, string>; star
     api: main.api,
     as: (key) => client(url, key),
     newProject,
-    close: () => trellis.close(),
+    async close() {
+      await trellis.close();
+      if (trellis.responseViolations.length) throw new Error(`answers broke their declarations:\n${trellis.responseViolations.join('\n')}`);
+    },
   };
 }
 

@@ -1,0 +1,30 @@
+/** Every endpoint of the API, by operationId: what the document, the route check and the client walk. */
+import * as contacts from './contacts';
+import * as emailLinks from './email-links';
+import * as executions from './executions';
+import * as graph from './graph';
+import * as projects from './projects';
+import * as records from './records';
+import * as segments from './segments';
+import * as system from './system';
+import * as templates from './templates';
+import * as track from './track';
+import * as workflowDocuments from './workflow-documents';
+import * as workflows from './workflows';
+
+export const endpoints = {
+  ...system,
+  ...projects,
+  ...track,
+  ...contacts,
+  ...templates,
+  ...workflows,
+  ...graph,
+  ...executions,
+  ...records,
+  ...segments,
+  ...workflowDocuments,
+  ...emailLinks,
+};
+
+export type Endpoints = typeof endpoints;

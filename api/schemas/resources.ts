@@ -1,0 +1,172 @@
+/** The resources the API answers with (SPEC §5), as their JSON looks on the wire. */
+import { z } from 'zod';
+import { STEP_TYPES } from '../../core/graph';
+import { EXECUTION_STATUSES, STEP_STATUSES } from '../../core/statuses';
+import { jsonObject, pageOf, timestamp, uuid } from './common';
+import { component } from './registry';
+import { Step } from './steps';
+
+const EXAMPLE_TIME = '2026-01-05T09:30:00.000Z';
+const nullableText = z.string().nullable();
+
+export const Contact = component(
+  'Contact',
+  z.strictObject({ id: uuid, email: z.string(), subscribed: z.boolean(), data: jsonObject, createdAt: timestamp, updatedAt: timestamp }),
+  { examples: [{ id: '2f1c3f1e-5a8e-4c43-b1f4-6a0c2f6b9d10', email: 'ada@example.com', subscribed: true, data: { plan: 'pro' }, createdAt: EXAMPLE_TIME, updatedAt: EXAMPLE_TIME }] },
+);
+export const ContactPage = pageOf('Contact', Contact);
+
+export const TEMPLATE_TYPES = ['MARKETING', 'TRANSACTIONAL', 'HEADLESS'] as const;
+export const Template = component(
+  'Template',
+  z.strictObject({
+    id: uuid,
+    name: z.string(),
+    subject: z.string(),
+    body: z.string(),
+    text: nullableText,
+    from: nullableText,
+    fromName: nullableText,
+    replyTo: nullableText,
+    type: z.enum(TEMPLATE_TYPES),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+);
+export const TemplatePage = pageOf('Template', Template);
+export const TemplatePreview = component('TemplatePreview', z.strictObject({ subject: z.string(), html: z.string(), text: z.string() }));
+
+export const TRIGGER_TYPES = ['EVENT', 'MANUAL', 'SCHEDULE'] as const;
+export const EventTriggerConfig = component('EventTriggerConfig', z.strictObject({ eventName: z.string().trim().min(1).max(200) }));
+export const ManualTriggerConfig = component('ManualTriggerConfig', z.strictObject({}));
+export const TriggerConfig = component('WorkflowTriggerConfig', z.union([EventTriggerConfig, ManualTriggerConfig]), {
+  description: 'EVENT: `{eventName}`; MANUAL: `{}`.',
+});
+
+export const Workflow = component(
+  'Workflow',
+  z.strictObject({
+    id: uuid,
+    name: z.string(),
+    description: nullableText,
+    triggerType: z.enum(TRIGGER_TYPES),
+    triggerConfig: TriggerConfig,
+    enabled: z.boolean(),
+    allowReentry: z.boolean(),
+    version: z.int().min(1),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+);
+export const WorkflowPage = pageOf('Workflow', Workflow);
+
+export const Transition = component(
+  'Transition',
+  z.strictObject({ id: uuid, workflowId: uuid, fromStepId: uuid, toStepId: uuid, branch: nullableText }),
+);
+
+export const WorkflowWithGraph = component('WorkflowWithGraph', Workflow.extend({ steps: z.array(Step), transitions: z.array(Transition) }), {
+  description: 'A workflow with its current graph.',
+});
+
+export const Execution = component(
+  'Execution',
+  z.strictObject({
+    id: uuid,
+    workflowId: uuid,
+    contactId: uuid,
+    status: z.enum(EXECUTION_STATUSES),
+    currentStepId: uuid.nullable(),
+    context: jsonObject,
+    exitReason: nullableText,
+    error: nullableText,
+    workflowVersion: z.int().min(1),
+    startedAt: timestamp,
+    completedAt: timestamp.nullable(),
+  }),
+);
+export const ExecutionPage = pageOf('Execution', Execution);
+
+export const StepExecution = component(
+  'StepExecution',
+  z.strictObject({
+    stepId: uuid,
+    type: z.enum(STEP_TYPES),
+    name: z.string(),
+    status: z.enum(STEP_STATUSES),
+    output: z.unknown().nullable(),
+    error: nullableText,
+    startedAt: timestamp,
+    completedAt: timestamp.nullable(),
+  }),
+  { description: 'One visited step, with its type and name as they were when it ran.' },
+);
+export const ExecutionWithSteps = component('ExecutionWithSteps', Execution.extend({ steps: z.array(StepExecution) }));
+export const CancelAllResult = component('CancelAllResult', z.strictObject({ cancelled: z.int().min(0) }));
+
+export const Event = component('Event', z.strictObject({ id: uuid, name: z.string(), contactId: uuid, data: jsonObject, createdAt: timestamp }));
+export const EventPage = pageOf('Event', Event);
+
+export const EMAIL_STATUSES = ['SENT', 'SUPPRESSED', 'FAILED', 'CAPTURED'] as const;
+export const Email = component(
+  'Email',
+  z.strictObject({
+    id: uuid,
+    contactId: uuid,
+    templateId: uuid.nullable(),
+    executionId: uuid.nullable(),
+    stepId: uuid.nullable(),
+    to: z.string(),
+    subject: z.string(),
+    messageId: z.string(),
+    status: z.enum(EMAIL_STATUSES),
+    error: nullableText,
+    sentAt: timestamp,
+    openedAt: timestamp.nullable(),
+    clickedAt: timestamp.nullable(),
+  }),
+);
+export const EmailPage = pageOf('Email', Email);
+
+export const TrackResult = component(
+  'TrackResult',
+  z.strictObject({ success: z.literal(true), data: z.strictObject({ contact: uuid, event: uuid, timestamp }) }),
+  { examples: [{ success: true, data: { contact: '2f1c3f1e-5a8e-4c43-b1f4-6a0c2f6b9d10', event: '9d3c3b8e-1a52-4b7e-8d0f-1c2b3a4d5e6f', timestamp: EXAMPLE_TIME } }] },
+);
+
+export const Project = component(
+  'Project',
+  z.strictObject({ id: uuid, name: z.string(), publicKey: z.string(), inboundAddress: z.string(), createdAt: timestamp }),
+);
+export const ProjectPage = pageOf('Project', Project);
+export const ProjectWithKeys = component(
+  'ProjectWithKeys',
+  z.strictObject({ id: uuid, name: z.string(), publicKey: z.string(), secretKey: z.string(), inboundAddress: z.string() }),
+  { description: 'A new project; the secret key is shown only here.' },
+);
+
+export const Health = component('Health', z.strictObject({ status: z.literal('ok') }));
+export const Readiness = component(
+  'Readiness',
+  z.strictObject({
+    status: z.enum(['ready', 'not ready']),
+    checks: z.strictObject({ postgres: z.boolean(), temporal: z.boolean(), worker: z.boolean() }),
+  }),
+);
+
+export const Segment = component(
+  'Segment',
+  z.strictObject({
+    id: uuid,
+    name: z.string(),
+    slug: z.string(),
+    filter: jsonObject,
+    trackMembership: z.boolean(),
+    memberCount: z.int().min(0),
+    computing: z.boolean(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+  { description: 'A named audience over the filter language; `computing` while its members are being computed.' },
+);
+export const SegmentPage = pageOf('Segment', Segment);
