@@ -9,9 +9,10 @@
  * same transaction as its row.
  */
 import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
+import { onCommit } from '../db/client';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
 import { addTracking, composeBody, composeSubject } from './compose-email';
@@ -19,6 +20,7 @@ import type { ActivityDeps } from './deps';
 import { emailLinks } from './email-links';
 import { SmtpError } from './mailer';
 import { buildVariables, TemplateError } from './render';
+import { emailsTotal } from '../telemetry/metrics';
 import { closeStep, isRetry, openStep } from './step';
 
 export interface SendEmailRequest extends StepActivityBase {
@@ -114,7 +116,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
           };
           if (!mailer) {
             status = 'CAPTURED';
-            console.info(`email captured (no SMTP_URL): ${message.to} "${subject}" ${messageId}`);
+            log.info('email captured (no SMTP_URL)', { to: message.to, subject, messageId });
           } else {
             try {
               await mailer.send(message);
@@ -148,6 +150,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
           // Any conflict (id or Message-ID) means an earlier attempt recorded this very email.
           .onConflictDoNothing()
           .returning({ id: emails.id });
+        if (row) onCommit(tx, () => emailsTotal.inc({ status }));
         if (row && status === 'SENT') {
           await recordEvent(tx, {
             projectId: owner.projectId,

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { authenticate } from './auth';
 import type { ApiDeps } from './deps';
 import { errorMiddleware, notFound } from './errors';
+import { httpMetrics, metricsRoute, requestLogging } from './observability';
 import { checkInput } from './validate';
 import { contactRoutes } from './routes/contacts';
 import { emailLinkRoutes } from './routes/email-links';
@@ -20,6 +21,7 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(requestLogging(deps.logger), httpMetrics);
   // The public email links (SPEC §8) come before the JSON parser: the one-click unsubscribe POST
   // carries a form body, which they never read.
   app.use(emailLinkRoutes(deps));
@@ -37,6 +39,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.get('/metrics', metricsRoute);
   app.get('/readyz', async (_req, res) => {
     const checks = { postgres: false, temporal: false, worker: deps.isReady() };
     try {
@@ -64,6 +67,22 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(executionRoutes(deps));
   app.use(recordRoutes(deps));
 
+  app.use(() => {
+    throw notFound('route');
+  });
+  app.use(errorMiddleware);
+  return app;
+}
+
+const OPERATOR_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** The listener of METRICS_PORT: the API's /healthz, /readyz and /metrics, and nothing else. */
+export function createOperatorApp(deps: ApiDeps): express.Express {
+  const api = createApp(deps);
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((req, res, next) => (req.method === 'GET' && OPERATOR_PATHS.has(req.path) ? api(req, res, next) : next()));
+  app.use(requestLogging(deps.logger));
   app.use(() => {
     throw notFound('route');
   });

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../app/config';
 import type { Database } from '../db/client';
+import type { Logger } from '../telemetry/logger';
 import type { Dispatcher } from '../temporal/dispatcher';
 
 export interface ApiDeps {
@@ -9,6 +10,8 @@ export interface ApiDeps {
   database: Database;
   temporal: Client;
   dispatcher: Dispatcher;
+  /** The process's logger; each request logs through a child carrying its request id. */
+  logger: Logger;
   /** Readiness beyond Postgres and Temporal (e.g. the worker is polling). */
   isReady: () => boolean;
 }

@@ -31,29 +31,20 @@ function isDatabaseDown(err: unknown): boolean {
   return false;
 }
 
-/** Turns any error into `{error: {code, message, details?}}`; never leaks a stack trace. */
-export const errorMiddleware: ErrorRequestHandler = (err, _req, res, _next) => {
-  if (err instanceof ApiError) {
-    res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } });
-    return;
-  }
+/** Turns any error into `{error: {code, message, details?, requestId}}`; never leaks a stack trace. */
+export const errorMiddleware: ErrorRequestHandler = (err, req, res, _next) => {
+  const send = (status: number, code: string, message: string, details?: unknown) => {
+    res.status(status).json({ error: { code, message, ...(details !== undefined ? { details } : {}), requestId: String(req.id) } });
+  };
+  if (err instanceof ApiError) return send(err.status, err.code, err.message, err.details);
   const e = err as { type?: string; status?: number; message?: string };
-  if (e.type === 'entity.parse.failed') {
-    res.status(400).json({ error: { code: 'VALIDATION_ERROR', message: 'request body is not valid JSON' } });
-    return;
-  }
-  if (e.type === 'entity.too.large') {
-    res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is over 1 MB' } });
-    return;
-  }
-  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    res.status(e.status).json({ error: { code: 'BAD_REQUEST', message: e.message ?? 'bad request' } });
-    return;
-  }
+  if (e.type === 'entity.parse.failed') return send(400, 'VALIDATION_ERROR', 'request body is not valid JSON');
+  if (e.type === 'entity.too.large') return send(413, 'PAYLOAD_TOO_LARGE', 'request body is over 1 MB');
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return send(e.status, 'BAD_REQUEST', e.message ?? 'bad request');
   if (isDatabaseDown(err)) {
-    res.status(503).json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the database is unreachable' } });
-    return;
+    req.log.warn({ err }, 'database unreachable');
+    return send(503, 'SERVICE_UNAVAILABLE', 'the database is unreachable');
   }
-  console.error('unhandled error:', err);
-  res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
+  req.log.error({ err }, 'unhandled error');
+  send(500, 'INTERNAL', 'internal error');
 };

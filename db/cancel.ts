@@ -1,7 +1,8 @@
 /** Cancelling executions from the API: CANCELLED in Postgres at once, Temporal's cancellation queued. */
 import { and, inArray, sql, type SQL } from 'drizzle-orm';
 import { ACTIVE_STATUSES } from '../core/statuses';
-import type { Tx } from './client';
+import { executionsFinishedTotal } from '../telemetry/metrics';
+import { onCommit, type Tx } from './client';
 import { queueCommands } from './outbox';
 import { executions, stepExecutions } from './schema';
 
@@ -17,6 +18,7 @@ export async function cancelExecutions(tx: Tx, where: SQL): Promise<string[]> {
     .returning({ id: executions.id });
   const ids = cancelled.map((c) => c.id);
   if (ids.length === 0) return ids;
+  onCommit(tx, () => executionsFinishedTotal.inc({ status: 'CANCELLED' }, ids.length));
   await tx
     .update(stepExecutions)
     .set({ status: 'CANCELLED', completedAt: sql`now()` })

@@ -7,8 +7,10 @@ import type { Client } from '@temporalio/client';
 import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import { WORKFLOW_TYPE } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
-import type { Database } from '../db/client';
+import { onCommit, type Database } from '../db/client';
 import { executions, stepExecutions } from '../db/schema';
+import type { Logger } from '../telemetry/logger';
+import { executionsFinishedTotal } from '../telemetry/metrics';
 
 /** An arbitrary constant: one reconciler pass at a time across all processes. */
 const RECONCILER_LOCK = 7_311_520_412;
@@ -21,7 +23,7 @@ export interface Reconciler {
 }
 
 /** Starts passes every `intervalMs` (SPEC §6 asks for such closes to show within a minute). */
-export function startReconciler(deps: { database: Database; client: Client; intervalMs?: number }): Reconciler {
+export function startReconciler(deps: { database: Database; client: Client; logger: Logger; intervalMs?: number }): Reconciler {
   const { database, client } = deps;
 
   async function pass(): Promise<number> {
@@ -52,6 +54,7 @@ export function startReconciler(deps: { database: Database; client: Client; inte
           .returning({ id: executions.id });
         if (updated.length === 0) continue;
         closed += 1;
+        onCommit(tx, () => executionsFinishedTotal.inc({ status: terminated ? 'CANCELLED' : 'FAILED' }));
         await tx
           .update(stepExecutions)
           .set({ status: terminated ? 'CANCELLED' : 'FAILED', completedAt: run.closeTime ?? sql`now()` })
@@ -62,7 +65,7 @@ export function startReconciler(deps: { database: Database; client: Client; inte
   }
 
   const timer = setInterval(() => {
-    pass().catch((err) => console.warn(`reconciler: ${(err as Error).message}`));
+    pass().catch((err) => deps.logger.warn({ err }, 'reconciler pass failed'));
   }, deps.intervalMs ?? 20_000);
   timer.unref();
   return { pass, stop: () => clearInterval(timer) };

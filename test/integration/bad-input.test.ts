@@ -12,7 +12,8 @@ function expectError(res: ApiResponse, status: number, code: string): { code: st
   expect(error.code).toBe(code);
   expect(typeof error.message).toBe('string');
   expect(error.message.length).toBeGreaterThan(0);
-  for (const key of Object.keys(error)) expect(['code', 'message', 'details']).toContain(key);
+  for (const key of Object.keys(error)) expect(['code', 'message', 'details', 'requestId']).toContain(key);
+  expect(error.requestId).toBe(res.headers.get('x-request-id'));
   const text = JSON.stringify(res.body);
   expect(text).not.toMatch(/\bat [^ ]+ \(|node_modules|\.ts:\d+|\.js:\d+|stack/i);
   return error;
