@@ -1,5 +1,5 @@
 /** The interpreter loop: find the step, run its handler, follow the transition — until none is left. */
-import { ApplicationFailure, isCancellation, setCurrentDetails } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, log, setCurrentDetails } from '@temporalio/workflow';
 import { nextStepId, triggerStep, type GraphStep, type StepType } from '../../core/graph';
 import type { ExecutionResult } from '../../core/execution';
 import { enterStatus, ExecutionInactive, flush, showStatus, type StepHandler } from './handler';
@@ -66,6 +66,8 @@ async function failExecution(state: ExecutionState, step: GraphStep, err: unknow
   if (state.current) state.record(state.current, 'FAILED', { error: reason });
   enterStatus(state, 'FAILED', step.id, { error: message, completed: true });
   await flush(state);
+  // Through the SDK's logger sink (no command, not repeated on replay) into the worker's JSON log.
+  log.warn('execution failed', { executionId: state.executionId, stepId: step.id, stepType: step.type, reason });
   throw ApplicationFailure.nonRetryable(message, 'StepFailed');
 }
 

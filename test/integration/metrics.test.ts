@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWorkflow, createTemplate } from '../support/builders';
+import { executionIn, finishedExecution } from '../support/executions';
+import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { parseExposition, scrape, valueOf, type Sample } from '../support/prometheus';
+import { startSmtp, type TestSmtp } from '../support/smtp';
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+describe('GET /metrics', () => {
+  let app: TestApp;
+  let smtp: TestSmtp;
+
+  beforeAll(async () => {
+    smtp = await startSmtp();
+    app = await startTestApp({ env: { SMTP_URL: smtp.url, METRICS_PORT: '0' } });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await smtp?.close();
+  });
+
+  it('answers well-formed Prometheus text without a key, with every Trellis metric, process metrics and the Temporal SDK worker metrics', async () => {
+    const res = await waitFor(async () => {
+      const r = await scrape(app.url);
+      // The SDK's exporter shows its worker metrics once the worker has polled.
+      return r.families.some((f) => f.startsWith('temporal_')) && r;
+    }, 'the Temporal SDK metrics in /metrics');
+    expect(res.status).toBe(200);
+    expect(res.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(parseExposition(res.text).errors).toEqual([]);
+    const names = res.families;
+    for (const name of [
+      'trellis_http_request_duration_seconds',
+      'trellis_executions_started_total',
+      'trellis_executions_finished_total',
+      'trellis_step_duration_seconds',
+      'trellis_emails_total',
+      'trellis_dispatcher_failures_total',
+      'trellis_outbox_depth',
+      'trellis_outbox_oldest_seconds',
+      'process_resident_memory_bytes',
+      'process_cpu_seconds_total',
+    ]) {
+      expect(names).toContain(name);
+    }
+    expect(names.some((n) => n.startsWith('temporal_') && /poll|task|worker|request/.test(n))).toBe(true);
+    const depth = valueOf(res.samples, 'trellis_outbox_depth');
+    const oldest = valueOf(res.samples, 'trellis_outbox_oldest_seconds');
+    expect(Number.isInteger(depth) && depth >= 0).toBe(true);
+    expect(Number.isFinite(oldest) && oldest >= 0).toBe(true);
+  });
+
+  it('counts the start, the end, the step and the email of a run where their writes commit', async () => {
+    const { api } = app;
+    const template = await createTemplate(api, { subject: 'Hello {{email}}', body: '<p>hi</p>' });
+    const wf = await buildWorkflow(api, {
+      name: 'metrics run',
+      manual: true,
+      steps: [{ key: 'send', type: 'SEND_EMAIL', config: { templateId: template } }],
+      edges: [['trigger', 'send']],
+    });
+    const before = (await scrape(app.url)).samples;
+
+    const started = await api.post(`/workflows/${wf.id}/executions`, { email: 'counted@example.com' });
+    expect(started.status).toBe(201);
+    const execution = await finishedExecution(api, wf.id, started.body.id);
+    expect(execution.status).toBe('COMPLETED');
+
+    const delta = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+      valueOf(samples, name, labels) - valueOf(before, name, labels);
+    // The dispatcher counts its start after its own commit, which may land just after the run ends.
+    const after = await waitFor(async () => {
+      const f = (await scrape(app.url)).samples;
+      return delta(f, 'trellis_executions_started_total') >= 1 && f;
+    }, 'the start to be counted');
+    expect(delta(after, 'trellis_executions_started_total')).toBe(1);
+    expect(delta(after, 'trellis_executions_finished_total', { status: 'COMPLETED' })).toBe(1);
+    expect(delta(after, 'trellis_executions_finished_total')).toBe(1);
+    expect(delta(after, 'trellis_emails_total', { status: 'SENT' })).toBe(1);
+    expect(delta(after, 'trellis_emails_total')).toBe(1);
+    const steps = { type: 'SEND_EMAIL', status: 'COMPLETED' };
+    expect(delta(after, 'trellis_step_duration_seconds_count', steps)).toBe(1);
+
+    // The HTTP histogram is labelled by route pattern and status: no id ever becomes a label.
+    const route = { method: 'POST', route: '/workflows/:id/executions', status: '201' };
+    expect(delta(after, 'trellis_http_request_duration_seconds_count', route)).toBe(1);
+    const http = after.filter((s) => s.name === 'trellis_http_request_duration_seconds_count');
+    expect(http.length).toBeGreaterThan(0);
+    for (const s of http) expect(JSON.stringify(s.labels)).not.toMatch(UUID);
+  });
+
+  it('counts a cancelled run as finished CANCELLED once, however many writes try to close it', async () => {
+    const { api } = app;
+    const wf = await buildWorkflow(api, {
+      name: 'metrics cancel',
+      manual: true,
+      steps: [{ key: 'wait', type: 'DELAY', config: { amount: 1, unit: 'days' } }],
+      edges: [['trigger', 'wait']],
+    });
+    const started = await api.post(`/workflows/${wf.id}/executions`, { email: 'cancelled@example.com' });
+    await executionIn(api, wf.id, started.body.id, ['WAITING']);
+    const before = (await scrape(app.url)).samples;
+
+    expect((await api.delete(`/workflows/${wf.id}/executions/${started.body.id}`)).status).toBe(200);
+    // The workflow then records its own cancellation too; the projection keeps the API's.
+    await waitFor(async () => (await app.trellis.client.workflow.getHandle(`trellis-execution-${started.body.id}`).describe()).status.name === 'CANCELLED', 'Temporal to close the run');
+
+    const after = (await scrape(app.url)).samples;
+    const cancelled = { status: 'CANCELLED' };
+    expect(valueOf(after, 'trellis_executions_finished_total', cancelled) - valueOf(before, 'trellis_executions_finished_total', cancelled)).toBe(1);
+  });
+
+  it('serves /metrics, /healthz and /readyz, and nothing else, on METRICS_PORT', async () => {
+    const url = app.trellis.metricsUrl!;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const metrics = await scrape(url);
+    expect(metrics.status).toBe(200);
+    expect(metrics.families).toContain('trellis_executions_started_total');
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    const other = await fetch(`${url}/contacts`);
+    expect(other.status).toBe(404);
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+});
