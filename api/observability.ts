@@ -26,7 +26,6 @@ export function requestLogging(logger: Logger): express.RequestHandler {
     logger,
     genReqId: requestId,
     quietReqLogger: true,
-    quietResLogger: true,
     customAttributeKeys: { reqId: 'requestId' },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
     serializers: {
