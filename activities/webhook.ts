@@ -60,7 +60,7 @@ export function webhookActivities({ database, http }: ActivityDeps) {
         headers['content-type'] = 'application/json';
       }
 
-      let result;
+      let result: Awaited<ReturnType<typeof http.request>>;
       try {
         result = await http.request({ url, method, headers, body });
       } catch (err) {

@@ -1,13 +1,13 @@
 /** `npm start`: configuration from the environment, then the configured role until SIGINT/SIGTERM. */
 import { createLogger } from '../telemetry/logger';
-import { ConfigError, loadConfig } from './config';
+import { type Config, ConfigError, loadConfig } from './config';
 import { startTrellis } from './trellis';
 
 /** Logs before the configuration is known (it names LOG_LEVEL) go out at the default level. */
 const bootLogger = createLogger('info');
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {

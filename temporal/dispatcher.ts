@@ -119,7 +119,7 @@ export function startDispatcher(deps: {
     return client.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
   }
 
-  async function carryOut(row: OutboxRow, starts: Map<string, StartRow>): Promise<'started' | void> {
+  async function carryOut(row: OutboxRow, starts: Map<string, StartRow>): Promise<'started' | undefined> {
     const handle = client.workflow.getHandle(temporalWorkflowId(row.executionId));
     if (row.kind === 'start') {
       const found = starts.get(row.executionId);

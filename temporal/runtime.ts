@@ -35,7 +35,10 @@ export async function installRuntime(logger: Logger): Promise<void> {
   try {
     Runtime.install({
       ...base,
-      telemetryOptions: { ...base.telemetryOptions, metrics: { prometheus: { bindAddress: `127.0.0.1:${port}`, countersTotalSuffix: true, useSecondsForDurations: true } } },
+      telemetryOptions: {
+        ...base.telemetryOptions,
+        metrics: { prometheus: { bindAddress: `127.0.0.1:${port}`, countersTotalSuffix: true, useSecondsForDurations: true } },
+      },
     });
     setSdkMetricsUrl(`http://127.0.0.1:${port}/metrics`);
   } catch (err) {

@@ -2,7 +2,7 @@
 import { ApplicationFailure, isCancellation, log, setCurrentDetails } from '@temporalio/workflow';
 import { nextStepId, triggerStep, type GraphStep, type StepType } from '../../core/graph';
 import type { ExecutionResult } from '../../core/execution';
-import { enterStatus, ExecutionInactive, flush, showStatus, type StepHandler } from './handler';
+import { enterStatus, ExecutionInactive, flush, showStatus, type StepHandler, type StepOutcome } from './handler';
 import type { ExecutionState } from './state';
 import { conditionStep } from './steps/condition';
 import { delay } from './steps/delay';
@@ -38,7 +38,7 @@ export async function runExecution(state: ExecutionState): Promise<ExecutionResu
     const visit = state.visit(step);
     setCurrentDetails(`**${step.name}** (${step.type}) — step ${visit.seq}`);
     const last = STATIC_SUCCESSOR.has(step.type) && nextStepId(graph, step.id) === undefined;
-    let outcome;
+    let outcome: StepOutcome;
     try {
       outcome = await handlers[step.type](step, visit, state, last ? { after: { status: 'COMPLETED', completed: true } } : {});
     } catch (err) {

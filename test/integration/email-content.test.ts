@@ -182,7 +182,7 @@ describe('email content: rendering, template types, text part, system event', ()
     expect(Object.keys(forContact.body).sort()).toEqual(['html', 'subject', 'text']);
     expect(forContact.body.subject).toBe('Welcome <Linus> to Core');
     expect(maskTokens(forContact.body.html)).toBe(
-      '<p>Hi &lt;Linus&gt; (linus@example.com), see <a href="https://docs.example/start">the docs</a>.</p>' + FOOTER,
+      `<p>Hi &lt;Linus&gt; (linus@example.com), see <a href="https://docs.example/start">the docs</a>.</p>${FOOTER}`,
     );
     expect(maskTokens(forContact.body.text)).toBe(
       "Hi <Linus> (linus@example.com), see the docs [https://docs.example/start].\n\nDon't want these emails? Unsubscribe [http://trellis.test/unsubscribe/TOKEN].",

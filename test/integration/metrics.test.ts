@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { executionIn, finishedExecution } from '../support/executions';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
-import { parseExposition, scrape, valueOf, type Sample } from '../support/prometheus';
+import { parseExposition, scrape, sampleValue, type Sample } from '../support/prometheus';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
@@ -45,8 +45,8 @@ describe('GET /metrics', () => {
       expect(names).toContain(name);
     }
     expect(names.some((n) => n.startsWith('temporal_') && /poll|task|worker|request/.test(n))).toBe(true);
-    const depth = valueOf(res.samples, 'trellis_outbox_depth');
-    const oldest = valueOf(res.samples, 'trellis_outbox_oldest_seconds');
+    const depth = sampleValue(res.samples, 'trellis_outbox_depth');
+    const oldest = sampleValue(res.samples, 'trellis_outbox_oldest_seconds');
     expect(Number.isInteger(depth) && depth >= 0).toBe(true);
     expect(Number.isFinite(oldest) && oldest >= 0).toBe(true);
   });
@@ -68,7 +68,7 @@ describe('GET /metrics', () => {
     expect(execution.status).toBe('COMPLETED');
 
     const delta = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-      valueOf(samples, name, labels) - valueOf(before, name, labels);
+      sampleValue(samples, name, labels) - sampleValue(before, name, labels);
     // The dispatcher counts its start after its own commit, which may land just after the run ends.
     const after = await waitFor(async () => {
       const f = (await scrape(app.url)).samples;
@@ -104,11 +104,14 @@ describe('GET /metrics', () => {
 
     expect((await api.delete(`/workflows/${wf.id}/executions/${started.body.id}`)).status).toBe(200);
     // The workflow then records its own cancellation too; the projection keeps the API's.
-    await waitFor(async () => (await app.trellis.client.workflow.getHandle(`trellis-execution-${started.body.id}`).describe()).status.name === 'CANCELLED', 'Temporal to close the run');
+    await waitFor(
+      async () => (await app.trellis.client.workflow.getHandle(`trellis-execution-${started.body.id}`).describe()).status.name === 'CANCELLED',
+      'Temporal to close the run',
+    );
 
     const after = (await scrape(app.url)).samples;
     const cancelled = { status: 'CANCELLED' };
-    expect(valueOf(after, 'trellis_executions_finished_total', cancelled) - valueOf(before, 'trellis_executions_finished_total', cancelled)).toBe(1);
+    expect(sampleValue(after, 'trellis_executions_finished_total', cancelled) - sampleValue(before, 'trellis_executions_finished_total', cancelled)).toBe(1);
   });
 
   it('serves /metrics, /healthz and /readyz, and nothing else, on METRICS_PORT', async () => {

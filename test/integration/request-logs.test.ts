@@ -14,7 +14,14 @@ function captureLines(): { stream: Writable; lines: () => Record<string, any>[] 
       done();
     },
   });
-  return { stream, lines: () => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, any>) };
+  return {
+    stream,
+    lines: () =>
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, any>),
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -30,7 +37,7 @@ describe('structured JSON logs with request ids', () => {
     await app?.close();
   });
 
-  it('keeps a sane X-Request-Id: echoed in the header, the error body and the request\'s log line', async () => {
+  it("keeps a sane X-Request-Id: echoed in the header, the error body and the request's log line", async () => {
     const missing = randomUUID();
     const res = await app.api.request('GET', `/contacts/${missing}`, undefined, { headers: { 'X-Request-Id': 'req-42.a:b' } });
     expect(res.status).toBe(404);
@@ -40,7 +47,7 @@ describe('structured JSON logs with request ids', () => {
     const lines = await waitFor(async () => {
       const mine = log.lines().filter((l) => l.requestId === 'req-42.a:b');
       return mine.length > 0 && mine;
-    }, 'the request\'s log line');
+    }, "the request's log line");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 30, service: 'trellis', req: { method: 'GET', url: `/contacts/${missing}` }, res: { statusCode: 404 } });
     expect(typeof lines[0]!.responseTime).toBe('number');
@@ -64,7 +71,7 @@ describe('structured JSON logs with request ids', () => {
     for (const line of log.lines().filter((l) => l.req)) expect(typeof line.requestId).toBe('string');
   });
 
-  it('routes the worker\'s logs into the same JSON stream: the workflow\'s log sink names a failed run', async () => {
+  it("routes the worker's logs into the same JSON stream: the workflow's log sink names a failed run", async () => {
     const wf = await buildWorkflow(app.api, {
       name: 'log a failure',
       manual: true,
@@ -75,7 +82,10 @@ describe('structured JSON logs with request ids', () => {
     const started = await app.api.post(`/workflows/${wf.id}/executions`, { email: 'logged@example.com' });
     expect((await finishedExecution(app.api, wf.id, started.body.id)).status).toBe('FAILED');
 
-    const line = await waitFor(async () => log.lines().find((l) => l.msg === 'execution failed' && l.executionId === started.body.id), 'the workflow\'s log line');
+    const line = await waitFor(
+      async () => log.lines().find((l) => l.msg === 'execution failed' && l.executionId === started.body.id),
+      "the workflow's log line",
+    );
     expect(line).toMatchObject({
       level: 40,
       component: 'temporal',
