@@ -8,6 +8,13 @@ import pino from 'pino';
 export type Logger = pino.Logger;
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
+/** pino's error serializer, less a failed query's parameters (drizzle attaches them: contact data). */
+function serializeError(err: Error): ReturnType<typeof pino.stdSerializers.err> {
+  const serialized = pino.stdSerializers.err(err) as ReturnType<typeof pino.stdSerializers.err> & { params?: unknown };
+  delete serialized.params;
+  return serialized;
+}
+
 /** A JSON logger at `level`, writing to stdout unless `destination` is given (tests capture lines). */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   return pino(
@@ -16,7 +23,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       base: { service: 'trellis' },
       timestamp: pino.stdTimeFunctions.isoTime,
       // The SDK passes failures as `error`: serialized like pino's own `err` (message, type, stack).
-      serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+      serializers: { err: serializeError, error: serializeError },
     },
     destination,
   );

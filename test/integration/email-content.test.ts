@@ -238,6 +238,7 @@ describe('email content: rendering, template types, text part, system event', ()
     expect(failing.body.error).toEqual({
       code: 'VALIDATION_ERROR',
       message: 'template does not render: memory alloc limit exceeded (line 1, column 1)',
+      requestId: failing.headers.get('x-request-id'),
     });
 
     const publicKey = await app.as(app.project.publicKey).post(`/templates/${template}/preview`, { data: {} });

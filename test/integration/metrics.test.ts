@@ -1,23 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueCommands } from '../../db/outbox';
+import { contacts, executions, outbox } from '../../db/schema';
+import { createScratchDatabase, type ScratchDatabase } from '../../scripts/local-servers';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { executionIn, finishedExecution } from '../support/executions';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 import { parseExposition, scrape, sampleValue, type Sample } from '../support/prometheus';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
+const PG_BASE = process.env.TRELLIS_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 describe('GET /metrics', () => {
   let app: TestApp;
   let smtp: TestSmtp;
+  let scratch: ScratchDatabase;
 
   beforeAll(async () => {
     smtp = await startSmtp();
-    app = await startTestApp({ env: { SMTP_URL: smtp.url, METRICS_PORT: '0' } });
+    // A database of its own: every process's dispatcher serves the outbox of the database it uses,
+    // and this file counts what its own dispatcher did.
+    scratch = await createScratchDatabase(PG_BASE, 'trellis_metrics');
+    app = await startTestApp({ env: { SMTP_URL: smtp.url, METRICS_PORT: '0', DATABASE_URL: scratch.url } });
   });
   afterAll(async () => {
     await app?.close();
     await smtp?.close();
+    await scratch?.drop();
   });
 
   it('answers well-formed Prometheus text without a key, with every Trellis metric, process metrics and the Temporal SDK worker metrics', async () => {
@@ -45,10 +56,8 @@ describe('GET /metrics', () => {
       expect(names).toContain(name);
     }
     expect(names.some((n) => n.startsWith('temporal_') && /poll|task|worker|request/.test(n))).toBe(true);
-    const depth = sampleValue(res.samples, 'trellis_outbox_depth');
-    const oldest = sampleValue(res.samples, 'trellis_outbox_oldest_seconds');
-    expect(Number.isInteger(depth) && depth >= 0).toBe(true);
-    expect(Number.isFinite(oldest) && oldest >= 0).toBe(true);
+    expect(sampleValue(res.samples, 'trellis_outbox_depth')).toBe(0);
+    expect(sampleValue(res.samples, 'trellis_outbox_oldest_seconds')).toBe(0);
   });
 
   it('counts the start, the end, the step and the email of a run where their writes commit', async () => {
@@ -112,6 +121,45 @@ describe('GET /metrics', () => {
     const after = (await scrape(app.url)).samples;
     const cancelled = { status: 'CANCELLED' };
     expect(sampleValue(after, 'trellis_executions_finished_total', cancelled) - sampleValue(before, 'trellis_executions_finished_total', cancelled)).toBe(1);
+  });
+
+  it('counts a command the dispatcher could not carry out, and shows it queued in the outbox gauges', async () => {
+    const { api, trellis } = app;
+    const { db } = trellis.database;
+    // An execution Postgres holds as waiting but Temporal never started: a signal to it fails and
+    // stays queued (its start may still be on its way from another process).
+    const wf = await buildWorkflow(api, { name: 'metrics orphan', manual: true, steps: [], edges: [] });
+    const contact = (await api.post('/contacts', { email: 'orphan@example.com' })).body;
+    const [orphan] = await db
+      .insert(executions)
+      .values({ projectId: app.project.id, workflowId: wf.id, contactId: contact.id, status: 'WAITING', workflowVersion: 1 })
+      .returning();
+    const before = (await scrape(app.url)).samples;
+    await queueCommands(db, [{ kind: 'signal', executionId: orphan!.id, event: { eventId: randomUUID(), name: 'poke', data: {} } }]);
+    trellis.dispatcher.kick();
+
+    const failed = await waitFor(async () => {
+      const f = (await scrape(app.url)).samples;
+      return (
+        sampleValue(f, 'trellis_dispatcher_failures_total', { kind: 'signal' }) >
+          sampleValue(before, 'trellis_dispatcher_failures_total', { kind: 'signal' }) && f
+      );
+    }, 'the failed signal to be counted');
+    // Retried only after a backoff of a second or more: this scrape saw the first failure alone.
+    expect(
+      sampleValue(failed, 'trellis_dispatcher_failures_total', { kind: 'signal' }) -
+        sampleValue(before, 'trellis_dispatcher_failures_total', { kind: 'signal' }),
+    ).toBe(1);
+    expect(sampleValue(failed, 'trellis_outbox_depth')).toBe(1);
+    expect(sampleValue(failed, 'trellis_outbox_oldest_seconds')).toBeGreaterThan(0);
+
+    // Once the execution is no longer active, the next attempt drops the signal.
+    await db.update(executions).set({ status: 'CANCELLED' }).where(eq(executions.id, orphan!.id));
+    await waitFor(async () => (await db.select().from(outbox).where(eq(outbox.executionId, orphan!.id))).length === 0, 'the signal to be dropped', 60_000);
+    const after = (await scrape(app.url)).samples;
+    expect(sampleValue(after, 'trellis_outbox_depth')).toBe(0);
+    expect(sampleValue(after, 'trellis_outbox_oldest_seconds')).toBe(0);
+    await db.delete(contacts).where(eq(contacts.id, contact.id));
   });
 
   it('serves /metrics, /healthz and /readyz, and nothing else, on METRICS_PORT', async () => {
