@@ -28,6 +28,9 @@ export function requestLogging(logger: Logger): express.RequestHandler {
     quietReqLogger: true,
     customAttributeKeys: { reqId: 'requestId' },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    // A 5xx that the error middleware answered gets a made-up Error with a stack from pino-http: the
+    // status says it all (the middleware logged the cause on its own line).
+    customErrorObject: (_req, _res, err, val) => (err.message.startsWith('failed with status code') ? { ...val, err: undefined } : val),
     serializers: {
       req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

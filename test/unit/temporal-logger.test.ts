@@ -35,6 +35,10 @@ describe('the Temporal Runtime logger over pino', () => {
     debug.logger.error('activity failed', { sdkComponent: 'activity', error: new Error('smtp down') });
     expect(debug.lines.map((l) => l.msg)).toEqual(['Worker started', 'activity failed']);
     expect(debug.lines[1]!.error).toMatchObject({ type: 'Error', message: 'smtp down' });
+    // A failed query's parameters (contact data) stay out of the log.
+    debug.logger.error('query failed', { error: Object.assign(new Error('Failed query'), { query: 'select 1', params: ['ada@example.com'] }) });
+    expect(debug.lines[2]!.error).toMatchObject({ message: 'Failed query', query: 'select 1' });
+    expect(JSON.stringify(debug.lines[2])).not.toContain('ada@example.com');
 
     const silent = capture('silent');
     silent.logger.error('activity failed', { sdkComponent: 'activity' });
