@@ -1,5 +1,5 @@
 /** The Postgres pool and the drizzle handle every layer uses. */
-import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { drizzle, NodePgSession, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { Pool } from 'pg';
 import * as schema from './schema';
 
@@ -39,19 +39,40 @@ export function openDatabase(url: string, options: { max?: number; onError?: Poo
   // emits 'error' with no pool listener attached: without this, that would crash the process.
   pool.on('connect', (client) => client.on('error', (err) => report('postgres connection error', err)));
   const db = drizzle(pool, { schema });
-  // drizzle has no commit hook: wrapping `transaction` on this handle gives every transaction one,
-  // whichever layer opened it. A savepoint's callbacks join its transaction's once it is released.
-  const transaction = db.transaction.bind(db);
+  const inner = (db as unknown as { session: PoolSessionParts }).session;
   db.transaction = async (fn, config) => {
+    // drizzle's own transaction over a pool never releases its client when BEGIN fails, and hands a
+    // dead one back when ROLLBACK fails: a Postgres outage would drain the pool for good (and
+    // `close()` would wait forever). So the client is checked out here, and destroyed in those cases.
+    const client = await pool.connect();
+    let broken: Error | undefined;
     const pending: (() => void)[] = [];
-    const result = await transaction(async (tx) => {
-      track(tx, pending);
-      return fn(tx);
-    }, config);
+    let result: Awaited<ReturnType<typeof fn>>;
+    try {
+      const session = new NodePgSession(client, inner.dialect, inner.schema, inner.options);
+      result = await session.transaction(async (tx) => {
+        const handle = tx as unknown as Parameters<typeof fn>[0];
+        track(handle, pending);
+        return fn(handle);
+      }, config);
+    } catch (err) {
+      if (/^(begin|commit|rollback)\b/.test((err as { query?: string }).query ?? '')) broken = err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+    // drizzle has no commit hook: this wrapper gives every transaction one, whichever layer opened it.
     for (const callback of pending) callback();
     return result;
   };
   return { pool, db, close: () => pool.end() };
+}
+
+/** What a transaction session is built from: the pool session's dialect, schema and options (drizzle keeps them private). */
+interface PoolSessionParts {
+  dialect: ConstructorParameters<typeof NodePgSession>[1];
+  schema: ConstructorParameters<typeof NodePgSession>[2];
+  options: ConstructorParameters<typeof NodePgSession>[3];
 }
 
 /** Registers `tx` for onCommit, and its savepoints with it. */
