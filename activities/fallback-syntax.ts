@@ -60,7 +60,7 @@ export function rewriteFallbacks(source: string): { code: string; map: Segment[]
   const copy = (from: number, to: number): void => {
     if (to <= from) return;
     const last = map[map.length - 1];
-    if (last && last.copied && last.orig + last.len === from && last.gen + last.len === code.length) {
+    if (last?.copied && last.orig + last.len === from && last.gen + last.len === code.length) {
       last.len += to - from;
     } else {
       map.push({ gen: code.length, orig: from, len: to - from, copied: true });

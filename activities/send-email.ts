@@ -9,10 +9,11 @@
  * same transaction as its row.
  */
 import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
 import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
+import { onCommit } from '../db/client';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
 import { addTracking } from './compose-email';
@@ -21,6 +22,7 @@ import { emailLinks } from './email-links';
 import { SmtpError } from './mailer';
 import { buildVariables, TemplateError } from './render';
 import type { RenderedEmail } from './renderer';
+import { emailsTotal } from '../telemetry/metrics';
 import { closeStep, isRetry, openStep } from './step';
 
 export interface SendEmailRequest extends StepActivityBase {
@@ -51,7 +53,8 @@ function fromHeader(stepFrom: string | undefined, template: { from: string | nul
   const address = step?.address ?? template.from;
   if (!address) return undefined;
   // Names stored before line breaks were refused keep only their first line.
-  const name = (step?.name ?? template.fromName)?.split(/[\r\n]/, 1)[0]!.replace(/["\\]/g, '');
+  const firstLine = (step?.name ?? template.fromName)?.split(/[\r\n]/, 1)[0];
+  const name = firstLine?.replace(/["\\]/g, '');
   return name ? `"${name}" <${address}>` : address;
 }
 
@@ -119,7 +122,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
           };
           if (!mailer) {
             status = 'CAPTURED';
-            console.info(`email captured (no SMTP_URL): ${message.to} "${subject}" ${messageId}`);
+            log.info('email captured (no SMTP_URL)', { to: message.to, subject, messageId });
           } else {
             try {
               await mailer.send(message);
@@ -153,6 +156,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
           // Any conflict (id or Message-ID) means an earlier attempt recorded this very email.
           .onConflictDoNothing()
           .returning({ id: emails.id });
+        if (row) onCommit(tx, () => emailsTotal.inc({ status }));
         if (row && status === 'SENT') {
           await recordEvent(tx, {
             projectId: owner.projectId,

@@ -62,7 +62,7 @@ export function webhookActivities({ database, http, renderer }: ActivityDeps) {
         headers['content-type'] = 'application/json';
       }
 
-      let result;
+      let result: Awaited<ReturnType<typeof http.request>>;
       try {
         result = await http.request({ url, method, headers, body });
       } catch (err) {

@@ -3,7 +3,8 @@ import express from 'express';
 import { authenticate, authenticateAdmin } from './auth';
 import type { ApiDeps } from './deps';
 import { docsAssets } from './docs-page';
-import { notFound } from './errors';
+import { errorMiddleware, notFound } from './errors';
+import { httpMetrics, requestLogging } from './observability';
 import { errorHandler, mountMethodNotAllowed, mountRoutes, type ResponseCheck } from './routing';
 import { contactRoutes } from './routes/contacts';
 import { emailLinkRoutes } from './routes/email-links';
@@ -26,6 +27,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(requestLogging(deps.logger), httpMetrics);
   app.use(docsAssets());
   const routes = [
     ...systemRoutes(deps),
@@ -54,5 +56,21 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     throw notFound('route');
   });
   app.use(errorHandler(options.responseCheck));
+  return app;
+}
+
+const OPERATOR_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** The listener of METRICS_PORT: the API's /healthz, /readyz and /metrics, and nothing else. */
+export function createOperatorApp(deps: ApiDeps): express.Express {
+  const api = createApp(deps);
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((req, res, next) => (req.method === 'GET' && OPERATOR_PATHS.has(req.path) ? api(req, res, next) : next()));
+  app.use(requestLogging(deps.logger));
+  app.use(() => {
+    throw notFound('route');
+  });
+  app.use(errorMiddleware);
   return app;
 }

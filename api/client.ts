@@ -18,6 +18,7 @@ export type RequestOf<E extends Endpoint> = (E['params'] extends Record<string, 
   (E['query'] extends z.ZodObject ? { query?: z.input<E['query']> } : unknown) &
   (E['body'] extends z.ZodType ? { body: z.input<E['body']> } : unknown) & { headers?: Record<string, string> };
 
+// biome-ignore lint/complexity/noBannedTypes: `{}` is the request type of a route with nothing required.
 type Call<E extends Endpoint> = {} extends RequestOf<E> ? (request?: RequestOf<E>) => Promise<ResponseOf<E>> : (request: RequestOf<E>) => Promise<ResponseOf<E>>;
 
 export type TrellisClient = { [K in keyof Endpoints]: Call<Endpoints[K]> };

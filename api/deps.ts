@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Renderer } from '../activities/renderer';
 import type { Config } from '../app/config';
 import type { Database } from '../db/client';
+import type { Logger } from '../telemetry/logger';
 import type { Dispatcher } from '../temporal/dispatcher';
 
 export interface ApiDeps {
@@ -11,6 +12,8 @@ export interface ApiDeps {
   temporal: Client;
   dispatcher: Dispatcher;
   renderer: Renderer;
+  /** The process's logger; each request logs through a child carrying its request id. */
+  logger: Logger;
   /** Readiness beyond Postgres and Temporal (e.g. the worker is polling). */
   isReady: () => boolean;
 }

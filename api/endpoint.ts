@@ -79,6 +79,7 @@ export function isJsonResponse(spec: ResponseSpec | undefined): spec is z.ZodTyp
   return spec !== null && spec !== undefined && '_zod' in spec;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a 204 answers nothing.
 type BodyOf<R> = R extends z.ZodType ? z.output<R> : R extends null ? void : string;
 type SuccessKeys<E extends Endpoint> = Extract<keyof E['responses'], SuccessStatus>;
 
@@ -88,7 +89,8 @@ export type ResponseOf<E extends Endpoint> = BodyOf<E['responses'][SuccessKeys<E
 export type HandlerBodyOf<E extends Endpoint> = E['responses'][SuccessKeys<E>] extends infer R
   ? R extends z.ZodType
     ? z.input<R>
-    : void
+    : // biome-ignore lint/suspicious/noConfusingVoidType: a raw or empty answer's handler returns nothing.
+      void
   : never;
 
 export type ParamsOf<E extends Endpoint> = E['params'] extends Record<string, PathParam> ? { [K in keyof E['params']]: string } : Record<string, never>;

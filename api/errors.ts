@@ -1,5 +1,5 @@
 /** The one error shape of the API (SPEC §10) and the middleware that produces it. */
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request } from 'express';
 
 export interface ErrorDetail {
   path: string;
@@ -56,12 +56,20 @@ export function errorAnswer(err: unknown): { status: number; body: { error: { co
     return answer(e.status, code, e.message ?? 'bad request');
   }
   if (isDatabaseDown(err)) return answer(503, 'SERVICE_UNAVAILABLE', 'the database is unreachable');
-  console.error('unhandled error:', err);
   return answer(500, 'INTERNAL', 'internal error');
 }
 
-/** Turns any error into its answer (see errorAnswer). */
-export const errorMiddleware: ErrorRequestHandler = (err, _req, res, _next) => {
-  const { status, body } = errorAnswer(err);
+/** Logs what an answer hides (an unreachable database, an unhandled error) and adds the request id. */
+export function answerFor(err: unknown, req: Request): { status: number; body: { error: { code: string; message: string; details?: unknown; requestId?: string } } } {
+  const answer = errorAnswer(err);
+  // Without the request-logging middleware (an app built for a unit test) there is no log and no id.
+  if (answer.status === 503) req.log?.warn({ err }, 'database unreachable');
+  if (answer.status >= 500 && answer.status !== 503) req.log?.error({ err }, 'unhandled error');
+  return { status: answer.status, body: { error: { ...answer.body.error, ...(req.id !== undefined ? { requestId: String(req.id) } : {}) } } };
+}
+
+/** Turns any error into `{error: {code, message, details?, requestId}}`; never leaks a stack trace. */
+export const errorMiddleware: ErrorRequestHandler = (err, req, res, _next) => {
+  const { status, body } = answerFor(err, req);
   res.status(status).json(body);
 };

@@ -23,6 +23,7 @@ import { recordEvent } from '../db/events';
 import { events, projects } from '../db/schema';
 import type { Dispatcher } from '../temporal/dispatcher';
 import { checkInbound, type DNSResolver } from './inbound-auth';
+import type { Logger } from '../telemetry/logger';
 
 /** The largest message accepted; SIZE is advertised and a bigger one is answered 552. */
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -45,6 +46,7 @@ export interface InboundSmtpOptions {
   inboundDomain: string;
   database: Database;
   dispatcher: Dispatcher;
+  logger: Logger;
   /** DNS lookups of the SPF/DKIM/DMARC checks (default: the system's resolver). */
   resolver?: DNSResolver;
   /** How long the checks may take before the unfinished ones count as neutral (default 3 s). */
@@ -127,6 +129,7 @@ async function record(
 /** Starts the listener on `host:port` (port 0 picks a free one). */
 export async function startInboundSmtp(options: InboundSmtpOptions): Promise<InboundSmtp> {
   const { database, dispatcher, inboundDomain } = options;
+  const logger = options.logger.child({ component: 'inbound-smtp' });
   const timeoutMs = options.timeoutMs ?? 3000;
 
   const server = new SMTPServer({
@@ -151,7 +154,7 @@ export async function startInboundSmtp(options: InboundSmtpOptions): Promise<Inb
         .then(
           ([project]) => callback(project ? null : reply(550, `5.1.1 <${address.address}>: no such mailbox here`)),
           (err: Error) => {
-            console.error('inbound mail: project look-up failed:', err.message);
+            logger.error({ err }, 'project look-up failed');
             callback(reply(451, '4.3.0 temporary failure, try again later'));
           },
         );
@@ -197,13 +200,13 @@ export async function startInboundSmtp(options: InboundSmtpOptions): Promise<Inb
     try {
       await database.db.transaction((tx) => record(tx, projectIds, inboundDomain, sender, parsed, verdict));
     } catch (err) {
-      console.error('inbound mail: storing the message failed:', (err as Error).message);
+      logger.error({ err }, 'storing the message failed');
       throw reply(451, '4.3.0 temporary failure, try again later');
     }
     dispatcher.kick();
   }
 
-  server.on('error', (err) => console.error('inbound mail:', err.message));
+  server.on('error', (err) => logger.error({ err }, 'listener error'));
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
     server.listen(options.port, options.host, () => {

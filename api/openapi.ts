@@ -251,7 +251,8 @@ export function openApiDocument(endpoints: readonly Endpoint[]): Json {
   const paths: Record<string, Record<string, Json>> = {};
   for (const e of endpoints) {
     const path = e.path.replace(/:(\w+)/g, '{$1}');
-    (paths[path] ??= {})[e.method] = operation(e, schemas, errorResponses);
+    paths[path] ??= {};
+    paths[path][e.method] = operation(e, schemas, errorResponses);
   }
   return {
     openapi: '3.1.0',

@@ -18,7 +18,7 @@ import {
   type ParamsOf,
   type QueryOf,
 } from './endpoint';
-import { ApiError, errorAnswer } from './errors';
+import { ApiError, answerFor } from './errors';
 import { checkInput, parse, pathId } from './validate';
 
 /** An answer with another status than the endpoint's default one (e.g. readiness 503). */
@@ -172,8 +172,8 @@ function violation(check: ResponseCheck, e: Endpoint, message: string): void {
  * not declare, and any 500, is recorded as a violation.
  */
 export function errorHandler(check: ResponseCheck | undefined): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
-    const { status, body } = errorAnswer(err);
+  return (err, req, res, _next) => {
+    const { status, body } = answerFor(err, req);
     const e = endpointOf(res);
     if (check && status === 500) check.violations.push(`${e ? `${e.method.toUpperCase()} ${e.path}` : 'unrouted request'}: answered 500`);
     else if (check && e) {

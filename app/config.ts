@@ -21,7 +21,8 @@ const schema = z.object({
   INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   INBOUND_DOMAIN: z.string().min(1).default('localhost'),
   ROLE: z.enum(['api', 'worker', 'all']).default('all'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 export interface Config {
@@ -40,7 +41,9 @@ export interface Config {
   inboundSmtpPort: number | undefined;
   inboundDomain: string;
   role: 'api' | 'worker' | 'all';
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** A second listener serving only /metrics, /healthz and /readyz (how a ROLE=worker process is scraped). */
+  metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -71,5 +74,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inboundDomain: c.INBOUND_DOMAIN,
     role: c.ROLE,
     logLevel: c.LOG_LEVEL,
+    metricsPort: c.METRICS_PORT,
   };
 }

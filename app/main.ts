@@ -1,30 +1,38 @@
 /** `npm start`: configuration from the environment, then the configured role until SIGINT/SIGTERM. */
-import { ConfigError, loadConfig } from './config';
+import { createLogger } from '../telemetry/logger';
+import { type Config, ConfigError, loadConfig } from './config';
 import { startTrellis } from './trellis';
 
+/** Logs before the configuration is known (it names LOG_LEVEL) go out at the default level. */
+const bootLogger = createLogger('info');
+
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
-      console.error(err.message);
+      bootLogger.fatal(err.message);
       process.exit(1);
     }
     throw err;
   }
   const trellis = await startTrellis(config);
-  console.info(`trellis ${config.role} ready${trellis.url ? ` — API at ${trellis.url}` : ''} (task queue ${config.taskQueue})`);
-  if (trellis.inbound) console.info(`inbound mail: SMTP on port ${trellis.inbound.port} for <project id>@${config.inboundDomain}`);
+  const { logger } = trellis;
+  logger.info(
+    { role: config.role, url: trellis.url, metricsUrl: trellis.metricsUrl, taskQueue: config.taskQueue },
+    `trellis ${config.role} ready${trellis.url ? ` — API at ${trellis.url}` : ''} (task queue ${config.taskQueue})`,
+  );
+  if (trellis.inbound) logger.info(`inbound mail: SMTP on port ${trellis.inbound.port} for <project id>@${config.inboundDomain}`);
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;
     closing = true;
-    console.info(`${signal}: shutting down`);
+    logger.info(`${signal}: shutting down`);
     trellis.close().then(
       () => process.exit(0),
       (err) => {
-        console.error(err);
+        logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -34,6 +42,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  bootLogger.fatal({ err }, 'trellis failed to start');
   process.exit(1);
 });

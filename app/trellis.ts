@@ -3,22 +3,27 @@
  * Every role runs an outbox dispatcher, so queued Temporal commands are carried out wherever a
  * process is up.
  */
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
-import { createApp } from '../api/app';
+import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { DestinationStream } from 'pino';
+import { createApp, createOperatorApp } from '../api/app';
 import type { DNSResolver } from '../api/inbound-auth';
 import { startInboundSmtp, type InboundSmtp } from '../api/inbound-smtp';
 import { createHttpClient, type HttpClient } from '../activities/http';
 import { createMailer, type Mailer } from '../activities/mailer';
 import { createRenderer } from '../activities/renderer';
 import { openDatabase, type Database } from '../db/client';
+import { outboxBacklog } from '../db/outbox';
+import { createLogger, type Logger } from '../telemetry/logger';
+import { setOutboxSampler } from '../telemetry/metrics';
 import { runMigrations } from '../db/migrate';
 import { startDispatcher, type Dispatcher } from '../temporal/dispatcher';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
 import { startReconciler, type Reconciler } from '../temporal/reconciler';
 import { ensureSegmentRefreshSchedule } from '../temporal/segment-client';
+import { installRuntime } from '../temporal/runtime';
 import { startWorker, type WorkerHandle } from '../temporal/worker';
 import type { Config } from './config';
 
@@ -30,6 +35,9 @@ export interface Trellis {
   worker?: WorkerHandle;
   reconciler?: Reconciler;
   server?: Server;
+  logger: Logger;
+  /** The METRICS_PORT listener's base URL (when METRICS_PORT is set). */
+  metricsUrl?: string;
   /** The API's base URL (when the role serves HTTP). */
   url?: string;
   /** The inbound SMTP listener (with INBOUND_SMTP_PORT, in the `api` and `all` roles). */
@@ -64,29 +72,17 @@ export interface StartOptions {
    * breaks its schema answers 500, and every violation is listed in `responseViolations`.
    */
   checkResponses?: boolean;
-}
-
-let runtimeInstalled = false;
-
-/** Installs the Temporal runtime once per process, logging at LOG_LEVEL (the SDK is chatty at INFO). */
-function installRuntime(level: Config['logLevel']): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  const sdkLevel = ({ debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR' } as const)[level];
-  try {
-    Runtime.install({ logger: new DefaultLogger(sdkLevel) });
-  } catch {
-    // Already installed by the embedding process (a test environment): keep its runtime.
-  }
+  /** Where the JSON log lines go (default stdout); tests capture them. */
+  logDestination?: DestinationStream;
 }
 
 /** Retries `fn` until it succeeds, logging the first failure (for Temporal not being up yet). */
-async function untilUp<T>(what: string, fn: () => Promise<T>): Promise<T> {
+async function untilUp<T>(logger: Logger, what: string, fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (attempt === 0) console.warn(`${what}: ${(err as Error).message}; retrying`);
+      if (attempt === 0) logger.warn({ err }, `${what} unreachable; retrying`);
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
     }
   }
@@ -94,9 +90,11 @@ async function untilUp<T>(what: string, fn: () => Promise<T>): Promise<T> {
 
 /** Boots the configured role; resolves once it serves (API) and polls (worker). */
 export async function startTrellis(config: Config, options: StartOptions = {}): Promise<Trellis> {
-  installRuntime(config.logLevel);
+  const logger = createLogger(config.logLevel, options.logDestination);
+  await installRuntime(logger);
   await runMigrations(config.databaseUrl);
-  const database = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, { onError: (message, err) => logger.error({ reason: err.message }, message) });
+  const removeSampler = setOutboxSampler(() => outboxBacklog(database.db));
   // Lazy: the API keeps accepting events (queued in Postgres) while Temporal is unreachable.
   const connection = options.temporal ? undefined : Connection.lazy({ address: config.temporalAddress });
   const client = options.temporal?.client ?? new Client({ connection, namespace: config.temporalNamespace });
@@ -106,6 +104,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     client,
     taskQueue: config.taskQueue,
     searchAttributes: options.temporal?.visibility,
+    logger,
   });
 
   let worker: WorkerHandle | undefined;
@@ -113,8 +112,8 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   let nativeConnection: NativeConnection | undefined;
   if (config.role !== 'api') {
     if (connection) {
-      await untilUp('temporal', () => ensureSearchAttributes(connection, config.temporalNamespace));
-      nativeConnection = await untilUp('temporal worker connection', () => NativeConnection.connect({ address: config.temporalAddress }));
+      await untilUp(logger, 'temporal', () => ensureSearchAttributes(connection, config.temporalNamespace));
+      nativeConnection = await untilUp(logger, 'temporal worker connection', () => NativeConnection.connect({ address: config.temporalAddress }));
     }
     worker = await startWorker({
       connection: options.temporal?.nativeConnection ?? nativeConnection!,
@@ -131,28 +130,42 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
         onCommandsQueued: () => dispatcher.kick(),
       },
     });
-    worker.done.catch((err) => console.error('worker stopped:', err));
+    worker.done.catch((err) => logger.error({ err }, 'worker stopped'));
     if (options.temporal?.visibility !== false) {
-      reconciler = startReconciler({ database, client, intervalMs: options.reconcileEveryMs, audit: options.auditRuns, onCommandsQueued: () => dispatcher.kick() });
+      reconciler = startReconciler({
+        database,
+        client,
+        logger,
+        intervalMs: options.reconcileEveryMs,
+        audit: options.auditRuns,
+        onCommandsQueued: () => dispatcher.kick(),
+      });
       // The time-skipping test server has no schedules.
-      await untilUp('segment refresh schedule', () => ensureSegmentRefreshSchedule(client, config.taskQueue));
+      await untilUp(logger, 'segment refresh schedule', () => ensureSegmentRefreshSchedule(client, config.taskQueue));
     }
   } else if (connection) {
     void ensureSearchAttributes(connection, config.temporalNamespace).catch(() => undefined);
   }
 
+  const apiDeps = {
+    config,
+    database,
+    temporal: client,
+    dispatcher,
+    renderer,
+    logger,
+    isReady: () => (worker ? worker.worker.getState() === 'RUNNING' : true),
+  };
   let server: Server | undefined;
   let url: string | undefined;
   const responseCheck = { violations: [] as string[] };
   if (config.role !== 'worker') {
-    const deps = { config, database, temporal: client, dispatcher, renderer, isReady: () => (worker ? worker.worker.getState() === 'RUNNING' : true) };
-    const app = createApp(deps, { responseCheck: options.checkResponses ? responseCheck : undefined });
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
-      s.once('error', reject);
-    });
-    const address = server.address() as AddressInfo;
-    url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
+    server = await listen(createApp(apiDeps, { responseCheck: options.checkResponses ? responseCheck : undefined }), config.host, config.port);
+    url = baseUrl(config.host, server);
+  }
+  let metricsServer: Server | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsServer = await listen(createOperatorApp(apiDeps), config.host, config.metricsPort);
   }
 
   let inbound: InboundSmtp | undefined;
@@ -164,6 +177,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       database,
       dispatcher,
       resolver: options.inboundResolver,
+      logger,
     });
   }
 
@@ -176,19 +190,35 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     worker,
     reconciler,
     server,
+    logger,
+    metricsUrl: metricsServer ? baseUrl(config.host, metricsServer) : undefined,
     url,
     inbound: inbound ? { port: inbound.port } : undefined,
     responseViolations: responseCheck.violations,
     async close() {
-      if (server) await new Promise<void>((r) => server!.close(() => r()));
+      for (const s of [server, metricsServer]) if (s) await new Promise<void>((r) => s.close(() => r()));
       await inbound?.close();
       reconciler?.stop();
       await dispatcher.stop();
       if (worker) await worker.shutdown();
       await nativeConnection?.close();
       await connection?.close();
+      removeSampler();
       await database.close();
       await renderer.close();
     },
   };
+}
+
+/** Serves `app` on host:port; resolves once it listens. */
+function listen(app: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const s = createServer(app).listen(port, host, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** The URL a client on this machine reaches a server at. */
+function baseUrl(host: string, server: Server): string {
+  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${(server.address() as AddressInfo).port}`;
 }

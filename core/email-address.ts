@@ -44,6 +44,7 @@ export interface Sender {
 }
 
 // A display name: printable text without line breaks, quotes or angle brackets.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
 const DISPLAY_NAME = /^[^\u0000-\u001f\u007f"<>\\]{1,200}$/;
 
 /** Reads `address` or `Name <address>`; undefined when it is neither. */

@@ -270,7 +270,7 @@ function readPath(root: unknown, path: string): unknown {
     if (Array.isArray(current)) {
       if (!/^(?:0|[1-9]\d*)$/.test(key)) return undefined;
       current = current[Number(key)];
-    } else if (isRecord(current) && Object.prototype.hasOwnProperty.call(current, key)) {
+    } else if (isRecord(current) && Object.hasOwn(current, key)) {
       current = current[key];
     } else {
       return undefined;
@@ -288,7 +288,7 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   const keys = Object.keys(a);
   return (
     keys.length === Object.keys(b).length &&
-    keys.every((key) => Object.prototype.hasOwnProperty.call(b, key) && jsonEqual(a[key], b[key]))
+    keys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key], b[key]))
   );
 }
 

@@ -27,7 +27,9 @@ export function comparisonsOf(filter: Filter): { path: (string | number)[]; comp
   if (!isFilterTree(filter)) return [{ path: [], comparison: filter }];
   const found: { path: (string | number)[]; comparison: Comparison }[] = [];
   filter.groups.forEach((group, g) => {
-    group.filters.forEach((comparison, f) => found.push({ path: ['groups', g, 'filters', f], comparison }));
+    group.filters.forEach((comparison, f) => {
+      found.push({ path: ['groups', g, 'filters', f], comparison });
+    });
     if (group.conditions) {
       for (const inner of comparisonsOf(group.conditions)) found.push({ path: ['groups', g, 'conditions', ...inner.path], comparison: inner.comparison });
     }

@@ -1,6 +1,7 @@
 /** Cancelling executions from the API: CANCELLED in Postgres at once, Temporal's cancellation queued. */
 import { sql, type SQL } from 'drizzle-orm';
-import type { Tx } from './client';
+import { executionsFinishedTotal } from '../telemetry/metrics';
+import { onCommit, type Tx } from './client';
 import { executions, outbox, stepExecutions } from './schema';
 
 /**
@@ -33,5 +34,7 @@ export async function cancelExecutions(tx: Tx, where: SQL): Promise<number> {
       select 'cancel', id from cancelled where id not in (select execution_id from unstarted)
     )
     select count(*)::int as cancelled from cancelled`);
-  return result.rows[0]!.cancelled;
+  const cancelled = result.rows[0]!.cancelled;
+  if (cancelled > 0) onCommit(tx, () => executionsFinishedTotal.inc({ status: 'CANCELLED' }, cancelled));
+  return cancelled;
 }

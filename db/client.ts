@@ -1,5 +1,5 @@
 /** The Postgres pool and the drizzle handle every layer uses. */
-import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { drizzle, NodePgSession, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { Pool } from 'pg';
 import * as schema from './schema';
 
@@ -13,13 +13,79 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Opens a pool on `url`; errors on idle clients are logged, not fatal. */
-export function openDatabase(url: string, options: { max?: number } = {}): Database {
+/** Reports pool errors (the caller's logger); without one they are dropped, never fatal. */
+export type PoolErrorHandler = (message: string, err: Error) => void;
+
+/** Callbacks waiting for the commit of the transaction they were registered in. */
+const afterCommit = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `fn` once the transaction `tx` commits (never if it rolls back); at once when `tx` is the
+ * database itself (its statement has committed). For effects that must follow only committed
+ * writes, such as metrics that count them.
+ */
+export function onCommit(tx: Tx, fn: () => void): void {
+  const pending = afterCommit.get(tx);
+  if (pending) pending.push(fn);
+  else fn();
+}
+
+/** Opens a pool on `url`; errors on idle clients are reported to `onError`, not fatal. */
+export function openDatabase(url: string, options: { max?: number; onError?: PoolErrorHandler } = {}): Database {
   const pool = new Pool({ connectionString: url, max: options.max ?? 20, connectionTimeoutMillis: 5_000 });
-  pool.on('error', (err) => console.error('postgres pool error:', err.message));
+  const report = options.onError ?? (() => undefined);
+  pool.on('error', (err) => report('postgres pool error', err));
   // A checked-out client whose connection drops between queries (a transaction awaiting other work)
   // emits 'error' with no pool listener attached: without this, that would crash the process.
-  pool.on('connect', (client) => client.on('error', (err) => console.error('postgres connection error:', err.message)));
+  pool.on('connect', (client) => client.on('error', (err) => report('postgres connection error', err)));
   const db = drizzle(pool, { schema });
+  const inner = (db as unknown as { session: PoolSessionParts }).session;
+  db.transaction = async (fn, config) => {
+    // drizzle's own transaction over a pool never releases its client when BEGIN fails, and hands a
+    // dead one back when ROLLBACK fails: a Postgres outage would drain the pool for good (and
+    // `close()` would wait forever). So the client is checked out here, and destroyed in those cases.
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    const pending: (() => void)[] = [];
+    let result: Awaited<ReturnType<typeof fn>>;
+    try {
+      const session = new NodePgSession(client, inner.dialect, inner.schema, inner.options);
+      result = await session.transaction(async (tx) => {
+        const handle = tx as unknown as Parameters<typeof fn>[0];
+        track(handle, pending);
+        return fn(handle);
+      }, config);
+    } catch (err) {
+      if (/^(begin|commit|rollback)\b/.test((err as { query?: string }).query ?? '')) broken = err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+    // drizzle has no commit hook: this wrapper gives every transaction one, whichever layer opened it.
+    for (const callback of pending) callback();
+    return result;
+  };
   return { pool, db, close: () => pool.end() };
+}
+
+/** What a transaction session is built from: the pool session's dialect, schema and options (drizzle keeps them private). */
+interface PoolSessionParts {
+  dialect: ConstructorParameters<typeof NodePgSession>[1];
+  schema: ConstructorParameters<typeof NodePgSession>[2];
+  options: ConstructorParameters<typeof NodePgSession>[3];
+}
+
+/** Registers `tx` for onCommit, and its savepoints with it. */
+function track(tx: Parameters<Parameters<Db['transaction']>[0]>[0], pending: (() => void)[]): void {
+  afterCommit.set(tx, pending);
+  const savepoint = tx.transaction.bind(tx);
+  tx.transaction = async <T>(inner: (sp: typeof tx) => Promise<T>): Promise<T> => {
+    const own: (() => void)[] = [];
+    const result = await savepoint(async (sp) => {
+      track(sp, own);
+      return inner(sp);
+    });
+    pending.push(...own);
+    return result;
+  };
 }

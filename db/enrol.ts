@@ -5,7 +5,7 @@ import { waitedEventNames } from '../core/graph';
 import type { JsonObject } from '../core/execution';
 import type { Tx } from './client';
 import { queueCommands } from './outbox';
-import { executions, stepExecutions, steps, transitions, workflowVersions, workflows } from './schema';
+import { executions, stepExecutions, steps, transitions, workflowVersions, type workflows } from './schema';
 
 export type WorkflowRow = typeof workflows.$inferSelect;
 export type ExecutionRow = typeof executions.$inferSelect;

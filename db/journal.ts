@@ -2,7 +2,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { ExecutionPatch, Journal, StepRecord } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
-import type { Tx } from './client';
+import { stepDurationSeconds, executionsFinishedTotal } from '../telemetry/metrics';
+import { onCommit, type Tx } from './client';
 import { executions, stepExecutions } from './schema';
 
 /** Locks the execution's row; answers whether it is still active (false too when it was erased). */
@@ -47,11 +48,17 @@ export async function writeStepRecords(tx: Tx, executionId: string, records: Ste
         completedAt: sql`excluded.completed_at`,
       },
     });
+  // A visit's final record is written once (an activity retried after its commit may write it again).
+  for (const r of records) {
+    if (!r.completedAt || r.status === 'RUNNING' || r.status === 'WAITING') continue;
+    const seconds = Math.max(0, (Date.parse(r.completedAt) - Date.parse(r.startedAt)) / 1000);
+    onCommit(tx, () => stepDurationSeconds.observe({ type: r.type, status: r.status }, seconds));
+  }
 }
 
 /** Applies a patch to the execution row, only while it is still active (a cancel from the API wins). */
 export async function patchExecution(tx: Tx, executionId: string, patch: ExecutionPatch): Promise<void> {
-  await tx
+  const applied = await tx
     .update(executions)
     .set({
       status: patch.status,
@@ -61,7 +68,9 @@ export async function patchExecution(tx: Tx, executionId: string, patch: Executi
       ...(patch.error !== undefined ? { error: patch.error } : {}),
       ...(patch.completed ? { completedAt: sql`now()` } : {}),
     })
-    .where(and(eq(executions.id, executionId), inArray(executions.status, [...ACTIVE_STATUSES])));
+    .where(and(eq(executions.id, executionId), inArray(executions.status, [...ACTIVE_STATUSES])))
+    .returning({ status: executions.status });
+  if (patch.completed && applied.length > 0) onCommit(tx, () => executionsFinishedTotal.inc({ status: patch.status }));
 }
 
 /** Writes a journal; `replace` records (the activity's own visit) take precedence over journal ones. */

@@ -1,6 +1,7 @@
 /** Queuing Temporal commands in the same transaction as the change that causes them (an execution's, or a segment computation's start). */
+import { sql } from 'drizzle-orm';
 import type { TrackedEventSignal } from '../core/execution';
-import type { Tx } from './client';
+import type { Db, Tx } from './client';
 import { outbox } from './schema';
 
 export type OutboxCommand =
@@ -20,4 +21,19 @@ export async function queueCommands(tx: Tx, commands: OutboxCommand[]): Promise<
         : { kind: c.kind, executionId: c.executionId, payload: c.kind === 'signal' ? { event: c.event } : {} },
     ),
   );
+}
+
+/** Counted exactly up to this many rows; beyond it the planner's estimate stands in (a scrape stays cheap). */
+const EXACT_DEPTH_LIMIT = 100_000;
+
+/** The outbox's depth and the age of its oldest command (by id: the primary key orders insertion). */
+export async function outboxBacklog(db: Db): Promise<{ depth: number; oldestSeconds: number }> {
+  const result = await db.execute(sql`
+    select
+      (select count(*) from (select 1 from ${outbox} limit ${EXACT_DEPTH_LIMIT + 1}) capped)::int as exact,
+      (select reltuples from pg_class where oid = 'outbox'::regclass)::float8 as estimate,
+      coalesce(extract(epoch from now() - (select ${outbox.createdAt} from ${outbox} order by ${outbox.id} limit 1)), 0)::float8 as oldest`);
+  const row = result.rows[0] as { exact: number; estimate: number; oldest: number };
+  const depth = row.exact > EXACT_DEPTH_LIMIT ? Math.max(row.exact, Math.round(row.estimate)) : row.exact;
+  return { depth, oldestSeconds: Math.max(0, row.oldest) };
 }

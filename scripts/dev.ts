@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       `Trellis is running (${config.smtpUrl ? `emails sent through ${config.smtpUrl}` : 'emails captured, not sent: see GET /emails'})`,
       `  API            ${trellis.url}`,
       `  API reference  ${trellis.url}/docs  (OpenAPI: ${trellis.url}/openapi.json)`,
-      `  Temporal UI    ${temporal ? temporal.ui : '(your own Temporal at ' + config.temporalAddress + ')'}`,
+      `  Temporal UI    ${temporal ? temporal.ui : `(your own Temporal at ${config.temporalAddress})`}`,
       `  project        ${project.name} (${project.id})`,
       `  public key     ${project.publicKey}`,
       `  secret key     ${project.secretKey}`,

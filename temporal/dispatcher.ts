@@ -12,7 +12,9 @@ import {
   type Client,
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import type { Database } from '../db/client';
+import { onCommit, type Database } from '../db/client';
+import type { Logger } from '../telemetry/logger';
+import { dispatcherFailuresTotal, executionsStartedTotal } from '../telemetry/metrics';
 import { contacts, executions, outbox, workflowVersions, workflows } from '../db/schema';
 import {
   EVENT_SIGNAL,
@@ -53,6 +55,7 @@ export function startDispatcher(deps: {
   taskQueue: string;
   /** False on a server without custom search attributes (the time-skipping test server). */
   searchAttributes?: boolean;
+  logger: Logger;
 }): Dispatcher {
   const { database, client, taskQueue } = deps;
   const withSearchAttributes = deps.searchAttributes !== false;
@@ -85,15 +88,17 @@ export function startDispatcher(deps: {
       if (rows.length === 0) return 0;
       const starts = await loadStarts(rows.filter((r) => r.kind === 'start').map((r) => r.executionId));
       const done: number[] = [];
+      let started = 0;
       const failed: OutboxRow[] = [];
       await Promise.all(
         rows.map(async (row) => {
           try {
-            await carryOut(row, starts);
+            if ((await carryOut(row, starts)) === 'started') started += 1;
             done.push(row.id);
           } catch (err) {
             failed.push(row);
-            if (row.attempts === 0) console.warn(`outbox ${row.kind} ${row.executionId}: ${describe(err)}`);
+            dispatcherFailuresTotal.inc({ kind: row.kind });
+            if (row.attempts === 0) deps.logger.warn({ kind: row.kind, executionId: row.executionId, reason: describe(err) }, 'outbox command failed; retrying');
           }
         }),
       );
@@ -105,6 +110,8 @@ export function startDispatcher(deps: {
           .set({ attempts: f.attempts + 1, availableAt: sql`now() + make_interval(secs => ${delaySeconds})` })
           .where(eq(outbox.id, f.id));
       }
+      // Counted once this transaction commits the rows' deletion (see `start`).
+      onCommit(tx, () => executionsStartedTotal.inc(started));
       return done.length;
     });
   }
@@ -114,17 +121,20 @@ export function startDispatcher(deps: {
     return client.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
   }
 
-  async function carryOut(row: OutboxRow, starts: Map<string, StartRow>): Promise<void> {
+  async function carryOut(row: OutboxRow, starts: Map<string, StartRow>): Promise<'started' | undefined> {
     if (row.kind === 'compute-segment') {
       const { projectId, generation } = row.payload as { projectId: string; generation: number };
       const input = { segmentId: row.executionId, projectId, generation };
-      return bounded(() => startSegmentComputation(client, { taskQueue, searchAttributes: withSearchAttributes }, input));
+      await bounded(() => startSegmentComputation(client, { taskQueue, searchAttributes: withSearchAttributes }, input));
+      return undefined;
     }
     const handle = client.workflow.getHandle(temporalWorkflowId(row.executionId));
     if (row.kind === 'start') {
       const found = starts.get(row.executionId);
       // Erased, or cancelled before it ever started: nothing to run.
-      return found && isActive(found.execution.status) ? start(found) : undefined;
+      if (!found || !isActive(found.execution.status)) return;
+      await start(found);
+      return 'started';
     }
     if (row.kind === 'cancel') {
       try {
@@ -179,6 +189,8 @@ export function startDispatcher(deps: {
       context: e.context,
       graph: row.graph as GraphSnapshot,
     };
+    // Already started means an earlier pass started it but never committed the row's deletion (nor
+    // counted it): that start is this row's, counted once now.
     try {
       await bounded(() => client.workflow.start(WORKFLOW_TYPE, {
         taskQueue,
@@ -214,7 +226,8 @@ export function startDispatcher(deps: {
           while (!stopped && (await pass()) > 0);
         } while (again && !stopped);
       } catch (err) {
-        console.error('outbox dispatcher:', (err as Error).message);
+        dispatcherFailuresTotal.inc({ kind: 'pass' });
+        deps.logger.error({ err }, 'outbox dispatcher pass failed');
       } finally {
         running = undefined;
       }

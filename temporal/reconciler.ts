@@ -8,8 +8,10 @@ import type { Client } from '@temporalio/client';
 import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import { WORKFLOW_TYPE } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
-import type { Database } from '../db/client';
+import { onCommit, type Database } from '../db/client';
 import { executions, stepExecutions } from '../db/schema';
+import type { Logger } from '../telemetry/logger';
+import { executionsFinishedTotal } from '../telemetry/metrics';
 import { createRunAudit } from './run-audit';
 
 /** An arbitrary constant: one reconciler pass at a time across all processes. */
@@ -34,6 +36,7 @@ export interface Reconciler {
 export function startReconciler(deps: {
   database: Database;
   client: Client;
+  logger: Logger;
   intervalMs?: number;
   /** False: only the first half (terminated and timed-out runs). */
   audit?: boolean;
@@ -78,6 +81,7 @@ export function startReconciler(deps: {
           .returning({ id: executions.id });
         if (updated.length === 0) continue;
         closed += 1;
+        onCommit(tx, () => executionsFinishedTotal.inc({ status: terminated ? 'CANCELLED' : 'FAILED' }));
         await tx
           .update(stepExecutions)
           .set({ status: terminated ? 'CANCELLED' : 'FAILED', completedAt: run.closeTime ?? sql`now()` })
@@ -88,7 +92,7 @@ export function startReconciler(deps: {
   }
 
   const timer = setInterval(() => {
-    pass().catch((err) => console.warn(`reconciler: ${(err as Error).message}`));
+    pass().catch((err) => deps.logger.warn({ err }, 'reconciler pass failed'));
   }, deps.intervalMs ?? 20_000);
   timer.unref();
   return { pass, stop: () => clearInterval(timer) };

@@ -1,7 +1,7 @@
 /** The worker bootstrap: registers the interpreter workflow and the activities on the task queue. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 
 export interface WorkerHandle {

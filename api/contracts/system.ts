@@ -25,6 +25,17 @@ export const readyz = endpoint({
   database: false,
 });
 
+export const metrics = endpoint({
+  operationId: 'metrics',
+  method: 'get',
+  path: '/metrics',
+  auth: 'public',
+  tag: 'Operations',
+  summary: "This process's metrics, in Prometheus text",
+  responses: { 200: { description: 'Prometheus exposition text (HTTP, executions, steps, emails, outbox, dispatcher, process and Temporal worker metrics).', contentType: 'text/plain' } },
+  database: false,
+});
+
 export const openapi = endpoint({
   operationId: 'openapi',
   method: 'get',

@@ -6,6 +6,7 @@ import type { ApiDeps } from '../deps';
 import { DOCS_HTML } from '../docs-page';
 import { openApiDocument } from '../openapi';
 import { reply, route, type Route } from '../routing';
+import { contentType as metricsContentType, exposition } from '../../telemetry/metrics';
 
 let document: Record<string, unknown> | undefined;
 
@@ -33,6 +34,11 @@ export function systemRoutes(deps: ApiDeps): Route[] {
 
     // Built once per process: the declarations do not change while it runs.
     route(api.openapi, () => (document ??= openApiDocument(Object.values(endpoints)))),
+
+    route(api.metrics, async ({ res }) => {
+      res.setHeader('Content-Type', metricsContentType);
+      res.send(await exposition());
+    }),
 
     route(api.docs, ({ res }) => {
       res.status(200).type('html').send(DOCS_HTML);

@@ -14,6 +14,7 @@ export const templateFields = {
   text: z.string().max(1_000_000).nullable().optional(),
   from: emailInput().nullable().optional(),
   // A display name goes into the From header: no line breaks or other control characters.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
   fromName: z.string().max(200).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain line breaks or control characters').nullable().optional(),
   replyTo: emailInput().nullable().optional(),
   type: z.enum(TEMPLATE_TYPES).optional(),

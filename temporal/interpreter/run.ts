@@ -1,8 +1,8 @@
 /** The interpreter loop: find the step, run its handler, follow the transition — until none is left. */
-import { ApplicationFailure, isCancellation, setCurrentDetails } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, log, setCurrentDetails } from '@temporalio/workflow';
 import { nextStepId, triggerStep, type GraphStep, type StepType } from '../../core/graph';
 import type { ExecutionResult } from '../../core/execution';
-import { enterStatus, ExecutionInactive, flush, showStatus, type StepHandler } from './handler';
+import { enterStatus, ExecutionInactive, flush, showStatus, type StepHandler, type StepOutcome } from './handler';
 import type { ExecutionState } from './state';
 import { conditionStep } from './steps/condition';
 import { delay } from './steps/delay';
@@ -38,7 +38,7 @@ export async function runExecution(state: ExecutionState): Promise<ExecutionResu
     const visit = state.visit(step);
     setCurrentDetails(`**${step.name}** (${step.type}) — step ${visit.seq}`);
     const last = STATIC_SUCCESSOR.has(step.type) && nextStepId(graph, step.id) === undefined;
-    let outcome;
+    let outcome: StepOutcome;
     try {
       outcome = await handlers[step.type](step, visit, state, last ? { after: { status: 'COMPLETED', completed: true } } : {});
     } catch (err) {
@@ -66,6 +66,8 @@ async function failExecution(state: ExecutionState, step: GraphStep, err: unknow
   if (state.current) state.record(state.current, 'FAILED', { error: reason });
   enterStatus(state, 'FAILED', step.id, { error: message, completed: true });
   await flush(state);
+  // Through the SDK's logger sink (no command, not repeated on replay) into the worker's JSON log.
+  log.warn('execution failed', { executionId: state.executionId, stepId: step.id, stepType: step.type, reason });
   throw ApplicationFailure.nonRetryable(message, 'StepFailed');
 }
 

@@ -12,10 +12,17 @@ function expectError(res: ApiResponse, status: number, code: string): { code: st
   expect(error.code).toBe(code);
   expect(typeof error.message).toBe('string');
   expect(error.message.length).toBeGreaterThan(0);
-  for (const key of Object.keys(error)) expect(['code', 'message', 'details']).toContain(key);
+  for (const key of Object.keys(error)) expect(['code', 'message', 'details', 'requestId']).toContain(key);
+  expect(error.requestId).toBe(res.headers.get('x-request-id'));
   const text = JSON.stringify(res.body);
   expect(text).not.toMatch(/\bat [^ ]+ \(|node_modules|\.ts:\d+|\.js:\d+|stack/i);
   return error;
+}
+
+/** An error body without its request id (unique to each request), to compare two answers. */
+function withoutRequestId(body: { error: Record<string, unknown> }): unknown {
+  const { requestId: _requestId, ...error } = body.error;
+  return { ...body, error };
 }
 
 /** Asserts a 400 VALIDATION_ERROR whose details name exactly these paths. */
@@ -399,7 +406,7 @@ describe('bad input never gets a 500', () => {
         const theirs = await api.request(method, fill(path, foreign), body);
         const none = await api.request(method, fill(path, randoms), body);
         expectError(theirs, 404, 'NOT_FOUND');
-        expect(theirs.body, `${method} ${path}`).toEqual(none.body);
+        expect(withoutRequestId(theirs.body), `${method} ${path}`).toEqual(withoutRequestId(none.body));
       }
 
       // Nothing of theirs was changed.
@@ -418,12 +425,12 @@ describe('bad input never gets a 500', () => {
       const mine = await buildWorkflow(api, { eventName: 'mine.refs', steps: [{ key: 'exit', type: 'EXIT' }], edges: [] });
       const start = await api.post(`/workflows/${mine.id}/executions`, { contactId: foreign.contact });
       expectError(start, 404, 'NOT_FOUND');
-      expect(start.body).toEqual((await api.post(`/workflows/${mine.id}/executions`, { contactId: randomUUID() })).body);
+      expect(withoutRequestId(start.body)).toEqual(withoutRequestId((await api.post(`/workflows/${mine.id}/executions`, { contactId: randomUUID() })).body));
 
       const theirTemplate = await api.post(`/workflows/${mine.id}/steps`, { type: 'SEND_EMAIL', config: { templateId: foreign.template } });
       expectInvalid(theirTemplate, ['config.templateId']);
       const unknownTemplate = await api.post(`/workflows/${mine.id}/steps`, { type: 'SEND_EMAIL', config: { templateId: randomUUID() } });
-      expect(theirTemplate.body).toEqual(unknownTemplate.body);
+      expect(withoutRequestId(theirTemplate.body)).toEqual(withoutRequestId(unknownTemplate.body));
 
       const theirStep = await api.post(`/workflows/${mine.id}/transitions`, { fromStepId: mine.steps.exit, toStepId: foreign.step });
       expect(theirStep.status).toBe(400);

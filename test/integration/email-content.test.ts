@@ -182,7 +182,7 @@ describe('email content: rendering, template types, text part, system event', ()
     expect(Object.keys(forContact.body).sort()).toEqual(['html', 'subject', 'text']);
     expect(forContact.body.subject).toBe('Welcome <Linus> to Core');
     expect(maskTokens(forContact.body.html)).toBe(
-      '<p>Hi &lt;Linus&gt; (linus@example.com), see <a href="https://docs.example/start">the docs</a>.</p>' + FOOTER,
+      `<p>Hi &lt;Linus&gt; (linus@example.com), see <a href="https://docs.example/start">the docs</a>.</p>${FOOTER}`,
     );
     expect(maskTokens(forContact.body.text)).toBe(
       "Hi <Linus> (linus@example.com), see the docs [https://docs.example/start].\n\nDon't want these emails? Unsubscribe [http://trellis.test/unsubscribe/TOKEN].",
@@ -238,6 +238,7 @@ describe('email content: rendering, template types, text part, system event', ()
     expect(failing.body.error).toEqual({
       code: 'VALIDATION_ERROR',
       message: 'template does not render: memory alloc limit exceeded (line 1, column 1)',
+      requestId: failing.headers.get('x-request-id'),
     });
 
     const publicKey = await app.as(app.project.publicKey).post(`/templates/${template}/preview`, { data: {} });

@@ -23,7 +23,7 @@ describe('while Postgres is unreachable', () => {
     proxy.down();
     const refused = await api.post('/v1/track', { event: 'outage', email: 'pg-down@example.com' });
     expect(refused.status).toBe(503);
-    expect(refused.body).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the database is unreachable' } });
+    expect(refused.body).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the database is unreachable', requestId: expect.any(String) } });
     const list = await api.get('/contacts');
     expect(list.status).toBe(503);
     const ready = await api.get('/readyz');

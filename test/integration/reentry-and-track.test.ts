@@ -313,7 +313,7 @@ describe('/v1/track rate limit', () => {
     expect(accepted.length + refused.length).toBe(6);
     // Six calls span at most two one-second windows of two calls each.
     expect(refused.length).toBeGreaterThanOrEqual(2);
-    expect(refused[0]!.body).toEqual({ error: { code: 'RATE_LIMITED', message: 'more than 2 events per second' } });
+    expect(refused[0]!.body).toEqual({ error: { code: 'RATE_LIMITED', message: 'more than 2 events per second', requestId: expect.any(String) } });
     const contact = accepted[0]!.body.data.contact;
     expect((await app.api.get(`/events?contactId=${contact}&name=limited`)).body.total).toBe(accepted.length);
   });

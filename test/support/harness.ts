@@ -46,6 +46,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     PORT: '0',
     ADMIN_API_KEY: ADMIN_KEY,
     PUBLIC_URL: 'http://trellis.test',
+    // Quiet unless asked (`LOG_LEVEL=info npm test` shows every request's JSON line).
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ...env,
   });
 }

@@ -10,6 +10,7 @@ export const waitForEvent: StepHandler = async (step, visit, state) => {
   enterStatus(state, 'WAITING', step.id);
   await flush(state);
   const arrived = () => inbox.event !== undefined;
+  // biome-ignore lint/complexity/noCommaOperator: without a timeout the wait ends only when the event arrived; kept as written so the interpreter's awaits stay as they are.
   const gotEvent = timeout === undefined ? (await condition(arrived), true) : await condition(arrived, timeout * 1000);
   state.stopListening();
   if (gotEvent && inbox.event) {
