@@ -67,12 +67,33 @@ export const exitConfigSchema = z.strictObject({
   reason: z.string().optional(),
 });
 
+/** A SPLIT branch name: a slug short enough to be a transition's branch label. */
+export const branchName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, 'must be a slug: lower-case letters, digits, "_" and "-", at most 50 characters');
+
+export const splitConfigSchema = z
+  .strictObject({
+    branches: z
+      .array(z.strictObject({ name: branchName, weight: z.int().positive().max(1_000_000) }))
+      .min(2, 'a SPLIT has at least 2 branches')
+      .max(10, 'a SPLIT has at most 10 branches'),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.branches.forEach((branch, i) => {
+      if (seen.has(branch.name)) ctx.addIssue({ code: 'custom', message: `duplicate branch name "${branch.name}"`, path: ['branches', i, 'name'] });
+      seen.add(branch.name);
+    });
+  });
+
 export type SendEmailConfig = z.infer<typeof sendEmailConfigSchema>;
 export type DelayConfig = z.infer<typeof delayConfigSchema>;
 export type WaitForEventConfig = z.infer<typeof waitForEventConfigSchema>;
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 export type UpdateContactConfig = z.infer<typeof updateContactConfigSchema>;
 export type ExitConfig = z.infer<typeof exitConfigSchema>;
+export type SplitConfig = z.infer<typeof splitConfigSchema>;
 
 export const stepConfigSchemas: Record<StepType, z.ZodType> = {
   TRIGGER: triggerConfigSchema,
@@ -83,6 +104,7 @@ export const stepConfigSchemas: Record<StepType, z.ZodType> = {
   WEBHOOK: webhookConfigSchema,
   UPDATE_CONTACT: updateContactConfigSchema,
   EXIT: exitConfigSchema,
+  SPLIT: splitConfigSchema,
 };
 
 export interface ConfigIssue {

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { and, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import { STEP_TYPES, type StepType } from '../../core/graph';
-import { spliceStep, validateTransition } from '../../core/graph-rules';
+import { spliceStep, validateGraph, validateTransition } from '../../core/graph-rules';
 import { parseStepConfig } from '../../core/step-configs';
 import type { Tx } from '../../db/client';
 import { loadGraph } from '../../db/enrol';
@@ -44,6 +44,7 @@ const DEFAULT_NAMES: Record<StepType, string> = {
   WEBHOOK: 'Webhook',
   UPDATE_CONTACT: 'Update contact',
   EXIT: 'Exit',
+  SPLIT: 'Split',
 };
 
 /** Validates a step config for its type, including that a SEND_EMAIL template exists in the project. */
@@ -100,7 +101,15 @@ export function graphRoutes({ database }: ApiDeps): Router {
       const step = await findStep(tx, wf.id, stepId);
       const config = body.config !== undefined ? await validConfig(tx, project.id, step.type as StepType, body.config) : undefined;
       // A config change is structural; name, position and restating the current config are cosmetic.
-      if (config !== undefined && !isDeepStrictEqual(config, step.config)) await beginStructuralEdit(tx, project.id, id);
+      if (config !== undefined && !isDeepStrictEqual(config, step.config)) {
+        await beginStructuralEdit(tx, project.id, id);
+        // A SPLIT's branch names label its transitions: renaming one must not strand a transition.
+        if (step.type === 'SPLIT') {
+          const graph = await loadGraph(tx, wf.id, wf.version);
+          const problem = validateGraph({ steps: graph.steps.map((s) => (s.id === step.id ? { ...s, config } : s)), transitions: graph.transitions });
+          if (problem) throw badRequest(problem, [{ path: 'config.branches', message: problem }]);
+        }
+      }
       if (body.name === undefined && body.position === undefined && config === undefined) return step;
       const [s] = await tx
         .update(steps)

@@ -8,6 +8,7 @@ import { conditionStep } from './steps/condition';
 import { delay } from './steps/delay';
 import { exit } from './steps/exit';
 import { sendEmail } from './steps/send-email';
+import { split } from './steps/split';
 import { updateContact } from './steps/update-contact';
 import { waitForEvent } from './steps/wait-for-event';
 import { webhook } from './steps/webhook';
@@ -20,6 +21,7 @@ const handlers: Record<Exclude<StepType, 'TRIGGER'>, StepHandler> = {
   WEBHOOK: webhook,
   UPDATE_CONTACT: updateContact,
   EXIT: exit,
+  SPLIT: split,
 };
 
 /** Step types whose successor does not depend on the outcome, so their activity can also close the execution. */

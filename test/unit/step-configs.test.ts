@@ -172,7 +172,7 @@ describe('parseStepConfig refuses', () => {
   it('refuses an unknown step type', () => {
     expect(parseStepConfig('SEND_SMS' as StepType, {})).toEqual({
       ok: false,
-      issues: [{ path: 'type', message: 'type must be one of TRIGGER, SEND_EMAIL, DELAY, WAIT_FOR_EVENT, CONDITION, WEBHOOK, UPDATE_CONTACT, EXIT' }],
+      issues: [{ path: 'type', message: `type must be one of ${STEP_TYPES.join(', ')}` }],
     });
   });
 });
