@@ -6,6 +6,7 @@ import type { ApiDeps } from './deps';
 import { errorMiddleware, notFound } from './errors';
 import { checkInput } from './validate';
 import { contactRoutes } from './routes/contacts';
+import { contactTagRoutes } from './routes/contact-tags';
 import { emailLinkRoutes } from './routes/email-links';
 import { executionRoutes } from './routes/executions';
 import { graphRoutes } from './routes/graph';
@@ -60,6 +61,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(projectRoutes(deps));
   app.use(trackRoutes(deps));
   app.use(contactRoutes(deps));
+  app.use(contactTagRoutes(deps));
   app.use(templateRoutes(deps));
   app.use(workflowRoutes(deps));
   app.use(graphRoutes(deps));

@@ -10,6 +10,7 @@ export const contactOut = (c: Row<typeof contacts>) => ({
   email: c.email,
   subscribed: c.subscribed,
   data: c.data,
+  tags: c.tags,
   createdAt: iso(c.createdAt),
   updatedAt: iso(c.updatedAt),
 });

@@ -4,6 +4,7 @@ import { DELAY_UNITS, MAX_DELAY_MILLISECONDS, delayMilliseconds } from './delay'
 import { sender } from './email-address';
 import { filterSchema } from './filter-schema';
 import { STEP_TYPES, type StepType } from './graph';
+import { tagList } from './tags';
 
 export const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -57,10 +58,16 @@ export const updateContactConfigSchema = z
   .strictObject({
     data: z.record(z.string(), z.json()).optional(),
     subscribed: z.boolean().optional(),
+    addTags: tagList.optional(),
+    removeTags: tagList.optional(),
   })
   .refine(
-    (config) => config.subscribed !== undefined || (config.data !== undefined && Object.keys(config.data).length > 0),
-    'UPDATE_CONTACT needs data (with at least one key) or subscribed',
+    (config) =>
+      config.subscribed !== undefined ||
+      (config.data !== undefined && Object.keys(config.data).length > 0) ||
+      (config.addTags?.length ?? 0) > 0 ||
+      (config.removeTags?.length ?? 0) > 0,
+    'UPDATE_CONTACT needs data (with at least one key), subscribed, addTags or removeTags',
   );
 
 export const exitConfigSchema = z.strictObject({

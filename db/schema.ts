@@ -34,11 +34,14 @@ export const contacts = pgTable(
     email: text('email').notNull(),
     subscribed: boolean('subscribed').notNull().default(true),
     data: jsonb('data').$type<Json>().notNull().default({}),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('contacts_project_email').on(t.projectId, t.email),
+    // GET /contacts?tag= : `tags @> array[tag]`.
+    index('contacts_tags').using('gin', t.tags),
     // Keyset pages over a project's contacts (audience enrolment, segment computation).
     index('contacts_project_id').on(t.projectId, t.id),
   ],

@@ -17,7 +17,7 @@ type Announced = Pick<SegmentRow, 'id' | 'name' | 'slug' | 'projectId'>;
 /** What a segment's filter sees of a contact: no execution context (`event.*` is refused on segments). */
 function subjectOf(contact: ContactRow): FilterSubject {
   return {
-    contact: { email: contact.email, subscribed: contact.subscribed, createdAt: contact.createdAt.toISOString(), data: contact.data },
+    contact: { email: contact.email, subscribed: contact.subscribed, createdAt: contact.createdAt.toISOString(), data: contact.data, tags: contact.tags },
     event: {},
   };
 }

@@ -1,10 +1,12 @@
 /** /contacts (SPEC §5.1) and a contact's executions. */
 import { Router } from 'express';
-import { and, desc, eq, ilike } from 'drizzle-orm';
+import { and, arrayContains, desc, eq, ilike } from 'drizzle-orm';
 import { z } from 'zod';
 import { emailAddress } from '../../core/email-address';
+import { tag, tagList } from '../../core/tags';
 import { cancelExecutions } from '../../db/cancel';
-import { insertContact, lockContact, updateContactRow } from '../../db/contacts';
+import { insertContact, lockContact } from '../../db/contacts';
+import { changeContact } from './contact-tags';
 import { contacts, executions } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -14,9 +16,9 @@ import { executionOut, contactOut } from '../serialize';
 import { jsonObject, pagination, parse, pathId } from '../validate';
 
 const email = emailAddress;
-const createContact = z.strictObject({ email, subscribed: z.boolean().optional(), data: jsonObject.optional() });
-const patchContact = z.strictObject({ email: email.optional(), subscribed: z.boolean().optional(), data: jsonObject.optional() });
-const listQuery = z.object({ search: z.string().optional(), ...pagination });
+const createContact = z.strictObject({ email, subscribed: z.boolean().optional(), data: jsonObject.optional(), tags: tagList.optional() });
+const patchContact = z.strictObject({ email: email.optional(), subscribed: z.boolean().optional(), data: jsonObject.optional(), tags: tagList.optional() });
+const listQuery = z.object({ search: z.string().optional(), tag: tag.optional(), ...pagination });
 
 /** Escapes LIKE wildcards so a search is a plain substring test. */
 export function likePattern(s: string): string {
@@ -40,7 +42,11 @@ export function contactRoutes({ database, dispatcher }: ApiDeps): Router {
   router.get('/contacts', async (req, res) => {
     const project = projectOf(req);
     const q = parse(listQuery, req.query, 'query');
-    const where = and(eq(contacts.projectId, project.id), q.search ? ilike(contacts.email, likePattern(q.search)) : undefined);
+    const where = and(
+      eq(contacts.projectId, project.id),
+      q.search ? ilike(contacts.email, likePattern(q.search)) : undefined,
+      q.tag ? arrayContains(contacts.tags, [q.tag]) : undefined,
+    );
     res.json(await listPage(db, contacts, where, [desc(contacts.createdAt), desc(contacts.id)], q, contactOut));
   });
 
@@ -60,7 +66,7 @@ export function contactRoutes({ database, dispatcher }: ApiDeps): Router {
       const row = await db.transaction(async (tx) => {
         const current = await lockContact(tx, project.id, id);
         if (!current) throw notFound('contact');
-        return updateContactRow(tx, current, body);
+        return changeContact(tx, current, body);
       });
       dispatcher.kick();
       res.json(contactOut(row));

@@ -9,6 +9,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { emailAddress } from '../../core/email-address';
 import type { JsonObject } from '../../core/execution';
+import { tagList, TooManyTags } from '../../core/tags';
 import type { Tx } from '../../db/client';
 import { upsertContact } from '../../db/contacts';
 import { recordEvent } from '../../db/events';
@@ -20,13 +21,14 @@ import { rateLimiter } from '../rate-limit';
 import { jsonObject, parse } from '../validate';
 
 const MAX_DATA_BYTES = 64 * 1024;
-const RESERVED = [/^email\./, /^segment\./, /^contact\.subscribed$/, /^contact\.unsubscribed$/];
+const RESERVED = [/^email\./, /^segment\./, /^tag\./, /^contact\.subscribed$/, /^contact\.unsubscribed$/];
 
 const trackBody = z.strictObject({
   event: z.string().trim().min(1).max(200),
   email: emailAddress,
   subscribed: z.boolean().optional(),
   data: jsonObject.optional(),
+  tags: tagList.optional(),
 });
 
 /** Splits tracked data: `{value, persistent: false}` items go to the event only, the rest to both. */
@@ -63,6 +65,7 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Router {
     const { contact, created } = await upsertContact(tx, projectId, body.email, {
       subscribed: body.subscribed,
       data: body.data !== undefined ? contactData : undefined,
+      addTags: body.tags,
     });
     const { event } = await recordEvent(tx, { projectId, contactId: contact.id, name: body.event, data: eventData, contactIsNew: created });
     return { status: 200, body: { success: true, data: { contact: contact.id, event: event.id, timestamp: event.createdAt.toISOString() } } };
@@ -95,6 +98,9 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Router {
         .set({ statusCode: result.status, response: result.body })
         .where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, key)));
       return result;
+    }).catch((err: unknown) => {
+      if (err instanceof TooManyTags) throw badRequest(err.message, [{ path: 'tags', message: err.message }]);
+      throw err;
     });
     dispatcher.kick();
     res.status(answer.status).json(answer.body);

@@ -31,7 +31,7 @@ describe('resources', () => {
     it('creates, reads, updates and deletes a contact with a normalised email', async () => {
       const created = await api.post('/contacts', { email: '  Ada.Lovelace@Example.COM ', data: { plan: 'pro' } });
       expect(created.status).toBe(201);
-      expect(Object.keys(created.body).sort()).toEqual(['createdAt', 'data', 'email', 'id', 'subscribed', 'updatedAt']);
+      expect(Object.keys(created.body).sort()).toEqual(['createdAt', 'data', 'email', 'id', 'subscribed', 'tags', 'updatedAt']);
       expect(created.body).toMatchObject({ email: 'ada.lovelace@example.com', subscribed: true, data: { plan: 'pro' } });
       expect(created.body.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(new Date(created.body.createdAt).toISOString()).toBe(created.body.createdAt);
