@@ -1,6 +1,7 @@
 /** Rows → the resource shapes of SPEC §5 (only the documented fields, timestamps as ISO text). */
 import type { contacts, emails, events, executions, stepExecutions, steps, templates, transitions, workflows } from '../db/schema';
 import type { SegmentWithCount } from '../db/segments';
+import { workflowStatus } from '../core/workflow-status';
 
 type Row<T extends { $inferSelect: unknown }> = T['$inferSelect'];
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -36,6 +37,8 @@ export const workflowOut = (w: Row<typeof workflows>) => ({
   triggerType: w.triggerType,
   triggerConfig: w.triggerConfig,
   enabled: w.enabled,
+  archived: w.archived,
+  status: workflowStatus(w),
   allowReentry: w.allowReentry,
   version: w.version,
   createdAt: iso(w.createdAt),

@@ -94,6 +94,10 @@ export const workflows = pgTable(
     /** The trigger's event name, in its own column for enrolment look-ups; kept while the trigger is MANUAL. */
     triggerEvent: text('trigger_event'),
     enabled: boolean('enabled').notNull().default(false),
+    /** Set the first time the workflow is enabled: a disabled workflow is PAUSED rather than DRAFT. */
+    everEnabled: boolean('ever_enabled').notNull().default(false),
+    /** Cosmetic (never locked): hidden from GET /workflows, cannot be enabled until unarchived. */
+    archived: boolean('archived').notNull().default(false),
     allowReentry: boolean('allow_reentry').notNull().default(false),
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),

@@ -35,6 +35,7 @@ const patchWorkflow = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   description: z.string().max(2000).nullable().optional(),
   enabled: z.boolean().optional(),
+  archived: z.boolean().optional(),
   allowReentry: z.boolean().optional(),
   triggerType: z.enum(TRIGGER_TYPES).optional(),
   triggerConfig: z.record(z.string(), z.unknown()).optional(),
@@ -46,6 +47,7 @@ const triggerConfigs = {
 const listQuery = z.object({
   search: z.string().optional(),
   enabled: z.enum(['true', 'false']).optional(),
+  archived: z.enum(['true', 'false']).optional(),
   ...pagination,
 });
 
@@ -107,6 +109,8 @@ export function workflowRoutes({ database }: ApiDeps): Router {
       eq(workflows.projectId, project.id),
       q.search ? ilike(workflows.name, likePattern(q.search)) : undefined,
       q.enabled ? eq(workflows.enabled, q.enabled === 'true') : undefined,
+      // Archived workflows are listed only when asked for, and then alone.
+      eq(workflows.archived, q.archived === 'true'),
     );
     res.json(await listPage(db, workflows, where, [desc(workflows.createdAt), desc(workflows.id)], q, workflowOut));
   });
@@ -125,6 +129,14 @@ export function workflowRoutes({ database }: ApiDeps): Router {
     const body = parse(patchWorkflow, req.body);
     const out = await db.transaction(async (tx) => {
       const wf = await lockWorkflow(tx, project.id, id);
+      const archived = body.archived ?? wf.archived;
+      if (body.enabled === true && archived) {
+        throw conflict('an archived workflow cannot be enabled; unarchive it first (PATCH {"archived": false})', 'CONFLICT', [
+          { path: 'enabled', message: 'the workflow is archived' },
+        ]);
+      }
+      // Archiving disables; unarchiving leaves the workflow disabled until it is enabled.
+      const enabled = body.archived === true ? false : body.enabled;
       const structural = body.triggerType !== undefined || body.triggerConfig !== undefined;
       let trigger: { triggerType: string; triggerConfig: Record<string, unknown>; triggerEvent: string | null } | undefined;
       if (structural) {
@@ -150,7 +162,10 @@ export function workflowRoutes({ database }: ApiDeps): Router {
         .set({
           ...(body.name !== undefined ? { name: body.name } : {}),
           ...(body.description !== undefined ? { description: body.description } : {}),
-          ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+          ...(enabled !== undefined ? { enabled } : {}),
+          // Also when disabling: workflows enabled before this column existed become PAUSED, not DRAFT.
+          ...(enabled === true || wf.enabled ? { everEnabled: true } : {}),
+          ...(body.archived !== undefined ? { archived: body.archived } : {}),
           ...(body.allowReentry !== undefined ? { allowReentry: body.allowReentry } : {}),
           ...(trigger ?? {}),
           ...(trigger ? { version: sql`${workflows.version} + 1` } : {}),
