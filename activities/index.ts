@@ -3,6 +3,7 @@ import { bookkeepingActivities } from './bookkeeping';
 import type { ActivityDeps } from './deps';
 import { segmentActivities } from './segments';
 import { sendEmailActivities } from './send-email';
+import { triggerEventActivities } from './trigger-event';
 import { updateContactActivities } from './update-contact';
 import { webhookActivities } from './webhook';
 
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...sendEmailActivities(deps),
     ...webhookActivities(deps),
     ...segmentActivities(deps),
+    ...triggerEventActivities(deps),
   };
 }
 

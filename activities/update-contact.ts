@@ -27,7 +27,7 @@ export function updateContactActivities({ database, renderer, onCommandsQueued }
         if (!contact) return { done: false, reason: 'inactive' };
         const vars = buildVariables({ contact, context: req.context });
         const data = req.data === undefined ? undefined : ((await renderer.values(vars, [], req.data)).json as JsonObject);
-        const updated = await updateContactRow(tx, contact, { data, subscribed: req.subscribed, addTags: req.addTags, removeTags: req.removeTags }).catch(
+        const updated = await updateContactRow(tx, contact, { data, subscribed: req.subscribed, addTags: req.addTags, removeTags: req.removeTags }, { depth: owner.depth + 1 }).catch(
           (err: unknown) => {
             // No retry can make room for the tags: fail the step at once.
             if (err instanceof TooManyTags) throw ApplicationFailure.create({ message: err.message, type: 'TooManyTags', nonRetryable: true });

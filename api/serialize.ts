@@ -93,6 +93,7 @@ export const eventOut = (e: Row<typeof events>) => ({
   name: e.name,
   contactId: e.contactId,
   data: e.data,
+  depth: e.depth,
   createdAt: iso(e.createdAt),
 });
 

@@ -10,6 +10,7 @@ export const STEP_TYPES = [
   'UPDATE_CONTACT',
   'EXIT',
   'SPLIT',
+  'TRIGGER_EVENT',
 ] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DELAY_UNITS, MAX_DELAY_MILLISECONDS, delayMilliseconds } from './delay';
 import { sender } from './email-address';
+import { isReservedEventName } from './event-names';
 import { filterSchema } from './filter-schema';
 import { STEP_TYPES, type StepType } from './graph';
 import { tagList } from './tags';
@@ -94,6 +95,16 @@ export const splitConfigSchema = z
     });
   });
 
+export const triggerEventConfigSchema = z.strictObject({
+  eventName: z
+    .string()
+    .trim()
+    .min(1, 'eventName must not be empty')
+    .max(200)
+    .refine((name) => !isReservedEventName(name), 'eventName is reserved for system events (email.*, segment.*, tag.*, contact.subscribed, contact.unsubscribed)'),
+  data: z.record(z.string(), z.json()).optional(),
+});
+
 export type SendEmailConfig = z.infer<typeof sendEmailConfigSchema>;
 export type DelayConfig = z.infer<typeof delayConfigSchema>;
 export type WaitForEventConfig = z.infer<typeof waitForEventConfigSchema>;
@@ -101,6 +112,7 @@ export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 export type UpdateContactConfig = z.infer<typeof updateContactConfigSchema>;
 export type ExitConfig = z.infer<typeof exitConfigSchema>;
 export type SplitConfig = z.infer<typeof splitConfigSchema>;
+export type TriggerEventConfig = z.infer<typeof triggerEventConfigSchema>;
 
 export const stepConfigSchemas: Record<StepType, z.ZodType> = {
   TRIGGER: triggerConfigSchema,
@@ -112,6 +124,7 @@ export const stepConfigSchemas: Record<StepType, z.ZodType> = {
   UPDATE_CONTACT: updateContactConfigSchema,
   EXIT: exitConfigSchema,
   SPLIT: splitConfigSchema,
+  TRIGGER_EVENT: triggerEventConfigSchema,
 };
 
 export interface ConfigIssue {

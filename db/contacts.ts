@@ -39,7 +39,7 @@ export interface ContactChange {
  * recorded as `contact.subscribed` / `contact.unsubscribed`, each tag gained or lost recorded as
  * `tag.<tag>.added` / `.removed`, then its segment membership re-evaluated. Throws TooManyTags.
  */
-export async function updateContactRow(tx: Tx, current: ContactRow, change: ContactChange): Promise<ContactRow> {
+export async function updateContactRow(tx: Tx, current: ContactRow, change: ContactChange, cause: { depth?: number } = {}): Promise<ContactRow> {
   const { set, remove } = splitPatch(change.data ?? {});
   const tags = nextTags(current.tags, { set: change.tags, add: change.addTags, remove: change.removeTags });
   const tagChange = tagDiff(current.tags, tags);
@@ -65,16 +65,23 @@ export async function updateContactRow(tx: Tx, current: ContactRow, change: Cont
       contactId: current.id,
       name: change.subscribed ? 'contact.subscribed' : 'contact.unsubscribed',
       data: {},
+      depth: cause.depth,
     });
   }
-  await recordTagEvents(tx, row!, tagChange);
-  await refreshMembership(tx, row!);
+  await recordTagEvents(tx, row!, tagChange, { depth: cause.depth });
+  await refreshMembership(tx, row!, { depth: cause.depth });
   return row!;
 }
 
 /** Records `tag.<tag>.added` / `.removed` for each tag a contact gained or lost. */
-async function recordTagEvents(tx: Tx, contact: ContactRow, change: { added: string[]; removed: string[] }, contactIsNew?: boolean): Promise<void> {
-  const record = (name: string, t: string) => recordEvent(tx, { projectId: contact.projectId, contactId: contact.id, name, data: { tag: t }, contactIsNew });
+async function recordTagEvents(
+  tx: Tx,
+  contact: ContactRow,
+  change: { added: string[]; removed: string[] },
+  options: { contactIsNew?: boolean; depth?: number },
+): Promise<void> {
+  const record = (name: string, t: string) =>
+    recordEvent(tx, { projectId: contact.projectId, contactId: contact.id, name, data: { tag: t }, contactIsNew: options.contactIsNew, depth: options.depth });
   for (const t of change.added) await record(tagEventName(t, 'added'), t);
   for (const t of change.removed) await record(tagEventName(t, 'removed'), t);
 }
@@ -109,7 +116,7 @@ export async function upsertContact(
     .onConflictDoNothing()
     .returning();
   if (inserted) {
-    await recordTagEvents(tx, inserted, { added: tags, removed: [] }, true);
+    await recordTagEvents(tx, inserted, { added: tags, removed: [] }, { contactIsNew: true });
     await refreshMembership(tx, inserted, { contactIsNew: true });
     return { contact: inserted, created: true };
   }
@@ -140,7 +147,7 @@ export async function insertContact(
     .onConflictDoNothing()
     .returning();
   if (!row) return undefined;
-  await recordTagEvents(tx, row, { added: tags, removed: [] }, true);
+  await recordTagEvents(tx, row, { added: tags, removed: [] }, { contactIsNew: true });
   await refreshMembership(tx, row, { contactIsNew: true });
   return row;
 }

@@ -55,6 +55,8 @@ export const events = pgTable(
     contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     data: jsonb('data').$type<Json>().notNull().default({}),
+    /** Causal depth (SPEC §14.2): 0 from outside any execution, else the recording execution's depth + 1. */
+    depth: integer('depth').notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [
@@ -165,6 +167,8 @@ export const executions = pgTable(
     exitReason: text('exit_reason'),
     error: text('error'),
     workflowVersion: integer('workflow_version').notNull(),
+    /** Causal depth (SPEC §14.2): the starting event's depth, or the starting execution's + 1. */
+    depth: integer('depth').notNull().default(0),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
   },

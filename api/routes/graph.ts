@@ -45,6 +45,7 @@ const DEFAULT_NAMES: Record<StepType, string> = {
   UPDATE_CONTACT: 'Update contact',
   EXIT: 'Exit',
   SPLIT: 'Split',
+  TRIGGER_EVENT: 'Trigger event',
 };
 
 /** Validates a step config for its type, including that a SEND_EMAIL template exists in the project. */

@@ -8,6 +8,7 @@ import { Router } from 'express';
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { emailAddress } from '../../core/email-address';
+import { isReservedEventName } from '../../core/event-names';
 import type { JsonObject } from '../../core/execution';
 import { tagList, TooManyTags } from '../../core/tags';
 import type { Tx } from '../../db/client';
@@ -21,7 +22,6 @@ import { rateLimiter } from '../rate-limit';
 import { jsonObject, parse } from '../validate';
 
 const MAX_DATA_BYTES = 64 * 1024;
-const RESERVED = [/^email\./, /^segment\./, /^tag\./, /^contact\.subscribed$/, /^contact\.unsubscribed$/];
 
 const trackBody = z.strictObject({
   event: z.string().trim().min(1).max(200),
@@ -75,7 +75,7 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Router {
     const project = projectOf(req);
     if (!allow(project.id)) throw new ApiError(429, 'RATE_LIMITED', `more than ${config.trackRatePerSecond} events per second`);
     const body = parse(trackBody, req.body);
-    if (RESERVED.some((r) => r.test(body.event))) {
+    if (isReservedEventName(body.event)) {
       throw badRequest(`event name "${body.event}" is reserved for system events`, [{ path: 'event', message: 'reserved name' }]);
     }
     if (body.data !== undefined && Buffer.byteLength(JSON.stringify(body.data)) > MAX_DATA_BYTES) {

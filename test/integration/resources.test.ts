@@ -137,7 +137,7 @@ describe('resources', () => {
       expect(events.body.total).toBe(2);
       expect(events.body.data.map((e: { name: string }) => e.name)).toEqual(['contact.subscribed', 'contact.unsubscribed']);
       for (const e of events.body.data) {
-        expect(Object.keys(e).sort()).toEqual(['contactId', 'createdAt', 'data', 'id', 'name']);
+        expect(Object.keys(e).sort()).toEqual(['contactId', 'createdAt', 'data', 'depth', 'id', 'name']);
         expect(e.contactId).toBe(c.body.id);
       }
       const byName = await api.get(`/events?name=contact.unsubscribed&contactId=${c.body.id}`);
