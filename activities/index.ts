@@ -3,6 +3,7 @@ import { bookkeepingActivities } from './bookkeeping';
 import type { ActivityDeps } from './deps';
 import { segmentActivities } from './segments';
 import { sendEmailActivities } from './send-email';
+import { startWorkflowActivities } from './start-workflow';
 import { triggerEventActivities } from './trigger-event';
 import { updateContactActivities } from './update-contact';
 import { webhookActivities } from './webhook';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...webhookActivities(deps),
     ...segmentActivities(deps),
     ...triggerEventActivities(deps),
+    ...startWorkflowActivities(deps),
   };
 }
 

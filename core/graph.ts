@@ -11,6 +11,7 @@ export const STEP_TYPES = [
   'EXIT',
   'SPLIT',
   'TRIGGER_EVENT',
+  'START_WORKFLOW',
 ] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 

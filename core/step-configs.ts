@@ -105,6 +105,13 @@ export const triggerEventConfigSchema = z.strictObject({
   data: z.record(z.string(), z.json()).optional(),
 });
 
+export const startWorkflowConfigSchema = z.strictObject({
+  workflowId: z.uuid({
+    error: (issue) => (issue.input === undefined ? 'workflowId is required' : 'workflowId must be a UUID'),
+  }),
+  context: z.record(z.string(), z.json()).optional(),
+});
+
 export type SendEmailConfig = z.infer<typeof sendEmailConfigSchema>;
 export type DelayConfig = z.infer<typeof delayConfigSchema>;
 export type WaitForEventConfig = z.infer<typeof waitForEventConfigSchema>;
@@ -113,6 +120,7 @@ export type UpdateContactConfig = z.infer<typeof updateContactConfigSchema>;
 export type ExitConfig = z.infer<typeof exitConfigSchema>;
 export type SplitConfig = z.infer<typeof splitConfigSchema>;
 export type TriggerEventConfig = z.infer<typeof triggerEventConfigSchema>;
+export type StartWorkflowConfig = z.infer<typeof startWorkflowConfigSchema>;
 
 export const stepConfigSchemas: Record<StepType, z.ZodType> = {
   TRIGGER: triggerConfigSchema,
@@ -125,6 +133,7 @@ export const stepConfigSchemas: Record<StepType, z.ZodType> = {
   EXIT: exitConfigSchema,
   SPLIT: splitConfigSchema,
   TRIGGER_EVENT: triggerEventConfigSchema,
+  START_WORKFLOW: startWorkflowConfigSchema,
 };
 
 export interface ConfigIssue {

@@ -8,6 +8,7 @@ import { spliceStep, validateGraph, validateTransition } from '../../core/graph-
 import { parseStepConfig } from '../../core/step-configs';
 import type { Tx } from '../../db/client';
 import { loadGraph } from '../../db/enrol';
+import { startTargetProblem } from '../../db/start-target';
 import { newStepKey } from '../../db/workflow-document';
 import { steps, templates, transitions } from '../../db/schema';
 import { projectOf } from '../auth';
@@ -46,10 +47,14 @@ const DEFAULT_NAMES: Record<StepType, string> = {
   EXIT: 'Exit',
   SPLIT: 'Split',
   TRIGGER_EVENT: 'Trigger event',
+  START_WORKFLOW: 'Start workflow',
 };
 
-/** Validates a step config for its type, including that a SEND_EMAIL template exists in the project. */
-async function validConfig(tx: Tx, projectId: string, type: StepType, config: unknown): Promise<Record<string, unknown>> {
+/**
+ * Validates a step config for its type, including that a SEND_EMAIL template exists in the project
+ * and that a START_WORKFLOW names another workflow of the project.
+ */
+async function validConfig(tx: Tx, projectId: string, workflowId: string, type: StepType, config: unknown): Promise<Record<string, unknown>> {
   const parsed = parseStepConfig(type, config ?? {});
   if (!parsed.ok) throw badRequest(`invalid ${type} config: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, parsed.issues);
   if (type === 'SEND_EMAIL') {
@@ -61,6 +66,10 @@ async function validConfig(tx: Tx, projectId: string, type: StepType, config: un
       .where(and(eq(templates.id, templateId), eq(templates.projectId, projectId)))
       .for('share');
     if (!t) throw badRequest('template not found', [{ path: 'config.templateId', message: 'no such template in this project' }]);
+  }
+  if (type === 'START_WORKFLOW') {
+    const problem = await startTargetProblem(tx, projectId, workflowId, parsed.config.workflowId as string);
+    if (problem) throw badRequest(problem, [{ path: 'config.workflowId', message: problem }]);
   }
   return parsed.config;
 }
@@ -82,7 +91,7 @@ export function graphRoutes({ database }: ApiDeps): Router {
     const row = await db.transaction(async (tx) => {
       const wf = await beginStructuralEdit(tx, project.id, id);
       if (body.type === 'TRIGGER') throw badRequest('a workflow has exactly one TRIGGER step, created with it', [{ path: 'type', message: 'TRIGGER cannot be added' }]);
-      const config = await validConfig(tx, project.id, body.type, body.config);
+      const config = await validConfig(tx, project.id, wf.id, body.type, body.config);
       const [s] = await tx
         .insert(steps)
         .values({ workflowId: wf.id, key: await newStepKey(tx, wf.id, body.type), type: body.type, name: body.name ?? DEFAULT_NAMES[body.type], config, position: body.position ?? null })
@@ -100,7 +109,7 @@ export function graphRoutes({ database }: ApiDeps): Router {
     const row = await db.transaction(async (tx) => {
       const wf = await lockWorkflow(tx, project.id, id);
       const step = await findStep(tx, wf.id, stepId);
-      const config = body.config !== undefined ? await validConfig(tx, project.id, step.type as StepType, body.config) : undefined;
+      const config = body.config !== undefined ? await validConfig(tx, project.id, wf.id, step.type as StepType, body.config) : undefined;
       // A config change is structural; name, position and restating the current config are cosmetic.
       if (config !== undefined && !isDeepStrictEqual(config, step.config)) {
         await beginStructuralEdit(tx, project.id, id);
