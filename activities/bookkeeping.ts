@@ -31,7 +31,7 @@ export function bookkeepingActivities({ database }: ActivityDeps) {
         await tx.update(executions).set({ currentStepId: req.currentStepId }).where(eq(executions.id, req.executionId));
         const [c] = await tx.select().from(contacts).where(eq(contacts.id, exec.contactId!));
         if (!c) return null;
-        return { id: c.id, email: c.email, subscribed: c.subscribed, createdAt: c.createdAt.toISOString(), data: c.data };
+        return { id: c.id, email: c.email, subscribed: c.subscribed, createdAt: c.createdAt.toISOString(), data: c.data, tags: c.tags };
       });
     },
   };

@@ -4,6 +4,8 @@ import type { ActivityDeps } from './deps';
 import { withClassifiedFailures } from './failures';
 import { segmentActivities } from './segments';
 import { sendEmailActivities } from './send-email';
+import { startWorkflowActivities } from './start-workflow';
+import { triggerEventActivities } from './trigger-event';
 import { updateContactActivities } from './update-contact';
 import { webhookActivities } from './webhook';
 
@@ -17,6 +19,8 @@ export function createActivities(deps: ActivityDeps) {
     ...sendEmailActivities(deps),
     ...webhookActivities(deps),
     ...segmentActivities(deps),
+    ...triggerEventActivities(deps),
+    ...startWorkflowActivities(deps),
   });
 }
 

@@ -163,6 +163,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
             contactId: owner.contactId,
             name: 'email.sent',
             data: { emailId, messageId, templateId: template.id, subject },
+            depth: owner.depth + 1,
           });
           eventRecorded = true;
         }

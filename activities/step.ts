@@ -12,7 +12,7 @@ import { executions, stepExecutions } from '../db/schema';
  * is no longer active, or an earlier attempt completed the visit but its result never reached
  * Temporal (its worker died, or it outlived its timeout), so the retry answers that attempt's output.
  */
-export type OpenedStep = { open: true; projectId: string; contactId: string } | { open: false; result: StepActivityResult };
+export type OpenedStep = { open: true; projectId: string; contactId: string; depth: number } | { open: false; result: StepActivityResult };
 
 /** True when this activity attempt is a retry (an earlier attempt may have done part of the work). */
 export function isRetry(): boolean {
@@ -40,13 +40,13 @@ export async function openStep(tx: Tx, req: StepActivityBase, options: { recordR
     .update(executions)
     .set({ currentStepId: req.visit.stepId })
     .where(and(eq(executions.id, req.executionId), inArray(executions.status, [...ACTIVE_STATUSES])))
-    .returning({ projectId: executions.projectId, contactId: executions.contactId });
+    .returning({ projectId: executions.projectId, contactId: executions.contactId, depth: executions.depth });
   if (!claimed) return { open: false, result: { done: false, reason: 'inactive' } };
   // The visit is newer than any current step the journal names.
   const patch = req.journal.execution ? { ...req.journal.execution, currentStepId: undefined } : undefined;
   const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
   await applyJournal(tx, req.executionId, { steps: req.journal.steps, execution: patch }, running);
-  return { open: true, projectId: claimed.projectId, contactId: claimed.contactId };
+  return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth };
 }
 
 /** Closes a step: records the visit COMPLETED with its output and applies the `after` patch. */

@@ -1,5 +1,7 @@
-/** UPDATE_CONTACT: one transaction — check, merge rendered data, flip `subscribed`, record the step. */
+/** UPDATE_CONTACT: one transaction — check, merge rendered data, flip `subscribed`, change tags, record the step. */
+import { ApplicationFailure } from '@temporalio/activity';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
+import { TooManyTags } from '../core/tags';
 import { lockContact, updateContactRow } from '../db/contacts';
 import type { ActivityDeps } from './deps';
 import { buildVariables } from './render';
@@ -8,6 +10,8 @@ import { closeStep, openStep } from './step';
 export interface UpdateContactRequest extends StepActivityBase {
   data?: JsonObject;
   subscribed?: boolean;
+  addTags?: string[];
+  removeTags?: string[];
   context: JsonObject;
 }
 
@@ -23,10 +27,16 @@ export function updateContactActivities({ database, renderer, onCommandsQueued }
         if (!contact) return { done: false, reason: 'inactive' };
         const vars = buildVariables({ contact, context: req.context });
         const data = req.data === undefined ? undefined : ((await renderer.values(vars, [], req.data)).json as JsonObject);
-        const updated = await updateContactRow(tx, contact, { data, subscribed: req.subscribed });
-        // Any change may have recorded events (subscription, segment entry/exit) with commands to carry out.
+        const updated = await updateContactRow(tx, contact, { data, subscribed: req.subscribed, addTags: req.addTags, removeTags: req.removeTags }, { depth: owner.depth + 1 }).catch(
+          (err: unknown) => {
+            // No retry can make room for the tags: fail the step at once.
+            if (err instanceof TooManyTags) throw ApplicationFailure.create({ message: err.message, type: 'TooManyTags', nonRetryable: true });
+            throw err;
+          },
+        );
+        // Any change may have recorded events (subscription, tags, segment entry/exit) with commands to carry out.
         queued = true;
-        const output = { data: data ?? null, subscribed: updated.subscribed };
+        const output = { data: data ?? null, subscribed: updated.subscribed, ...(req.addTags || req.removeTags ? { tags: updated.tags } : {}) };
         await closeStep(tx, req, output);
         return { done: true, output };
       });

@@ -6,6 +6,7 @@ import { docsAssets } from './docs-page';
 import { errorMiddleware, notFound } from './errors';
 import { httpMetrics, requestLogging } from './observability';
 import { errorHandler, mountMethodNotAllowed, mountRoutes, type ResponseCheck } from './routing';
+import { contactTagRoutes } from './routes/contact-tags';
 import { contactRoutes } from './routes/contacts';
 import { emailLinkRoutes } from './routes/email-links';
 import { executionRoutes } from './routes/executions';
@@ -35,6 +36,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     ...projectRoutes(deps),
     ...trackRoutes(deps),
     ...contactRoutes(deps),
+    ...contactTagRoutes(deps),
     ...templateRoutes(deps),
     ...workflowRoutes(deps),
     ...graphRoutes(deps),

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { contacts, emails, events, executions, stepExecutions, steps, templates, transitions, workflows } from '../db/schema';
+import { workflowStatus } from '../core/workflow-status';
 import type { SegmentWithCount } from '../db/segments';
 import type * as S from './schemas/resources';
 import type { Step } from './schemas/steps';
@@ -19,6 +20,7 @@ export const contactOut = (c: Row<typeof contacts>): Out<typeof S.Contact> => ({
   email: c.email,
   subscribed: c.subscribed,
   data: c.data,
+  tags: c.tags,
   createdAt: iso(c.createdAt),
   updatedAt: iso(c.updatedAt),
 });
@@ -44,6 +46,8 @@ export const workflowOut = (w: Row<typeof workflows>): Out<typeof S.Workflow> =>
   triggerType: w.triggerType as Out<typeof S.Workflow>['triggerType'],
   triggerConfig: w.triggerConfig as Out<typeof S.Workflow>['triggerConfig'],
   enabled: w.enabled,
+  archived: w.archived,
+  status: workflowStatus(w),
   allowReentry: w.allowReentry,
   version: w.version,
   createdAt: iso(w.createdAt),
@@ -99,6 +103,7 @@ export const eventOut = (e: Row<typeof events>): Out<typeof S.Event> => ({
   name: e.name,
   contactId: e.contactId,
   data: e.data,
+  depth: e.depth,
   createdAt: iso(e.createdAt),
 });
 

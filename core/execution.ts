@@ -65,6 +65,7 @@ export interface ContactSnapshot {
   subscribed: boolean;
   createdAt: string;
   data: JsonObject;
+  tags: string[];
 }
 
 /** The Temporal workflow's result when it completes (COMPLETED or EXITED). */

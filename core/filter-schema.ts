@@ -5,6 +5,7 @@ import {
   FILTER_UNITS,
   OPERATORS,
   ORDERING_OPERATORS,
+  TAG_OPERATORS,
   TIME_OPERATORS,
   VALUELESS_OPERATORS,
   isFilterField,
@@ -14,9 +15,10 @@ import {
   type Filter,
   type FilterTree,
 } from './filter';
+import { tag } from './tags';
 
 const FIELD_MESSAGE =
-  'field must be contact.email, contact.subscribed, contact.createdAt, data.<path>, contact.data.<path> or event.<path>';
+  'field must be contact.email, contact.subscribed, contact.createdAt, contact.tags, data.<path>, contact.data.<path> or event.<path>';
 
 const includes = (list: readonly string[], item: string): boolean => list.includes(item);
 
@@ -29,7 +31,15 @@ export const comparisonSchema: z.ZodType<Comparison> = z
     unit: z.enum(FILTER_UNITS).optional(),
   })
   .superRefine((comparison, ctx) => {
-    const { operator, value, unit } = comparison;
+    const { field, operator, value, unit } = comparison;
+    if (field === 'contact.tags') {
+      if (!includes(TAG_OPERATORS, operator)) {
+        ctx.addIssue({ code: 'custom', path: ['operator'], message: `contact.tags takes operator ${TAG_OPERATORS.join(', ')}` });
+      } else if (!includes(VALUELESS_OPERATORS, operator) && !tag.safeParse(value).success) {
+        ctx.addIssue({ code: 'custom', path: ['value'], message: `value must be a tag with operator ${operator}` });
+      }
+      return;
+    }
     const timed = includes(TIME_OPERATORS, operator);
     if (value === undefined && !includes(VALUELESS_OPERATORS, operator)) {
       ctx.addIssue({ code: 'custom', path: ['value'], message: `value is required with operator ${operator}` });

@@ -54,11 +54,14 @@ export type Filter = Comparison | FilterTree;
 
 /** What a filter is evaluated against: the contact, and the execution context as `event`. */
 export interface FilterSubject {
-  contact: { email: string; subscribed: boolean; createdAt: string; data: Record<string, unknown> };
+  contact: { email: string; subscribed: boolean; createdAt: string; data: Record<string, unknown>; tags?: readonly string[] };
   event: Record<string, unknown>;
 }
 
-const FIXED_FIELDS = ['contact.email', 'contact.subscribed', 'contact.createdAt'];
+const FIXED_FIELDS = ['contact.email', 'contact.subscribed', 'contact.createdAt', 'contact.tags'];
+
+/** The operators `contact.tags` takes: membership of one tag, or whether the contact has any. */
+export const TAG_OPERATORS = ['contains', 'notContains', 'exists', 'notExists'] as const;
 const PATH_PREFIXES = ['contact.data.', 'data.', 'event.'] as const;
 
 /** True when a filter is a tree of groups rather than a single comparison. */
@@ -82,6 +85,8 @@ export function readField(field: string, subject: FilterSubject): unknown {
       return subject.contact.subscribed;
     case 'contact.createdAt':
       return subject.contact.createdAt;
+    case 'contact.tags':
+      return subject.contact.tags ?? [];
   }
   if (field.startsWith('contact.data.')) return readPath(subject.contact.data, field.slice('contact.data.'.length));
   if (field.startsWith('data.')) return readPath(subject.contact.data, field.slice('data.'.length));
@@ -161,6 +166,7 @@ function evaluateTree(tree: FilterTree, subject: FilterSubject, now: number): bo
 
 function evaluateComparison(comparison: Comparison, subject: FilterSubject, now: number): boolean {
   const { field, operator, value } = comparison;
+  if (field === 'contact.tags') return evaluateTags(operator, subject.contact.tags ?? [], value);
   const actual = readField(field, subject);
   if (actual === undefined) return operator === 'notExists';
   if (operator === 'exists') return actual !== null;
@@ -185,6 +191,23 @@ function evaluateComparison(comparison: Comparison, subject: FilterSubject, now:
     case 'within':
     case 'olderThan':
       return relativeToNow(operator, actual, value, comparison.unit, now);
+  }
+}
+
+/** `contact.tags` is never missing: `exists` means "has any tag", and a tag is compared lower-cased. */
+function evaluateTags(operator: Operator, tags: readonly string[], value: unknown): boolean {
+  const has = () => typeof value === 'string' && tags.includes(value.trim().toLowerCase());
+  switch (operator) {
+    case 'exists':
+      return tags.length > 0;
+    case 'notExists':
+      return tags.length === 0;
+    case 'contains':
+      return has();
+    case 'notContains':
+      return typeof value === 'string' && !has();
+    default:
+      return false;
   }
 }
 

@@ -1,5 +1,5 @@
 /** The rules a workflow graph obeys under edits (SPEC §5.4): adding a transition, splicing out a step. */
-import { BRANCHES, type GraphStep, type GraphTransition } from './graph';
+import { stepBranches, type GraphStep, type GraphTransition } from './graph';
 
 export interface EditableGraph {
   steps: GraphStep[];
@@ -27,12 +27,16 @@ export function validateTransition(graph: EditableGraph, candidate: TransitionDr
   if (to.type === 'TRIGGER') return 'Nothing may point at the TRIGGER step';
   if (from.type === 'EXIT') return 'Nothing may leave an EXIT step';
 
-  const branches = BRANCHES[from.type];
+  const branches = stepBranches(from);
   if (branch !== null && !branches) {
-    return `${article(from.type)} ${from.type} step's transitions take no branch; only CONDITION and WAIT_FOR_EVENT steps branch`;
+    return `${article(from.type)} ${from.type} step's transitions take no branch; only CONDITION, WAIT_FOR_EVENT and SPLIT steps branch`;
   }
   if (branches && branch !== null && !branches.includes(branch)) {
     return `${article(from.type)} ${from.type} step's branch must be ${branches.map((b) => `"${b}"`).join(' or ')}`;
+  }
+  // A SPLIT always picks one of its named branches, so an unbranched transition would never be taken.
+  if (from.type === 'SPLIT' && branch === null) {
+    return `A SPLIT step's transitions carry one of its branch names: ${(branches ?? []).map((b) => `"${b}"`).join(', ')}`;
   }
 
   const outgoing = graph.transitions.filter((t) => t.fromStepId === fromStepId);

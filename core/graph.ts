@@ -9,6 +9,9 @@ export const STEP_TYPES = [
   'WEBHOOK',
   'UPDATE_CONTACT',
   'EXIT',
+  'SPLIT',
+  'TRIGGER_EVENT',
+  'START_WORKFLOW',
 ] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
@@ -34,11 +37,23 @@ export interface GraphSnapshot {
   transitions: GraphTransition[];
 }
 
-/** Branch labels a step type may put on its outgoing transitions (empty: unbranched only). */
-export const BRANCHES: Partial<Record<StepType, readonly string[]>> = {
+/** Branch labels of the step types whose labels are fixed. */
+const FIXED_BRANCHES: Partial<Record<StepType, readonly string[]>> = {
   CONDITION: ['yes', 'no'],
   WAIT_FOR_EVENT: ['event', 'timeout'],
 };
+
+/**
+ * Branch labels a step may put on its outgoing transitions, or undefined when it takes none.
+ * A SPLIT's labels are the names of its config's branches.
+ */
+export function stepBranches(step: Pick<GraphStep, 'type' | 'config'>): readonly string[] | undefined {
+  if (step.type === 'SPLIT') {
+    const branches = Array.isArray(step.config.branches) ? (step.config.branches as { name?: unknown }[]) : [];
+    return branches.map((b) => b.name).filter((name): name is string => typeof name === 'string');
+  }
+  return FIXED_BRANCHES[step.type];
+}
 
 /** The TRIGGER step of a graph. */
 export function triggerStep(graph: GraphSnapshot): GraphStep | undefined {

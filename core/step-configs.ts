@@ -2,8 +2,10 @@
 import { z } from 'zod';
 import { DELAY_UNITS, MAX_DELAY_MILLISECONDS, delayMilliseconds } from './delay';
 import { sender } from './email-address';
+import { isReservedEventName } from './event-names';
 import { filterSchema } from './filter-schema';
 import { STEP_TYPES, type StepType } from './graph';
+import { tagList } from './tags';
 
 export const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -57,14 +59,57 @@ export const updateContactConfigSchema = z
   .strictObject({
     data: z.record(z.string(), z.json()).optional(),
     subscribed: z.boolean().optional(),
+    addTags: tagList.optional(),
+    removeTags: tagList.optional(),
   })
   .refine(
-    (config) => config.subscribed !== undefined || (config.data !== undefined && Object.keys(config.data).length > 0),
-    'UPDATE_CONTACT needs data (with at least one key) or subscribed',
+    (config) =>
+      config.subscribed !== undefined ||
+      (config.data !== undefined && Object.keys(config.data).length > 0) ||
+      (config.addTags?.length ?? 0) > 0 ||
+      (config.removeTags?.length ?? 0) > 0,
+    'UPDATE_CONTACT needs data (with at least one key), subscribed, addTags or removeTags',
   );
 
 export const exitConfigSchema = z.strictObject({
   reason: z.string().optional(),
+});
+
+/** A SPLIT branch name: a slug short enough to be a transition's branch label. */
+export const branchName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, 'must be a slug: lower-case letters, digits, "_" and "-", at most 50 characters');
+
+export const splitConfigSchema = z
+  .strictObject({
+    branches: z
+      .array(z.strictObject({ name: branchName, weight: z.int().positive().max(1_000_000) }))
+      .min(2, 'a SPLIT has at least 2 branches')
+      .max(10, 'a SPLIT has at most 10 branches'),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.branches.forEach((branch, i) => {
+      if (seen.has(branch.name)) ctx.addIssue({ code: 'custom', message: `duplicate branch name "${branch.name}"`, path: ['branches', i, 'name'] });
+      seen.add(branch.name);
+    });
+  });
+
+export const triggerEventConfigSchema = z.strictObject({
+  eventName: z
+    .string()
+    .trim()
+    .min(1, 'eventName must not be empty')
+    .max(200)
+    .refine((name) => !isReservedEventName(name), 'eventName is reserved for system events (email.*, segment.*, tag.*, contact.subscribed, contact.unsubscribed)'),
+  data: z.record(z.string(), z.json()).optional(),
+});
+
+export const startWorkflowConfigSchema = z.strictObject({
+  workflowId: z.uuid({
+    error: (issue) => (issue.input === undefined ? 'workflowId is required' : 'workflowId must be a UUID'),
+  }),
+  context: z.record(z.string(), z.json()).optional(),
 });
 
 export type SendEmailConfig = z.infer<typeof sendEmailConfigSchema>;
@@ -73,6 +118,9 @@ export type WaitForEventConfig = z.infer<typeof waitForEventConfigSchema>;
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 export type UpdateContactConfig = z.infer<typeof updateContactConfigSchema>;
 export type ExitConfig = z.infer<typeof exitConfigSchema>;
+export type SplitConfig = z.infer<typeof splitConfigSchema>;
+export type TriggerEventConfig = z.infer<typeof triggerEventConfigSchema>;
+export type StartWorkflowConfig = z.infer<typeof startWorkflowConfigSchema>;
 
 export const stepConfigSchemas: Record<StepType, z.ZodType> = {
   TRIGGER: triggerConfigSchema,
@@ -83,6 +131,9 @@ export const stepConfigSchemas: Record<StepType, z.ZodType> = {
   WEBHOOK: webhookConfigSchema,
   UPDATE_CONTACT: updateContactConfigSchema,
   EXIT: exitConfigSchema,
+  SPLIT: splitConfigSchema,
+  TRIGGER_EVENT: triggerEventConfigSchema,
+  START_WORKFLOW: startWorkflowConfigSchema,
 };
 
 export interface ConfigIssue {

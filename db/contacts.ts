@@ -1,6 +1,7 @@
 /** Contact writes shared by the API, /v1/track and the UPDATE_CONTACT step. */
 import { and, eq, sql } from 'drizzle-orm';
 import type { JsonObject } from '../core/execution';
+import { MAX_TAGS, TooManyTags, nextTags, tagDiff, tagEventName } from '../core/tags';
 import type { Tx } from './client';
 import { recordEvent } from './events';
 import { contacts } from './schema';
@@ -27,14 +28,23 @@ export interface ContactChange {
   email?: string;
   subscribed?: boolean;
   data?: JsonObject;
+  /** Replaces the tags (then addTags and removeTags apply). Tags are already lower-cased slugs. */
+  tags?: string[];
+  addTags?: string[];
+  removeTags?: string[];
 }
 
 /**
  * Applies a change to a locked contact row: a shallow merge of `data`, a change of `subscribed`
- * recorded as `contact.subscribed` / `contact.unsubscribed`, then its segment membership re-evaluated.
+ * recorded as `contact.subscribed` / `contact.unsubscribed`, each tag gained or lost recorded as
+ * `tag.<tag>.added` / `.removed`, then its segment membership re-evaluated. Throws TooManyTags.
  */
-export async function updateContactRow(tx: Tx, current: ContactRow, change: ContactChange): Promise<ContactRow> {
+export async function updateContactRow(tx: Tx, current: ContactRow, change: ContactChange, cause: { depth?: number } = {}): Promise<ContactRow> {
   const { set, remove } = splitPatch(change.data ?? {});
+  const tags = nextTags(current.tags, { set: change.tags, add: change.addTags, remove: change.removeTags });
+  const tagChange = tagDiff(current.tags, tags);
+  if (tags.length > MAX_TAGS && tagChange.added.length > 0) throw new TooManyTags();
+  const tagsChanged = tagChange.added.length > 0 || tagChange.removed.length > 0;
   const [row] = await tx
     .update(contacts)
     .set({
@@ -44,6 +54,7 @@ export async function updateContactRow(tx: Tx, current: ContactRow, change: Cont
         ? // One array parameter: a bare JS array would be expanded into a `($1, $2)` list.
           { data: sql`(${contacts.data} || ${JSON.stringify(set)}::jsonb) - ${sql.param(remove)}::text[]` }
         : {}),
+      ...(tagsChanged ? { tags } : {}),
       updatedAt: sql`now()`,
     })
     .where(eq(contacts.id, current.id))
@@ -54,10 +65,25 @@ export async function updateContactRow(tx: Tx, current: ContactRow, change: Cont
       contactId: current.id,
       name: change.subscribed ? 'contact.subscribed' : 'contact.unsubscribed',
       data: {},
+      depth: cause.depth,
     });
   }
-  await refreshMembership(tx, row!);
+  await recordTagEvents(tx, row!, tagChange, { depth: cause.depth });
+  await refreshMembership(tx, row!, { depth: cause.depth });
   return row!;
+}
+
+/** Records `tag.<tag>.added` / `.removed` for each tag a contact gained or lost. */
+async function recordTagEvents(
+  tx: Tx,
+  contact: ContactRow,
+  change: { added: string[]; removed: string[] },
+  options: { contactIsNew?: boolean; depth?: number },
+): Promise<void> {
+  const record = (name: string, t: string) =>
+    recordEvent(tx, { projectId: contact.projectId, contactId: contact.id, name, data: { tag: t }, contactIsNew: options.contactIsNew, depth: options.depth });
+  for (const t of change.added) await record(tagEventName(t, 'added'), t);
+  for (const t of change.removed) await record(tagEventName(t, 'removed'), t);
 }
 
 /** Reads a contact of a project and locks its row for the rest of the transaction. */
@@ -79,16 +105,18 @@ export async function upsertContact(
   tx: Tx,
   projectId: string,
   email: string,
-  change: { subscribed?: boolean; data?: JsonObject },
+  change: { subscribed?: boolean; data?: JsonObject; addTags?: string[] },
 ): Promise<{ contact: ContactRow; created: boolean }> {
   const normalized = normalizeEmail(email);
   const { set } = splitPatch(change.data ?? {});
+  const tags = change.addTags ?? [];
   const [inserted] = await tx
     .insert(contacts)
-    .values({ projectId, email: normalized, subscribed: change.subscribed ?? true, data: set })
+    .values({ projectId, email: normalized, subscribed: change.subscribed ?? true, data: set, tags })
     .onConflictDoNothing()
     .returning();
   if (inserted) {
+    await recordTagEvents(tx, inserted, { added: tags, removed: [] }, { contactIsNew: true });
     await refreshMembership(tx, inserted, { contactIsNew: true });
     return { contact: inserted, created: true };
   }
@@ -98,7 +126,10 @@ export async function upsertContact(
     .where(and(eq(contacts.projectId, projectId), eq(contacts.email, normalized)))
     .for('update');
   if (!existing) throw new Error('contact vanished during upsert');
-  const needsUpdate = change.data !== undefined || (change.subscribed !== undefined && change.subscribed !== existing.subscribed);
+  const needsUpdate =
+    change.data !== undefined ||
+    (change.subscribed !== undefined && change.subscribed !== existing.subscribed) ||
+    tags.some((t) => !existing.tags.includes(t));
   const contact = needsUpdate ? await updateContactRow(tx, existing, change) : existing;
   return { contact, created: false };
 }
@@ -107,13 +138,16 @@ export async function upsertContact(
 export async function insertContact(
   tx: Tx,
   projectId: string,
-  input: { email: string; subscribed?: boolean; data?: JsonObject },
+  input: { email: string; subscribed?: boolean; data?: JsonObject; tags?: string[] },
 ): Promise<ContactRow | undefined> {
+  const tags = input.tags ?? [];
   const [row] = await tx
     .insert(contacts)
-    .values({ projectId, email: normalizeEmail(input.email), subscribed: input.subscribed ?? true, data: splitPatch(input.data ?? {}).set })
+    .values({ projectId, email: normalizeEmail(input.email), subscribed: input.subscribed ?? true, data: splitPatch(input.data ?? {}).set, tags })
     .onConflictDoNothing()
     .returning();
-  if (row) await refreshMembership(tx, row, { contactIsNew: true });
+  if (!row) return undefined;
+  await recordTagEvents(tx, row, { added: tags, removed: [] }, { contactIsNew: true });
+  await refreshMembership(tx, row, { contactIsNew: true });
   return row;
 }

@@ -74,7 +74,7 @@ async function currentSnapshot(tx: Tx, workflow: WorkflowRow): Promise<GraphSnap
  */
 export async function enrolContact(
   tx: Tx,
-  input: { workflow: WorkflowRow; contactId: string; context: JsonObject; trigger: JsonObject },
+  input: { workflow: WorkflowRow; contactId: string; context: JsonObject; trigger: JsonObject; depth?: number },
 ): Promise<EnrolResult> {
   const { workflow } = input;
   if (!workflow.allowReentry) {
@@ -96,6 +96,7 @@ export async function enrolContact(
       status: 'RUNNING',
       context: input.context,
       workflowVersion: workflow.version,
+      depth: input.depth ?? 0,
       currentStepId: trigger?.id ?? null,
     })
     .onConflictDoNothing({

@@ -1,5 +1,6 @@
 /** Storing an event: it enrols the contact in matching EVENT workflows and reaches executions waiting for it. */
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { enrolsAtDepth } from '../core/event-names';
 import type { JsonObject } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import type { Tx } from './client';
@@ -13,15 +14,17 @@ export type EventRow = typeof events.$inferSelect;
  * Records an event for a contact and, in the same transaction, queues its delivery to the contact's
  * executions whose graph waits for that name, then enrols the contact in every enabled EVENT workflow
  * triggered by it (deliveries first, so a new execution never receives the event that started it).
+ * An event deeper than MAX_EVENT_DEPTH (`depth`, default 0) is stored and delivered but enrols nobody.
  */
 export async function recordEvent(
   tx: Tx,
-  input: { projectId: string; contactId: string; name: string; data: JsonObject; contactIsNew?: boolean },
-): Promise<{ event: EventRow; enrolled: string[] }> {
+  input: { projectId: string; contactId: string; name: string; data: JsonObject; contactIsNew?: boolean; depth?: number },
+): Promise<{ event: EventRow; enrolled: string[]; skippedEnrolments?: 'depth' }> {
+  const depth = input.depth ?? 0;
   const [event] = await tx
     .insert(events)
     // clock_timestamp(), not the transaction's now(): events recorded by one transaction keep their order.
-    .values({ projectId: input.projectId, contactId: input.contactId, name: input.name, data: input.data, createdAt: sql`clock_timestamp()` })
+    .values({ projectId: input.projectId, contactId: input.contactId, name: input.name, data: input.data, depth, createdAt: sql`clock_timestamp()` })
     .returning();
 
   // A contact created by this transaction has no executions to deliver to.
@@ -50,6 +53,7 @@ export async function recordEvent(
     })),
   );
 
+  if (!enrolsAtDepth(depth)) return { event: event!, enrolled: [], skippedEnrolments: 'depth' };
   const triggered = await tx
     .select()
     .from(workflows)
@@ -70,6 +74,7 @@ export async function recordEvent(
       contactId: input.contactId,
       context: input.data,
       trigger: { type: 'EVENT', event: input.name, eventId: event!.id },
+      depth,
     });
     if (result.ok) enrolled.push(result.execution.id);
   }

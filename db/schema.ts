@@ -34,11 +34,14 @@ export const contacts = pgTable(
     email: text('email').notNull(),
     subscribed: boolean('subscribed').notNull().default(true),
     data: jsonb('data').$type<Json>().notNull().default({}),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('contacts_project_email').on(t.projectId, t.email),
+    // GET /contacts?tag= : `tags @> array[tag]`.
+    index('contacts_tags').using('gin', t.tags),
     // Keyset pages over a project's contacts (audience enrolment, segment computation).
     index('contacts_project_id').on(t.projectId, t.id),
   ],
@@ -52,6 +55,8 @@ export const events = pgTable(
     contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     data: jsonb('data').$type<Json>().notNull().default({}),
+    /** Causal depth (SPEC §14.2): 0 from outside any execution, else the recording execution's depth + 1. */
+    depth: integer('depth').notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [
@@ -91,6 +96,10 @@ export const workflows = pgTable(
     /** The trigger's event name, in its own column for enrolment look-ups; kept while the trigger is MANUAL. */
     triggerEvent: text('trigger_event'),
     enabled: boolean('enabled').notNull().default(false),
+    /** Set the first time the workflow is enabled: a disabled workflow is PAUSED rather than DRAFT. */
+    everEnabled: boolean('ever_enabled').notNull().default(false),
+    /** Cosmetic (never locked): hidden from GET /workflows, cannot be enabled until unarchived. */
+    archived: boolean('archived').notNull().default(false),
     allowReentry: boolean('allow_reentry').notNull().default(false),
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),
@@ -158,6 +167,8 @@ export const executions = pgTable(
     exitReason: text('exit_reason'),
     error: text('error'),
     workflowVersion: integer('workflow_version').notNull(),
+    /** Causal depth (SPEC §14.2): the starting event's depth, or the starting execution's + 1. */
+    depth: integer('depth').notNull().default(0),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
   },

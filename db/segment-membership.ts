@@ -17,18 +17,19 @@ type Announced = Pick<SegmentRow, 'id' | 'name' | 'slug' | 'projectId'>;
 /** What a segment's filter sees of a contact: no execution context (`event.*` is refused on segments). */
 function subjectOf(contact: ContactRow): FilterSubject {
   return {
-    contact: { email: contact.email, subscribed: contact.subscribed, createdAt: contact.createdAt.toISOString(), data: contact.data },
+    contact: { email: contact.email, subscribed: contact.subscribed, createdAt: contact.createdAt.toISOString(), data: contact.data, tags: contact.tags },
     event: {},
   };
 }
 
-async function announce(tx: Tx, segment: Announced, contactId: string, change: 'entry' | 'exit', contactIsNew?: boolean): Promise<void> {
+async function announce(tx: Tx, segment: Announced, contactId: string, change: 'entry' | 'exit', contactIsNew?: boolean, depth?: number): Promise<void> {
   await recordEvent(tx, {
     projectId: segment.projectId,
     contactId,
     name: membershipEventName(segment.slug, change),
     data: { segmentId: segment.id, segmentName: segment.name },
     contactIsNew,
+    depth,
   });
 }
 
@@ -37,7 +38,7 @@ async function announce(tx: Tx, segment: Announced, contactId: string, change: '
  * lock), against every segment of its project, and stores the outcome. One indexed query when the
  * project has no segments. Answers how many entry/exit events it recorded.
  */
-export async function refreshMembership(tx: Tx, contact: ContactRow, options: { contactIsNew?: boolean } = {}): Promise<number> {
+export async function refreshMembership(tx: Tx, contact: ContactRow, options: { contactIsNew?: boolean; depth?: number } = {}): Promise<number> {
   const rows = await tx
     .select({
       id: segments.id,
@@ -76,7 +77,7 @@ export async function refreshMembership(tx: Tx, contact: ContactRow, options: { 
   for (const { segment, matches } of changed) {
     // Until its first computation ends a segment's stored membership is no baseline to announce changes from.
     if (!segment.trackMembership || segment.initializing) continue;
-    await announce(tx, segment, contact.id, matches ? 'entry' : 'exit', options.contactIsNew);
+    await announce(tx, segment, contact.id, matches ? 'entry' : 'exit', options.contactIsNew, options.depth);
     recorded++;
   }
   return recorded;

@@ -1,6 +1,7 @@
 /** /contacts (SPEC §5.1) and a contact's executions. */
 import { z } from 'zod';
 import { endpoint, pathParam } from '../endpoint';
+import { tag, tagList } from '../../core/tags';
 import { emailInput, jsonObject, pagination } from '../schemas/common';
 import { Contact, ContactPage, ExecutionPage } from '../schemas/resources';
 
@@ -15,8 +16,8 @@ export const createContact = endpoint({
   tag: 'Contacts',
   summary: 'Create a contact',
   description: 'The email is trimmed and lower-cased, unique per project.',
-  body: z.strictObject({ email, subscribed: z.boolean().optional(), data: jsonObject.optional() }),
-  bodyExample: { email: 'ada@example.com', data: { plan: 'pro' } },
+  body: z.strictObject({ email, subscribed: z.boolean().optional(), data: jsonObject.optional(), tags: tagList.optional() }),
+  bodyExample: { email: 'ada@example.com', data: { plan: 'pro' }, tags: ['customer'] },
   responses: { 201: Contact },
   errors: { 409: ['CONFLICT'] },
 });
@@ -29,7 +30,7 @@ export const listContacts = endpoint({
   tag: 'Contacts',
   summary: 'List contacts',
   description: '`search` is a case-insensitive substring of the email.',
-  query: z.object({ search: z.string().optional(), ...pagination }),
+  query: z.object({ search: z.string().optional(), tag: tag.optional(), ...pagination }),
   responses: { 200: ContactPage },
 });
 
@@ -51,9 +52,10 @@ export const updateContact = endpoint({
   auth: 'sk',
   tag: 'Contacts',
   summary: 'Update a contact',
-  description: '`data` is merged shallowly; a key set to null is removed. A change of `subscribed` records `contact.subscribed` / `contact.unsubscribed`.',
+  description:
+    '`data` is merged shallowly; a key set to null is removed. A change of `subscribed` records `contact.subscribed` / `contact.unsubscribed`. `tags` replaces the tags, recording `tag.<tag>.added` / `tag.<tag>.removed` for each real change.',
   params: contactId,
-  body: z.strictObject({ email: email.optional(), subscribed: z.boolean().optional(), data: jsonObject.optional() }),
+  body: z.strictObject({ email: email.optional(), subscribed: z.boolean().optional(), data: jsonObject.optional(), tags: tagList.optional() }),
   bodyExample: { subscribed: false, data: { plan: null } },
   responses: { 200: Contact },
   errors: { 409: ['CONFLICT'] },
@@ -81,4 +83,31 @@ export const listContactExecutions = endpoint({
   params: contactId,
   query: z.object(pagination),
   responses: { 200: ExecutionPage },
+});
+
+export const addContactTags = endpoint({
+  operationId: 'addContactTags',
+  method: 'post',
+  path: '/contacts/:id/tags',
+  auth: 'sk',
+  tag: 'Contacts',
+  summary: 'Add tags to a contact',
+  description: 'Records `tag.<tag>.added` for each tag the contact did not have.',
+  params: contactId,
+  body: z.strictObject({ tags: tagList.refine((tags) => tags.length > 0, 'give at least one tag') }),
+  bodyExample: { tags: ['customer', 'vip'] },
+  responses: { 200: Contact },
+});
+
+export const removeContactTag = endpoint({
+  operationId: 'removeContactTag',
+  method: 'delete',
+  path: '/contacts/:id/tags/:tag',
+  auth: 'sk',
+  tag: 'Contacts',
+  summary: 'Remove a tag from a contact',
+  description: 'Records `tag.<tag>.removed` when the contact had it; removing a tag it lacks changes nothing.',
+  params: { ...contactId, tag: pathParam.token('tag') },
+  responses: { 204: null },
+  errors: { 400: ['VALIDATION_ERROR'] },
 });

@@ -1,5 +1,6 @@
 /** POST /v1/track (SPEC §5.6). */
 import { z } from 'zod';
+import { tagList } from '../../core/tags';
 import { endpoint } from '../endpoint';
 import { emailInput, jsonObject } from '../schemas/common';
 import { TrackResult } from '../schemas/resources';
@@ -24,6 +25,7 @@ export const track = endpoint({
     email: emailInput(),
     subscribed: z.boolean().optional(),
     data: jsonObject.optional(),
+    tags: tagList.optional(),
   }),
   bodyExample: { event: 'signed_up', email: 'ada@example.com', data: { plan: 'pro', coupon: { value: 'WELCOME10', persistent: false } } },
   responses: { 200: TrackResult },

@@ -43,7 +43,7 @@ export const listWorkflows = endpoint({
   auth: 'sk',
   tag: 'Workflows',
   summary: 'List workflows',
-  query: z.object({ search: z.string().optional(), enabled: z.enum(['true', 'false']).optional(), ...pagination }),
+  query: z.object({ search: z.string().optional(), enabled: z.enum(['true', 'false']).optional(), archived: z.enum(['true', 'false']).optional(), ...pagination }),
   responses: { 200: WorkflowPage },
 });
 
@@ -73,12 +73,13 @@ export const updateWorkflow = endpoint({
     description,
     enabled: z.boolean().optional(),
     allowReentry: z.boolean().optional(),
+    archived: z.boolean().optional(),
     triggerType: z.enum(TRIGGER_TYPES).optional(),
     triggerConfig: triggerConfig.optional(),
   }),
   bodyExample: { enabled: true },
   responses: { 200: Workflow },
-  errors: { 409: ['WORKFLOW_LOCKED', 'TRIGGER_EVENT_IMMUTABLE'] },
+  errors: { 409: ['WORKFLOW_LOCKED', 'TRIGGER_EVENT_IMMUTABLE', 'CONFLICT'] },
 });
 
 export const deleteWorkflow = endpoint({

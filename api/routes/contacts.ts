@@ -1,7 +1,8 @@
 /** /contacts (SPEC §5.1) and a contact's executions. */
-import { and, desc, eq, ilike } from 'drizzle-orm';
+import { and, arrayContains, desc, eq, ilike } from 'drizzle-orm';
 import { cancelExecutions } from '../../db/cancel';
-import { insertContact, lockContact, updateContactRow } from '../../db/contacts';
+import { insertContact, lockContact } from '../../db/contacts';
+import { changeContact } from './contact-tags';
 import { contacts, executions } from '../../db/schema';
 import * as api from '../contracts/contacts';
 import type { ApiDeps } from '../deps';
@@ -27,7 +28,11 @@ export function contactRoutes({ database, dispatcher }: ApiDeps): Route[] {
     }),
 
     route(api.listContacts, async ({ project, query }) => {
-      const where = and(eq(contacts.projectId, project.id), query.search ? ilike(contacts.email, likePattern(query.search)) : undefined);
+      const where = and(
+        eq(contacts.projectId, project.id),
+        query.search ? ilike(contacts.email, likePattern(query.search)) : undefined,
+        query.tag ? arrayContains(contacts.tags, [query.tag]) : undefined,
+      );
       return listPage(db, contacts, where, [desc(contacts.createdAt), desc(contacts.id)], query, contactOut);
     }),
 
@@ -42,7 +47,7 @@ export function contactRoutes({ database, dispatcher }: ApiDeps): Route[] {
         const row = await db.transaction(async (tx) => {
           const current = await lockContact(tx, project.id, params.id);
           if (!current) throw notFound('contact');
-          return updateContactRow(tx, current, body);
+          return changeContact(tx, current, body);
         });
         dispatcher.kick();
         return contactOut(row);

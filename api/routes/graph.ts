@@ -2,11 +2,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { StepType } from '../../core/graph';
-import { spliceStep, validateTransition } from '../../core/graph-rules';
+import { spliceStep, validateGraph, validateTransition } from '../../core/graph-rules';
 import { parseStepConfig } from '../../core/step-configs';
 import type { Tx } from '../../db/client';
 import { loadGraph } from '../../db/enrol';
 import { newStepKey } from '../../db/workflow-document';
+import { startTargetProblem } from '../../db/start-target';
 import { steps, templates, transitions } from '../../db/schema';
 import * as api from '../contracts/graph';
 import type { ApiDeps } from '../deps';
@@ -24,12 +25,22 @@ const DEFAULT_NAMES: Record<StepType, string> = {
   WEBHOOK: 'Webhook',
   UPDATE_CONTACT: 'Update contact',
   EXIT: 'Exit',
+  SPLIT: 'Split',
+  TRIGGER_EVENT: 'Trigger event',
+  START_WORKFLOW: 'Start workflow',
 };
 
-/** Validates a step config for its type, including that a SEND_EMAIL template exists in the project. */
-async function validConfig(tx: Tx, projectId: string, type: StepType, config: unknown): Promise<Record<string, unknown>> {
+/**
+ * Validates a step config for its type, including that a SEND_EMAIL template exists in the project
+ * and that a START_WORKFLOW names another workflow of the project.
+ */
+async function validConfig(tx: Tx, projectId: string, workflowId: string, type: StepType, config: unknown): Promise<Record<string, unknown>> {
   const parsed = parseStepConfig(type, config ?? {});
   if (!parsed.ok) throw badRequest(`invalid ${type} config: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, parsed.issues);
+  if (type === 'START_WORKFLOW') {
+    const problem = await startTargetProblem(tx, projectId, workflowId, parsed.config.workflowId as string);
+    if (problem) throw badRequest(problem, [{ path: 'config.workflowId', message: problem }]);
+  }
   if (type === 'SEND_EMAIL') {
     const templateId = parsed.config.templateId as string;
     // Shared lock: the template cannot be deleted until this edit commits.
@@ -56,7 +67,7 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
       const row = await db.transaction(async (tx) => {
         const wf = await beginStructuralEdit(tx, project.id, id);
         if (body.type === 'TRIGGER') throw badRequest('a workflow has exactly one TRIGGER step, created with it', [{ path: 'type', message: 'TRIGGER cannot be added' }]);
-        const config = await validConfig(tx, project.id, body.type, body.config);
+        const config = await validConfig(tx, project.id, wf.id, body.type, body.config);
         const [s] = await tx
           .insert(steps)
           .values({ workflowId: wf.id, key: await newStepKey(tx, wf.id, body.type), type: body.type, name: body.name ?? DEFAULT_NAMES[body.type], config, position: body.position ?? null })
@@ -70,9 +81,17 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
       const row = await db.transaction(async (tx) => {
         const wf = await lockWorkflow(tx, project.id, id);
         const step = await findStep(tx, wf.id, stepId);
-        const config = body.config !== undefined ? await validConfig(tx, project.id, step.type as StepType, body.config) : undefined;
+        const config = body.config !== undefined ? await validConfig(tx, project.id, wf.id, step.type as StepType, body.config) : undefined;
         // A config change is structural; name, position and restating the current config are cosmetic.
-        if (config !== undefined && !isDeepStrictEqual(config, step.config)) await beginStructuralEdit(tx, project.id, id);
+        if (config !== undefined && !isDeepStrictEqual(config, step.config)) {
+          await beginStructuralEdit(tx, project.id, id);
+          // A SPLIT's branch names label its transitions: renaming one must not strand a transition.
+          if (step.type === 'SPLIT') {
+            const graph = await loadGraph(tx, wf.id, wf.version);
+            const problem = validateGraph({ steps: graph.steps.map((s) => (s.id === step.id ? { ...s, config } : s)), transitions: graph.transitions });
+            if (problem) throw badRequest(problem, [{ path: 'config.branches', message: problem }]);
+          }
+        }
         const changes = {
           ...(body.name !== undefined ? { name: body.name } : {}),
           ...(body.position !== undefined ? { position: body.position } : {}),

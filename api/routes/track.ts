@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
+import { isReservedEventName } from '../../core/event-names';
 import type { JsonObject } from '../../core/execution';
+import { TooManyTags } from '../../core/tags';
 import type { Tx } from '../../db/client';
 import { upsertContact } from '../../db/contacts';
 import { recordEvent } from '../../db/events';
@@ -20,7 +22,6 @@ import { rateLimiter } from '../rate-limit';
 import { reply, route, type Route } from '../routing';
 
 const MAX_DATA_BYTES = 64 * 1024;
-const RESERVED = [/^email\./, /^segment\./, /^contact\.subscribed$/, /^contact\.unsubscribed$/];
 
 /** Splits tracked data: `{value, persistent: false}` items go to the event only, the rest to both. */
 export function splitTrackedData(data: JsonObject): { contactData: JsonObject; eventData: JsonObject } {
@@ -60,6 +61,7 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Route[] 
     const { contact, created } = await upsertContact(tx, projectId, body.email, {
       subscribed: body.subscribed,
       data: body.data !== undefined ? contactData : undefined,
+      addTags: body.tags,
     });
     const { event } = await recordEvent(tx, { projectId, contactId: contact.id, name: body.event, data: eventData, contactIsNew: created });
     return { status: 200, body: { success: true, data: { contact: contact.id, event: event.id, timestamp: event.createdAt.toISOString() } } };
@@ -69,7 +71,7 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Route[] 
     route(
       api.track,
       async ({ project, body, req }) => {
-        if (RESERVED.some((r) => r.test(body.event))) {
+        if (isReservedEventName(body.event)) {
           throw badRequest(`event name "${body.event}" is reserved for system events`, [{ path: 'event', message: 'reserved name' }]);
         }
         if (body.data !== undefined && Buffer.byteLength(JSON.stringify(body.data)) > MAX_DATA_BYTES) {
@@ -92,6 +94,9 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Route[] 
             .set({ statusCode: result.status, response: result.body })
             .where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, key)));
           return result;
+        }).catch((err: unknown) => {
+          if (err instanceof TooManyTags) throw badRequest(err.message, [{ path: 'tags', message: err.message }]);
+          throw err;
         });
         dispatcher.kick();
         return reply(answer.status, answer.body);

@@ -45,7 +45,7 @@ export function workflowDocumentRoutes({ database }: ApiDeps): Route[] {
     route(api.replaceWorkflowGraph, async ({ project, params: { id }, body }) =>
       db.transaction(async (tx) => {
         const wf = await lockWorkflow(tx, project.id, id);
-        const graph = await resolveDocument(tx, project.id, body);
+        const graph = await resolveDocument(tx, project.id, body, wf.id);
         // Only names and positions changed: cosmetic, allowed even while the workflow is locked.
         if (await isStructuralChange(tx, wf.id, graph)) await beginStructuralEdit(tx, project.id, wf.id);
         await writeGraph(tx, wf.id, graph);

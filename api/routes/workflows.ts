@@ -66,6 +66,8 @@ export function workflowRoutes({ database }: ApiDeps): Route[] {
         eq(workflows.projectId, project.id),
         q.search ? ilike(workflows.name, likePattern(q.search)) : undefined,
         q.enabled ? eq(workflows.enabled, q.enabled === 'true') : undefined,
+        // Archived workflows are listed only when asked for, and then alone.
+        eq(workflows.archived, q.archived === 'true'),
       );
       return listPage(db, workflows, where, [desc(workflows.createdAt), desc(workflows.id)], q, workflowOut);
     }),
@@ -99,12 +101,23 @@ export function workflowRoutes({ database }: ApiDeps): Route[] {
             trigger = { triggerType: type, triggerConfig: config, triggerEvent: newEvent ?? wf.triggerEvent };
           }
         }
+        const archived = body.archived ?? wf.archived;
+        if (body.enabled === true && archived) {
+          throw conflict('an archived workflow cannot be enabled; unarchive it first (PATCH {"archived": false})', 'CONFLICT', [
+            { path: 'enabled', message: 'the workflow is archived' },
+          ]);
+        }
+        // Archiving disables; unarchiving leaves the workflow disabled until it is enabled.
+        const enabled = body.archived === true ? false : body.enabled;
         const [updated] = await tx
           .update(workflows)
           .set({
             ...(body.name !== undefined ? { name: body.name } : {}),
             ...(body.description !== undefined ? { description: body.description } : {}),
-            ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+            ...(enabled !== undefined ? { enabled } : {}),
+            // Also when disabling: workflows enabled before this column existed become PAUSED, not DRAFT.
+            ...(enabled === true || wf.enabled ? { everEnabled: true } : {}),
+            ...(body.archived !== undefined ? { archived: body.archived } : {}),
             ...(body.allowReentry !== undefined ? { allowReentry: body.allowReentry } : {}),
             ...(trigger ?? {}),
             ...(trigger ? { version: sql`${workflows.version} + 1` } : {}),

@@ -11,8 +11,8 @@ const nullableText = z.string().nullable();
 
 export const Contact = component(
   'Contact',
-  z.strictObject({ id: uuid, email: z.string(), subscribed: z.boolean(), data: jsonObject, createdAt: timestamp, updatedAt: timestamp }),
-  { examples: [{ id: '2f1c3f1e-5a8e-4c43-b1f4-6a0c2f6b9d10', email: 'ada@example.com', subscribed: true, data: { plan: 'pro' }, createdAt: EXAMPLE_TIME, updatedAt: EXAMPLE_TIME }] },
+  z.strictObject({ id: uuid, email: z.string(), subscribed: z.boolean(), data: jsonObject, tags: z.array(z.string()), createdAt: timestamp, updatedAt: timestamp }),
+  { examples: [{ id: '2f1c3f1e-5a8e-4c43-b1f4-6a0c2f6b9d10', email: 'ada@example.com', subscribed: true, data: { plan: 'pro' }, tags: ['customer'], createdAt: EXAMPLE_TIME, updatedAt: EXAMPLE_TIME }] },
 );
 export const ContactPage = pageOf('Contact', Contact);
 
@@ -52,6 +52,8 @@ export const Workflow = component(
     triggerType: z.enum(TRIGGER_TYPES),
     triggerConfig: TriggerConfig,
     enabled: z.boolean(),
+    archived: z.boolean(),
+    status: z.enum(['DRAFT', 'ACTIVE', 'PAUSED', 'ARCHIVED']),
     allowReentry: z.boolean(),
     version: z.int().min(1),
     createdAt: timestamp,
@@ -104,7 +106,7 @@ export const StepExecution = component(
 export const ExecutionWithSteps = component('ExecutionWithSteps', Execution.extend({ steps: z.array(StepExecution) }));
 export const CancelAllResult = component('CancelAllResult', z.strictObject({ cancelled: z.int().min(0) }));
 
-export const Event = component('Event', z.strictObject({ id: uuid, name: z.string(), contactId: uuid, data: jsonObject, createdAt: timestamp }));
+export const Event = component('Event', z.strictObject({ id: uuid, name: z.string(), contactId: uuid, data: jsonObject, depth: z.int().min(0), createdAt: timestamp }));
 export const EventPage = pageOf('Event', Event);
 
 export const EMAIL_STATUSES = ['SENT', 'SUPPRESSED', 'FAILED', 'CAPTURED'] as const;

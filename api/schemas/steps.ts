@@ -10,6 +10,9 @@ import {
   delayConfigSchema,
   exitConfigSchema,
   sendEmailConfigSchema,
+  splitConfigSchema,
+  startWorkflowConfigSchema,
+  triggerEventConfigSchema,
   stepConfigSchemas,
   triggerConfigSchema,
   updateContactConfigSchema,
@@ -38,6 +41,9 @@ const CONFIG_NAMES: Record<StepType, string> = {
   WEBHOOK: 'WebhookConfig',
   UPDATE_CONTACT: 'UpdateContactConfig',
   EXIT: 'ExitConfig',
+  SPLIT: 'SplitConfig',
+  TRIGGER_EVENT: 'TriggerEventConfig',
+  START_WORKFLOW: 'StartWorkflowConfig',
 };
 for (const type of STEP_TYPES) if (type !== 'CONDITION') component(CONFIG_NAMES[type], stepConfigSchemas[type]);
 
@@ -59,6 +65,9 @@ const CONFIGS = {
   WEBHOOK: webhookConfigSchema,
   UPDATE_CONTACT: updateContactConfigSchema,
   EXIT: exitConfigSchema,
+  SPLIT: splitConfigSchema,
+  TRIGGER_EVENT: triggerEventConfigSchema,
+  START_WORKFLOW: startWorkflowConfigSchema,
 } as const satisfies Record<StepType, z.ZodType>;
 
 function storedStep<T extends StepType>(type: T) {
@@ -83,10 +92,13 @@ export const Step = component(
     storedStep('WEBHOOK'),
     storedStep('UPDATE_CONTACT'),
     storedStep('EXIT'),
+    storedStep('SPLIT'),
+    storedStep('TRIGGER_EVENT'),
+    storedStep('START_WORKFLOW'),
   ]),
   {
     examples: [
-      { id: '6b1f7d0e-8f3c-4d4c-9a57-0a1c9b1e2f30', workflowId: '0f8fad5b-d9cb-469f-a165-70867728950e', type: 'DELAY', name: 'Wait a day', config: { amount: 1, unit: 'days' }, position: null },
+      { id: '6b1f7d0e-8f3c-4d4c-9a57-0a1c9b1e2f30', workflowId: '0f8fad5b-d9cb-469f-a165-70867728950e', key: 'delay_1', type: 'DELAY', name: 'Wait a day', config: { amount: 1, unit: 'days' }, position: null },
     ],
   },
 );
@@ -102,6 +114,9 @@ export const StepCreate = component(
     newStep('WEBHOOK'),
     newStep('UPDATE_CONTACT'),
     newStep('EXIT'),
+    newStep('SPLIT'),
+    newStep('TRIGGER_EVENT'),
+    newStep('START_WORKFLOW'),
   ]),
   { description: 'A new step (any type but TRIGGER): an optional name (a default per type), its config, an optional position.' },
 );

@@ -8,6 +8,9 @@ import { conditionStep } from './steps/condition';
 import { delay } from './steps/delay';
 import { exit } from './steps/exit';
 import { sendEmail } from './steps/send-email';
+import { split } from './steps/split';
+import { startWorkflow } from './steps/start-workflow';
+import { triggerEvent } from './steps/trigger-event';
 import { updateContact } from './steps/update-contact';
 import { waitForEvent } from './steps/wait-for-event';
 import { webhook } from './steps/webhook';
@@ -20,10 +23,13 @@ const handlers: Record<Exclude<StepType, 'TRIGGER'>, StepHandler> = {
   WEBHOOK: webhook,
   UPDATE_CONTACT: updateContact,
   EXIT: exit,
+  SPLIT: split,
+  TRIGGER_EVENT: triggerEvent,
+  START_WORKFLOW: startWorkflow,
 };
 
 /** Step types whose successor does not depend on the outcome, so their activity can also close the execution. */
-const STATIC_SUCCESSOR: ReadonlySet<StepType> = new Set(['SEND_EMAIL', 'WEBHOOK', 'UPDATE_CONTACT']);
+const STATIC_SUCCESSOR: ReadonlySet<StepType> = new Set(['SEND_EMAIL', 'WEBHOOK', 'UPDATE_CONTACT', 'TRIGGER_EVENT', 'START_WORKFLOW']);
 
 /** Runs the execution's graph from its TRIGGER step to the end. */
 export async function runExecution(state: ExecutionState): Promise<ExecutionResult> {

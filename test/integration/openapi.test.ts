@@ -87,7 +87,7 @@ describe('the API describes itself', () => {
   it('shows steps as a union by type with a schema per config, and filters as real schemas', () => {
     const schemas = doc.components.schemas as Record<string, { oneOf?: { properties: { type: { const: string }; config: unknown } }[]; anyOf?: unknown[] }>;
     const variants = schemas.Step!.oneOf!;
-    expect(variants.map((v) => v.properties.type.const)).toEqual(['TRIGGER', 'SEND_EMAIL', 'DELAY', 'WAIT_FOR_EVENT', 'CONDITION', 'WEBHOOK', 'UPDATE_CONTACT', 'EXIT']);
+    expect(variants.map((v) => v.properties.type.const)).toEqual(['TRIGGER', 'SEND_EMAIL', 'DELAY', 'WAIT_FOR_EVENT', 'CONDITION', 'WEBHOOK', 'UPDATE_CONTACT', 'EXIT', 'SPLIT', 'TRIGGER_EVENT', 'START_WORKFLOW']);
     expect(variants.find((v) => v.properties.type.const === 'CONDITION')!.properties.config).toEqual({ $ref: '#/components/schemas/Filter' });
     expect(variants.find((v) => v.properties.type.const === 'DELAY')!.properties.config).toEqual({ $ref: '#/components/schemas/DelayConfig' });
     expect(schemas.DelayConfig).toMatchObject({ properties: { unit: { enum: ['minutes', 'hours', 'days', 'weeks'] } }, required: ['amount', 'unit'] });

@@ -31,7 +31,7 @@ describe('resources', () => {
     it('creates, reads, updates and deletes a contact with a normalised email', async () => {
       const created = await api.post('/contacts', { email: '  Ada.Lovelace@Example.COM ', data: { plan: 'pro' } });
       expect(created.status).toBe(201);
-      expect(Object.keys(created.body).sort()).toEqual(['createdAt', 'data', 'email', 'id', 'subscribed', 'updatedAt']);
+      expect(Object.keys(created.body).sort()).toEqual(['createdAt', 'data', 'email', 'id', 'subscribed', 'tags', 'updatedAt']);
       expect(created.body).toMatchObject({ email: 'ada.lovelace@example.com', subscribed: true, data: { plan: 'pro' } });
       expect(created.body.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(new Date(created.body.createdAt).toISOString()).toBe(created.body.createdAt);
@@ -137,7 +137,7 @@ describe('resources', () => {
       expect(events.body.total).toBe(2);
       expect(events.body.data.map((e: { name: string }) => e.name)).toEqual(['contact.subscribed', 'contact.unsubscribed']);
       for (const e of events.body.data) {
-        expect(Object.keys(e).sort()).toEqual(['contactId', 'createdAt', 'data', 'id', 'name']);
+        expect(Object.keys(e).sort()).toEqual(['contactId', 'createdAt', 'data', 'depth', 'id', 'name']);
         expect(e.contactId).toBe(c.body.id);
       }
       const byName = await api.get(`/events?name=contact.unsubscribed&contactId=${c.body.id}`);

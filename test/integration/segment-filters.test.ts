@@ -18,7 +18,7 @@ describe('segment membership follows the shared filter table', () => {
   const byKey = (key: string) => contacts.find((c) => c.key === key)!;
 
   async function create(api: Api, c: TableContact): Promise<string> {
-    const r = await api.post('/contacts', { email: c.email, subscribed: c.subscribed, data: c.data });
+    const r = await api.post('/contacts', { email: c.email, subscribed: c.subscribed, data: c.data, tags: c.tags });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     return r.body.id;
   }
@@ -37,7 +37,7 @@ describe('segment membership follows the shared filter table', () => {
     ids.ada = await create(api, byKey('ada'));
     ids.bob = await create(api, byKey('bob'));
     const cy = byKey('cy');
-    const tracked = await api.post('/v1/track', { event: 'imported', email: cy.email, data: cy.data });
+    const tracked = await api.post('/v1/track', { event: 'imported', email: cy.email, data: cy.data, tags: cy.tags });
     expect(tracked.status).toBe(200);
     ids.cy = tracked.body.data.contact;
     // Eve exists with other data; her table data arrives later through PATCH.
@@ -62,6 +62,11 @@ describe('segment membership follows the shared filter table', () => {
     const patched = await api.patch(`/contacts/${ids.eve}`, { data: { plan: null, ...eve.data } });
     expect(patched.status).toBe(200);
     expect(patched.body.data).toEqual(eve.data);
+    // Eve's tags arrive one by one: added, then replaced (gaining one), then one removed and re-added.
+    expect((await api.post(`/contacts/${ids.eve}/tags`, { tags: ['BETA'] })).body.tags).toEqual(['beta']);
+    expect((await api.patch(`/contacts/${ids.eve}`, { tags: ['beta', 'vip', 'old'] })).body.tags).toEqual(['beta', 'vip', 'old']);
+    expect((await api.delete(`/contacts/${ids.eve}/tags/old`)).status).toBe(204);
+    expect((await api.get(`/contacts/${ids.eve}`)).body.tags).toEqual(eve.tags);
 
     const outcome = await Promise.all(cases.map(async (c, i) => [c.name, await membersOf(api, segmentIds[i]!)] as const));
     const expected = cases.map((c) => [c.name, c.matches.map((key) => byKey(key).email).sort()] as const);

@@ -11,6 +11,8 @@ export interface TableContact {
   email: string;
   subscribed: boolean;
   data: Record<string, unknown>;
+  /** Contact tags (SPEC §14.1), unlike `data.tags`, which is plain data. */
+  tags: string[];
 }
 
 export interface FilterCase {
@@ -48,26 +50,30 @@ export function filterTable(now: number): { contacts: TableContact[]; cases: Fil
         lastSeenAt: ago(2 * HOUR),
         signedUpAt: ago(40 * DAY),
       },
+      tags: ['vip', 'early-bird'],
     },
     {
       key: 'bob',
       email: 'bob@example.org',
       subscribed: false,
       data: { plan: 'free', age: '17', tags: ['beta'], profile: { city: 'Berlin' }, lastSeenAt: ago(3 * DAY), signedUpAt: ago(90 * MINUTE) },
+      tags: ['vip'],
     },
     {
       key: 'cy',
       email: 'cy@example.com',
       subscribed: true,
       data: { plan: 'Pro', age: 65.5, score: 10, tags: 'vip-list', lastSeenAt: 'not a date' },
+      tags: ['beta'],
     },
-    { key: 'dee', email: 'dee@example.net', subscribed: true, data: {} },
+    { key: 'dee', email: 'dee@example.net', subscribed: true, data: {}, tags: [] },
     {
       key: 'eve',
       email: 'eve@example.org',
       subscribed: true,
       // A top-level null removes a key when written, so the null sits one level down.
       data: { age: 'old', tags: [], profile: { city: 'paris', zip: null }, lastSeenAt: now - 30 * MINUTE },
+      tags: ['beta', 'vip'],
     },
   ];
 
@@ -111,6 +117,18 @@ export function filterTable(now: number): { contacts: TableContact[]; cases: Fil
     { name: 'contact.createdAt within', filter: cmp('contact.createdAt', 'within', 1, 'hours'), matches: ['ada', 'bob', 'cy', 'dee', 'eve'] },
     { name: 'contact.createdAt olderThan', filter: cmp('contact.createdAt', 'olderThan', 1, 'days'), matches: [] },
     { name: 'contact.createdAt after a date', filter: cmp('contact.createdAt', 'greaterThan', '2020-01-01'), matches: ['ada', 'bob', 'cy', 'dee', 'eve'] },
+    // contact.tags: membership of one tag (compared lower-cased), `exists` when the contact has any.
+    { name: 'contact.tags contains', filter: cmp('contact.tags', 'contains', 'vip'), matches: ['ada', 'bob', 'eve'] },
+    { name: 'contact.tags contains, lower-cased', filter: cmp('contact.tags', 'contains', 'Early-Bird'), matches: ['ada'] },
+    { name: 'contact.tags notContains (true without tags)', filter: cmp('contact.tags', 'notContains', 'vip'), matches: ['cy', 'dee'] },
+    { name: 'contact.tags contains no substring', filter: cmp('contact.tags', 'contains', 'vi'), matches: [] },
+    { name: 'contact.tags exists', filter: cmp('contact.tags', 'exists'), matches: ['ada', 'bob', 'cy', 'eve'] },
+    { name: 'contact.tags notExists', filter: cmp('contact.tags', 'notExists'), matches: ['dee'] },
+    {
+      name: 'contact.tags with data in one group',
+      filter: { logic: 'AND', groups: [{ filters: [cmp('contact.tags', 'contains', 'beta'), cmp('data.plan', 'exists')] }] },
+      matches: ['cy'],
+    },
     // Trees: filters in a group are ANDed, groups joined by logic, conditions nest.
     {
       name: 'AND of groups',

@@ -532,7 +532,7 @@ describe('filterSchema', () => {
     return result.success ? [] : result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
   };
   const FIELD_MESSAGE =
-    'field must be contact.email, contact.subscribed, contact.createdAt, data.<path>, contact.data.<path> or event.<path>';
+    'field must be contact.email, contact.subscribed, contact.createdAt, contact.tags, data.<path>, contact.data.<path> or event.<path>';
 
   it.each([
     cmp('data.plan', 'equals', 'pro'),

@@ -69,7 +69,7 @@ describe('validateTransition', () => {
         'email',
         'delay',
         'yes',
-        "A SEND_EMAIL step's transitions take no branch; only CONDITION and WAIT_FOR_EVENT steps branch",
+        "A SEND_EMAIL step's transitions take no branch; only CONDITION, WAIT_FOR_EVENT and SPLIT steps branch",
       ],
       [
         'a branch on the TRIGGER',
@@ -77,7 +77,7 @@ describe('validateTransition', () => {
         'trigger',
         'email',
         'event',
-        "A TRIGGER step's transitions take no branch; only CONDITION and WAIT_FOR_EVENT steps branch",
+        "A TRIGGER step's transitions take no branch; only CONDITION, WAIT_FOR_EVENT and SPLIT steps branch",
       ],
       ['an unknown CONDITION branch', [], 'cond', 'email', 'maybe', 'A CONDITION step\'s branch must be "yes" or "no"'],
       ['a WAIT_FOR_EVENT branch on a CONDITION', [], 'cond', 'email', 'event', 'A CONDITION step\'s branch must be "yes" or "no"'],

@@ -6,7 +6,7 @@ import { parseStepConfig, stepConfigSchemas } from '../../core/step-configs';
 
 const TEMPLATE_ID = '3f2b8c1e-6a4d-4e8b-9c2f-1a2b3c4d5e6f';
 const FIELD_MESSAGE =
-  'field must be contact.email, contact.subscribed, contact.createdAt, data.<path>, contact.data.<path> or event.<path>';
+  'field must be contact.email, contact.subscribed, contact.createdAt, contact.tags, data.<path>, contact.data.<path> or event.<path>';
 
 describe('parseStepConfig accepts', () => {
   it.each([
@@ -138,8 +138,8 @@ describe('parseStepConfig refuses', () => {
     ],
     ['WEBHOOK', { url: 'https://example.com', headers: [] }, [{ path: 'config.headers', message: 'Invalid input: expected record, received array' }]],
     ['WEBHOOK', { url: 'https://example.com', timeout: 5 }, [{ path: 'config.timeout', message: 'unknown field "timeout"' }]],
-    ['UPDATE_CONTACT', {}, [{ path: 'config', message: 'UPDATE_CONTACT needs data (with at least one key) or subscribed' }]],
-    ['UPDATE_CONTACT', { data: {} }, [{ path: 'config', message: 'UPDATE_CONTACT needs data (with at least one key) or subscribed' }]],
+    ['UPDATE_CONTACT', {}, [{ path: 'config', message: 'UPDATE_CONTACT needs data (with at least one key), subscribed, addTags or removeTags' }]],
+    ['UPDATE_CONTACT', { data: {} }, [{ path: 'config', message: 'UPDATE_CONTACT needs data (with at least one key), subscribed, addTags or removeTags' }]],
     ['UPDATE_CONTACT', { data: [1] }, [{ path: 'config.data', message: 'Invalid input: expected record, received array' }]],
     ['UPDATE_CONTACT', { data: 'x' }, [{ path: 'config.data', message: 'Invalid input: expected record, received string' }]],
     ['UPDATE_CONTACT', { subscribed: 'yes' }, [{ path: 'config.subscribed', message: 'Invalid input: expected boolean, received string' }]],
@@ -148,7 +148,7 @@ describe('parseStepConfig refuses', () => {
       { tags: ['a'] },
       [
         { path: 'config.tags', message: 'unknown field "tags"' },
-        { path: 'config', message: 'UPDATE_CONTACT needs data (with at least one key) or subscribed' },
+        { path: 'config', message: 'UPDATE_CONTACT needs data (with at least one key), subscribed, addTags or removeTags' },
       ],
     ],
     ['UPDATE_CONTACT', { tags: ['a'], subscribed: true }, [{ path: 'config.tags', message: 'unknown field "tags"' }]],
@@ -172,7 +172,7 @@ describe('parseStepConfig refuses', () => {
   it('refuses an unknown step type', () => {
     expect(parseStepConfig('SEND_SMS' as StepType, {})).toEqual({
       ok: false,
-      issues: [{ path: 'type', message: 'type must be one of TRIGGER, SEND_EMAIL, DELAY, WAIT_FOR_EVENT, CONDITION, WEBHOOK, UPDATE_CONTACT, EXIT' }],
+      issues: [{ path: 'type', message: `type must be one of ${STEP_TYPES.join(', ')}` }],
     });
   });
 });

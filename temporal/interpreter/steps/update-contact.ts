@@ -1,11 +1,12 @@
-/** UPDATE_CONTACT: merges rendered data into the contact and sets `subscribed` if given. */
+/** UPDATE_CONTACT: merges rendered data into the contact, sets `subscribed` and adds or removes tags. */
+import type { UpdateContactConfig } from '../../../core/step-configs';
 import { db } from '../activities';
 import { settle, withJournal, type StepHandler } from '../handler';
 
 export const updateContact: StepHandler = async (step, visit, state, env) => {
-  const { data, subscribed } = step.config as { data?: Record<string, unknown>; subscribed?: boolean };
+  const { data, subscribed, addTags, removeTags } = step.config as UpdateContactConfig;
   const result = await withJournal(state, (journal) =>
-    db.updateContact({ executionId: state.executionId, journal, visit, after: env.after, data, subscribed, context: state.context }),
+    db.updateContact({ executionId: state.executionId, journal, visit, after: env.after, data, subscribed, addTags, removeTags, context: state.context }),
   );
   return settle(result, env);
 };
