@@ -1,6 +1,7 @@
 /** Every activity of the interpreter, built over their dependencies (`createActivities(deps)`). */
 import { bookkeepingActivities } from './bookkeeping';
 import type { ActivityDeps } from './deps';
+import { enrolmentActivities } from './enrolment';
 import { sendEmailActivities } from './send-email';
 import { updateContactActivities } from './update-contact';
 import { webhookActivities } from './webhook';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...updateContactActivities(deps),
     ...sendEmailActivities(deps),
     ...webhookActivities(deps),
+    ...enrolmentActivities(deps),
   };
 }
 

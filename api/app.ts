@@ -7,6 +7,7 @@ import { errorMiddleware, notFound } from './errors';
 import { checkInput } from './validate';
 import { contactRoutes } from './routes/contacts';
 import { emailLinkRoutes } from './routes/email-links';
+import { enrolmentRoutes } from './routes/enrolments';
 import { executionRoutes } from './routes/executions';
 import { graphRoutes } from './routes/graph';
 import { projectRoutes } from './routes/projects';
@@ -61,6 +62,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(templateRoutes(deps));
   app.use(workflowRoutes(deps));
   app.use(graphRoutes(deps));
+  app.use(enrolmentRoutes(deps));
   app.use(executionRoutes(deps));
   app.use(recordRoutes(deps));
 

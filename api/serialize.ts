@@ -1,5 +1,5 @@
 /** Rows → the resource shapes of SPEC §5 (only the documented fields, timestamps as ISO text). */
-import type { contacts, emails, events, executions, stepExecutions, steps, templates, transitions, workflows } from '../db/schema';
+import type { contacts, emails, enrolments, events, executions, stepExecutions, steps, templates, transitions, workflows } from '../db/schema';
 
 type Row<T extends { $inferSelect: unknown }> = T['$inferSelect'];
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -104,4 +104,17 @@ export const emailOut = (m: Row<typeof emails>) => ({
   sentAt: iso(m.sentAt),
   openedAt: iso(m.openedAt),
   clickedAt: iso(m.clickedAt),
+});
+
+export const enrolmentOut = (e: Row<typeof enrolments>) => ({
+  id: e.id,
+  workflowId: e.workflowId,
+  source: e.source,
+  status: e.status,
+  stopReason: e.stopReason,
+  enrolled: e.enrolled,
+  skipped: e.skipped,
+  scheduledAt: iso(e.scheduledAt),
+  startedAt: iso(e.startedAt),
+  finishedAt: iso(e.finishedAt),
 });

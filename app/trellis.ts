@@ -17,6 +17,7 @@ import { runMigrations } from '../db/migrate';
 import { startDispatcher, type Dispatcher } from '../temporal/dispatcher';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
 import { startReconciler, type Reconciler } from '../temporal/reconciler';
+import { startSchedules, type Schedules } from '../temporal/schedules';
 import { startWorker, type WorkerHandle } from '../temporal/worker';
 import type { Config } from './config';
 
@@ -25,6 +26,8 @@ export interface Trellis {
   database: Database;
   client: Client;
   dispatcher: Dispatcher;
+  /** Keeps the Temporal Schedules of SCHEDULE workflows in step with Postgres. */
+  schedules: Schedules;
   worker?: WorkerHandle;
   reconciler?: Reconciler;
   server?: Server;
@@ -46,7 +49,7 @@ export interface StartOptions {
    * false` for a server without custom search attributes and list queries.
    */
   temporal?: { client: Client; nativeConnection: NativeConnection; visibility?: boolean };
-  /** How often the reconciler looks for terminated and timed-out runs (default 20 s). */
+  /** How often the reconcilers look for terminated and timed-out runs and stray schedules (default 20 s). */
   reconcileEveryMs?: number;
   /** DNS lookups of the inbound listener's SPF/DKIM/DMARC checks (tests serve their own records). */
   inboundResolver?: DNSResolver;
@@ -92,6 +95,14 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     taskQueue: config.taskQueue,
     searchAttributes: options.temporal?.visibility,
   });
+  // The time-skipping test server has no schedules (nor visibility): SCHEDULE triggers do nothing there.
+  const schedules = startSchedules({
+    database,
+    client,
+    taskQueue: config.taskQueue,
+    enabled: options.temporal?.visibility !== false,
+    intervalMs: options.reconcileEveryMs,
+  });
 
   let worker: WorkerHandle | undefined;
   let reconciler: Reconciler | undefined;
@@ -131,6 +142,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       database,
       temporal: client,
       dispatcher,
+      schedules,
       isReady: () => (worker ? worker.worker.getState() === 'RUNNING' : true),
     });
     server = await new Promise<Server>((resolve, reject) => {
@@ -154,11 +166,14 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   }
 
   dispatcher.kick();
+  // At start: a schedule lost or left behind while no process was up is put right.
+  schedules.reconcile().catch((err) => console.warn(`schedule reconcile: ${(err as Error).message}`));
   return {
     config,
     database,
     client,
     dispatcher,
+    schedules,
     worker,
     reconciler,
     server,
@@ -168,6 +183,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       if (server) await new Promise<void>((r) => server!.close(() => r()));
       await inbound?.close();
       reconciler?.stop();
+      await schedules.stop();
       await dispatcher.stop();
       if (worker) await worker.shutdown();
       await nativeConnection?.close();

@@ -6,7 +6,9 @@ import { outbox } from './schema';
 export type OutboxCommand =
   | { kind: 'start'; executionId: string }
   | { kind: 'signal'; executionId: string; event: TrackedEventSignal }
-  | { kind: 'cancel'; executionId: string };
+  | { kind: 'cancel'; executionId: string }
+  /** Starts an audience enrolment's workflow; the row's `execution_id` holds the enrolment's id. */
+  | { kind: 'enrolment'; enrolmentId: string };
 
 /** Queues commands; the dispatcher carries them out once the transaction commits. */
 export async function queueCommands(tx: Tx, commands: OutboxCommand[]): Promise<void> {
@@ -14,7 +16,7 @@ export async function queueCommands(tx: Tx, commands: OutboxCommand[]): Promise<
   await tx.insert(outbox).values(
     commands.map((c) => ({
       kind: c.kind,
-      executionId: c.executionId,
+      executionId: c.kind === 'enrolment' ? c.enrolmentId : c.executionId,
       payload: c.kind === 'signal' ? { event: c.event } : {},
     })),
   );

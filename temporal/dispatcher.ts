@@ -22,6 +22,7 @@ import {
 } from '../core/execution';
 import type { GraphSnapshot } from '../core/graph';
 import { isActive } from '../core/statuses';
+import { startEnrolment } from './enrolment/client';
 import { contactEmailKey, contactIdKey, projectIdKey, statusKey, workflowIdKey } from './search-attributes';
 
 type OutboxRow = typeof outbox.$inferSelect;
@@ -113,6 +114,9 @@ export function startDispatcher(deps: {
   }
 
   async function carryOut(row: OutboxRow, starts: Map<string, StartRow>): Promise<void> {
+    if (row.kind === 'enrolment') {
+      return startEnrolment({ database, client, taskQueue, searchAttributes: withSearchAttributes, bounded }, row.executionId);
+    }
     const handle = client.workflow.getHandle(temporalWorkflowId(row.executionId));
     if (row.kind === 'start') {
       const found = starts.get(row.executionId);

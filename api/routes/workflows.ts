@@ -3,13 +3,16 @@ import { isDeepStrictEqual } from 'node:util';
 import { Router } from 'express';
 import { and, asc, desc, eq, ilike, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { scheduleConfigSchema } from '../../core/schedule';
 import type { Tx } from '../../db/client';
+import { segmentExists } from '../../db/enrolments';
 import { steps, transitions, workflows, executions } from '../../db/schema';
 import { projectOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { listPage } from '../paging';
 import { badRequest, conflict, notFound } from '../errors';
 import { activeExecutions, assertUnlocked, lockWorkflow } from '../locking';
+import { scheduleView } from '../schedule-view';
 import { stepOut, transitionOut, workflowOut } from '../serialize';
 import { pagination, parse, pathId } from '../validate';
 import { likePattern } from './contacts';
@@ -33,6 +36,7 @@ const patchWorkflow = z.strictObject({
 const triggerConfigs = {
   EVENT: z.strictObject({ eventName }),
   MANUAL: z.strictObject({}),
+  SCHEDULE: scheduleConfigSchema,
 } as const;
 const listQuery = z.object({
   search: z.string().optional(),
@@ -49,9 +53,14 @@ export async function workflowWithGraph(tx: Tx, id: string) {
   return { ...workflowOut(wf), steps: stepRows.map(stepOut), transitions: transitionRows.map(transitionOut) };
 }
 
-export function workflowRoutes({ database }: ApiDeps): Router {
+export function workflowRoutes({ database, schedules }: ApiDeps): Router {
   const router = Router();
   const { db } = database;
+
+  /** After a commit: the workflow's Temporal Schedule follows; a failure heals at the next reconcile. */
+  async function syncSchedule(workflowId: string): Promise<void> {
+    await schedules.sync(workflowId).catch((err) => console.warn(`schedule of workflow ${workflowId}: ${(err as Error).message}`));
+  }
 
   router.post('/workflows', async (req, res) => {
     const project = projectOf(req);
@@ -91,7 +100,8 @@ export function workflowRoutes({ database }: ApiDeps): Router {
     const id = pathId(req.params.id, 'workflow');
     const [wf] = await db.select({ id: workflows.id }).from(workflows).where(and(eq(workflows.id, id), eq(workflows.projectId, project.id)));
     if (!wf) throw notFound('workflow');
-    res.json(await workflowWithGraph(db, id));
+    const out = await workflowWithGraph(db, id);
+    res.json(out.triggerType === 'SCHEDULE' ? { ...out, schedule: await scheduleView(db, out) } : out);
   });
 
   router.patch('/workflows/:id', async (req, res) => {
@@ -104,9 +114,12 @@ export function workflowRoutes({ database }: ApiDeps): Router {
       let trigger: { triggerType: string; triggerConfig: Record<string, unknown>; triggerEvent: string | null } | undefined;
       if (structural) {
         const type = body.triggerType ?? wf.triggerType;
-        if (type === 'SCHEDULE') throw badRequest('SCHEDULE triggers are not available yet', [{ path: 'triggerType', message: 'SCHEDULE is not available yet' }]);
         const schema = triggerConfigs[type as keyof typeof triggerConfigs];
         const config = parse(schema, body.triggerConfig ?? (type === wf.triggerType ? wf.triggerConfig : {}), 'triggerConfig');
+        const segmentId = type === 'SCHEDULE' ? (config as { segmentId?: string }).segmentId : undefined;
+        if (segmentId !== undefined && !(await segmentExists(tx, project.id, segmentId))) {
+          throw badRequest(`segment ${segmentId} not found in this project`, [{ path: 'triggerConfig.segmentId', message: 'no such segment in this project' }]);
+        }
         const newEvent = type === 'EVENT' ? (config as { eventName: string }).eventName : null;
         // `triggerEvent` keeps the last event name even while the trigger is MANUAL, so a detour
         // through MANUAL cannot rename the event either.
@@ -133,22 +146,25 @@ export function workflowRoutes({ database }: ApiDeps): Router {
         })
         .where(eq(workflows.id, wf.id))
         .returning();
-      return workflowOut(updated!);
+      return { before: wf, after: updated! };
     });
-    res.json(out);
+    if (out.before.triggerType === 'SCHEDULE' || out.after.triggerType === 'SCHEDULE') await syncSchedule(id);
+    res.json(workflowOut(out.after));
   });
 
   router.delete('/workflows/:id', async (req, res) => {
     const project = projectOf(req);
     const id = pathId(req.params.id, 'workflow');
-    await db.transaction(async (tx) => {
+    const deleted = await db.transaction(async (tx) => {
       const wf = await lockWorkflow(tx, project.id, id);
       const active = await activeExecutions(tx, wf.id);
       if (active > 0) {
         throw conflict(`workflow has ${active} active execution(s); cancel them first (POST /workflows/${wf.id}/executions/cancel-all)`, 'CONFLICT', { activeExecutions: active });
       }
       await tx.delete(workflows).where(eq(workflows.id, wf.id));
+      return wf;
     });
+    if (deleted.triggerType === 'SCHEDULE') await syncSchedule(id);
     res.status(204).end();
   });
 
