@@ -51,6 +51,8 @@ export interface StartOptions {
   temporal?: { client: Client; nativeConnection: NativeConnection; visibility?: boolean };
   /** How often the reconcilers look for terminated and timed-out runs and stray schedules (default 20 s). */
   reconcileEveryMs?: number;
+  /** Contacts per audience-enrolment batch (default 500). */
+  enrolmentBatchSize?: number;
   /** DNS lookups of the inbound listener's SPF/DKIM/DMARC checks (tests serve their own records). */
   inboundResolver?: DNSResolver;
 }
@@ -124,6 +126,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
         mailFrom: config.mailFrom,
         publicUrl: config.publicUrl,
         onCommandsQueued: () => dispatcher.kick(),
+        enrolmentBatchSize: options.enrolmentBatchSize,
       },
     });
     worker.done.catch((err) => console.error('worker stopped:', err));
