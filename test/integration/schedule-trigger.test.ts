@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scheduleIdOf } from '../../core/enrolment';
 import type { ScratchDatabase } from '../../scripts/local-servers';
 import { insertContacts, insertSegment, privateDatabase } from '../support/audience';
 import { buildWorkflow } from '../support/builders';
 import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
+import { startTcpProxy } from '../support/tcp-proxy';
 
 describe('SCHEDULE triggers on Temporal Schedules', () => {
   let database: ScratchDatabase;
@@ -134,6 +135,8 @@ describe('SCHEDULE triggers on Temporal Schedules', () => {
       status: 'COMPLETED',
     });
 
+    // The first tick's run closes in Temporal just after its enrolment finishes in Postgres.
+    await waitFor(async () => (await describeSchedule(wf.id)).info.runningActions.length === 0, 'no tick running');
     await handleOf(wf.id).trigger(ScheduleOverlapPolicy.SKIP);
     const later = await finishedTicks(wf.id, ticks.length + 1);
     // Every tick after the first (the test's or the cron's own) enrols nobody.
@@ -255,4 +258,29 @@ describe('SCHEDULE triggers on Temporal Schedules', () => {
       await restarted.close();
     }
   });
+
+  it('heals a schedule change that Temporal missed while it was unreachable', async () => {
+    // An API process that reaches Temporal through a proxy the test takes down.
+    const proxy = await startTcpProxy(inject('temporalAddress'));
+    const viaProxy = await startTestApp({
+      env: { DATABASE_URL: database.url, TEMPORAL_TASK_QUEUE: taskQueue, ROLE: 'api', TEMPORAL_ADDRESS: proxy.address },
+      start: { reconcileEveryMs: 1000 },
+    });
+    try {
+      const wf = await scheduledWorkflow(viaProxy.api, { cron: '0 9 * * *' });
+      expect((await describeSchedule(wf.id)).state.paused).toBe(false);
+
+      proxy.down();
+      const disabled = await viaProxy.api.patch(`/workflows/${wf.id}`, { enabled: false });
+      expect(disabled.status).toBe(200);
+      expect(disabled.body.enabled).toBe(false);
+      expect((await describeSchedule(wf.id)).state.paused).toBe(false);
+
+      proxy.up();
+      await waitFor(async () => (await describeSchedule(wf.id)).state.paused, 'the schedule paused by a reconcile', 30_000);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  }, 60_000);
 });
