@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scheduleIdOf } from '../../core/enrolment';
+import { projectIdKey, workflowIdKey } from '../../temporal/search-attributes';
 import type { ScratchDatabase } from '../../scripts/local-servers';
 import { insertContacts, insertSegment, privateDatabase } from '../support/audience';
 import { buildWorkflow } from '../support/builders';
@@ -109,6 +110,9 @@ describe('SCHEDULE triggers on Temporal Schedules', () => {
     expect(description.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
     expect(description.action).toMatchObject({ workflowType: 'audienceEnrolment', taskQueue, args: [{ tickOf: wf.id }] });
     expect(description.spec.timezone).toBe('UTC');
+    // Findable in the Web UI's Schedules page, and so is every tick's run.
+    expect(description.typedSearchAttributes.get(workflowIdKey)).toBe(wf.id);
+    expect(description.typedSearchAttributes.get(projectIdKey)).toBe(project.id);
 
     // SKIP, as the schedule's own ticks: should the one-minute cron fire at the same moment, one of
     // the two runs and the other is skipped.
@@ -123,6 +127,13 @@ describe('SCHEDULE triggers on Temporal Schedules', () => {
     for (const e of executions) expect(e.context).toEqual({ scheduledAt });
     const contact = await api.get(`/contacts/${subscribed[0]}`);
     expect(contact.body.data).toEqual({ ticked: true });
+    const query = `WorkflowType='audienceEnrolment' AND TrellisWorkflowId='${wf.id}' AND TrellisProjectId='${project.id}'`;
+    const runs = await waitFor(async () => {
+      const found = [];
+      for await (const run of app.trellis.client.workflow.list({ query })) found.push(run);
+      return found.length >= 1 ? found : undefined;
+    }, 'the tick run listed by its search attributes');
+    expect(runs[0]!.workflowId.startsWith(`trellis-tick-${wf.id}`)).toBe(true);
 
     const { schedule } = (await api.get(`/workflows/${wf.id}`)).body;
     expect(schedule.nextRuns).toHaveLength(3);
