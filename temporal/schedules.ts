@@ -30,6 +30,7 @@ import { projectIdKey, workflowIdKey } from './search-attributes';
 /** One reconcile pass at a time across all processes (an arbitrary constant). */
 const RECONCILE_LOCK = 7_311_520_413;
 const CALL_DEADLINE_MS = 5000;
+const CATCHUP_WINDOW = '10 minutes';
 const PAGE = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -70,14 +71,16 @@ export function startSchedules(deps: { database: Database; client: Client; taskQ
         memo: { workflowName: wf.name, trellisSchedule: fingerprint(wf) },
         typedSearchAttributes: attributes,
       },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+      // A tick still enrolling when the next comes skips it; ticks missed in a Temporal outage are
+      // made up only within CATCHUP_WINDOW, so a long outage does not fire a backlog of sends.
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW },
       state: { paused: !wf.enabled, note: wf.enabled ? 'enabled in Trellis' : 'workflow disabled in Trellis' },
     };
   }
 
   function fingerprint(wf: WorkflowRow): string {
     const c = wf.triggerConfig as unknown as ScheduleConfig;
-    return JSON.stringify([c.cron, c.timezone ?? DEFAULT_TIMEZONE, c.segmentId ?? null, taskQueue, wf.name]);
+    return JSON.stringify([c.cron, c.timezone ?? DEFAULT_TIMEZONE, c.segmentId ?? null, taskQueue, wf.name, CATCHUP_WINDOW]);
   }
 
   function matches(current: ScheduleDescription, wf: WorkflowRow): boolean {
