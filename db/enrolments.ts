@@ -110,7 +110,9 @@ export async function enrolBatch(db: Db, enrolmentId: string, size: number): Pro
     return await db.transaction(async (tx) => {
       const [e] = await tx.select().from(enrolments).where(eq(enrolments.id, enrolmentId));
       if (!e || e.status !== 'RUNNING') return idle;
-      const page = await audiencePage(tx, e, size);
+      // One row more than a page: a last page that happens to be full ends the enrolment at once.
+      const ahead = await audiencePage(tx, e, size + 1);
+      const page = ahead.slice(0, size);
       const locked = page.length
         ? await tx
             .select({ id: contacts.id, subscribed: contacts.subscribed })
@@ -134,7 +136,7 @@ export async function enrolBatch(db: Db, enrolmentId: string, size: number): Pro
         if (result.ok) enrolled += 1;
       }
       const skipped = page.length - enrolled;
-      const done = page.length < size;
+      const done = ahead.length <= size;
       const [moved] = await tx
         .update(enrolments)
         .set({
