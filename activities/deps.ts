@@ -14,4 +14,6 @@ export interface ActivityDeps {
   publicUrl: string;
   /** Called after a commit that recorded an event (UPDATE_CONTACT's subscribe change, SEND_EMAIL's `email.sent`). */
   onCommandsQueued: () => void;
+  /** Contacts per audience-enrolment batch (default ENROLMENT_BATCH_SIZE; tests cross batches with small audiences). */
+  enrolmentBatchSize?: number;
 }

@@ -1,6 +1,7 @@
 /** Every activity of the interpreter, built over their dependencies (`createActivities(deps)`). */
 import { bookkeepingActivities } from './bookkeeping';
 import type { ActivityDeps } from './deps';
+import { enrolmentActivities } from './enrolment';
 import { withClassifiedFailures } from './failures';
 import { segmentActivities } from './segments';
 import { sendEmailActivities } from './send-email';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...segmentActivities(deps),
     ...triggerEventActivities(deps),
     ...startWorkflowActivities(deps),
+    ...enrolmentActivities(deps),
   });
 }
 

@@ -9,6 +9,7 @@ import { errorHandler, mountMethodNotAllowed, mountRoutes, type ResponseCheck } 
 import { contactTagRoutes } from './routes/contact-tags';
 import { contactRoutes } from './routes/contacts';
 import { emailLinkRoutes } from './routes/email-links';
+import { enrolmentRoutes } from './routes/enrolments';
 import { executionRoutes } from './routes/executions';
 import { graphRoutes } from './routes/graph';
 import { projectRoutes } from './routes/projects';
@@ -41,6 +42,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     ...workflowRoutes(deps),
     ...graphRoutes(deps),
     ...workflowDocumentRoutes(deps),
+    ...enrolmentRoutes(deps),
     ...executionRoutes(deps),
     ...recordRoutes(deps),
     ...segmentRoutes(deps),

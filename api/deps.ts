@@ -5,6 +5,7 @@ import type { Config } from '../app/config';
 import type { Database } from '../db/client';
 import type { Logger } from '../telemetry/logger';
 import type { Dispatcher } from '../temporal/dispatcher';
+import type { Schedules } from '../temporal/schedules';
 
 export interface ApiDeps {
   config: Pick<Config, 'adminApiKey' | 'inboundDomain' | 'trackRatePerSecond' | 'publicUrl'>;
@@ -14,6 +15,8 @@ export interface ApiDeps {
   renderer: Renderer;
   /** The process's logger; each request logs through a child carrying its request id. */
   logger: Logger;
+  /** Syncs a workflow's Temporal Schedule after a change commits. */
+  schedules: Pick<Schedules, 'sync'>;
   /** Readiness beyond Postgres and Temporal (e.g. the worker is polling). */
   isReady: () => boolean;
 }

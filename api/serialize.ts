@@ -4,7 +4,7 @@
  * an enumeration are narrowed to it, which the response check verifies in the tests.
  */
 import type { z } from 'zod';
-import type { contacts, emails, events, executions, stepExecutions, steps, templates, transitions, workflows } from '../db/schema';
+import type { contacts, emails, enrolments, events, executions, stepExecutions, steps, templates, transitions, workflows } from '../db/schema';
 import { workflowStatus } from '../core/workflow-status';
 import type { SegmentWithCount } from '../db/segments';
 import type * as S from './schemas/resources';
@@ -133,4 +133,17 @@ export const segmentOut = (s: SegmentWithCount): Out<typeof S.Segment> => ({
   computing: s.computing,
   createdAt: iso(s.createdAt),
   updatedAt: iso(s.updatedAt),
+});
+
+export const enrolmentOut = (e: Row<typeof enrolments>): Out<typeof S.Enrolment> => ({
+  id: e.id,
+  workflowId: e.workflowId,
+  source: e.source as Out<typeof S.Enrolment>['source'],
+  status: e.status as Out<typeof S.Enrolment>['status'],
+  stopReason: e.stopReason,
+  enrolled: e.enrolled,
+  skipped: e.skipped,
+  scheduledAt: isoOrNull(e.scheduledAt),
+  startedAt: iso(e.startedAt),
+  finishedAt: isoOrNull(e.finishedAt),
 });

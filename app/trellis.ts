@@ -24,6 +24,7 @@ import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
 import { startReconciler, type Reconciler } from '../temporal/reconciler';
 import { ensureSegmentRefreshSchedule } from '../temporal/segment-client';
 import { installRuntime } from '../temporal/runtime';
+import { startSchedules, type Schedules } from '../temporal/schedules';
 import { startWorker, type WorkerHandle } from '../temporal/worker';
 import type { Config } from './config';
 
@@ -32,6 +33,8 @@ export interface Trellis {
   database: Database;
   client: Client;
   dispatcher: Dispatcher;
+  /** Keeps the Temporal Schedules of SCHEDULE workflows in step with Postgres. */
+  schedules: Schedules;
   worker?: WorkerHandle;
   reconciler?: Reconciler;
   server?: Server;
@@ -58,13 +61,15 @@ export interface StartOptions {
    * false` for a server without custom search attributes and list queries.
    */
   temporal?: { client: Client; nativeConnection: NativeConnection; visibility?: boolean };
-  /** How often the reconciler looks for terminated and timed-out runs (default 20 s). */
+  /** How often the reconcilers look for terminated and timed-out runs and stray schedules (default 20 s). */
   reconcileEveryMs?: number;
   /**
    * False: the reconciler does not audit active executions against Temporal. For tests only, whose
    * one database serves apps on two Temporal servers (the dev server and the time-skipping one).
    */
   auditRuns?: boolean;
+  /** Contacts per audience-enrolment batch (default 500). */
+  enrolmentBatchSize?: number;
   /** DNS lookups of the inbound listener's SPF/DKIM/DMARC checks (tests serve their own records). */
   inboundResolver?: DNSResolver;
   /**
@@ -106,6 +111,14 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     searchAttributes: options.temporal?.visibility,
     logger,
   });
+  // The time-skipping test server has no schedules (nor visibility): SCHEDULE triggers do nothing there.
+  const schedules = startSchedules({
+    database,
+    client,
+    taskQueue: config.taskQueue,
+    enabled: options.temporal?.visibility !== false,
+    intervalMs: options.reconcileEveryMs,
+  });
 
   let worker: WorkerHandle | undefined;
   let reconciler: Reconciler | undefined;
@@ -128,6 +141,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
         mailFrom: config.mailFrom,
         publicUrl: config.publicUrl,
         onCommandsQueued: () => dispatcher.kick(),
+        enrolmentBatchSize: options.enrolmentBatchSize,
       },
     });
     worker.done.catch((err) => logger.error({ err }, 'worker stopped'));
@@ -154,6 +168,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     dispatcher,
     renderer,
     logger,
+    schedules,
     isReady: () => (worker ? worker.worker.getState() === 'RUNNING' : true),
   };
   let server: Server | undefined;
@@ -182,11 +197,14 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   }
 
   dispatcher.kick();
+  // At start: a schedule lost or left behind while no process was up is put right.
+  schedules.reconcile().catch((err) => logger.warn({ err }, 'schedule reconcile failed'));
   return {
     config,
     database,
     client,
     dispatcher,
+    schedules,
     worker,
     reconciler,
     server,
@@ -199,6 +217,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       for (const s of [server, metricsServer]) if (s) await new Promise<void>((r) => s.close(() => r()));
       await inbound?.close();
       reconciler?.stop();
+      await schedules.stop();
       await dispatcher.stop();
       if (worker) await worker.shutdown();
       await nativeConnection?.close();

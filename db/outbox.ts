@@ -8,7 +8,9 @@ export type OutboxCommand =
   | { kind: 'start'; executionId: string }
   | { kind: 'signal'; executionId: string; event: TrackedEventSignal }
   | { kind: 'cancel'; executionId: string }
-  | { kind: 'compute-segment'; segmentId: string; projectId: string; generation: number };
+  | { kind: 'compute-segment'; segmentId: string; projectId: string; generation: number }
+  /** Starts an audience enrolment's workflow; the row's `execution_id` holds the enrolment's id. */
+  | { kind: 'enrolment'; enrolmentId: string };
 
 /** Queues commands; the dispatcher carries them out once the transaction commits. */
 export async function queueCommands(tx: Tx, commands: OutboxCommand[]): Promise<void> {
@@ -18,7 +20,7 @@ export async function queueCommands(tx: Tx, commands: OutboxCommand[]): Promise<
       c.kind === 'compute-segment'
         ? // The column keys a queue whose commands run in order: here the segment's.
           { kind: c.kind, executionId: c.segmentId, payload: { projectId: c.projectId, generation: c.generation } }
-        : { kind: c.kind, executionId: c.executionId, payload: c.kind === 'signal' ? { event: c.event } : {} },
+        : { kind: c.kind, executionId: c.kind === 'enrolment' ? c.enrolmentId : c.executionId, payload: c.kind === 'signal' ? { event: c.event } : {} },
     ),
   );
 }

@@ -315,3 +315,39 @@ export const segmentMembers = pgTable(
   },
   (t) => [primaryKey({ columns: [t.segmentId, t.contactId] }), index('segment_members_contact').on(t.contactId)],
 );
+
+/**
+ * One audience enrolment: a SCHEDULE tick or a bulk start, carried out by a Temporal workflow in
+ * batches. `cursor` (the last contact id handled) commits with each batch's enrolments, so a retried
+ * batch neither enrols twice nor skips anyone.
+ */
+export const enrolments = pgTable(
+  'enrolments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    workflowId: uuid('workflow_id').notNull().references(() => workflows.id, { onDelete: 'cascade' }),
+    /** `SCHEDULE` or `BULK`. */
+    source: text('source').notNull(),
+    /** The whole project's subscribed contacts (no segment, no list), a segment's members, or a list of ids. */
+    segmentId: uuid('segment_id'),
+    contactIds: uuid('contact_ids').array(),
+    subscribedOnly: boolean('subscribed_only').notNull(),
+    context: jsonb('context').$type<Json>().notNull().default({}),
+    /** `RUNNING`, `COMPLETED` or `STOPPED` (with `stopReason`). */
+    status: text('status').notNull().default('RUNNING'),
+    stopReason: text('stop_reason'),
+    enrolled: integer('enrolled').notNull().default(0),
+    skipped: integer('skipped').notNull().default(0),
+    cursor: uuid('cursor'),
+    /** The tick's scheduled time (SCHEDULE only). */
+    scheduledAt: timestamp('scheduled_at', { withTimezone: true, mode: 'date' }),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    // One enrolment per tick, however often the tick's workflow asks for it.
+    uniqueIndex('enrolments_tick').on(t.workflowId, t.scheduledAt).where(sql`source = 'SCHEDULE'`),
+    index('enrolments_workflow').on(t.workflowId, t.startedAt),
+  ],
+);

@@ -25,6 +25,7 @@ import {
 } from '../core/execution';
 import type { GraphSnapshot } from '../core/graph';
 import { isActive } from '../core/statuses';
+import { startEnrolment } from './enrolment/client';
 import { startSegmentComputation } from './segment-client';
 import { contactEmailKey, contactIdKey, projectIdKey, statusKey, workflowIdKey } from './search-attributes';
 
@@ -126,6 +127,10 @@ export function startDispatcher(deps: {
       const { projectId, generation } = row.payload as { projectId: string; generation: number };
       const input = { segmentId: row.executionId, projectId, generation };
       await bounded(() => startSegmentComputation(client, { taskQueue, searchAttributes: withSearchAttributes }, input));
+      return undefined;
+    }
+    if (row.kind === 'enrolment') {
+      await startEnrolment({ database, client, taskQueue, searchAttributes: withSearchAttributes, bounded }, row.executionId);
       return undefined;
     }
     const handle = client.workflow.getHandle(temporalWorkflowId(row.executionId));

@@ -7,3 +7,5 @@ export const contactIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.contactId
 export const contactEmailKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.contactEmail, SearchAttributeType.KEYWORD);
 export const statusKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD);
 export const projectIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.projectId, SearchAttributeType.KEYWORD);
+/** Set by Temporal on every run a Schedule starts: the tick's scheduled time. */
+export const scheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);

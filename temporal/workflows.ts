@@ -53,3 +53,5 @@ async function recordCancelled(state: ExecutionState): Promise<void> {
     if (!(err instanceof ExecutionInactive)) throw err;
   });
 }
+
+export { audienceEnrolment } from './enrolment/workflow';

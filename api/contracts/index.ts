@@ -1,6 +1,7 @@
 /** Every endpoint of the API, by operationId: what the document, the route check and the client walk. */
 import * as contacts from './contacts';
 import * as emailLinks from './email-links';
+import * as enrolments from './enrolments';
 import * as executions from './executions';
 import * as graph from './graph';
 import * as projects from './projects';
@@ -21,6 +22,7 @@ export const endpoints = {
   ...workflows,
   ...graph,
   ...executions,
+  ...enrolments,
   ...records,
   ...segments,
   ...workflowDocuments,

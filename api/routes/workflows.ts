@@ -13,17 +13,19 @@ import { EventTriggerConfig, ManualTriggerConfig } from '../schemas/resources';
 import { stepOut, transitionOut, workflowOut } from '../serialize';
 import { parse } from '../validate';
 import { likePattern } from './contacts';
+import { scheduleConfigSchema } from '../../core/schedule';
+import { segmentExists } from '../../db/enrolments';
+import { scheduleView } from '../schedule-view';
 import type { z } from 'zod';
 import { TRIGGER_KEY } from '../../core/workflow-document';
 import { writeGraph } from '../../db/workflow-document';
 import { resolveDocument } from '../workflow-document-input';
 
-const triggerConfigs = { EVENT: EventTriggerConfig, MANUAL: ManualTriggerConfig } as const;
+const triggerConfigs = { EVENT: EventTriggerConfig, MANUAL: ManualTriggerConfig, SCHEDULE: scheduleConfigSchema } as const;
 
 /** The trigger of a new workflow: `eventName` alone, or `triggerType` with its `triggerConfig`. */
 function newTrigger(body: z.infer<typeof api.createWorkflow.body>) {
   const type = body.triggerType ?? 'EVENT';
-  if (type === 'SCHEDULE') throw badRequest('SCHEDULE triggers are not available yet', [{ path: 'triggerType', message: 'SCHEDULE is not available yet' }]);
   if (body.eventName !== undefined && (type !== 'EVENT' || body.triggerConfig !== undefined)) {
     throw badRequest('give eventName alone, or triggerType with triggerConfig', [{ path: 'eventName', message: 'give eventName alone, or triggerType with triggerConfig' }]);
   }
@@ -35,6 +37,14 @@ function newTrigger(body: z.infer<typeof api.createWorkflow.body>) {
   return { triggerType: type, triggerConfig: config, triggerEvent: event };
 }
 
+/** A SCHEDULE trigger's `segmentId` must be a segment of the project (400 naming it). */
+async function checkScheduleSegment(tx: Tx, projectId: string, type: string, config: Record<string, unknown>): Promise<void> {
+  const segmentId = type === 'SCHEDULE' ? (config as { segmentId?: string }).segmentId : undefined;
+  if (segmentId !== undefined && !(await segmentExists(tx, projectId, segmentId))) {
+    throw badRequest(`segment ${segmentId} not found in this project`, [{ path: 'triggerConfig.segmentId', message: 'no such segment in this project' }]);
+  }
+}
+
 /** The workflow with its graph, as GET /workflows/:id shows it. */
 export async function workflowWithGraph(tx: Tx, id: string) {
   const [wf] = await tx.select().from(workflows).where(eq(workflows.id, id));
@@ -44,12 +54,19 @@ export async function workflowWithGraph(tx: Tx, id: string) {
   return { ...workflowOut(wf), steps: stepRows.map(stepOut), transitions: transitionRows.map(transitionOut) };
 }
 
-export function workflowRoutes({ database }: ApiDeps): Route[] {
+export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[] {
   const { db } = database;
+
+  /** After a commit: the workflow's Temporal Schedule follows; a failure heals at the next reconcile. */
+  async function syncSchedule(workflowId: string): Promise<void> {
+    await schedules.sync(workflowId).catch((err) => logger.warn({ err, workflowId }, 'schedule sync failed'));
+  }
+
   return [
     route(api.createWorkflow, async ({ project, body }) => {
       const trigger = newTrigger(body);
       return db.transaction(async (tx) => {
+        await checkScheduleSegment(tx, project.id, trigger.triggerType, trigger.triggerConfig);
         const graph = await resolveDocument(tx, project.id, { steps: body.steps ?? [], transitions: body.transitions ?? [], templates: body.templates });
         const [wf] = await tx
           .insert(workflows)
@@ -75,19 +92,20 @@ export function workflowRoutes({ database }: ApiDeps): Route[] {
     route(api.getWorkflow, async ({ project, params: { id } }) => {
       const [wf] = await db.select({ id: workflows.id }).from(workflows).where(and(eq(workflows.id, id), eq(workflows.projectId, project.id)));
       if (!wf) throw notFound('workflow');
-      return workflowWithGraph(db, id);
+      const out = await workflowWithGraph(db, id);
+      return out.triggerType === 'SCHEDULE' ? { ...out, schedule: await scheduleView(db, out) } : out;
     }),
 
     route(api.updateWorkflow, async ({ project, params: { id }, body }) => {
-      return await db.transaction(async (tx) => {
+      const out = await db.transaction(async (tx) => {
         const wf = await lockWorkflow(tx, project.id, id);
         const structural = body.triggerType !== undefined || body.triggerConfig !== undefined;
         let trigger: { triggerType: string; triggerConfig: Record<string, unknown>; triggerEvent: string | null } | undefined;
         if (structural) {
           const type = body.triggerType ?? wf.triggerType;
-          if (type === 'SCHEDULE') throw badRequest('SCHEDULE triggers are not available yet', [{ path: 'triggerType', message: 'SCHEDULE is not available yet' }]);
           const schema = triggerConfigs[type as keyof typeof triggerConfigs];
-          const config = parse(schema, body.triggerConfig ?? (type === wf.triggerType ? wf.triggerConfig : {}), 'triggerConfig');
+          const config = parse(schema, body.triggerConfig ?? (type === wf.triggerType ? wf.triggerConfig : {}), 'triggerConfig') as Record<string, unknown>;
+          await checkScheduleSegment(tx, project.id, type, config);
           const newEvent = type === 'EVENT' ? (config as { eventName: string }).eventName : null;
           // `triggerEvent` keeps the last event name even while the trigger is MANUAL, so a detour
           // through MANUAL cannot rename the event either.
@@ -125,19 +143,23 @@ export function workflowRoutes({ database }: ApiDeps): Route[] {
           })
           .where(eq(workflows.id, wf.id))
           .returning();
-        return workflowOut(updated!);
+        return { before: wf, after: updated! };
       });
+      if (out.before.triggerType === 'SCHEDULE' || out.after.triggerType === 'SCHEDULE') await syncSchedule(id);
+      return workflowOut(out.after);
     }),
 
     route(api.deleteWorkflow, async ({ project, params: { id } }) => {
-      await db.transaction(async (tx) => {
+      const deleted = await db.transaction(async (tx) => {
         const wf = await lockWorkflow(tx, project.id, id);
         const active = await activeExecutions(tx, wf.id);
         if (active > 0) {
           throw conflict(`workflow has ${active} active execution(s); cancel them first (POST /workflows/${wf.id}/executions/cancel-all)`, 'CONFLICT', { activeExecutions: active });
         }
         await tx.delete(workflows).where(eq(workflows.id, wf.id));
+        return wf;
       });
+      if (deleted.triggerType === 'SCHEDULE') await syncSchedule(id);
     }),
 
     route(api.duplicateWorkflow, async ({ project, params: { id } }) => {

@@ -39,8 +39,13 @@ export const TemplatePreview = component('TemplatePreview', z.strictObject({ sub
 export const TRIGGER_TYPES = ['EVENT', 'MANUAL', 'SCHEDULE'] as const;
 export const EventTriggerConfig = component('EventTriggerConfig', z.strictObject({ eventName: z.string().trim().min(1).max(200) }));
 export const ManualTriggerConfig = component('ManualTriggerConfig', z.strictObject({}));
-export const TriggerConfig = component('WorkflowTriggerConfig', z.union([EventTriggerConfig, ManualTriggerConfig]), {
-  description: 'EVENT: `{eventName}`; MANUAL: `{}`.',
+export const ScheduleTriggerConfig = component(
+  'ScheduleTriggerConfig',
+  z.strictObject({ cron: z.string(), timezone: z.string().optional(), segmentId: z.uuid().optional() }),
+  { description: 'A 5-field cron (or @hourly … @yearly) in `timezone` (IANA, default UTC); the audience is every subscribed contact, or every subscribed member of `segmentId`.' },
+);
+export const TriggerConfig = component('WorkflowTriggerConfig', z.union([EventTriggerConfig, ManualTriggerConfig, ScheduleTriggerConfig]), {
+  description: 'EVENT: `{eventName}`; MANUAL: `{}`; SCHEDULE: `{cron, timezone?, segmentId?}`.',
 });
 
 export const Workflow = component(
@@ -67,9 +72,15 @@ export const Transition = component(
   z.strictObject({ id: uuid, workflowId: uuid, fromStepId: uuid, toStepId: uuid, branch: nullableText }),
 );
 
-export const WorkflowWithGraph = component('WorkflowWithGraph', Workflow.extend({ steps: z.array(Step), transitions: z.array(Transition) }), {
-  description: 'A workflow with its current graph.',
+const ScheduleView = z.strictObject({
+  nextRuns: z.array(timestamp),
+  lastTick: z.strictObject({ enrolmentId: uuid, scheduledAt: timestamp, enrolled: z.int().min(0), skipped: z.int().min(0), status: z.string() }).nullable(),
 });
+export const WorkflowWithGraph = component(
+  'WorkflowWithGraph',
+  Workflow.extend({ steps: z.array(Step), transitions: z.array(Transition), schedule: ScheduleView.optional() }),
+  { description: 'A workflow with its current graph; a SCHEDULE workflow also shows its next three fire times and its last tick.' },
+);
 
 export const Execution = component(
   'Execution',
@@ -172,3 +183,21 @@ export const Segment = component(
   { description: 'A named audience over the filter language; `computing` while its members are being computed.' },
 );
 export const SegmentPage = pageOf('Segment', Segment);
+
+export const Enrolment = component(
+  'Enrolment',
+  z.strictObject({
+    id: uuid,
+    workflowId: uuid,
+    source: z.enum(['BULK', 'SCHEDULE']),
+    status: z.enum(['RUNNING', 'COMPLETED', 'STOPPED']),
+    stopReason: nullableText,
+    enrolled: z.int().min(0),
+    skipped: z.int().min(0),
+    scheduledAt: timestamp.nullable(),
+    startedAt: timestamp,
+    finishedAt: timestamp.nullable(),
+  }),
+  { description: "An audience enrolment's progress: a bulk start or one schedule tick." },
+);
+export const EnrolmentStarted = component('EnrolmentStarted', z.strictObject({ enrolmentId: uuid }));

@@ -167,5 +167,5 @@ describe('the typed client', () => {
 function appDeps(app: TestApp) {
   const t = app.trellis;
   // Never called: the routes are only listed.
-  return { config: t.config, database: t.database, temporal: t.client, dispatcher: t.dispatcher, renderer: createRenderer(), logger: t.logger, isReady: () => true };
+  return { config: t.config, database: t.database, temporal: t.client, dispatcher: t.dispatcher, renderer: createRenderer(), logger: t.logger, schedules: t.schedules, isReady: () => true };
 }

@@ -1,0 +1,62 @@
+/**
+ * Audiences for enrolment tests, written straight into Postgres: many contacts at once, and segments
+ * with their stored members (the segments API lives on another branch; at merge these helpers can
+ * go through it instead).
+ */
+import { randomUUID } from 'node:crypto';
+import { Client as PgClient } from 'pg';
+import { createScratchDatabase, type ScratchDatabase } from '../../scripts/local-servers';
+
+const PG_BASE = process.env.TRELLIS_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
+
+/**
+ * A database of the test file's own (Trellis migrates it at start). Schedule tests need one: every
+ * Trellis process reconciles the schedules of every SCHEDULE workflow in its database onto its own
+ * task queue, and each test file's Trellis has another.
+ */
+export function privateDatabase(): Promise<ScratchDatabase> {
+  return createScratchDatabase(PG_BASE, 'trellis_private');
+}
+
+async function withPg<T>(url: string, fn: (pg: PgClient) => Promise<T>): Promise<T> {
+  const pg = new PgClient({ connectionString: url });
+  await pg.connect();
+  try {
+    return await fn(pg);
+  } finally {
+    await pg.end();
+  }
+}
+
+/** Inserts `count` contacts `<prefix>-<i>@audience.test` and returns their ids in order of i. */
+export function insertContacts(url: string, projectId: string, count: number, options: { prefix?: string; subscribed?: boolean } = {}): Promise<string[]> {
+  const prefix = options.prefix ?? randomUUID().slice(0, 8);
+  return withPg(url, async (pg) => {
+    const { rows } = await pg.query<{ id: string }>(
+      `insert into contacts (project_id, email, subscribed)
+       select $1, $2 || '-' || i || '@audience.test', $3 from generate_series(1, $4) as i
+       order by i returning id`,
+      [projectId, prefix, options.subscribed ?? true, count],
+    );
+    return rows.map((r) => r.id);
+  });
+}
+
+/**
+ * Creates a segment of the project whose stored members are `memberIds`; returns its id. The members
+ * carry a data key that the segment's filter asks for, so membership stays true when they change.
+ */
+export function insertSegment(url: string, projectId: string, memberIds: string[]): Promise<string> {
+  return withPg(url, async (pg) => {
+    const tag = randomUUID().slice(0, 8);
+    const key = `member_${tag}`;
+    await pg.query(`update contacts set data = data || jsonb_build_object($1::text, true) where id = any($2::uuid[])`, [key, memberIds]);
+    const { rows } = await pg.query<{ id: string }>(
+      `insert into segments (project_id, name, slug, filter, computing) values ($1, $2, $2, $3::jsonb, false) returning id`,
+      [projectId, `segment-${tag}`, JSON.stringify({ field: `data.${key}`, operator: 'exists' })],
+    );
+    const segmentId = rows[0]!.id;
+    await pg.query(`insert into segment_members (segment_id, contact_id) select $1, unnest($2::uuid[])`, [segmentId, memberIds]);
+    return segmentId;
+  });
+}
