@@ -97,9 +97,5 @@ function beforeBodyEnd(html: string, fragment: string): string {
 const headings = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } }));
 const htmlToText = compile({
   wordwrap: false,
-  selectors: [
-    ...headings,
-    { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
-    { selector: 'img', format: 'skip' },
-  ],
+  selectors: [...headings, { selector: 'a', options: { hideLinkHrefIfSameAsText: true } }, { selector: 'img', format: 'skip' }],
 });

@@ -158,13 +158,7 @@ function skipQuoted(source: string, at: number): number {
   return source.length;
 }
 
-function readFallback(
-  source: string,
-  start: number,
-  trimLeft: boolean,
-  contentStart: number,
-  at: number,
-): OutputScan {
+function readFallback(source: string, start: number, trimLeft: boolean, contentStart: number, at: number): OutputScan {
   const expr = source.slice(contentStart, at);
   if (!expr.trim()) throw new RewriteError('"??" needs a value before it', at);
   const exprStart = contentStart + (expr.length - expr.trimStart().length);

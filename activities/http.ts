@@ -69,9 +69,7 @@ export class BlockedAddressError extends HttpRequestError {
     readonly host: string,
     readonly address: string,
   ) {
-    super(
-      `webhook address ${address} (${host}) is private; set WEBHOOK_ALLOW_PRIVATE=true to allow it`,
-    );
+    super(`webhook address ${address} (${host}) is private; set WEBHOOK_ALLOW_PRIVATE=true to allow it`);
   }
 }
 
@@ -100,7 +98,10 @@ export class HttpNetworkError extends HttpRequestError {
 export class InvalidUrlError extends HttpRequestError {
   override readonly name = 'InvalidUrlError';
   readonly retryable = false;
-  constructor(readonly url: string, reason = 'is not an absolute http or https URL') {
+  constructor(
+    readonly url: string,
+    reason = 'is not an absolute http or https URL',
+  ) {
     super(`webhook URL ${JSON.stringify(url)} ${reason}`);
   }
 }
@@ -172,10 +173,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
 
       // Fetch semantics: 303 always, and 301/302 after a POST, become a GET without a body.
-      if (
-        (result.status === 303 && method !== 'GET' && method !== 'HEAD') ||
-        ((result.status === 301 || result.status === 302) && method === 'POST')
-      ) {
+      if ((result.status === 303 && method !== 'GET' && method !== 'HEAD') || ((result.status === 301 || result.status === 302) && method === 'POST')) {
         method = 'GET';
         body = undefined;
         headers = omit(headers, BODY_HEADERS);
@@ -247,7 +245,11 @@ function send(
 
     // Connect to exactly the addresses that were checked, so a second DNS answer cannot redirect us.
     const pinnedLookup: net.LookupFunction = (_host, opts, callback) => {
-      if (opts.all) callback(null, addresses.map((a) => ({ address: a.address, family: a.family })));
+      if (opts.all)
+        callback(
+          null,
+          addresses.map((a) => ({ address: a.address, family: a.family })),
+        );
       else callback(null, addresses[0]!.address, addresses[0]!.family);
     };
 
@@ -272,11 +274,7 @@ function send(
       settled = true;
       signal.removeEventListener('abort', onAbort);
       clientRequest.destroy();
-      reject(
-        signal.aborted
-          ? new Error('aborted')
-          : new HttpNetworkError(`webhook request to ${url.host} failed: ${errorText(err)}`, { cause: err }),
-      );
+      reject(signal.aborted ? new Error('aborted') : new HttpNetworkError(`webhook request to ${url.host} failed: ${errorText(err)}`, { cause: err }));
     };
     const onAbort = (): void => fail(new Error('aborted'));
 

@@ -104,9 +104,7 @@ const engine = new Liquid({
   memoryLimit: 50_000_000,
 });
 
-engine.registerFilter('fallback', (value: unknown, fallback: unknown) =>
-  isEmptyForFallback(value) ? fallback : value,
-);
+engine.registerFilter('fallback', (value: unknown, fallback: unknown) => (isEmptyForFallback(value) ? fallback : value));
 // Kept so existing templates parse, but it no longer bypasses the finishing step.
 engine.registerFilter('raw', (value: unknown) => value);
 for (const name of ['include', 'render', 'layout']) {
@@ -189,17 +187,13 @@ export function renderJson(value: unknown, vars: TemplateVariables): unknown {
 }
 
 /** Parses a template without rendering it, for write-time validation. */
-export function checkTemplate(
-  source: string,
-): { ok: true } | { ok: false; message: string; line?: number; column?: number } {
+export function checkTemplate(source: string): { ok: true } | { ok: false; message: string; line?: number; column?: number } {
   try {
     compile(source);
     return { ok: true };
   } catch (err) {
     if (err instanceof TemplateError) {
-      return err.line === undefined
-        ? { ok: false, message: err.reason }
-        : { ok: false, message: err.reason, line: err.line, column: err.column };
+      return err.line === undefined ? { ok: false, message: err.reason } : { ok: false, message: err.reason, line: err.line, column: err.column };
     }
     return { ok: false, message: err instanceof Error ? err.message : String(err) };
   }

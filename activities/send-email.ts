@@ -179,7 +179,5 @@ export function sendEmailActivities(deps: ActivityDeps) {
 
 function templateFailure(err: unknown): ApplicationFailure {
   const message = err instanceof Error ? err.message : String(err);
-  return err instanceof TemplateError
-    ? ApplicationFailure.nonRetryable(message, 'TemplateError')
-    : ApplicationFailure.retryable(message, 'RenderError');
+  return err instanceof TemplateError ? ApplicationFailure.nonRetryable(message, 'TemplateError') : ApplicationFailure.retryable(message, 'RenderError');
 }

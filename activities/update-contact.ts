@@ -27,13 +27,16 @@ export function updateContactActivities({ database, renderer, onCommandsQueued }
         if (!contact) return { done: false, reason: 'inactive' };
         const vars = buildVariables({ contact, context: req.context });
         const data = req.data === undefined ? undefined : ((await renderer.values(vars, [], req.data)).json as JsonObject);
-        const updated = await updateContactRow(tx, contact, { data, subscribed: req.subscribed, addTags: req.addTags, removeTags: req.removeTags }, { depth: owner.depth + 1 }).catch(
-          (err: unknown) => {
-            // No retry can make room for the tags: fail the step at once.
-            if (err instanceof TooManyTags) throw ApplicationFailure.create({ message: err.message, type: 'TooManyTags', nonRetryable: true });
-            throw err;
-          },
-        );
+        const updated = await updateContactRow(
+          tx,
+          contact,
+          { data, subscribed: req.subscribed, addTags: req.addTags, removeTags: req.removeTags },
+          { depth: owner.depth + 1 },
+        ).catch((err: unknown) => {
+          // No retry can make room for the tags: fail the step at once.
+          if (err instanceof TooManyTags) throw ApplicationFailure.create({ message: err.message, type: 'TooManyTags', nonRetryable: true });
+          throw err;
+        });
         // Any change may have recorded events (subscription, tags, segment entry/exit) with commands to carry out.
         queued = true;
         const output = { data: data ?? null, subscribed: updated.subscribed, ...(req.addTags || req.removeTags ? { tags: updated.tags } : {}) };

@@ -44,7 +44,11 @@ export function authenticate(database: Database, options: { allowPublic: boolean
     if (hit && hit.until > Date.now()) return hit.project;
     let project: ProjectRow | undefined;
     if (key.startsWith('pk_')) [project] = await database.db.select().from(projects).where(eq(projects.publicKey, key));
-    else if (key.startsWith('sk_')) [project] = await database.db.select().from(projects).where(eq(projects.secretKeyHash, hashSecret(key)));
+    else if (key.startsWith('sk_'))
+      [project] = await database.db
+        .select()
+        .from(projects)
+        .where(eq(projects.secretKeyHash, hashSecret(key)));
     if (project) {
       if (cache.size >= KEY_CACHE_SIZE) cache.clear();
       cache.set(key, { project, until: Date.now() + KEY_CACHE_MS });

@@ -18,8 +18,9 @@ export type RequestOf<E extends Endpoint> = (E['params'] extends Record<string, 
   (E['query'] extends z.ZodObject ? { query?: z.input<E['query']> } : unknown) &
   (E['body'] extends z.ZodType ? { body: z.input<E['body']> } : unknown) & { headers?: Record<string, string> };
 
-// biome-ignore lint/complexity/noBannedTypes: `{}` is the request type of a route with nothing required.
-type Call<E extends Endpoint> = {} extends RequestOf<E> ? (request?: RequestOf<E>) => Promise<ResponseOf<E>> : (request: RequestOf<E>) => Promise<ResponseOf<E>>;
+type Call<E extends Endpoint> =
+  // biome-ignore lint/complexity/noBannedTypes: `{}` is the request type of a route with nothing required.
+  {} extends RequestOf<E> ? (request?: RequestOf<E>) => Promise<ResponseOf<E>> : (request: RequestOf<E>) => Promise<ResponseOf<E>>;
 
 export type TrellisClient = { [K in keyof Endpoints]: Call<Endpoints[K]> };
 
@@ -54,7 +55,11 @@ function urlOf(baseUrl: string, e: Endpoint, request: { params?: Record<string, 
 }
 
 /** Sends one call and reads its answer by the endpoint's declaration. */
-async function call(options: ClientOptions, e: Endpoint, request: { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> }) {
+async function call(
+  options: ClientOptions,
+  e: Endpoint,
+  request: { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> },
+) {
   const headers: Record<string, string> = { accept: 'application/json', ...(request.headers ?? {}) };
   if (options.key && e.auth !== 'public') headers.authorization = `Bearer ${options.key}`;
   if (e.body) headers['content-type'] = 'application/json';
@@ -77,7 +82,7 @@ async function call(options: ClientOptions, e: Endpoint, request: { params?: Rec
   }
   if (spec === null) return undefined;
   if (isJsonResponse(spec)) return res.json();
-  return spec.contentType === null ? res.headers.get('location') ?? '' : res.text();
+  return spec.contentType === null ? (res.headers.get('location') ?? '') : res.text();
 }
 
 /** A client with one method per endpoint (see the module comment). */

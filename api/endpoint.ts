@@ -117,7 +117,9 @@ export function documentedErrors(e: Endpoint): Map<number, string[]> {
 
 /** The status a handler answers by default: the endpoint's one success status. */
 export function defaultStatus(e: Endpoint): number {
-  const statuses = Object.keys(e.responses).map(Number).filter((s) => s < 400);
+  const statuses = Object.keys(e.responses)
+    .map(Number)
+    .filter((s) => s < 400);
   if (statuses.length !== 1) throw new Error(`${e.operationId}: declare exactly one success status (found ${statuses.join(', ')})`);
   return statuses[0]!;
 }

@@ -60,7 +60,10 @@ export function errorAnswer(err: unknown): { status: number; body: { error: { co
 }
 
 /** Logs what an answer hides (an unreachable database, an unhandled error) and adds the request id. */
-export function answerFor(err: unknown, req: Request): { status: number; body: { error: { code: string; message: string; details?: unknown; requestId?: string } } } {
+export function answerFor(
+  err: unknown,
+  req: Request,
+): { status: number; body: { error: { code: string; message: string; details?: unknown; requestId?: string } } } {
   const answer = errorAnswer(err);
   // Without the request-logging middleware (an app built for a unit test) there is no log and no id.
   if (answer.status === 503) req.log?.warn({ err }, 'database unreachable');

@@ -48,7 +48,10 @@ export async function checkInbound(
   const resolver = options.resolver ?? (dns.resolve as DNSResolver);
   const deadline = Date.now() + options.timeoutMs;
   const [dkimResult, spfResult] = await Promise.all([
-    before(dkimVerify(raw, { resolver, sender: client.sender }).catch(() => undefined), deadline),
+    before(
+      dkimVerify(raw, { resolver, sender: client.sender }).catch(() => undefined),
+      deadline,
+    ),
     before(
       spf({ ip: client.ip, helo: client.helo, sender: client.sender, mta: options.mta, resolver }).catch(() => undefined),
       deadline,

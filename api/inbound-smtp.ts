@@ -98,14 +98,7 @@ async function alreadyReceived(tx: Tx, projectId: string, contactId: string, mes
 }
 
 /** Stores `email.received` for the sender in each project, in one transaction. */
-async function record(
-  tx: Tx,
-  projectIds: string[],
-  inboundDomain: string,
-  sender: string,
-  parsed: ParsedMail,
-  spamVerdict: SpamVerdict,
-): Promise<void> {
+async function record(tx: Tx, projectIds: string[], inboundDomain: string, sender: string, parsed: ParsedMail, spamVerdict: SpamVerdict): Promise<void> {
   for (const projectId of projectIds) {
     const [project] = await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId));
     // Deleted between RCPT TO and the end of DATA: nobody to deliver to any more.
@@ -177,9 +170,7 @@ export async function startInboundSmtp(options: InboundSmtpOptions): Promise<Inb
   });
 
   async function receive(raw: Buffer, session: SMTPServerSession): Promise<void> {
-    const projectIds = [...new Set(session.envelope.rcptTo.map((r) => projectIdOf(r.address, inboundDomain)))].filter(
-      (id): id is string => id !== undefined,
-    );
+    const projectIds = [...new Set(session.envelope.rcptTo.map((r) => projectIdOf(r.address, inboundDomain)))].filter((id): id is string => id !== undefined);
     let parsed: ParsedMail;
     try {
       parsed = await simpleParser(raw);

@@ -213,8 +213,16 @@ function operation(e: Endpoint, schemas: SchemaCollector, errorResponses: ErrorR
     else {
       responses[status] = {
         description: spec.description,
-        ...(spec.contentType ? { content: { [spec.contentType]: { schema: { type: 'string', ...(spec.contentType.startsWith('image/') ? { contentMediaType: spec.contentType } : {}) } } } } : {}),
-        ...(spec.headers ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
+        ...(spec.contentType
+          ? {
+              content: {
+                [spec.contentType]: { schema: { type: 'string', ...(spec.contentType.startsWith('image/') ? { contentMediaType: spec.contentType } : {}) } },
+              },
+            }
+          : {}),
+        ...(spec.headers
+          ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) }
+          : {}),
       };
     }
   }
@@ -260,7 +268,7 @@ export function openApiDocument(endpoints: readonly Endpoint[]): Json {
       title: 'Trellis API',
       version: pkg.version,
       description:
-        'Contact automation workflows on Temporal. Authenticate with `Authorization: Bearer sk_…` (a project\'s secret key); `POST /v1/track` also takes the public key `pk_…`; `/admin/*` takes ADMIN_API_KEY. Every error has the shape `{error: {code, message, details?}}`.',
+        "Contact automation workflows on Temporal. Authenticate with `Authorization: Bearer sk_…` (a project's secret key); `POST /v1/track` also takes the public key `pk_…`; `/admin/*` takes ADMIN_API_KEY. Every error has the shape `{error: {code, message, details?}}`.",
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: '/' }],

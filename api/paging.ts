@@ -13,7 +13,10 @@ export async function listPage<T extends PgTable, O>(
   out: (row: T['$inferSelect']) => O,
 ) {
   const [[total], rows] = await Promise.all([
-    db.select({ n: count() }).from(table as PgTable).where(where),
+    db
+      .select({ n: count() })
+      .from(table as PgTable)
+      .where(where),
     db
       .select()
       .from(table as PgTable)

@@ -37,9 +37,27 @@ export async function resolveDocument(
     const byId = checked.steps.map((s, i) => ({ i, id: s.config.templateId })).filter((r): r is { i: number; id: string } => typeof r.id === 'string');
     if (byId.length) {
       const found = new Set(
-        (await tx.select({ id: templates.id }).from(templates).where(and(eq(templates.projectId, projectId), inArray(templates.id, byId.map((r) => r.id))))).map((t) => t.id),
+        (
+          await tx
+            .select({ id: templates.id })
+            .from(templates)
+            .where(
+              and(
+                eq(templates.projectId, projectId),
+                inArray(
+                  templates.id,
+                  byId.map((r) => r.id),
+                ),
+              ),
+            )
+        ).map((t) => t.id),
       );
-      for (const r of byId) if (!found.has(r.id)) problems.push({ path: `steps.${doc.steps.findIndex((s) => s.key === checked.steps[r.i]!.key)}.config.templateId`, message: 'no such template in this project' });
+      for (const r of byId)
+        if (!found.has(r.id))
+          problems.push({
+            path: `steps.${doc.steps.findIndex((s) => s.key === checked.steps[r.i]!.key)}.config.templateId`,
+            message: 'no such template in this project',
+          });
     }
     problems.push(...(await startTargetProblems(tx, projectId, checked.steps, selfId)));
   }
@@ -49,17 +67,33 @@ export async function resolveDocument(
   const ids = new Map<string, string>();
   for (const t of embedded) {
     const { key, ...content } = t;
-    const [row] = await tx.insert(templates).values({ ...content, type: content.type ?? 'MARKETING', projectId }).returning({ id: templates.id });
+    const [row] = await tx
+      .insert(templates)
+      .values({ ...content, type: content.type ?? 'MARKETING', projectId })
+      .returning({ id: templates.id });
     ids.set(key, row!.id);
   }
-  const steps = checked.steps.map(({ templateKey, ...step }) => (templateKey ? { ...step, config: { ...step.config, templateId: ids.get(templateKey)! } } : step));
+  const steps = checked.steps.map(({ templateKey, ...step }) =>
+    templateKey ? { ...step, config: { ...step.config, templateId: ids.get(templateKey)! } } : step,
+  );
   return { steps, transitions: doc.transitions };
 }
 
 /** START_WORKFLOW steps must name another workflow of the project (the document's steps are in order). */
-async function startTargetProblems(tx: Tx, projectId: string, steps: { type: string; config: Record<string, unknown> }[], selfId: string | undefined): Promise<GraphProblem[]> {
-  const targets = steps.map((s, i) => ({ i, id: s.type === 'START_WORKFLOW' ? (s.config.workflowId as string) : undefined })).filter((t): t is { i: number; id: string } => t.id !== undefined);
-  const unknown = await unknownWorkflowIds(tx, projectId, targets.map((t) => t.id));
+async function startTargetProblems(
+  tx: Tx,
+  projectId: string,
+  steps: { type: string; config: Record<string, unknown> }[],
+  selfId: string | undefined,
+): Promise<GraphProblem[]> {
+  const targets = steps
+    .map((s, i) => ({ i, id: s.type === 'START_WORKFLOW' ? (s.config.workflowId as string) : undefined }))
+    .filter((t): t is { i: number; id: string } => t.id !== undefined);
+  const unknown = await unknownWorkflowIds(
+    tx,
+    projectId,
+    targets.map((t) => t.id),
+  );
   return targets.flatMap((t) => {
     const path = `steps.${t.i}.config.workflowId`;
     if (t.id === selfId) return [{ path, message: 'a workflow cannot start itself' }];

@@ -1,9 +1,7 @@
 /** Configuration (SPEC §2): parsed once at boot; a bad value stops the process naming the variable. */
 import { z } from 'zod';
 
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const schema = z.object({
   DATABASE_URL: z.string().min(1),

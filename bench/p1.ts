@@ -73,10 +73,23 @@ async function main(): Promise<void> {
   const smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as net.AddressInfo).port}`;
 
   const trellis = await startTrellis(
-    loadConfig({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: 'bench-trellis', HOST: '127.0.0.1', PORT: '0', SMTP_URL: smtpUrl, ADMIN_API_KEY: 'bench', LOG_LEVEL: 'warn' }),
+    loadConfig({
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: 'bench-trellis',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      SMTP_URL: smtpUrl,
+      ADMIN_API_KEY: 'bench',
+      LOG_LEVEL: 'warn',
+    }),
   );
   const api = async (method: string, p: string, key: string, body?: unknown) => {
-    const res = await fetch(`${trellis.url}${p}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${trellis.url}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
     return (await res.json()) as any;
   };
@@ -122,7 +135,11 @@ async function main(): Promise<void> {
   const baselineUrl = `http://127.0.0.1:${(baselineServer.address() as net.AddressInfo).port}`;
 
   const post = (url: string, key: string | undefined, body: unknown) =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) }).then(async (r) => {
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify(body),
+    }).then(async (r) => {
       if (r.status !== 200) throw new Error(`${url}: ${r.status} ${await r.text()}`);
     });
 
@@ -134,7 +151,10 @@ async function main(): Promise<void> {
     const accepted = performance.now() - t0;
     const acceptCpu = cpuMs(cpu0);
     await until(async () => received - start >= N);
-    if (process.env.BENCH_VERBOSE) console.log(`  baseline round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered)`);
+    if (process.env.BENCH_VERBOSE)
+      console.log(
+        `  baseline round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered)`,
+      );
     return N / ((performance.now() - t0) / 1000);
   }
 
@@ -142,7 +162,9 @@ async function main(): Promise<void> {
     const start = received;
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    await load(N, CONCURRENCY, (i) => post(`${trellis.url}/v1/track`, project.publicKey, { event: 'p1', email: `t${tag}-${i}@bench.test`, data: { firstName: `T${i}` } }));
+    await load(N, CONCURRENCY, (i) =>
+      post(`${trellis.url}/v1/track`, project.publicKey, { event: 'p1', email: `t${tag}-${i}@bench.test`, data: { firstName: `T${i}` } }),
+    );
     const accepted = performance.now() - t0;
     const acceptCpu = cpuMs(cpu0);
     // Every email arrived (counted in memory, like the baseline), then every execution is COMPLETED
@@ -152,7 +174,10 @@ async function main(): Promise<void> {
       const [row] = await database.db.select({ n: count() }).from(executions).where(eq(executions.status, 'COMPLETED'));
       return row!.n >= N * (Number(tag) + 1);
     });
-    if (process.env.BENCH_VERBOSE) console.log(`  Trellis round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered)`);
+    if (process.env.BENCH_VERBOSE)
+      console.log(
+        `  Trellis round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered)`,
+      );
     return N / ((performance.now() - t0) / 1000);
   }
 
@@ -170,8 +195,12 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const b = median(base);
   const t = median(ours);
-  console.log(`P1 baseline (hand-written endpoint + two-activity workflow): ${b.toFixed(1)} executions/s  [rounds: ${base.map((x) => x.toFixed(1)).join(', ')}]`);
-  console.log(`P1 Trellis (/v1/track → TRIGGER → UPDATE_CONTACT → SEND_EMAIL):   ${t.toFixed(1)} executions/s  [rounds: ${ours.map((x) => x.toFixed(1)).join(', ')}]`);
+  console.log(
+    `P1 baseline (hand-written endpoint + two-activity workflow): ${b.toFixed(1)} executions/s  [rounds: ${base.map((x) => x.toFixed(1)).join(', ')}]`,
+  );
+  console.log(
+    `P1 Trellis (/v1/track → TRIGGER → UPDATE_CONTACT → SEND_EMAIL):   ${t.toFixed(1)} executions/s  [rounds: ${ours.map((x) => x.toFixed(1)).join(', ')}]`,
+  );
   console.log(`P1 ratio Trellis / baseline: ${(t / b).toFixed(2)} (goal ≥ 0.80)`);
 
   baselineServer.close();

@@ -81,7 +81,11 @@ async function main(): Promise<void> {
     loadConfig({ ...env, TEMPORAL_TASK_QUEUE: TASK_QUEUE, ROLE: 'api', HOST: '127.0.0.1', PORT: '0', ADMIN_API_KEY: 'bench', LOG_LEVEL: 'warn' }),
   );
   const api = async (method: string, p: string, key: string, body?: unknown) => {
-    const res = await fetch(`${trellis.url}${p}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${trellis.url}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
     return (await res.json()) as any;
   };

@@ -17,8 +17,7 @@ import {
 } from './filter';
 import { tag } from './tags';
 
-const FIELD_MESSAGE =
-  'field must be contact.email, contact.subscribed, contact.createdAt, contact.tags, data.<path>, contact.data.<path> or event.<path>';
+const FIELD_MESSAGE = 'field must be contact.email, contact.subscribed, contact.createdAt, contact.tags, data.<path>, contact.data.<path> or event.<path>';
 
 const includes = (list: readonly string[], item: string): boolean => list.includes(item);
 

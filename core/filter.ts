@@ -73,7 +73,13 @@ export function isFilterTree(filter: Filter): filter is FilterTree {
 export function isFilterField(field: string): boolean {
   if (FIXED_FIELDS.includes(field)) return true;
   const prefix = PATH_PREFIXES.find((p) => field.startsWith(p));
-  return prefix !== undefined && field.slice(prefix.length).split('.').every((key) => key.length > 0);
+  return (
+    prefix !== undefined &&
+    field
+      .slice(prefix.length)
+      .split('.')
+      .every((key) => key.length > 0)
+  );
 }
 
 /** The value a field names for a subject; undefined when the field is missing. */
@@ -147,8 +153,7 @@ export function parseIsoDate(text: string): number | undefined {
   return date.getTime() - offsetMinutes * 60_000;
 }
 
-const ISO_DATE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
 
 const NUMERIC_STRING = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -253,13 +258,7 @@ function orderedPair(field: string, actual: unknown, expected: unknown): [number
   return undefined;
 }
 
-function relativeToNow(
-  operator: (typeof TIME_OPERATORS)[number],
-  actual: unknown,
-  amount: unknown,
-  unit: unknown,
-  now: number,
-): boolean {
+function relativeToNow(operator: (typeof TIME_OPERATORS)[number], actual: unknown, amount: unknown, unit: unknown, now: number): boolean {
   const time = toTimestamp(actual);
   if (time === undefined || typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0) return false;
   if (!(FILTER_UNITS as readonly unknown[]).includes(unit)) return false;
@@ -309,10 +308,7 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   }
   if (!isRecord(a) || !isRecord(b)) return false;
   const keys = Object.keys(a);
-  return (
-    keys.length === Object.keys(b).length &&
-    keys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key], b[key]))
-  );
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key], b[key]));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

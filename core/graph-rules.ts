@@ -12,9 +12,7 @@ export interface TransitionDraft {
   branch: string | null;
 }
 
-export type SpliceResult =
-  | { ok: true; removeTransitionIds: string[]; addTransitions: TransitionDraft[] }
-  | { ok: false; message: string };
+export type SpliceResult = { ok: true; removeTransitionIds: string[]; addTransitions: TransitionDraft[] } | { ok: false; message: string };
 
 /** Why adding `candidate` to the graph would break a graph rule, or null when it may be added. */
 export function validateTransition(graph: EditableGraph, candidate: TransitionDraft): string | null {

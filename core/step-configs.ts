@@ -44,12 +44,7 @@ export const waitForEventConfigSchema = z.strictObject({
 export const conditionConfigSchema = filterSchema;
 
 export const webhookConfigSchema = z.strictObject({
-  url: z
-    .string()
-    .refine(
-      (url) => url.includes('{{') || isAbsoluteHttpUrl(url),
-      'url must be an absolute http(s) URL, or hold {{variables}} that render one',
-    ),
+  url: z.string().refine((url) => url.includes('{{') || isAbsoluteHttpUrl(url), 'url must be an absolute http(s) URL, or hold {{variables}} that render one'),
   method: z.enum(WEBHOOK_METHODS).optional(),
   headers: z.record(z.string().regex(HEADER_NAME, 'header names must be HTTP tokens'), z.string()).optional(),
   body: z.json().optional(),
@@ -76,9 +71,7 @@ export const exitConfigSchema = z.strictObject({
 });
 
 /** A SPLIT branch name: a slug short enough to be a transition's branch label. */
-export const branchName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, 'must be a slug: lower-case letters, digits, "_" and "-", at most 50 characters');
+export const branchName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, 'must be a slug: lower-case letters, digits, "_" and "-", at most 50 characters');
 
 export const splitConfigSchema = z
   .strictObject({
@@ -101,7 +94,10 @@ export const triggerEventConfigSchema = z.strictObject({
     .trim()
     .min(1, 'eventName must not be empty')
     .max(200)
-    .refine((name) => !isReservedEventName(name), 'eventName is reserved for system events (email.*, segment.*, tag.*, contact.subscribed, contact.unsubscribed)'),
+    .refine(
+      (name) => !isReservedEventName(name),
+      'eventName is reserved for system events (email.*, segment.*, tag.*, contact.subscribed, contact.unsubscribed)',
+    ),
   data: z.record(z.string(), z.json()).optional(),
 });
 
@@ -141,9 +137,7 @@ export interface ConfigIssue {
   message: string;
 }
 
-export type ParsedStepConfig =
-  | { ok: true; config: Record<string, unknown> }
-  | { ok: false; issues: ConfigIssue[] };
+export type ParsedStepConfig = { ok: true; config: Record<string, unknown> } | { ok: false; issues: ConfigIssue[] };
 
 /** Validates a step's config for its type; every issue carries a dotted path such as `config.amount`. */
 export function parseStepConfig(type: StepType, config: unknown): ParsedStepConfig {

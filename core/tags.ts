@@ -6,11 +6,7 @@ export const MAX_TAGS = 100;
 const TAG_SLUG = /^[a-z0-9][a-z0-9_:-]{0,63}$/;
 
 /** One tag as written anywhere (routes, /v1/track, step configs): lower-cased, then a slug. */
-export const tag = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(TAG_SLUG, 'a tag is a slug: lower-case letters, digits, "_", ":" and "-", at most 64 characters');
+export const tag = z.string().trim().toLowerCase().regex(TAG_SLUG, 'a tag is a slug: lower-case letters, digits, "_", ":" and "-", at most 64 characters');
 
 /** A list of tags, de-duplicated after lower-casing. */
 export const tagList = z

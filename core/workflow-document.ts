@@ -15,9 +15,7 @@ import { parseStepConfig, type ConfigIssue } from './step-configs';
 export const TRIGGER_KEY = 'trigger';
 
 /** Step and template keys: short slugs, so they read well in files and in diagrams. */
-export const documentKey = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a slug: lower-case letters, digits, "_" and "-", at most 64 characters');
+export const documentKey = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a slug: lower-case letters, digits, "_" and "-", at most 64 characters');
 
 const position = z.strictObject({ x: z.number().finite(), y: z.number().finite() });
 
@@ -103,7 +101,10 @@ export function checkGraphDocument(
     steps.push(checked);
   });
 
-  const graphSteps: GraphStep[] = [{ id: TRIGGER_KEY, type: 'TRIGGER', name: 'Trigger', config: {} }, ...doc.steps.map((s) => ({ id: s.key, type: s.type, name: s.name ?? s.key, config: s.config }))];
+  const graphSteps: GraphStep[] = [
+    { id: TRIGGER_KEY, type: 'TRIGGER', name: 'Trigger', config: {} },
+    ...doc.steps.map((s) => ({ id: s.key, type: s.type, name: s.name ?? s.key, config: s.config })),
+  ];
   const accepted: GraphTransition[] = [];
   doc.transitions.forEach((t, i) => {
     const at = `transitions.${i}`;

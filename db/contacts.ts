@@ -127,9 +127,7 @@ export async function upsertContact(
     .for('update');
   if (!existing) throw new Error('contact vanished during upsert');
   const needsUpdate =
-    change.data !== undefined ||
-    (change.subscribed !== undefined && change.subscribed !== existing.subscribed) ||
-    tags.some((t) => !existing.tags.includes(t));
+    change.data !== undefined || (change.subscribed !== undefined && change.subscribed !== existing.subscribed) || tags.some((t) => !existing.tags.includes(t));
   const contact = needsUpdate ? await updateContactRow(tx, existing, change) : existing;
   return { contact, created: false };
 }

@@ -12,7 +12,15 @@ export type EnrolmentRow = typeof enrolments.$inferSelect;
 /** Creates an enrolment; its workflow carries it out. */
 export async function createEnrolment(
   tx: Tx,
-  values: { projectId: string; workflowId: string; source: EnrolmentSource; segmentId?: string; contactIds?: string[]; subscribedOnly: boolean; context: JsonObject },
+  values: {
+    projectId: string;
+    workflowId: string;
+    source: EnrolmentSource;
+    segmentId?: string;
+    contactIds?: string[];
+    subscribedOnly: boolean;
+    context: JsonObject;
+  },
 ): Promise<EnrolmentRow> {
   const [row] = await tx
     .insert(enrolments)
@@ -23,7 +31,10 @@ export async function createEnrolment(
 
 /** True when `segmentId` is a segment of the project. */
 export async function segmentExists(tx: Tx, projectId: string, segmentId: string): Promise<boolean> {
-  const [row] = await tx.select({ id: segments.id }).from(segments).where(and(eq(segments.id, segmentId), eq(segments.projectId, projectId)));
+  const [row] = await tx
+    .select({ id: segments.id })
+    .from(segments)
+    .where(and(eq(segments.id, segmentId), eq(segments.projectId, projectId)));
   return row !== undefined;
 }
 

@@ -31,19 +31,16 @@ export async function recordEvent(
   const waiting = input.contactIsNew
     ? []
     : await tx
-    .select({ id: executions.id })
-    .from(executions)
-    .innerJoin(
-      workflowVersions,
-      and(eq(workflowVersions.workflowId, executions.workflowId), eq(workflowVersions.version, executions.workflowVersion)),
-    )
-    .where(
-      and(
-        eq(executions.contactId, input.contactId),
-        inArray(executions.status, [...ACTIVE_STATUSES]),
-        sql`${input.name} = any(${workflowVersions.waitEvents})`,
-      ),
-    );
+        .select({ id: executions.id })
+        .from(executions)
+        .innerJoin(workflowVersions, and(eq(workflowVersions.workflowId, executions.workflowId), eq(workflowVersions.version, executions.workflowVersion)))
+        .where(
+          and(
+            eq(executions.contactId, input.contactId),
+            inArray(executions.status, [...ACTIVE_STATUSES]),
+            sql`${input.name} = any(${workflowVersions.waitEvents})`,
+          ),
+        );
   await queueCommands(
     tx,
     waiting.map((w) => ({
@@ -58,12 +55,7 @@ export async function recordEvent(
     .select()
     .from(workflows)
     .where(
-      and(
-        eq(workflows.projectId, input.projectId),
-        eq(workflows.triggerType, 'EVENT'),
-        eq(workflows.triggerEvent, input.name),
-        eq(workflows.enabled, true),
-      ),
+      and(eq(workflows.projectId, input.projectId), eq(workflows.triggerType, 'EVENT'), eq(workflows.triggerEvent, input.name), eq(workflows.enabled, true)),
     )
     .orderBy(workflows.id)
     .for('share');

@@ -7,10 +7,7 @@ import { onCommit, type Tx } from './client';
 import { executions, stepExecutions } from './schema';
 
 /** Locks the execution's row; answers whether it is still active (false too when it was erased). */
-export async function lockExecution(
-  tx: Tx,
-  executionId: string,
-): Promise<{ active: boolean; status?: string; projectId?: string; contactId?: string }> {
+export async function lockExecution(tx: Tx, executionId: string): Promise<{ active: boolean; status?: string; projectId?: string; contactId?: string }> {
   const [row] = await tx
     .select({ status: executions.status, projectId: executions.projectId, contactId: executions.contactId })
     .from(executions)

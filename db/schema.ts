@@ -1,18 +1,6 @@
 /** The Postgres schema: the system of record for projects, contacts, events, definitions and executions. */
 import { sql } from 'drizzle-orm';
-import {
-  bigserial,
-  boolean,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -30,7 +18,9 @@ export const contacts = pgTable(
   'contacts',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
     email: text('email').notNull(),
     subscribed: boolean('subscribed').notNull().default(true),
     data: jsonb('data').$type<Json>().notNull().default({}),
@@ -51,25 +41,28 @@ export const events = pgTable(
   'events',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
-    contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     data: jsonb('data').$type<Json>().notNull().default({}),
     /** Causal depth (SPEC §14.2): 0 from outside any execution, else the recording execution's depth + 1. */
     depth: integer('depth').notNull().default(0),
     createdAt: createdAt(),
   },
-  (t) => [
-    index('events_project_created').on(t.projectId, t.createdAt),
-    index('events_contact_created').on(t.contactId, t.createdAt),
-  ],
+  (t) => [index('events_project_created').on(t.projectId, t.createdAt), index('events_contact_created').on(t.contactId, t.createdAt)],
 );
 
 export const templates = pgTable(
   'templates',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     subject: text('subject').notNull(),
     body: text('body').notNull(),
@@ -88,7 +81,9 @@ export const workflows = pgTable(
   'workflows',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     description: text('description'),
     triggerType: text('trigger_type').notNull(),
@@ -115,7 +110,9 @@ export const steps = pgTable(
   'steps',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workflowId: uuid('workflow_id').notNull().references(() => workflows.id, { onDelete: 'cascade' }),
+    workflowId: uuid('workflow_id')
+      .notNull()
+      .references(() => workflows.id, { onDelete: 'cascade' }),
     /** The step's name in a workflow document (export/import, PUT …/graph); `trigger` for the TRIGGER. */
     key: text('key').notNull(),
     type: text('type').notNull(),
@@ -131,9 +128,15 @@ export const transitions = pgTable(
   'transitions',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workflowId: uuid('workflow_id').notNull().references(() => workflows.id, { onDelete: 'cascade' }),
-    fromStepId: uuid('from_step_id').notNull().references(() => steps.id, { onDelete: 'cascade' }),
-    toStepId: uuid('to_step_id').notNull().references(() => steps.id, { onDelete: 'cascade' }),
+    workflowId: uuid('workflow_id')
+      .notNull()
+      .references(() => workflows.id, { onDelete: 'cascade' }),
+    fromStepId: uuid('from_step_id')
+      .notNull()
+      .references(() => steps.id, { onDelete: 'cascade' }),
+    toStepId: uuid('to_step_id')
+      .notNull()
+      .references(() => steps.id, { onDelete: 'cascade' }),
     branch: text('branch'),
     createdAt: createdAt(),
   },
@@ -144,7 +147,9 @@ export const transitions = pgTable(
 export const workflowVersions = pgTable(
   'workflow_versions',
   {
-    workflowId: uuid('workflow_id').notNull().references(() => workflows.id, { onDelete: 'cascade' }),
+    workflowId: uuid('workflow_id')
+      .notNull()
+      .references(() => workflows.id, { onDelete: 'cascade' }),
     version: integer('version').notNull(),
     graph: jsonb('graph').notNull(),
     /** Event names the version's WAIT_FOR_EVENT steps wait for: which executions a tracked event must reach. */
@@ -158,9 +163,15 @@ export const executions = pgTable(
   'executions',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
-    workflowId: uuid('workflow_id').notNull().references(() => workflows.id, { onDelete: 'cascade' }),
-    contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    workflowId: uuid('workflow_id')
+      .notNull()
+      .references(() => workflows.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
     status: text('status').notNull(),
     currentStepId: uuid('current_step_id'),
     context: jsonb('context').$type<Json>().notNull().default({}),
@@ -174,9 +185,7 @@ export const executions = pgTable(
   },
   (t) => [
     // Never two active executions of one workflow for one contact (SPEC §7.3).
-    uniqueIndex('executions_one_active')
-      .on(t.workflowId, t.contactId)
-      .where(sql`status in ('RUNNING', 'WAITING')`),
+    uniqueIndex('executions_one_active').on(t.workflowId, t.contactId).where(sql`status in ('RUNNING', 'WAITING')`),
     index('executions_workflow_status').on(t.workflowId, t.status),
     index('executions_contact').on(t.contactId),
   ],
@@ -186,7 +195,9 @@ export const executions = pgTable(
 export const stepExecutions = pgTable(
   'step_executions',
   {
-    executionId: uuid('execution_id').notNull().references(() => executions.id, { onDelete: 'cascade' }),
+    executionId: uuid('execution_id')
+      .notNull()
+      .references(() => executions.id, { onDelete: 'cascade' }),
     seq: integer('seq').notNull(),
     stepId: uuid('step_id').notNull(),
     type: text('type').notNull(),
@@ -204,8 +215,12 @@ export const emails = pgTable(
   'emails',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
-    contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
     templateId: uuid('template_id').references(() => templates.id, { onDelete: 'set null' }),
     executionId: uuid('execution_id').references(() => executions.id, { onDelete: 'set null' }),
     stepId: uuid('step_id'),
@@ -243,7 +258,9 @@ export const outbox = pgTable(
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
-    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
     key: text('key').notNull(),
     requestHash: text('request_hash').notNull(),
     statusCode: integer('status_code'),
@@ -264,7 +281,9 @@ export const instanceSecrets = pgTable('instance_secrets', {
 export const emailClicks = pgTable(
   'email_clicks',
   {
-    emailId: uuid('email_id').notNull().references(() => emails.id, { onDelete: 'cascade' }),
+    emailId: uuid('email_id')
+      .notNull()
+      .references(() => emails.id, { onDelete: 'cascade' }),
     linkHash: text('link_hash').notNull(),
     link: text('link').notNull(),
     createdAt: createdAt(),
@@ -280,7 +299,9 @@ export const segments = pgTable(
   'segments',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     slug: text('slug').notNull(),
     filter: jsonb('filter').$type<Json>().notNull(),
@@ -299,18 +320,19 @@ export const segments = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [
-    uniqueIndex('segments_project_slug').on(t.projectId, t.slug),
-    index('segments_time_relative').on(t.id).where(sql`time_relative`),
-  ],
+  (t) => [uniqueIndex('segments_project_slug').on(t.projectId, t.slug), index('segments_time_relative').on(t.id).where(sql`time_relative`)],
 );
 
 /** The contacts that match a segment's filter now; keyset-paged by (segment_id, contact_id). */
 export const segmentMembers = pgTable(
   'segment_members',
   {
-    segmentId: uuid('segment_id').notNull().references(() => segments.id, { onDelete: 'cascade' }),
-    contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
+    segmentId: uuid('segment_id')
+      .notNull()
+      .references(() => segments.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.segmentId, t.contactId] }), index('segment_members_contact').on(t.contactId)],
@@ -325,8 +347,12 @@ export const enrolments = pgTable(
   'enrolments',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
-    workflowId: uuid('workflow_id').notNull().references(() => workflows.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    workflowId: uuid('workflow_id')
+      .notNull()
+      .references(() => workflows.id, { onDelete: 'cascade' }),
     /** `SCHEDULE` or `BULK`. */
     source: text('source').notNull(),
     /** The whole project's subscribed contacts (no segment, no list), a segment's members, or a list of ids. */

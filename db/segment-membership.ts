@@ -69,9 +69,15 @@ export async function refreshMembership(tx: Tx, contact: ContactRow, options: { 
       .onConflictDoNothing();
   }
   if (left.length) {
-    await tx
-      .delete(segmentMembers)
-      .where(and(eq(segmentMembers.contactId, contact.id), inArray(segmentMembers.segmentId, left.map((s) => s.id))));
+    await tx.delete(segmentMembers).where(
+      and(
+        eq(segmentMembers.contactId, contact.id),
+        inArray(
+          segmentMembers.segmentId,
+          left.map((s) => s.id),
+        ),
+      ),
+    );
   }
   let recorded = 0;
   for (const { segment, matches } of changed) {

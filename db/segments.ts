@@ -71,9 +71,7 @@ export async function updateSegment(
     .update(segments)
     .set({
       ...rest,
-      ...(filter !== undefined
-        ? { filter: filter as never, timeRelative: isTimeRelative(filter), generation: current.generation + 1, computing: true }
-        : {}),
+      ...(filter !== undefined ? { filter: filter as never, timeRelative: isTimeRelative(filter), generation: current.generation + 1, computing: true } : {}),
       updatedAt: sql`now()`,
     })
     .where(eq(segments.id, current.id))
@@ -97,13 +95,7 @@ export async function workflowsScheduledOn(tx: Tx, projectId: string, segmentId:
   const rows = await tx
     .select({ name: workflows.name })
     .from(workflows)
-    .where(
-      and(
-        eq(workflows.projectId, projectId),
-        eq(workflows.triggerType, 'SCHEDULE'),
-        sql`${workflows.triggerConfig}->>'segmentId' = ${segmentId}`,
-      ),
-    )
+    .where(and(eq(workflows.projectId, projectId), eq(workflows.triggerType, 'SCHEDULE'), sql`${workflows.triggerConfig}->>'segmentId' = ${segmentId}`))
     .orderBy(asc(workflows.name));
   return rows.map((r) => r.name);
 }

@@ -39,7 +39,10 @@ export async function isStructuralChange(tx: Tx, workflowId: string, next: { ste
     current.filter((s) => s.type !== 'TRIGGER'),
     edges.map((t) => ({ from: keyOf.get(t.fromStepId)!, to: keyOf.get(t.toStepId)!, branch: t.branch })),
   );
-  const after = structure(next.steps, next.transitions.map((t) => ({ from: t.from, to: t.to, branch: t.branch ?? null })));
+  const after = structure(
+    next.steps,
+    next.transitions.map((t) => ({ from: t.from, to: t.to, branch: t.branch ?? null })),
+  );
   return !isDeepStrictEqual(before, after);
 }
 
@@ -53,7 +56,13 @@ export async function writeGraph(tx: Tx, workflowId: string, next: { steps: Reso
   const wanted = new Map(next.steps.map((s) => [s.key, s]));
   const gone = current.filter((s) => s.type !== 'TRIGGER' && (wanted.get(s.key)?.type ?? null) !== s.type);
   await tx.delete(transitions).where(eq(transitions.workflowId, workflowId));
-  if (gone.length) await tx.delete(steps).where(inArray(steps.id, gone.map((s) => s.id)));
+  if (gone.length)
+    await tx.delete(steps).where(
+      inArray(
+        steps.id,
+        gone.map((s) => s.id),
+      ),
+    );
   const ids = new Map<string, string>([[TRIGGER_KEY, kept.get(TRIGGER_KEY)!.id]]);
   for (const step of next.steps) {
     const values = { name: step.name ?? defaultStepName(step.type), config: step.config, position: step.position ?? null };
@@ -63,13 +72,22 @@ export async function writeGraph(tx: Tx, workflowId: string, next: { steps: Reso
       ids.set(step.key, existing.id);
     } else {
       // clock_timestamp(): steps keep the document's order (now() is the same for the whole transaction).
-      const [row] = await tx.insert(steps).values({ workflowId, key: step.key, type: step.type, ...values, createdAt: sql`clock_timestamp()` }).returning({ id: steps.id });
+      const [row] = await tx
+        .insert(steps)
+        .values({ workflowId, key: step.key, type: step.type, ...values, createdAt: sql`clock_timestamp()` })
+        .returning({ id: steps.id });
       ids.set(step.key, row!.id);
     }
   }
   if (next.transitions.length) {
     await tx.insert(transitions).values(
-      next.transitions.map((t) => ({ workflowId, fromStepId: ids.get(t.from)!, toStepId: ids.get(t.to)!, branch: t.branch ?? null, createdAt: sql`clock_timestamp()` })),
+      next.transitions.map((t) => ({
+        workflowId,
+        fromStepId: ids.get(t.from)!,
+        toStepId: ids.get(t.to)!,
+        branch: t.branch ?? null,
+        createdAt: sql`clock_timestamp()`,
+      })),
     );
   }
 }
@@ -127,7 +145,12 @@ export async function exportWorkflow(tx: Tx, workflowId: string) {
 
 /** A slug of `text` that `taken` does not hold (`welcome-email`, `welcome-email-2`, …). */
 function uniqueSlug(text: string, taken: Set<string>): string {
-  const base = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 56) || 'template';
+  const base =
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 56) || 'template';
   if (!taken.has(base)) return base;
   for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
 }

@@ -43,7 +43,12 @@ export async function workflowStats(tx: Tx, workflowId: string, stepRows: { id: 
 
   const executions = Object.fromEntries([...EXECUTION_STATUSES, 'total'].map((s) => [s, 0])) as WorkflowStats['executions'];
   let conversions = 0;
-  const steps = new Map<string, StepStats>(stepRows.map((s) => [s.id, { stepId: s.id, active: 0, entered: 0, completed: 0, failed: 0, exited: 0, ...(BRANCHING.has(s.type) ? { branches: {} } : {}) }]));
+  const steps = new Map<string, StepStats>(
+    stepRows.map((s) => [
+      s.id,
+      { stepId: s.id, active: 0, entered: 0, completed: 0, failed: 0, exited: 0, ...(BRANCHING.has(s.type) ? { branches: {} } : {}) },
+    ]),
+  );
   for (const row of byExecution.rows) {
     executions[row.status as keyof typeof executions] += row.n;
     executions.total += row.n;

@@ -131,7 +131,10 @@ async function keptProject(url: string, adminKey: string): Promise<DemoProject &
 async function loadExamples(url: string, secretKey: string): Promise<string[]> {
   const folder = path.resolve(__dirname, '..', 'examples');
   const names: string[] = [];
-  for (const file of fs.readdirSync(folder).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of fs
+    .readdirSync(folder)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const res = await fetch(`${url}/workflows`, {
       method: 'POST',
       headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },

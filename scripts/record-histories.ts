@@ -30,11 +30,23 @@ async function main(): Promise<void> {
   const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
 
   const trellis = await startTrellis(
-    loadConfig({ DATABASE_URL: scratch.url, HOST: '127.0.0.1', PORT: '0', ADMIN_API_KEY: 'record', WEBHOOK_ALLOW_PRIVATE: 'true', TEMPORAL_TASK_QUEUE: 'record', LOG_LEVEL: 'warn' }),
+    loadConfig({
+      DATABASE_URL: scratch.url,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ADMIN_API_KEY: 'record',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      TEMPORAL_TASK_QUEUE: 'record',
+      LOG_LEVEL: 'warn',
+    }),
     { temporal: { client: env.client, nativeConnection: env.nativeConnection, visibility: false } },
   );
   const call = async (method: string, p: string, key: string, body?: unknown) => {
-    const res = await fetch(`${trellis.url}${p}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${trellis.url}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const json = (await res.json().catch(() => undefined)) as any;
     if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
     return json;
@@ -48,7 +60,8 @@ async function main(): Promise<void> {
     const wf = await call('POST', '/workflows', sk, { name, eventName: name, allowReentry: true });
     const ids: Record<string, string> = { trigger: wf.steps[0].id };
     for (const s of steps) ids[s.key] = (await call('POST', `/workflows/${wf.id}/steps`, sk, { type: s.type, name: s.key, config: s.config ?? {} })).id;
-    for (const [from, to, branch] of edges) await call('POST', `/workflows/${wf.id}/transitions`, sk, { fromStepId: ids[from], toStepId: ids[to], ...(branch ? { branch } : {}) });
+    for (const [from, to, branch] of edges)
+      await call('POST', `/workflows/${wf.id}/transitions`, sk, { fromStepId: ids[from], toStepId: ids[to], ...(branch ? { branch } : {}) });
     await call('PATCH', `/workflows/${wf.id}`, sk, { enabled: true });
     return wf.id as string;
   }
@@ -64,9 +77,27 @@ async function main(): Promise<void> {
       { key: 'hook', type: 'WEBHOOK', config: { url: hookUrl } },
       { key: 'exit', type: 'EXIT', config: { reason: 'done' } },
     ],
-    [['trigger', 'update'], ['update', 'email'], ['email', 'delay'], ['delay', 'wait'], ['wait', 'check'], ['check', 'hook', 'yes'], ['hook', 'exit']],
+    [
+      ['trigger', 'update'],
+      ['update', 'email'],
+      ['email', 'delay'],
+      ['delay', 'wait'],
+      ['wait', 'check'],
+      ['check', 'hook', 'yes'],
+      ['hook', 'exit'],
+    ],
   );
-  const waiting = await workflow('event-branch', [{ key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'paid' } }, { key: 'u', type: 'UPDATE_CONTACT', config: { data: { paid: true } } }], [['trigger', 'wait'], ['wait', 'u', 'event']]);
+  const waiting = await workflow(
+    'event-branch',
+    [
+      { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'paid' } },
+      { key: 'u', type: 'UPDATE_CONTACT', config: { data: { paid: true } } },
+    ],
+    [
+      ['trigger', 'wait'],
+      ['wait', 'u', 'event'],
+    ],
+  );
 
   await call('POST', '/v1/track', sk, { event: 'every-step', email: 'a@record.test', data: { firstName: 'A' } });
   await call('POST', '/v1/track', sk, { event: 'event-branch', email: 'b@record.test' });
@@ -88,7 +119,10 @@ async function main(): Promise<void> {
   await env.client.workflow.getHandle(`trellis-execution-${a}`).result();
 
   fs.mkdirSync(OUT, { recursive: true });
-  for (const [name, id] of [['every-step', a], ['event-branch', b]] as const) {
+  for (const [name, id] of [
+    ['every-step', a],
+    ['event-branch', b],
+  ] as const) {
     const history = await env.client.workflow.getHandle(`trellis-execution-${id}`).fetchHistory();
     // Binary protobuf: exactly what the server sent, without a lossy JSON round trip (64-bit ids).
     fs.writeFileSync(path.join(OUT, `${name}.history.bin`), temporal.api.history.v1.History.encode(history).finish());

@@ -6,23 +6,13 @@
  */
 import { and, asc, eq, inArray, lt, lte, notExists, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { onCommit, type Database } from '../db/client';
 import type { Logger } from '../telemetry/logger';
 import { dispatcherFailuresTotal, executionsStartedTotal } from '../telemetry/metrics';
 import { contacts, executions, outbox, workflowVersions, workflows } from '../db/schema';
-import {
-  EVENT_SIGNAL,
-  temporalWorkflowId,
-  WORKFLOW_TYPE,
-  type ExecutionInput,
-  type TrackedEventSignal,
-} from '../core/execution';
+import { EVENT_SIGNAL, temporalWorkflowId, WORKFLOW_TYPE, type ExecutionInput, type TrackedEventSignal } from '../core/execution';
 import type { GraphSnapshot } from '../core/graph';
 import { isActive } from '../core/statuses';
 import { startEnrolment } from './enrolment/client';
@@ -99,7 +89,8 @@ export function startDispatcher(deps: {
           } catch (err) {
             failed.push(row);
             dispatcherFailuresTotal.inc({ kind: row.kind });
-            if (row.attempts === 0) deps.logger.warn({ kind: row.kind, executionId: row.executionId, reason: describe(err) }, 'outbox command failed; retrying');
+            if (row.attempts === 0)
+              deps.logger.warn({ kind: row.kind, executionId: row.executionId, reason: describe(err) }, 'outbox command failed; retrying');
           }
         }),
       );
@@ -174,10 +165,7 @@ export function startDispatcher(deps: {
       .from(executions)
       .innerJoin(workflows, eq(workflows.id, executions.workflowId))
       .innerJoin(contacts, eq(contacts.id, executions.contactId))
-      .innerJoin(
-        workflowVersions,
-        and(eq(workflowVersions.workflowId, executions.workflowId), eq(workflowVersions.version, executions.workflowVersion)),
-      )
+      .innerJoin(workflowVersions, and(eq(workflowVersions.workflowId, executions.workflowId), eq(workflowVersions.version, executions.workflowVersion)))
       .where(inArray(executions.id, ids));
     return new Map(rows.map((r) => [r.execution.id, r]));
   }
@@ -197,23 +185,25 @@ export function startDispatcher(deps: {
     // Already started means an earlier pass started it but never committed the row's deletion (nor
     // counted it): that start is this row's, counted once now.
     try {
-      await bounded(() => client.workflow.start(WORKFLOW_TYPE, {
-        taskQueue,
-        workflowId: temporalWorkflowId(e.id),
-        args: [input],
-        memo: { workflowName: row.workflowName, contactEmail: row.contactEmail },
-        ...(withSearchAttributes
-          ? {
-              typedSearchAttributes: new TypedSearchAttributes([
-                { key: workflowIdKey, value: e.workflowId },
-                { key: contactIdKey, value: e.contactId },
-                { key: contactEmailKey, value: row.contactEmail },
-                { key: statusKey, value: 'RUNNING' },
-                { key: projectIdKey, value: e.projectId },
-              ]),
-            }
-          : {}),
-      }));
+      await bounded(() =>
+        client.workflow.start(WORKFLOW_TYPE, {
+          taskQueue,
+          workflowId: temporalWorkflowId(e.id),
+          args: [input],
+          memo: { workflowName: row.workflowName, contactEmail: row.contactEmail },
+          ...(withSearchAttributes
+            ? {
+                typedSearchAttributes: new TypedSearchAttributes([
+                  { key: workflowIdKey, value: e.workflowId },
+                  { key: contactIdKey, value: e.contactId },
+                  { key: contactEmailKey, value: row.contactEmail },
+                  { key: statusKey, value: 'RUNNING' },
+                  { key: projectIdKey, value: e.projectId },
+                ]),
+              }
+            : {}),
+        }),
+      );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }

@@ -15,13 +15,7 @@ import {
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import {
-  ENROLMENT_WORKFLOW_TYPE,
-  SCHEDULE_ID_PREFIX,
-  scheduleIdOf,
-  tickWorkflowIdPrefix,
-  type AudienceEnrolmentInput,
-} from '../core/enrolment';
+import { ENROLMENT_WORKFLOW_TYPE, SCHEDULE_ID_PREFIX, scheduleIdOf, tickWorkflowIdPrefix, type AudienceEnrolmentInput } from '../core/enrolment';
 import { DEFAULT_TIMEZONE, type ScheduleConfig } from '../core/schedule';
 import type { Database } from '../db/client';
 import { workflows } from '../db/schema';

@@ -2,14 +2,7 @@
  * The Temporal workflow: one execution per contact per enrolment, interpreting the pinned graph.
  * Workflow code only — deterministic, no I/O; side effects live in activities/.
  */
-import {
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  defineSignal,
-  isCancellation,
-  setHandler,
-} from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, defineSignal, isCancellation, setHandler } from '@temporalio/workflow';
 import { EVENT_SIGNAL, type ExecutionInput, type ExecutionResult, type TrackedEventSignal } from '../core/execution';
 import { enterStatus, ExecutionInactive, flush } from './interpreter/handler';
 import { runExecution } from './interpreter/run';

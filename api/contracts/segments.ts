@@ -22,7 +22,8 @@ export const createSegment = endpoint({
   auth: 'sk',
   tag: TAG,
   summary: 'Create a segment',
-  description: 'Answers at once with `computing: true`; its members are computed in the background. `event.*` fields are refused. The slug defaults to one made from the name.',
+  description:
+    'Answers at once with `computing: true`; its members are computed in the background. `event.*` fields are refused. The slug defaults to one made from the name.',
   body: z.strictObject({ ...fields, slug: fields.slug.optional(), trackMembership: fields.trackMembership.optional() }),
   bodyExample: { name: 'Active users', filter: { field: 'data.plan', operator: 'equals', value: 'pro' }, trackMembership: true },
   responses: { 201: Segment },
@@ -60,7 +61,12 @@ export const updateSegment = endpoint({
   summary: 'Update a segment',
   description: 'A new filter starts a new computation of the members.',
   params: segmentId,
-  body: z.strictObject({ name: fields.name.optional(), slug: fields.slug.optional(), filter: fields.filter.optional(), trackMembership: fields.trackMembership.optional() }),
+  body: z.strictObject({
+    name: fields.name.optional(),
+    slug: fields.slug.optional(),
+    filter: fields.filter.optional(),
+    trackMembership: fields.trackMembership.optional(),
+  }),
   bodyExample: { trackMembership: false },
   responses: { 200: Segment },
   errors: { 409: ['CONFLICT'] },

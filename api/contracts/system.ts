@@ -32,7 +32,12 @@ export const metrics = endpoint({
   auth: 'public',
   tag: 'Operations',
   summary: "This process's metrics, in Prometheus text",
-  responses: { 200: { description: 'Prometheus exposition text (HTTP, executions, steps, emails, outbox, dispatcher, process and Temporal worker metrics).', contentType: 'text/plain' } },
+  responses: {
+    200: {
+      description: 'Prometheus exposition text (HTTP, executions, steps, emails, outbox, dispatcher, process and Temporal worker metrics).',
+      contentType: 'text/plain',
+    },
+  },
   database: false,
 });
 

@@ -26,7 +26,8 @@ export const replaceWorkflowGraph = endpoint({
   auth: 'sk',
   tag: TAG,
   summary: "Replace a workflow's graph",
-  description: 'In one transaction. Steps whose key it keeps keep their ids. Structural unless only names and positions change. Embedded templates are created.',
+  description:
+    'In one transaction. Steps whose key it keeps keep their ids. Structural unless only names and positions change. Embedded templates are created.',
   params: workflowId,
   body: graphBody,
   bodyExample: exampleGraph,

@@ -43,7 +43,12 @@ export const listWorkflows = endpoint({
   auth: 'sk',
   tag: 'Workflows',
   summary: 'List workflows',
-  query: z.object({ search: z.string().optional(), enabled: z.enum(['true', 'false']).optional(), archived: z.enum(['true', 'false']).optional(), ...pagination }),
+  query: z.object({
+    search: z.string().optional(),
+    enabled: z.enum(['true', 'false']).optional(),
+    archived: z.enum(['true', 'false']).optional(),
+    ...pagination,
+  }),
   responses: { 200: WorkflowPage },
 });
 

@@ -37,7 +37,10 @@ export function contactRoutes({ database, dispatcher }: ApiDeps): Route[] {
     }),
 
     route(api.getContact, async ({ project, params }) => {
-      const [row] = await db.select().from(contacts).where(and(eq(contacts.id, params.id), eq(contacts.projectId, project.id)));
+      const [row] = await db
+        .select()
+        .from(contacts)
+        .where(and(eq(contacts.id, params.id), eq(contacts.projectId, project.id)));
       if (!row) throw notFound('contact');
       return contactOut(row);
     }),
@@ -68,7 +71,10 @@ export function contactRoutes({ database, dispatcher }: ApiDeps): Route[] {
     }),
 
     route(api.listContactExecutions, async ({ project, params, query }) => {
-      const [contact] = await db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.id, params.id), eq(contacts.projectId, project.id)));
+      const [contact] = await db
+        .select({ id: contacts.id })
+        .from(contacts)
+        .where(and(eq(contacts.id, params.id), eq(contacts.projectId, project.id)));
       if (!contact) throw notFound('contact');
       return listPage(db, executions, eq(executions.contactId, params.id), [desc(executions.startedAt), desc(executions.id)], query, executionOut);
     }),

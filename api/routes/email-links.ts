@@ -44,7 +44,13 @@ export function emailLinkRoutes({ database, dispatcher, config }: ApiDeps): Rout
     if (changed) dispatcher.kick();
     const page = subscribed
       ? confirmation('You are subscribed', 'You will receive our emails again.', 'Changed your mind?', links.unsubscribeUrl(payload.contactId), 'Unsubscribe')
-      : confirmation('You are unsubscribed', 'You will no longer receive our marketing emails.', 'Unsubscribed by mistake?', links.subscribeUrl(payload.contactId), 'Subscribe again');
+      : confirmation(
+          'You are unsubscribed',
+          'You will no longer receive our marketing emails.',
+          'Unsubscribed by mistake?',
+          links.subscribeUrl(payload.contactId),
+          'Subscribe again',
+        );
     privateAnswer(res).status(200).type('html').send(page);
   }
 
@@ -87,7 +93,10 @@ export function emailLinkRoutes({ database, dispatcher, config }: ApiDeps): Rout
         const linkHash = createHash('sha256').update(url).digest('hex');
         const [first] = await tx.insert(emailClicks).values({ emailId, linkHash, link: url }).onConflictDoNothing().returning({ emailId: emailClicks.emailId });
         if (!first) return false;
-        await tx.update(emails).set({ clickedAt: sql`now()` }).where(and(eq(emails.id, emailId), isNull(emails.clickedAt)));
+        await tx
+          .update(emails)
+          .set({ clickedAt: sql`now()` })
+          .where(and(eq(emails.id, emailId), isNull(emails.clickedAt)));
         const data = { emailId, messageId: email.messageId, link: url };
         await recordEvent(tx, { projectId: email.projectId, contactId: email.contactId, name: 'email.clicked', data });
         return true;

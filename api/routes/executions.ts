@@ -25,7 +25,10 @@ export function executionRoutes({ database, dispatcher, temporal }: ApiDeps): Ro
   }
 
   async function ownWorkflow(projectId: string, id: string) {
-    const [wf] = await db.select().from(workflows).where(and(eq(workflows.id, id), eq(workflows.projectId, projectId)));
+    const [wf] = await db
+      .select()
+      .from(workflows)
+      .where(and(eq(workflows.id, id), eq(workflows.projectId, projectId)));
     if (!wf) throw notFound('workflow');
     return wf;
   }
@@ -33,9 +36,7 @@ export function executionRoutes({ database, dispatcher, temporal }: ApiDeps): Ro
   return [
     route(api.startExecution, async ({ project, params: { id }, body }) => {
       const execution = await db.transaction(async (tx) => {
-        const contact = body.contactId
-          ? await lockContact(tx, project.id, body.contactId)
-          : (await upsertContact(tx, project.id, body.email!, {})).contact;
+        const contact = body.contactId ? await lockContact(tx, project.id, body.contactId) : (await upsertContact(tx, project.id, body.email!, {})).contact;
         if (!contact) throw notFound('contact');
         // Locks in the order every enrolment takes them: the contact, then the workflow (shared). An
         // answer other than 201 rolls back a contact the email created.
@@ -86,7 +87,10 @@ export function executionRoutes({ database, dispatcher, temporal }: ApiDeps): Ro
 
     route(api.getExecution, async ({ project, params: { id, executionId } }) => {
       const wf = await ownWorkflow(project.id, id);
-      const [row] = await db.select().from(executions).where(and(eq(executions.id, executionId), eq(executions.workflowId, wf.id)));
+      const [row] = await db
+        .select()
+        .from(executions)
+        .where(and(eq(executions.id, executionId), eq(executions.workflowId, wf.id)));
       if (!row) throw notFound('execution');
       const history = await db.select().from(stepExecutions).where(eq(stepExecutions.executionId, row.id)).orderBy(asc(stepExecutions.seq));
       return { ...executionOut(row), steps: history.map(stepExecutionOut) };
@@ -94,7 +98,10 @@ export function executionRoutes({ database, dispatcher, temporal }: ApiDeps): Ro
 
     route(api.cancelExecution, async ({ project, params: { id, executionId } }) => {
       const wf = await ownWorkflow(project.id, id);
-      const [existing] = await db.select().from(executions).where(and(eq(executions.id, executionId), eq(executions.workflowId, wf.id)));
+      const [existing] = await db
+        .select()
+        .from(executions)
+        .where(and(eq(executions.id, executionId), eq(executions.workflowId, wf.id)));
       if (!existing) throw notFound('execution');
       if (isTerminal(existing.status)) throw conflict(`the execution has already finished (${existing.status})`);
       await requireTemporal();
@@ -109,5 +116,3 @@ export function executionRoutes({ database, dispatcher, temporal }: ApiDeps): Ro
     }),
   ];
 }
-
-

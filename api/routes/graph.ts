@@ -55,7 +55,10 @@ async function validConfig(tx: Tx, projectId: string, workflowId: string, type: 
 }
 
 async function findStep(tx: Tx, workflowId: string, stepId: string) {
-  const [s] = await tx.select().from(steps).where(and(eq(steps.id, stepId), eq(steps.workflowId, workflowId)));
+  const [s] = await tx
+    .select()
+    .from(steps)
+    .where(and(eq(steps.id, stepId), eq(steps.workflowId, workflowId)));
   if (!s) throw notFound('step');
   return s;
 }
@@ -66,11 +69,19 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
     route(api.createStep, async ({ project, params: { id }, body }) => {
       const row = await db.transaction(async (tx) => {
         const wf = await beginStructuralEdit(tx, project.id, id);
-        if (body.type === 'TRIGGER') throw badRequest('a workflow has exactly one TRIGGER step, created with it', [{ path: 'type', message: 'TRIGGER cannot be added' }]);
+        if (body.type === 'TRIGGER')
+          throw badRequest('a workflow has exactly one TRIGGER step, created with it', [{ path: 'type', message: 'TRIGGER cannot be added' }]);
         const config = await validConfig(tx, project.id, wf.id, body.type, body.config);
         const [s] = await tx
           .insert(steps)
-          .values({ workflowId: wf.id, key: await newStepKey(tx, wf.id, body.type), type: body.type, name: body.name ?? DEFAULT_NAMES[body.type], config, position: body.position ?? null })
+          .values({
+            workflowId: wf.id,
+            key: await newStepKey(tx, wf.id, body.type),
+            type: body.type,
+            name: body.name ?? DEFAULT_NAMES[body.type],
+            config,
+            position: body.position ?? null,
+          })
           .returning();
         return s!;
       });
@@ -117,7 +128,9 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
           if (!plan.ok) throw badRequest(plan.message);
           if (plan.removeTransitionIds.length) await tx.delete(transitions).where(inArray(transitions.id, plan.removeTransitionIds));
           if (plan.addTransitions.length) {
-            await tx.insert(transitions).values(plan.addTransitions.map((t) => ({ workflowId: wf.id, fromStepId: t.fromStepId, toStepId: t.toStepId, branch: t.branch })));
+            await tx
+              .insert(transitions)
+              .values(plan.addTransitions.map((t) => ({ workflowId: wf.id, fromStepId: t.fromStepId, toStepId: t.toStepId, branch: t.branch })));
           }
         }
         await tx.delete(steps).where(eq(steps.id, step.id));
@@ -131,7 +144,10 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
         const draft = { fromStepId: body.fromStepId, toStepId: body.toStepId, branch: body.branch ?? null };
         const problem = validateTransition(graph, draft);
         if (problem) throw badRequest(problem, [{ path: '', message: problem }]);
-        const [t] = await tx.insert(transitions).values({ workflowId: wf.id, ...draft }).returning();
+        const [t] = await tx
+          .insert(transitions)
+          .values({ workflowId: wf.id, ...draft })
+          .returning();
         return t!;
       });
       return transitionOut(row);
@@ -149,6 +165,3 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
     }),
   ];
 }
-
-
-

@@ -11,7 +11,11 @@ export function recordRoutes({ database }: ApiDeps): Route[] {
   const { db } = database;
   return [
     route(api.listEvents, async ({ project, query: q }) => {
-      const where = and(eq(events.projectId, project.id), q.contactId ? eq(events.contactId, q.contactId) : undefined, q.name ? eq(events.name, q.name) : undefined);
+      const where = and(
+        eq(events.projectId, project.id),
+        q.contactId ? eq(events.contactId, q.contactId) : undefined,
+        q.name ? eq(events.name, q.name) : undefined,
+      );
       return listPage(db, events, where, [desc(events.createdAt), desc(events.id)], q, eventOut);
     }),
 

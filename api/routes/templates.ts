@@ -40,7 +40,10 @@ export function templateRoutes({ database, config, renderer }: ApiDeps): Route[]
     }),
 
     route(api.getTemplate, async ({ project, params: { id } }) => {
-      const [row] = await db.select().from(templates).where(and(eq(templates.id, id), eq(templates.projectId, project.id)));
+      const [row] = await db
+        .select()
+        .from(templates)
+        .where(and(eq(templates.id, id), eq(templates.projectId, project.id)));
       if (!row) throw notFound('template');
       return templateOut(row);
     }),
@@ -49,12 +52,18 @@ export function templateRoutes({ database, config, renderer }: ApiDeps): Route[]
       if ((body.contactId === undefined) === (body.data === undefined)) {
         throw badRequest('give either contactId or data', [{ path: 'contactId', message: 'give either contactId or data' }]);
       }
-      const [template] = await db.select().from(templates).where(and(eq(templates.id, id), eq(templates.projectId, project.id)));
+      const [template] = await db
+        .select()
+        .from(templates)
+        .where(and(eq(templates.id, id), eq(templates.projectId, project.id)));
       if (!template) throw notFound('template');
       let contact: { id: string; email: string; data: Record<string, unknown> };
       let links: { unsubscribeUrl: string; subscribeUrl: string };
       if (body.contactId !== undefined) {
-        const [row] = await db.select().from(contacts).where(and(eq(contacts.id, body.contactId), eq(contacts.projectId, project.id)));
+        const [row] = await db
+          .select()
+          .from(contacts)
+          .where(and(eq(contacts.id, body.contactId), eq(contacts.projectId, project.id)));
         if (!row) throw notFound('contact');
         contact = row;
         const signer = await emailLinks(database, config.publicUrl);
@@ -88,7 +97,11 @@ export function templateRoutes({ database, config, renderer }: ApiDeps): Route[]
 
     route(api.deleteTemplate, async ({ project, params: { id } }) => {
       await db.transaction(async (tx) => {
-        const [row] = await tx.select().from(templates).where(and(eq(templates.id, id), eq(templates.projectId, project.id))).for('update');
+        const [row] = await tx
+          .select()
+          .from(templates)
+          .where(and(eq(templates.id, id), eq(templates.projectId, project.id)))
+          .for('update');
         if (!row) throw notFound('template');
         const users = await tx
           .select({ name: workflows.name })

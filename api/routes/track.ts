@@ -82,22 +82,24 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Route[] 
           throw badRequest('Idempotency-Key must be 1 to 255 characters', [{ path: 'headers.idempotency-key', message: 'bad length' }]);
         }
 
-        const answer = await database.db.transaction(async (tx): Promise<Answer> => {
-          if (key === undefined) return track(tx, project.id, body);
-          const hash = createHash('sha256').update(canonicalJson(req.body)).digest('hex');
-          // A concurrent request with the same key blocks here until the first commits.
-          const claimed = await claimKey(tx, project.id, key, hash);
-          if (claimed !== true) return claimed;
-          const result = await track(tx, project.id, body);
-          await tx
-            .update(idempotencyKeys)
-            .set({ statusCode: result.status, response: result.body })
-            .where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, key)));
-          return result;
-        }).catch((err: unknown) => {
-          if (err instanceof TooManyTags) throw badRequest(err.message, [{ path: 'tags', message: err.message }]);
-          throw err;
-        });
+        const answer = await database.db
+          .transaction(async (tx): Promise<Answer> => {
+            if (key === undefined) return track(tx, project.id, body);
+            const hash = createHash('sha256').update(canonicalJson(req.body)).digest('hex');
+            // A concurrent request with the same key blocks here until the first commits.
+            const claimed = await claimKey(tx, project.id, key, hash);
+            if (claimed !== true) return claimed;
+            const result = await track(tx, project.id, body);
+            await tx
+              .update(idempotencyKeys)
+              .set({ statusCode: result.status, response: result.body })
+              .where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, key)));
+            return result;
+          })
+          .catch((err: unknown) => {
+            if (err instanceof TooManyTags) throw badRequest(err.message, [{ path: 'tags', message: err.message }]);
+            throw err;
+          });
         dispatcher.kick();
         return reply(answer.status, answer.body);
       },
@@ -114,7 +116,10 @@ async function claimKey(tx: Tx, projectId: string, key: string, hash: string): P
     .where(and(eq(idempotencyKeys.projectId, projectId), eq(idempotencyKeys.key, key), sql`${idempotencyKeys.createdAt} < now() - interval '24 hours'`));
   const inserted = await tx.insert(idempotencyKeys).values({ projectId, key, requestHash: hash }).onConflictDoNothing().returning();
   if (inserted.length) return true;
-  const [first] = await tx.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.projectId, projectId), eq(idempotencyKeys.key, key)));
+  const [first] = await tx
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.projectId, projectId), eq(idempotencyKeys.key, key)));
   if (!first || first.requestHash !== hash) {
     throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
   }

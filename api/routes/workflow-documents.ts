@@ -20,7 +20,10 @@ import { workflowWithGraph } from './workflows';
 
 /** The project's workflow row, read without a lock; 404 for another project's or an unknown id. */
 async function readWorkflow(tx: Tx, projectId: string, id: string) {
-  const [wf] = await tx.select().from(workflows).where(and(eq(workflows.id, id), eq(workflows.projectId, projectId)));
+  const [wf] = await tx
+    .select()
+    .from(workflows)
+    .where(and(eq(workflows.id, id), eq(workflows.projectId, projectId)));
   if (!wf) throw notFound('workflow');
   return wf;
 }
@@ -67,7 +70,13 @@ export function workflowDocumentRoutes({ database }: ApiDeps): Route[] {
     route(api.getWorkflowStats, async ({ project, params: { id } }) => {
       const { wf, stepRows, stats } = await stepsWithStats(project.id, id);
       const meta = new Map(stepRows.map((s) => [s.id, { key: s.key, type: s.type, name: s.name }]));
-      return { workflowId: wf.id, version: wf.version, executions: stats.executions, conversions: stats.conversions, steps: stats.steps.map((s) => ({ ...meta.get(s.stepId)!, ...s })) };
+      return {
+        workflowId: wf.id,
+        version: wf.version,
+        executions: stats.executions,
+        conversions: stats.conversions,
+        steps: stats.steps.map((s) => ({ ...meta.get(s.stepId)!, ...s })),
+      };
     }),
 
     route(api.getWorkflowDiagram, async ({ project, params: { id }, res }) => {

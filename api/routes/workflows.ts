@@ -27,12 +27,17 @@ const triggerConfigs = { EVENT: EventTriggerConfig, MANUAL: ManualTriggerConfig,
 function newTrigger(body: z.infer<typeof api.createWorkflow.body>) {
   const type = body.triggerType ?? 'EVENT';
   if (body.eventName !== undefined && (type !== 'EVENT' || body.triggerConfig !== undefined)) {
-    throw badRequest('give eventName alone, or triggerType with triggerConfig', [{ path: 'eventName', message: 'give eventName alone, or triggerType with triggerConfig' }]);
+    throw badRequest('give eventName alone, or triggerType with triggerConfig', [
+      { path: 'eventName', message: 'give eventName alone, or triggerType with triggerConfig' },
+    ]);
   }
   if (type === 'EVENT' && body.eventName === undefined && body.triggerConfig === undefined) {
     throw badRequest('an EVENT workflow needs its eventName', [{ path: 'eventName', message: 'eventName is required' }]);
   }
-  const config = parse(triggerConfigs[type], body.triggerConfig ?? (type === 'EVENT' ? { eventName: body.eventName } : {}), 'triggerConfig') as Record<string, unknown>;
+  const config = parse(triggerConfigs[type], body.triggerConfig ?? (type === 'EVENT' ? { eventName: body.eventName } : {}), 'triggerConfig') as Record<
+    string,
+    unknown
+  >;
   const event = type === 'EVENT' ? (config as { eventName: string }).eventName : null;
   return { triggerType: type, triggerConfig: config, triggerEvent: event };
 }
@@ -90,7 +95,10 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
     }),
 
     route(api.getWorkflow, async ({ project, params: { id } }) => {
-      const [wf] = await db.select({ id: workflows.id }).from(workflows).where(and(eq(workflows.id, id), eq(workflows.projectId, project.id)));
+      const [wf] = await db
+        .select({ id: workflows.id })
+        .from(workflows)
+        .where(and(eq(workflows.id, id), eq(workflows.projectId, project.id)));
       if (!wf) throw notFound('workflow');
       const out = await workflowWithGraph(db, id);
       return out.triggerType === 'SCHEDULE' ? { ...out, schedule: await scheduleView(db, out) } : out;
@@ -111,7 +119,11 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
           // through MANUAL cannot rename the event either.
           if (wf.triggerEvent !== null && newEvent !== null && newEvent !== wf.triggerEvent) {
             const [any] = await tx.select({ id: executions.id }).from(executions).where(eq(executions.workflowId, wf.id)).limit(1);
-            if (any) throw conflict('the trigger event name cannot change once the workflow has executions; duplicate the workflow instead', 'TRIGGER_EVENT_IMMUTABLE');
+            if (any)
+              throw conflict(
+                'the trigger event name cannot change once the workflow has executions; duplicate the workflow instead',
+                'TRIGGER_EVENT_IMMUTABLE',
+              );
           }
           // Restating the current trigger (a client saving the whole form) is no edit.
           if (type !== wf.triggerType || !isDeepStrictEqual(config, wf.triggerConfig)) {
@@ -154,7 +166,9 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
         const wf = await lockWorkflow(tx, project.id, id);
         const active = await activeExecutions(tx, wf.id);
         if (active > 0) {
-          throw conflict(`workflow has ${active} active execution(s); cancel them first (POST /workflows/${wf.id}/executions/cancel-all)`, 'CONFLICT', { activeExecutions: active });
+          throw conflict(`workflow has ${active} active execution(s); cancel them first (POST /workflows/${wf.id}/executions/cancel-all)`, 'CONFLICT', {
+            activeExecutions: active,
+          });
         }
         await tx.delete(workflows).where(eq(workflows.id, wf.id));
         return wf;
@@ -188,11 +202,17 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
             .returning({ id: steps.id });
           ids.set(s.id, n!.id);
         }
-        const transitionRows = await tx.select().from(transitions).where(eq(transitions.workflowId, wf.id)).orderBy(asc(transitions.createdAt), asc(transitions.id));
+        const transitionRows = await tx
+          .select()
+          .from(transitions)
+          .where(eq(transitions.workflowId, wf.id))
+          .orderBy(asc(transitions.createdAt), asc(transitions.id));
         if (transitionRows.length) {
-          await tx.insert(transitions).values(
-            transitionRows.map((t) => ({ workflowId: copy!.id, fromStepId: ids.get(t.fromStepId)!, toStepId: ids.get(t.toStepId)!, branch: t.branch })),
-          );
+          await tx
+            .insert(transitions)
+            .values(
+              transitionRows.map((t) => ({ workflowId: copy!.id, fromStepId: ids.get(t.fromStepId)!, toStepId: ids.get(t.toStepId)!, branch: t.branch })),
+            );
         }
         return workflowWithGraph(tx, copy!.id);
       });

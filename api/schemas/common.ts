@@ -8,11 +8,9 @@ export const uuid = z.uuid();
 export const timestamp = z.iso.datetime();
 export const jsonObject = component('JsonObject', z.record(z.string(), z.unknown()), { description: 'A JSON object of custom fields.' });
 
-export const ErrorDetail = component(
-  'ErrorDetail',
-  z.strictObject({ path: z.string(), message: z.string() }),
-  { description: 'One bad field: body fields by their own dotted path (`config.amount`), query parameters as `query.<name>`.' },
-);
+export const ErrorDetail = component('ErrorDetail', z.strictObject({ path: z.string(), message: z.string() }), {
+  description: 'One bad field: body fields by their own dotted path (`config.amount`), query parameters as `query.<name>`.',
+});
 
 export const ErrorBody = component(
   'Error',
@@ -25,7 +23,15 @@ export const ErrorBody = component(
   }),
   {
     description: 'The one error shape (SPEC §10).',
-    examples: [{ error: { code: 'VALIDATION_ERROR', message: 'invalid body: email: must be an email address', details: [{ path: 'email', message: 'must be an email address' }] } }],
+    examples: [
+      {
+        error: {
+          code: 'VALIDATION_ERROR',
+          message: 'invalid body: email: must be an email address',
+          details: [{ path: 'email', message: 'must be an email address' }],
+        },
+      },
+    ],
   },
 );
 
@@ -37,11 +43,9 @@ export const pagination = {
 
 /** The list envelope of SPEC §5 over `item`, named `<id>Page`. */
 export function pageOf<T extends z.ZodType>(id: string, item: T) {
-  return component(
-    `${id}Page`,
-    z.strictObject({ data: z.array(item), total: z.int().min(0), page: z.int().min(1), pageSize: z.int().min(1).max(100) }),
-    { description: `One page of ${id} resources; \`total\` counts every match.` },
-  );
+  return component(`${id}Page`, z.strictObject({ data: z.array(item), total: z.int().min(0), page: z.int().min(1), pageSize: z.int().min(1).max(100) }), {
+    description: `One page of ${id} resources; \`total\` counts every match.`,
+  });
 }
 
 /** An email address as clients send it: trimmed, A–Z lower-cased, ASCII (core/email-address.ts). */

@@ -14,8 +14,13 @@ export const templateFields = {
   text: z.string().max(1_000_000).nullable().optional(),
   from: emailInput().nullable().optional(),
   // A display name goes into the From header: no line breaks or other control characters.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
-  fromName: z.string().max(200).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain line breaks or control characters').nullable().optional(),
+  fromName: z
+    .string()
+    .max(200)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain line breaks or control characters')
+    .nullable()
+    .optional(),
   replyTo: emailInput().nullable().optional(),
   type: z.enum(TEMPLATE_TYPES).optional(),
 };
@@ -47,7 +52,15 @@ export const WorkflowDocument = component(
         type: z.enum(TEMPLATE_TYPES),
       }),
     ),
-    steps: z.array(z.strictObject({ key: z.string(), type: z.string(), name: z.string(), config: jsonObject, position: z.strictObject({ x: z.number(), y: z.number() }).nullable() })),
+    steps: z.array(
+      z.strictObject({
+        key: z.string(),
+        type: z.string(),
+        name: z.string(),
+        config: jsonObject,
+        position: z.strictObject({ x: z.number(), y: z.number() }).nullable(),
+      }),
+    ),
     transitions: z.array(z.strictObject({ from: z.string(), to: z.string(), branch: z.string().nullable() })),
   }),
   { description: 'A workflow as one document: import it with POST /workflows into any project.' },
@@ -62,9 +75,15 @@ export const WorkflowStats = component(
     executions: z.strictObject({ ...Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, z.int().min(0)])), total: z.int().min(0) }),
     conversions: z.int().min(0),
     steps: z.array(
-      z.strictObject({ stepId: uuid, key: z.string(), type: z.string(), name: z.string(), ...counts, branches: z.record(z.string(), z.int().min(0)).optional() }),
+      z.strictObject({
+        stepId: uuid,
+        key: z.string(),
+        type: z.string(),
+        name: z.string(),
+        ...counts,
+        branches: z.record(z.string(), z.int().min(0)).optional(),
+      }),
     ),
   }),
   { description: 'Executions by status, goal conversions, and per step: active now, visits entered, completed, failed, exited there, and branch counts.' },
 );
-

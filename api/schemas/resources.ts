@@ -11,8 +11,28 @@ const nullableText = z.string().nullable();
 
 export const Contact = component(
   'Contact',
-  z.strictObject({ id: uuid, email: z.string(), subscribed: z.boolean(), data: jsonObject, tags: z.array(z.string()), createdAt: timestamp, updatedAt: timestamp }),
-  { examples: [{ id: '2f1c3f1e-5a8e-4c43-b1f4-6a0c2f6b9d10', email: 'ada@example.com', subscribed: true, data: { plan: 'pro' }, tags: ['customer'], createdAt: EXAMPLE_TIME, updatedAt: EXAMPLE_TIME }] },
+  z.strictObject({
+    id: uuid,
+    email: z.string(),
+    subscribed: z.boolean(),
+    data: jsonObject,
+    tags: z.array(z.string()),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+  {
+    examples: [
+      {
+        id: '2f1c3f1e-5a8e-4c43-b1f4-6a0c2f6b9d10',
+        email: 'ada@example.com',
+        subscribed: true,
+        data: { plan: 'pro' },
+        tags: ['customer'],
+        createdAt: EXAMPLE_TIME,
+        updatedAt: EXAMPLE_TIME,
+      },
+    ],
+  },
 );
 export const ContactPage = pageOf('Contact', Contact);
 
@@ -42,7 +62,10 @@ export const ManualTriggerConfig = component('ManualTriggerConfig', z.strictObje
 export const ScheduleTriggerConfig = component(
   'ScheduleTriggerConfig',
   z.strictObject({ cron: z.string(), timezone: z.string().optional(), segmentId: z.uuid().optional() }),
-  { description: 'A 5-field cron (or @hourly … @yearly) in `timezone` (IANA, default UTC); the audience is every subscribed contact, or every subscribed member of `segmentId`.' },
+  {
+    description:
+      'A 5-field cron (or @hourly … @yearly) in `timezone` (IANA, default UTC); the audience is every subscribed contact, or every subscribed member of `segmentId`.',
+  },
 );
 export const TriggerConfig = component('WorkflowTriggerConfig', z.union([EventTriggerConfig, ManualTriggerConfig, ScheduleTriggerConfig]), {
   description: 'EVENT: `{eventName}`; MANUAL: `{}`; SCHEDULE: `{cron, timezone?, segmentId?}`.',
@@ -67,10 +90,7 @@ export const Workflow = component(
 );
 export const WorkflowPage = pageOf('Workflow', Workflow);
 
-export const Transition = component(
-  'Transition',
-  z.strictObject({ id: uuid, workflowId: uuid, fromStepId: uuid, toStepId: uuid, branch: nullableText }),
-);
+export const Transition = component('Transition', z.strictObject({ id: uuid, workflowId: uuid, fromStepId: uuid, toStepId: uuid, branch: nullableText }));
 
 const ScheduleView = z.strictObject({
   nextRuns: z.array(timestamp),
@@ -117,7 +137,10 @@ export const StepExecution = component(
 export const ExecutionWithSteps = component('ExecutionWithSteps', Execution.extend({ steps: z.array(StepExecution) }));
 export const CancelAllResult = component('CancelAllResult', z.strictObject({ cancelled: z.int().min(0) }));
 
-export const Event = component('Event', z.strictObject({ id: uuid, name: z.string(), contactId: uuid, data: jsonObject, depth: z.int().min(0), createdAt: timestamp }));
+export const Event = component(
+  'Event',
+  z.strictObject({ id: uuid, name: z.string(), contactId: uuid, data: jsonObject, depth: z.int().min(0), createdAt: timestamp }),
+);
 export const EventPage = pageOf('Event', Event);
 
 export const EMAIL_STATUSES = ['SENT', 'SUPPRESSED', 'FAILED', 'CAPTURED'] as const;
@@ -144,7 +167,11 @@ export const EmailPage = pageOf('Email', Email);
 export const TrackResult = component(
   'TrackResult',
   z.strictObject({ success: z.literal(true), data: z.strictObject({ contact: uuid, event: uuid, timestamp }) }),
-  { examples: [{ success: true, data: { contact: '2f1c3f1e-5a8e-4c43-b1f4-6a0c2f6b9d10', event: '9d3c3b8e-1a52-4b7e-8d0f-1c2b3a4d5e6f', timestamp: EXAMPLE_TIME } }] },
+  {
+    examples: [
+      { success: true, data: { contact: '2f1c3f1e-5a8e-4c43-b1f4-6a0c2f6b9d10', event: '9d3c3b8e-1a52-4b7e-8d0f-1c2b3a4d5e6f', timestamp: EXAMPLE_TIME } },
+    ],
+  },
 );
 
 export const Project = component(

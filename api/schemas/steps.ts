@@ -71,7 +71,15 @@ const CONFIGS = {
 } as const satisfies Record<StepType, z.ZodType>;
 
 function storedStep<T extends StepType>(type: T) {
-  return z.strictObject({ id: z.uuid(), workflowId: z.uuid(), key: z.string(), type: z.literal(type), name: z.string(), config: CONFIGS[type], position: Position.nullable() });
+  return z.strictObject({
+    id: z.uuid(),
+    workflowId: z.uuid(),
+    key: z.string(),
+    type: z.literal(type),
+    name: z.string(),
+    config: CONFIGS[type],
+    position: Position.nullable(),
+  });
 }
 
 // A missing config reads as `{}`, so it may be left out where `{}` is a valid config (EXIT).
@@ -98,7 +106,15 @@ export const Step = component(
   ]),
   {
     examples: [
-      { id: '6b1f7d0e-8f3c-4d4c-9a57-0a1c9b1e2f30', workflowId: '0f8fad5b-d9cb-469f-a165-70867728950e', key: 'delay_1', type: 'DELAY', name: 'Wait a day', config: { amount: 1, unit: 'days' }, position: null },
+      {
+        id: '6b1f7d0e-8f3c-4d4c-9a57-0a1c9b1e2f30',
+        workflowId: '0f8fad5b-d9cb-469f-a165-70867728950e',
+        key: 'delay_1',
+        type: 'DELAY',
+        name: 'Wait a day',
+        config: { amount: 1, unit: 'days' },
+        position: null,
+      },
     ],
   },
 );

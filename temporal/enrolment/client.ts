@@ -26,7 +26,12 @@ export async function startEnrolment(
         workflowId: enrolmentWorkflowId(enrolmentId),
         args: [input],
         ...(deps.searchAttributes
-          ? { typedSearchAttributes: new TypedSearchAttributes([{ key: workflowIdKey, value: row.workflowId }, { key: projectIdKey, value: row.projectId }]) }
+          ? {
+              typedSearchAttributes: new TypedSearchAttributes([
+                { key: workflowIdKey, value: row.workflowId },
+                { key: projectIdKey, value: row.projectId },
+              ]),
+            }
           : {}),
       }),
     );

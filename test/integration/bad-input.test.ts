@@ -108,7 +108,11 @@ describe('bad input never gets a 500', () => {
         ['/contacts', `{"email":"deep@example.com","data":{"a":${nested(64)}}}`, 'data.a.0.0.0'],
         ['/v1/track', `{"event":"deep","email":"deep@example.com","data":{"a":${nested(5000)}}}`, 'data.a.0.0.0'],
         [`/workflows/${wf.body.id}/steps`, `{"type":"WEBHOOK","config":{"url":"https://example.com","body":${nested(100_000)}}}`, 'config.body.0.0.0'],
-        [`/workflows/${wf.body.id}/steps`, `{"type":"CONDITION","config":${'{"logic":"AND","groups":[{"filters":[],"conditions":'.repeat(2000)}{"logic":"AND","groups":[]}${'}]}'.repeat(2000)}}`, 'config.groups.0.conditions'],
+        [
+          `/workflows/${wf.body.id}/steps`,
+          `{"type":"CONDITION","config":${'{"logic":"AND","groups":[{"filters":[],"conditions":'.repeat(2000)}{"logic":"AND","groups":[]}${'}]}'.repeat(2000)}}`,
+          'config.groups.0.conditions',
+        ],
       ];
       for (const [path, raw, prefix] of cases) {
         const res = await api.request('POST', path, undefined, { raw });
@@ -142,7 +146,10 @@ describe('bad input never gets a 500', () => {
       for (const [method, path, body, at] of cases) {
         const res = await api.request(method, path, body);
         const error = expectError(res, 400, 'VALIDATION_ERROR');
-        expect(error.details!.map((d) => d.path), `${method} ${path}`).toEqual([at]);
+        expect(
+          error.details!.map((d) => d.path),
+          `${method} ${path}`,
+        ).toEqual([at]);
       }
       expectError(await app.as(ADMIN_KEY).post('/admin/projects', { name: 'p\u0000' }), 400, 'VALIDATION_ERROR');
       expect((await api.get('/contacts?search=nul@example.com')).body.total).toBe(0);
@@ -223,7 +230,9 @@ describe('bad input never gets a 500', () => {
     it('refuses an unknown step type', async () => {
       expectInvalid(await api.post(`/workflows/${workflowId}/steps`, { type: 'SEND_SMS', config: {} }), ['type']);
       expectInvalid(await api.post(`/workflows/${workflowId}/steps`, { config: {} }), ['type']);
-      expectInvalid(await api.post(`/workflows/${workflowId}/steps`, { type: 'DELAY', config: { amount: 1, unit: 'days' }, position: { x: 'a', y: 1 } }), ['position.x']);
+      expectInvalid(await api.post(`/workflows/${workflowId}/steps`, { type: 'DELAY', config: { amount: 1, unit: 'days' }, position: { x: 'a', y: 1 } }), [
+        'position.x',
+      ]);
       await expectUnchanged();
     });
 
@@ -473,7 +482,11 @@ describe('bad input never gets a 500', () => {
         expectError(await app.as('sk_unknown').get(path), 401, 'UNAUTHORIZED');
         expectError(await app.as('pk_unknown').get(path), 401, 'UNAUTHORIZED');
         expectError(await app.as('garbage').get(path), 401, 'UNAUTHORIZED');
-        expectError(await api.request('GET', path, undefined, { key: null, headers: { authorization: `Basic ${app.project.secretKey}` } }), 401, 'UNAUTHORIZED');
+        expectError(
+          await api.request('GET', path, undefined, { key: null, headers: { authorization: `Basic ${app.project.secretKey}` } }),
+          401,
+          'UNAUTHORIZED',
+        );
       }
       expectError(await app.as(null).post('/v1/track', { event: 'x', email: 'a@b.co' }), 401, 'UNAUTHORIZED');
       expectError(await app.as('pk_unknown').post('/v1/track', { event: 'x', email: 'a@b.co' }), 401, 'UNAUTHORIZED');
@@ -580,7 +593,11 @@ describe('bad input never gets a 500', () => {
     it('has no admin routes: 404 with or without a key', async () => {
       for (const key of [null, ADMIN_KEY, 'anything']) {
         const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
-        const post = await fetch(`${bare.url}/admin/projects`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"name":"x"}' });
+        const post = await fetch(`${bare.url}/admin/projects`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: '{"name":"x"}',
+        });
         expect(post.status).toBe(404);
         const postBody = (await post.json()) as { error: { code: string } };
         expect(postBody.error.code).toBe('NOT_FOUND');

@@ -37,7 +37,12 @@ describe("Bento's automation patterns", () => {
 
   /** A one-step "sequence" a START_WORKFLOW adds contacts to; its step notes which one they are in. */
   const sequence = (api: Api, name: string) =>
-    buildWorkflow(api, { name, eventName: `${name}_never_tracked`, steps: [{ key: 'note', type: 'UPDATE_CONTACT', config: { data: { [name]: true } } }], edges: [['trigger', 'note']] });
+    buildWorkflow(api, {
+      name,
+      eventName: `${name}_never_tracked`,
+      steps: [{ key: 'note', type: 'UPDATE_CONTACT', config: { data: { [name]: true } } }],
+      edges: [['trigger', 'note']],
+    });
 
   it('welcome automation: tags the signup, starts the welcome sequence, and after 14 days the customer or the nurture sequence', async () => {
     const { api } = await app.newProject('welcome automation');
@@ -55,7 +60,14 @@ describe("Bento's automation patterns", () => {
         { key: 'toCustomer', type: 'START_WORKFLOW', config: { workflowId: customer.id } },
         { key: 'toNurture', type: 'START_WORKFLOW', config: { workflowId: nurture.id } },
       ],
-      edges: [['trigger', 'tag'], ['tag', 'welcome'], ['welcome', 'wait'], ['wait', 'isCustomer'], ['isCustomer', 'toCustomer', 'yes'], ['isCustomer', 'toNurture', 'no']],
+      edges: [
+        ['trigger', 'tag'],
+        ['tag', 'welcome'],
+        ['welcome', 'wait'],
+        ['wait', 'isCustomer'],
+        ['isCustomer', 'toCustomer', 'yes'],
+        ['isCustomer', 'toNurture', 'no'],
+      ],
     });
     const buyer = await enter(api, wf.id, 'form_submitted', 'buyer@example.com');
     const browser = await enter(api, wf.id, 'form_submitted', 'browser@example.com');
@@ -71,7 +83,10 @@ describe("Bento's automation patterns", () => {
     expect(browsed.steps.map((s: any) => s.stepId).slice(-1)).toEqual([wf.steps.toNurture]);
     await waitFor(async () => (await api.get(`/contacts/${browser.contactId}`)).body.data.nurtureSeq === true, 'the nurture sequence');
     await waitFor(async () => (await api.get(`/contacts/${buyer.contactId}`)).body.data.customerSeq === true, 'the customer sequence');
-    expect((await api.get(`/contacts/${buyer.contactId}`)).body).toMatchObject({ tags: ['subscribed', 'customer'], data: { welcomeSeq: true, customerSeq: true } });
+    expect((await api.get(`/contacts/${buyer.contactId}`)).body).toMatchObject({
+      tags: ['subscribed', 'customer'],
+      data: { welcomeSeq: true, customerSeq: true },
+    });
     expect((await api.get(`/contacts/${browser.contactId}`)).body).toMatchObject({ tags: ['subscribed'], data: { welcomeSeq: true, nurtureSeq: true } });
     expect((await api.get(`/contacts/${browser.contactId}`)).body.data.customerSeq).toBeUndefined();
   });
@@ -89,9 +104,16 @@ describe("Bento's automation patterns", () => {
         { key: 'wait', type: 'DELAY', config: { amount: 7, unit: 'days' } },
         { key: 'review', type: 'SEND_EMAIL', config: { templateId: review } },
       ],
-      edges: [['trigger', 'thanks'], ['thanks', 'mark'], ['mark', 'wait'], ['wait', 'review']],
+      edges: [
+        ['trigger', 'thanks'],
+        ['thanks', 'mark'],
+        ['mark', 'wait'],
+        ['wait', 'review'],
+      ],
     });
-    const { contactId, executionId } = await enter(api, wf.id, '$purchase', 'shopper@example.com', { data: { product: { value: 'the teapot', persistent: false } } });
+    const { contactId, executionId } = await enter(api, wf.id, '$purchase', 'shopper@example.com', {
+      data: { product: { value: 'the teapot', persistent: false } },
+    });
     await executionIn(api, wf.id, executionId, ['WAITING']);
     expect(await subjects(api, contactId)).toEqual(['Thank you for your order']);
     expect((await api.get(`/contacts/${contactId}`)).body).toMatchObject({ tags: ['customer'], data: { customer: 'yes' } });
@@ -117,7 +139,14 @@ describe("Bento's automation patterns", () => {
         { key: 'bought2', type: 'CONDITION', config: purchased },
         { key: 'discount', type: 'SEND_EMAIL', config: { templateId: discount } },
       ],
-      edges: [['trigger', 'hour'], ['hour', 'bought1'], ['bought1', 'remind', 'no'], ['remind', 'day'], ['day', 'bought2'], ['bought2', 'discount', 'no']],
+      edges: [
+        ['trigger', 'hour'],
+        ['hour', 'bought1'],
+        ['bought1', 'remind', 'no'],
+        ['remind', 'day'],
+        ['day', 'bought2'],
+        ['bought2', 'discount', 'no'],
+      ],
     });
     const quick = await enter(api, wf.id, 'added_to_cart', 'quick@example.com');
     const late = await enter(api, wf.id, 'added_to_cart', 'late@example.com');
@@ -158,7 +187,11 @@ describe("Bento's automation patterns", () => {
         { key: 'crm', type: 'WEBHOOK', config: { url: `${crm.url}/leads`, body: { email: '{{email}}', score: '{{data.engagement}}' } } },
         { key: 'notify', type: 'SEND_EMAIL', config: { templateId: notice } },
       ],
-      edges: [['trigger', 'tag'], ['tag', 'crm'], ['crm', 'notify']],
+      edges: [
+        ['trigger', 'tag'],
+        ['tag', 'crm'],
+        ['crm', 'notify'],
+      ],
     });
     const hot = await api.post('/v1/track', { event: 'scored', email: 'hot@example.com', data: { engagement: 92 } });
     const cold = await api.post('/v1/track', { event: 'scored', email: 'cold@example.com', data: { engagement: 12 } });

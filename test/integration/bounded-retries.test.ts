@@ -45,7 +45,11 @@ describe('bounded retries', () => {
 
   it('fails a send whose SMTP server stays down past the retry bound, with its last answer', async () => {
     const templateId = await createTemplate(app.api, { subject: 'Hello', body: '<p>hi</p>', type: 'TRANSACTIONAL' });
-    const wf = await buildWorkflow(app.api, { eventName: 'smtp.down', steps: [{ key: 'send', type: 'SEND_EMAIL', name: 'Send hello', config: { templateId } }], edges: [['trigger', 'send']] });
+    const wf = await buildWorkflow(app.api, {
+      eventName: 'smtp.down',
+      steps: [{ key: 'send', type: 'SEND_EMAIL', name: 'Send hello', config: { templateId } }],
+      edges: [['trigger', 'send']],
+    });
     const tracked = await app.api.post('/v1/track', { event: 'smtp.down', email: 'down@example.com' });
     await onlyExecutionIn(app.api, wf.id, tracked.body.data.contact, ['RUNNING']);
     await app.env.sleep('30 minutes');
@@ -55,7 +59,11 @@ describe('bounded retries', () => {
 
   it('delivers once when the SMTP server is back within the bound', async () => {
     const templateId = await createTemplate(app.api, { subject: 'Back again', body: '<p>hi</p>', type: 'TRANSACTIONAL' });
-    const wf = await buildWorkflow(app.api, { eventName: 'smtp.back', steps: [{ key: 'send', type: 'SEND_EMAIL', config: { templateId } }], edges: [['trigger', 'send']] });
+    const wf = await buildWorkflow(app.api, {
+      eventName: 'smtp.back',
+      steps: [{ key: 'send', type: 'SEND_EMAIL', config: { templateId } }],
+      edges: [['trigger', 'send']],
+    });
     const tracked = await app.api.post('/v1/track', { event: 'smtp.back', email: 'back@example.com' });
     await onlyExecutionIn(app.api, wf.id, tracked.body.data.contact, ['RUNNING']);
     await app.env.sleep('5 minutes');

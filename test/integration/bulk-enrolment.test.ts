@@ -35,10 +35,14 @@ describe('bulk enrolment (POST /workflows/:id/executions/bulk)', () => {
   }
 
   function finishedEnrolment(api: Api, workflowId: string, enrolmentId: string): Promise<any> {
-    return waitFor(async () => {
-      const r = await api.get(`/workflows/${workflowId}/enrolments/${enrolmentId}`);
-      return r.body.status !== 'RUNNING' ? r.body : undefined;
-    }, `enrolment ${enrolmentId} finished`, 60_000);
+    return waitFor(
+      async () => {
+        const r = await api.get(`/workflows/${workflowId}/enrolments/${enrolmentId}`);
+        return r.body.status !== 'RUNNING' ? r.body : undefined;
+      },
+      `enrolment ${enrolmentId} finished`,
+      60_000,
+    );
   }
 
   it('enrols listed contacts, subscribed or not, and counts unknown, foreign and refused ids as skipped', async () => {
@@ -95,11 +99,15 @@ describe('bulk enrolment (POST /workflows/:id/executions/bulk)', () => {
 
     // Progress moves per batch while it runs; each batch commits its enrolments with its counters.
     const seen = new Set<number>();
-    const enrolment = await waitFor(async () => {
-      const r = await api.get(`/workflows/${wf.id}/enrolments/${started.body.enrolmentId}`);
-      seen.add(r.body.enrolled);
-      return r.body.status !== 'RUNNING' ? r.body : undefined;
-    }, 'the enrolment finished', 60_000);
+    const enrolment = await waitFor(
+      async () => {
+        const r = await api.get(`/workflows/${wf.id}/enrolments/${started.body.enrolmentId}`);
+        seen.add(r.body.enrolled);
+        return r.body.status !== 'RUNNING' ? r.body : undefined;
+      },
+      'the enrolment finished',
+      60_000,
+    );
     expect(enrolment).toMatchObject({ status: 'COMPLETED', enrolled: 120, skipped: 0 });
     expect([...seen].every((n) => [0, 50, 100, 120].includes(n))).toBe(true);
 

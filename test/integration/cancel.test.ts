@@ -36,7 +36,6 @@ describe('cancelling executions', () => {
     await waitFor(async () => (await temporalStatus(executionId)) === status, `Temporal status ${status} of ${executionId}`);
   }
 
-
   async function startManual(api: Api, workflowId: string, email: string): Promise<any> {
     const r = await api.post(`/workflows/${workflowId}/executions`, { email });
     expect(r.status, JSON.stringify(r.body)).toBe(201);

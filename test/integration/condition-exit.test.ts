@@ -19,7 +19,6 @@ describe('CONDITION branches and EXIT', () => {
     return r.body.id;
   }
 
-
   /** The Temporal workflow behind an execution: its own status and, once closed successfully, its result. */
   async function temporalOf(executionId: string): Promise<{ status: string; result: unknown }> {
     const handle = app.trellis.client.workflow.getHandle(`trellis-execution-${executionId}`);
@@ -48,7 +47,10 @@ describe('CONDITION branches and EXIT', () => {
     const pro = await contact('pro@example.com', { plan: 'pro' });
     const free = await contact('free@example.com', { plan: 'free' });
 
-    const [yes, no] = await Promise.all([trackToEnd(app.api, wf.id, 'checked_in', 'pro@example.com'), trackToEnd(app.api, wf.id, 'checked_in', 'free@example.com')]);
+    const [yes, no] = await Promise.all([
+      trackToEnd(app.api, wf.id, 'checked_in', 'pro@example.com'),
+      trackToEnd(app.api, wf.id, 'checked_in', 'free@example.com'),
+    ]);
 
     expect(yes.status).toBe('COMPLETED');
     expect(yes.exitReason).toBeNull();
@@ -98,7 +100,7 @@ describe('CONDITION branches and EXIT', () => {
     expect((await app.api.get(`/contacts/${execution.contactId}`)).body.data).toEqual({});
   });
 
-  it('ends EXITED with the EXIT step\'s reason, and Temporal completes with it', async () => {
+  it("ends EXITED with the EXIT step's reason, and Temporal completes with it", async () => {
     const wf = await buildWorkflow(app.api, {
       name: 'upsell',
       eventName: 'upsell_due',

@@ -27,7 +27,6 @@ describe('public email links: unsubscribe, re-subscribe, open pixel, click redir
     return r.body.data.contact;
   }
 
-
   const mailTo = (address: string, count = 1): Promise<ReceivedMail[]> =>
     waitFor(async () => {
       const found = smtp.messages.filter((m) => m.to.includes(address));
@@ -41,7 +40,12 @@ describe('public email links: unsubscribe, re-subscribe, open pixel, click redir
 
   /** A workflow that sends one email of `template` to whoever tracks `event`. */
   async function sender(api: Api, event: string, template: string) {
-    return buildWorkflow(api, { name: `send on ${event}`, eventName: event, steps: [{ key: 'send', type: 'SEND_EMAIL', config: { templateId: template } }], edges: [['trigger', 'send']] });
+    return buildWorkflow(api, {
+      name: `send on ${event}`,
+      eventName: event,
+      steps: [{ key: 'send', type: 'SEND_EMAIL', config: { templateId: template } }],
+      edges: [['trigger', 'send']],
+    });
   }
 
   it('the List-Unsubscribe link (GET) unsubscribes once, the next marketing email of the running execution is SUPPRESSED, and the page re-subscribes', async () => {

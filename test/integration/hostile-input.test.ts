@@ -22,7 +22,11 @@ describe('hostile input', () => {
   });
 
   it('answers a step PATCH with an empty body, or none, with the step unchanged', async () => {
-    const wf = await buildWorkflow(api, { steps: [{ key: 'wait', type: 'DELAY', config: { amount: 2, unit: 'days' } }], edges: [['trigger', 'wait']], enabled: false });
+    const wf = await buildWorkflow(api, {
+      steps: [{ key: 'wait', type: 'DELAY', config: { amount: 2, unit: 'days' } }],
+      edges: [['trigger', 'wait']],
+      enabled: false,
+    });
     const before = await api.get(`/workflows/${wf.id}`);
     for (const raw of ['{}', '']) {
       const res = await api.request('PATCH', `/workflows/${wf.id}/steps/${wf.steps.wait}`, undefined, { raw });
@@ -84,14 +88,27 @@ describe('hostile input', () => {
   });
 
   it("sends from the step's sender, its display name before the template's", async () => {
-    const templateId = (await api.post('/templates', { name: 't', subject: 'Hello', body: '<p>Hi</p>', type: 'TRANSACTIONAL', from: 'shop@example.com', fromName: 'Template Name' })).body.id;
+    const templateId = (
+      await api.post('/templates', {
+        name: 't',
+        subject: 'Hello',
+        body: '<p>Hi</p>',
+        type: 'TRANSACTIONAL',
+        from: 'shop@example.com',
+        fromName: 'Template Name',
+      })
+    ).body.id;
     const cases = [
       { from: 'The Shop <News@Example.com>', sender: { name: 'The Shop', address: 'news@example.com' } },
       { from: 'alerts@example.com', sender: { name: 'Template Name', address: 'alerts@example.com' } },
       { from: undefined, sender: { name: 'Template Name', address: 'shop@example.com' } },
     ];
     for (const [i, c] of cases.entries()) {
-      const wf = await buildWorkflow(api, { manual: true, steps: [{ key: 'send', type: 'SEND_EMAIL', config: { templateId, ...(c.from ? { from: c.from } : {}) } }], edges: [['trigger', 'send']] });
+      const wf = await buildWorkflow(api, {
+        manual: true,
+        steps: [{ key: 'send', type: 'SEND_EMAIL', config: { templateId, ...(c.from ? { from: c.from } : {}) } }],
+        edges: [['trigger', 'send']],
+      });
       const to = `sender-${i}@example.com`;
       const started = await api.post(`/workflows/${wf.id}/executions`, { email: to });
       expect((await finishedExecution(api, wf.id, started.body.id)).status).toBe('COMPLETED');

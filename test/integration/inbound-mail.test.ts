@@ -72,7 +72,11 @@ describe('inbound mail', () => {
     const second = await app.newProject('no workflows');
     other = { id: second.id, api: second.api, address: (second as unknown as { inboundAddress: string }).inboundAddress };
 
-    const reply = await createTemplate(app.api, { subject: 'Re: {{event.subject}}', body: '<p>Thanks for writing, we will answer soon.</p>', type: 'TRANSACTIONAL' });
+    const reply = await createTemplate(app.api, {
+      subject: 'Re: {{event.subject}}',
+      body: '<p>Thanks for writing, we will answer soon.</p>',
+      type: 'TRANSACTIONAL',
+    });
     autoReply = await buildWorkflow(app.api, {
       name: 'inbound auto-reply',
       eventName: 'email.received',

@@ -69,10 +69,14 @@ describe('a worker killed after the send was recorded', () => {
     workers.push(await startWorkerProcess(app.trellis.config.taskQueue, env));
 
     // The attempt times out (30 s start-to-close); the retry finds the record and moves on.
-    const done = await waitFor(async () => {
-      const r = await api.get(`/workflows/${wf.id}/executions/${execution.id}`);
-      return r.body.status === 'COMPLETED' ? r.body : undefined;
-    }, 'COMPLETED', 90_000);
+    const done = await waitFor(
+      async () => {
+        const r = await api.get(`/workflows/${wf.id}/executions/${execution.id}`);
+        return r.body.status === 'COMPLETED' ? r.body : undefined;
+      },
+      'COMPLETED',
+      90_000,
+    );
     expect(done.steps.map((s: { type: string; status: string }) => `${s.type}:${s.status}`)).toEqual([
       'TRIGGER:COMPLETED',
       'SEND_EMAIL:COMPLETED',

@@ -4,8 +4,6 @@ import { finishedExecution, trackToEnd } from '../support/executions';
 import { startTestApp, type TestApp } from '../support/harness';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
-
-
 async function emailsOf(app: TestApp, executionId: string): Promise<any[]> {
   const r = await app.api.get(`/emails?executionId=${executionId}`);
   expect(r.status).toBe(200);
@@ -27,7 +25,7 @@ describe('manual starts and email delivery outcomes (SMTP_URL set)', () => {
 
   const mailTo = (address: string) => smtp.messages.filter((m) => m.to.includes(address));
 
-  it('starts a MANUAL workflow with the caller\'s context, which the email shows', async () => {
+  it("starts a MANUAL workflow with the caller's context, which the email shows", async () => {
     const { api } = app;
     const coupon = await createTemplate(api, { subject: 'Your coupon {{coupon}}', body: '<p>Use {{event.coupon}} at checkout, {{email}}</p>' });
     const wf = await buildWorkflow(api, {
@@ -117,7 +115,7 @@ describe('manual starts and email delivery outcomes (SMTP_URL set)', () => {
     expect(contact.body.subscribed).toBe(false);
   });
 
-  it('records a permanent SMTP refusal as FAILED with the server\'s reply, and the execution continues', async () => {
+  it("records a permanent SMTP refusal as FAILED with the server's reply, and the execution continues", async () => {
     const { api } = app;
     smtp.refuse('bounce@example.com', 550, 'mailbox unavailable');
     const hello = await createTemplate(api, { subject: 'Hello there', body: '<p>hi</p>' });

@@ -28,7 +28,20 @@ describe('migrations at start', () => {
     const files = fs.readdirSync('db/migrations').filter((f) => f.endsWith('.sql'));
     expect(applied.rows[0].n).toBe(files.length);
     expect(tables.rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(['contacts', 'emails', 'events', 'executions', 'outbox', 'projects', 'step_executions', 'steps', 'templates', 'transitions', 'workflow_versions', 'workflows']),
+      expect.arrayContaining([
+        'contacts',
+        'emails',
+        'events',
+        'executions',
+        'outbox',
+        'projects',
+        'step_executions',
+        'steps',
+        'templates',
+        'transitions',
+        'workflow_versions',
+        'workflows',
+      ]),
     );
   });
 });

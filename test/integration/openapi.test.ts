@@ -87,12 +87,26 @@ describe('the API describes itself', () => {
   it('shows steps as a union by type with a schema per config, and filters as real schemas', () => {
     const schemas = doc.components.schemas as Record<string, { oneOf?: { properties: { type: { const: string }; config: unknown } }[]; anyOf?: unknown[] }>;
     const variants = schemas.Step!.oneOf!;
-    expect(variants.map((v) => v.properties.type.const)).toEqual(['TRIGGER', 'SEND_EMAIL', 'DELAY', 'WAIT_FOR_EVENT', 'CONDITION', 'WEBHOOK', 'UPDATE_CONTACT', 'EXIT', 'SPLIT', 'TRIGGER_EVENT', 'START_WORKFLOW']);
+    expect(variants.map((v) => v.properties.type.const)).toEqual([
+      'TRIGGER',
+      'SEND_EMAIL',
+      'DELAY',
+      'WAIT_FOR_EVENT',
+      'CONDITION',
+      'WEBHOOK',
+      'UPDATE_CONTACT',
+      'EXIT',
+      'SPLIT',
+      'TRIGGER_EVENT',
+      'START_WORKFLOW',
+    ]);
     expect(variants.find((v) => v.properties.type.const === 'CONDITION')!.properties.config).toEqual({ $ref: '#/components/schemas/Filter' });
     expect(variants.find((v) => v.properties.type.const === 'DELAY')!.properties.config).toEqual({ $ref: '#/components/schemas/DelayConfig' });
     expect(schemas.DelayConfig).toMatchObject({ properties: { unit: { enum: ['minutes', 'hours', 'days', 'weeks'] } }, required: ['amount', 'unit'] });
     expect(schemas.Filter!.anyOf).toEqual([{ $ref: '#/components/schemas/FilterComparison' }, { $ref: '#/components/schemas/FilterTree' }]);
-    expect(doc.paths['/workflows/{id}/steps']!.post!.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/StepCreate' } } } });
+    expect(doc.paths['/workflows/{id}/steps']!.post!.requestBody).toMatchObject({
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/StepCreate' } } },
+    });
   });
 
   it('serves the reference page and its assets without a key, from this server only', async () => {
@@ -101,7 +115,12 @@ describe('the API describes itself', () => {
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
     const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-    expect(sources.sort()).toEqual(['/docs/assets/favicon-32x32.png', '/docs/assets/init.js', '/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-ui.css']);
+    expect(sources.sort()).toEqual([
+      '/docs/assets/favicon-32x32.png',
+      '/docs/assets/init.js',
+      '/docs/assets/swagger-ui-bundle.js',
+      '/docs/assets/swagger-ui.css',
+    ]);
     for (const src of sources) {
       const asset = await fetch(`${app.url}${src}`);
       expect(asset.status, src).toBe(200);
@@ -154,10 +173,17 @@ describe('the typed client', () => {
     const trellis = app.api.client;
     const invalid = await trellis.createContact({ body: { email: 'not an email' } }).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(TrellisApiError);
-    expect(invalid).toMatchObject({ status: 400, code: 'VALIDATION_ERROR', details: [{ path: 'email', message: 'must be an email address (ASCII; write an internationalised domain in punycode)' }] });
+    expect(invalid).toMatchObject({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      details: [{ path: 'email', message: 'must be an email address (ASCII; write an internationalised domain in punycode)' }],
+    });
     const missing = await trellis.getContact({ params: { id: 'not-a-uuid' } }).catch((e: unknown) => e);
     expect(missing).toMatchObject({ status: 404, code: 'NOT_FOUND', message: '404 NOT_FOUND: contact not found' });
-    const forbidden = await app.as(app.project.publicKey).client.listContacts().catch((e: unknown) => e);
+    const forbidden = await app
+      .as(app.project.publicKey)
+      .client.listContacts()
+      .catch((e: unknown) => e);
     expect(forbidden).toMatchObject({ status: 403, code: 'FORBIDDEN' });
     expect(await app.as(null).client.healthz()).toEqual({ status: 'ok' });
   });
@@ -167,5 +193,14 @@ describe('the typed client', () => {
 function appDeps(app: TestApp) {
   const t = app.trellis;
   // Never called: the routes are only listed.
-  return { config: t.config, database: t.database, temporal: t.client, dispatcher: t.dispatcher, renderer: createRenderer(), logger: t.logger, schedules: t.schedules, isReady: () => true };
+  return {
+    config: t.config,
+    database: t.database,
+    temporal: t.client,
+    dispatcher: t.dispatcher,
+    renderer: createRenderer(),
+    logger: t.logger,
+    schedules: t.schedules,
+    isReady: () => true,
+  };
 }

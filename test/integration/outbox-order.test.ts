@@ -36,14 +36,20 @@ describe('the outbox', () => {
     await other.query('select id from outbox where id = $1 for update', [head]);
     app.trellis.dispatcher.kick();
     await new Promise((r) => setTimeout(r, 1500));
-    const waiting = await db.select({ id: outbox.id }).from(outbox).where(inArray(outbox.id, [head, follower]));
+    const waiting = await db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(inArray(outbox.id, [head, follower]));
     expect(waiting.map((w) => w.id).sort()).toEqual([head, follower].sort());
 
     // Once it lets go, this dispatcher takes the start, then the signal (both for an execution that
     // no longer exists, so each is dropped).
     await other.query('rollback');
     await waitFor(async () => {
-      const left = await db.select({ id: outbox.id }).from(outbox).where(inArray(outbox.id, [head, follower]));
+      const left = await db
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(inArray(outbox.id, [head, follower]));
       return left.length === 0;
     }, 'both commands carried out');
   });

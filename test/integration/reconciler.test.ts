@@ -29,10 +29,14 @@ describe('closes that run no workflow code', () => {
 
     await app.trellis.client.workflow.getHandle(`trellis-execution-${execution.id}`).terminate('operator stopped it');
 
-    const closed = await waitFor(async () => {
-      const r = await api.get(`/workflows/${wf.id}/executions/${execution.id}`);
-      return r.body.status === 'CANCELLED' ? r.body : undefined;
-    }, 'CANCELLED after terminate', 60_000);
+    const closed = await waitFor(
+      async () => {
+        const r = await api.get(`/workflows/${wf.id}/executions/${execution.id}`);
+        return r.body.status === 'CANCELLED' ? r.body : undefined;
+      },
+      'CANCELLED after terminate',
+      60_000,
+    );
     expect(closed.completedAt).not.toBeNull();
     expect(closed.steps.map((s: { type: string; status: string }) => `${s.type}:${s.status}`)).toEqual(['TRIGGER:COMPLETED', 'WAIT_FOR_EVENT:CANCELLED']);
     // A second pass finds nothing more to do.
@@ -69,7 +73,11 @@ describe('closes that run no workflow code', () => {
           select id from e`)
       ).rows;
 
-      await waitFor(async () => (await app.trellis.reconciler!.pass()).restarted >= 1 || (await api.get(`/workflows/${wf.id}/executions/${row!.id}`)).body.status === 'WAITING', 'the restart');
+      await waitFor(
+        async () =>
+          (await app.trellis.reconciler!.pass()).restarted >= 1 || (await api.get(`/workflows/${wf.id}/executions/${row!.id}`)).body.status === 'WAITING',
+        'the restart',
+      );
       const waiting = await executionIn(api, wf.id, row!.id, ['WAITING']);
       expect(waiting.currentStepId).toBe(wf.steps.wait);
       expect((await app.trellis.client.workflow.getHandle(`trellis-execution-${row!.id}`).describe()).status.name).toBe('RUNNING');
@@ -90,11 +98,15 @@ describe('closes that run no workflow code', () => {
         workflowExecution: { workflowId: `trellis-execution-${waiting.id}` },
       });
 
-      const failed = await waitFor(async () => {
-        await app.trellis.reconciler!.pass();
-        const r = await api.get(`/workflows/${wf.id}/executions/${waiting.id}`);
-        return r.body.status === 'FAILED' ? r.body : undefined;
-      }, 'FAILED once the run is gone', 60_000);
+      const failed = await waitFor(
+        async () => {
+          await app.trellis.reconciler!.pass();
+          const r = await api.get(`/workflows/${wf.id}/executions/${waiting.id}`);
+          return r.body.status === 'FAILED' ? r.body : undefined;
+        },
+        'FAILED once the run is gone',
+        60_000,
+      );
       expect(failed.error).toBe('the Temporal run no longer exists');
       expect(failed.steps.map((s: { type: string; status: string; error: string | null }) => [s.type, s.status, s.error])).toEqual([
         ['TRIGGER', 'COMPLETED', null],

@@ -17,7 +17,10 @@ describe('re-entry rules and /v1/track', () => {
   });
 
   async function executions(workflowId: string, query = '') {
-    return (await api.get(`/workflows/${workflowId}/executions?pageSize=100${query}`)).body as { total: number; data: { id: string; status: string; contactId: string; context: unknown }[] };
+    return (await api.get(`/workflows/${workflowId}/executions?pageSize=100${query}`)).body as {
+      total: number;
+      data: { id: string; status: string; contactId: string; context: unknown }[];
+    };
   }
   async function eventCount(name: string, contactId?: string) {
     return (await api.get(`/events?name=${encodeURIComponent(name)}${contactId ? `&contactId=${contactId}` : ''}`)).body.total as number;

@@ -156,7 +156,7 @@ describe('SCHEDULE triggers on Temporal Schedules', () => {
     expect((await api.get(`/workflows/${wf.id}/executions`)).body.total).toBe(3);
   });
 
-  it('enrols only the subscribed members of the schedule\'s segment', async () => {
+  it("enrols only the subscribed members of the schedule's segment", async () => {
     const project = await app.newProject('segment tick');
     const api = project.api;
     const [member, outsider] = await insertContacts(database.url, project.id, 2);
@@ -192,7 +192,11 @@ describe('SCHEDULE triggers on Temporal Schedules', () => {
     const updated = await describeSchedule(wf.id);
     expect(updated.spec.timezone).toBe('Europe/Paris');
     expect(updated.spec.calendars).toEqual([
-      expect.objectContaining({ minute: [{ start: 30, end: 30, step: 1 }], hour: [{ start: 9, end: 9, step: 1 }], dayOfWeek: [{ start: 'MONDAY', end: 'MONDAY', step: 1 }] }),
+      expect.objectContaining({
+        minute: [{ start: 30, end: 30, step: 1 }],
+        hour: [{ start: 9, end: 9, step: 1 }],
+        dayOfWeek: [{ start: 'MONDAY', end: 'MONDAY', step: 1 }],
+      }),
     ]);
     // Monday 09:30 in Paris, in winter UTC+1 and in summer UTC+2.
     const { nextRuns } = (await api.get(`/workflows/${wf.id}`)).body.schedule;

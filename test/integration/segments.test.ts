@@ -118,7 +118,12 @@ describe('segments: routes, entry/exit events, background computation, time-rela
       filter: {
         logic: 'OR',
         groups: [
-          { filters: [{ field: 'data.plan', operator: 'exists' }, { field: 'event.amount', operator: 'greaterThan', value: 5 }] },
+          {
+            filters: [
+              { field: 'data.plan', operator: 'exists' },
+              { field: 'event.amount', operator: 'greaterThan', value: 5 },
+            ],
+          },
           { filters: [], conditions: { logic: 'AND', groups: [{ filters: [{ field: 'event.source', operator: 'equals', value: 'web' }] }] } },
         ],
       },
@@ -141,7 +146,10 @@ describe('segments: routes, entry/exit events, background computation, time-rela
     expect(details(patchEvent)).toEqual(['filter.field']);
     expect(details(await api.get('/segments?pageSize=101'))).toEqual(['query.pageSize']);
     expect(details(await api.get(`/segments/${segment.id}/contacts?page=0`))).toEqual(['query.page']);
-    for (const [method, path] of [['POST', '/segments'], ['PATCH', `/segments/${segment.id}`]] as const) {
+    for (const [method, path] of [
+      ['POST', '/segments'],
+      ['PATCH', `/segments/${segment.id}`],
+    ] as const) {
       for (const raw of ['[]', '"text"', '42', 'null', '{"name":']) {
         const r = await api.request(method, path, undefined, { raw });
         expect(r.status, `${method} ${path} ${raw}`).toBe(400);
@@ -212,7 +220,11 @@ describe('segments: routes, entry/exit events, background computation, time-rela
 
   it('follows subscription changes made through the email links', async () => {
     const { api } = app;
-    const subscribers = await createSegment(api, { name: 'Subscribers', trackMembership: true, filter: { field: 'contact.subscribed', operator: 'equals', value: true } });
+    const subscribers = await createSegment(api, {
+      name: 'Subscribers',
+      trackMembership: true,
+      filter: { field: 'contact.subscribed', operator: 'equals', value: true },
+    });
     const contact = (await api.post('/contacts', { email: 'sam@example.com' })).body;
     await computed(api, subscribers.id);
     expect(await memberEmails(api, subscribers.id)).toContain('sam@example.com');
@@ -229,7 +241,11 @@ describe('segments: routes, entry/exit events, background computation, time-rela
 
   it('places the sender of inbound mail, created as a contact, in the segments it matches', async () => {
     const { api } = app;
-    const partners = await createSegment(api, { name: 'Partners', trackMembership: true, filter: { field: 'contact.email', operator: 'contains', value: '@PARTNER.test' } });
+    const partners = await createSegment(api, {
+      name: 'Partners',
+      trackMembership: true,
+      filter: { field: 'contact.email', operator: 'contains', value: '@PARTNER.test' },
+    });
     await computed(api, partners.id);
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: app.trellis.inbound!.port, secure: false, ignoreTLS: true });
     await transport.sendMail({ from: 'Lee@Partner.test', to: `${app.project.id}@inbound.trellis.test`, subject: 'hello', text: 'hi' });
@@ -318,7 +334,11 @@ describe('segments: routes, entry/exit events, background computation, time-rela
     const { api } = app;
     // Seen a few seconds from now: not yet "within the last minute" until that moment has passed.
     const seenAt = Date.now() + 3000;
-    const recent = await createSegment(api, { name: 'Recent', trackMembership: true, filter: { field: 'data.seenAt', operator: 'within', value: 1, unit: 'minutes' } });
+    const recent = await createSegment(api, {
+      name: 'Recent',
+      trackMembership: true,
+      filter: { field: 'data.seenAt', operator: 'within', value: 1, unit: 'minutes' },
+    });
     const contact = (await api.post('/contacts', { email: 'recent@example.com', data: { seenAt: new Date(seenAt).toISOString() } })).body;
     await computed(api, recent.id);
     expect(await memberEmails(api, recent.id)).toEqual([]);

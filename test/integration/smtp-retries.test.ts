@@ -40,10 +40,14 @@ describe('temporary SMTP failures are retried', () => {
     expect((await api.get(`/workflows/${wf.id}/executions/${execution.id}`)).body.status).toBe('RUNNING');
 
     smtp.accept('retry@example.com');
-    const done = await waitFor(async () => {
-      const r = await api.get(`/workflows/${wf.id}/executions/${execution.id}`);
-      return r.body.status === 'COMPLETED' ? r.body : undefined;
-    }, 'COMPLETED', 40_000);
+    const done = await waitFor(
+      async () => {
+        const r = await api.get(`/workflows/${wf.id}/executions/${execution.id}`);
+        return r.body.status === 'COMPLETED' ? r.body : undefined;
+      },
+      'COMPLETED',
+      40_000,
+    );
     expect(done.steps.map((s: { type: string; status: string }) => `${s.type}:${s.status}`)).toEqual(['TRIGGER:COMPLETED', 'SEND_EMAIL:COMPLETED']);
     expect(smtp.messages.map((m) => m.parsed.subject)).toEqual(['Hello retry@example.com']);
     const emails = await api.get(`/emails?executionId=${execution.id}`);

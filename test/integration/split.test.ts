@@ -21,7 +21,13 @@ describe('SPLIT: weighted random branches', () => {
     expect(one.body.error.details).toEqual([{ path: 'config.branches', message: 'a SPLIT has at least 2 branches' }]);
     const bad = await app.api.post(`/workflows/${wf.id}/steps`, {
       type: 'SPLIT',
-      config: { branches: [{ name: 'A', weight: 0 }, { name: 'b', weight: 1 }, { name: 'b', weight: 2 }] },
+      config: {
+        branches: [
+          { name: 'A', weight: 0 },
+          { name: 'b', weight: 1 },
+          { name: 'b', weight: 2 },
+        ],
+      },
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details).toEqual([
@@ -35,10 +41,22 @@ describe('SPLIT: weighted random branches', () => {
     const wf = await buildWorkflow(app.api, {
       name: 'labelled split',
       steps: [
-        { key: 'split', type: 'SPLIT', config: { branches: [{ name: 'control', weight: 1 }, { name: 'variant', weight: 1 }] } },
+        {
+          key: 'split',
+          type: 'SPLIT',
+          config: {
+            branches: [
+              { name: 'control', weight: 1 },
+              { name: 'variant', weight: 1 },
+            ],
+          },
+        },
         { key: 'x', type: 'UPDATE_CONTACT', config: { data: { arm: 'variant' } } },
       ],
-      edges: [['trigger', 'split'], ['split', 'x', 'variant']],
+      edges: [
+        ['trigger', 'split'],
+        ['split', 'x', 'variant'],
+      ],
       enabled: false,
     });
     const wrong = await app.api.post(`/workflows/${wf.id}/transitions`, { fromStepId: wf.steps.split, toStepId: wf.steps.x, branch: 'yes' });
@@ -48,12 +66,22 @@ describe('SPLIT: weighted random branches', () => {
     expect(unbranched.status).toBe(400);
 
     const rename = await app.api.patch(`/workflows/${wf.id}/steps/${wf.steps.split}`, {
-      config: { branches: [{ name: 'control', weight: 1 }, { name: 'b', weight: 1 }] },
+      config: {
+        branches: [
+          { name: 'control', weight: 1 },
+          { name: 'b', weight: 1 },
+        ],
+      },
     });
     expect(rename.status).toBe(400);
     expect(rename.body.error.details[0].path).toBe('config.branches');
     const reweigh = await app.api.patch(`/workflows/${wf.id}/steps/${wf.steps.split}`, {
-      config: { branches: [{ name: 'control', weight: 9 }, { name: 'variant', weight: 1 }] },
+      config: {
+        branches: [
+          { name: 'control', weight: 9 },
+          { name: 'variant', weight: 1 },
+        ],
+      },
     });
     expect(reweigh.status).toBe(200);
 
@@ -65,7 +93,18 @@ describe('SPLIT: weighted random branches', () => {
     const wf = await buildWorkflow(app.api, {
       name: 'ab test',
       eventName: 'ab_entered',
-      steps: [{ key: 'split', type: 'SPLIT', config: { branches: [{ name: 'a', weight: 1 }, { name: 'b', weight: 1 }] } }],
+      steps: [
+        {
+          key: 'split',
+          type: 'SPLIT',
+          config: {
+            branches: [
+              { name: 'a', weight: 1 },
+              { name: 'b', weight: 1 },
+            ],
+          },
+        },
+      ],
       edges: [['trigger', 'split']],
     });
 

@@ -16,7 +16,7 @@ describe('START_WORKFLOW', () => {
     await app?.close();
   });
 
-  it('refuses itself, an unknown workflow and another project\'s, naming the path', async () => {
+  it("refuses itself, an unknown workflow and another project's, naming the path", async () => {
     const { api } = app;
     const wf = await buildWorkflow(api, { name: 'starter', steps: [], edges: [], enabled: false });
     const other = await app.newProject('other');
@@ -57,7 +57,10 @@ describe('START_WORKFLOW', () => {
         { key: 'start', type: 'START_WORKFLOW', config: { workflowId: nurture.id, context: { source: 'intake via {{channel}}' } } },
         { key: 'after', type: 'UPDATE_CONTACT', config: { data: { intakeDone: true } } },
       ],
-      edges: [['trigger', 'start'], ['start', 'after']],
+      edges: [
+        ['trigger', 'start'],
+        ['start', 'after'],
+      ],
     });
     const run = async () => {
       const tracked = await api.post('/v1/track', { event: 'lead_in', email: 'lead@example.com', data: { channel: { value: 'ads', persistent: false } } });
@@ -87,7 +90,7 @@ describe('START_WORKFLOW', () => {
     expect((await run()).output).toEqual({ skipped: 'WORKFLOW_NOT_FOUND' });
   });
 
-  it('a retried attempt answers the first attempt\'s output and enrols nobody again', async () => {
+  it("a retried attempt answers the first attempt's output and enrols nobody again", async () => {
     const { api } = app;
     const target = await buildWorkflow(api, { name: 'target', eventName: 'never_tracked', steps: [], edges: [] });
     const source = await buildWorkflow(api, {

@@ -103,7 +103,10 @@ describe('contact tags and their events', () => {
         { key: 'check', type: 'CONDITION', config: { field: 'contact.tags', operator: 'contains', value: 'welcomed' } },
         { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { greetedFor: '{{tag}}' } } },
       ],
-      edges: [['trigger', 'check'], ['check', 'mark', 'yes']],
+      edges: [
+        ['trigger', 'check'],
+        ['check', 'mark', 'yes'],
+      ],
     });
     const contact = await api.post('/contacts', { email: 'joiner@example.com', tags: ['prospect'] });
 
@@ -133,7 +136,10 @@ describe('contact tags and their events', () => {
         { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'tag.trial.removed', timeout: 3600 } },
         { key: 'done', type: 'UPDATE_CONTACT', config: { data: { trialOver: true } } },
       ],
-      edges: [['trigger', 'wait'], ['wait', 'done', 'event']],
+      edges: [
+        ['trigger', 'wait'],
+        ['wait', 'done', 'event'],
+      ],
     });
     const tracked = await api.post('/v1/track', { event: 'trial_started', email: 'trial@example.com', tags: ['trial'] });
     const contactId = tracked.body.data.contact;

@@ -72,10 +72,14 @@ describe('TRIGGER_EVENT and causal depth', () => {
     const contactId = tracked.body.data.contact;
 
     // The depth-10 ping execution records pong at depth 11: stored, but it enrols nobody.
-    const pongs = await waitFor(async () => {
-      const r = await api.get(`/events?contactId=${contactId}&name=pong&pageSize=100`);
-      return r.body.data.some((e: any) => e.depth === 11) ? r.body.data : undefined;
-    }, 'the pong at depth 11', 60_000);
+    const pongs = await waitFor(
+      async () => {
+        const r = await api.get(`/events?contactId=${contactId}&name=pong&pageSize=100`);
+        return r.body.data.some((e: any) => e.depth === 11) ? r.body.data : undefined;
+      },
+      'the pong at depth 11',
+      60_000,
+    );
     expect(pongs.map((e: any) => e.depth).reverse()).toEqual([1, 3, 5, 7, 9, 11]);
     const pings = await api.get(`/events?contactId=${contactId}&name=ping&pageSize=100`);
     expect(pings.body.data.map((e: any) => e.depth).reverse()).toEqual([0, 2, 4, 6, 8, 10]);

@@ -54,7 +54,11 @@ describe('executions in the Temporal Web UI', () => {
     const annElsewhere = await start(other.id, 'ann.vis@example.com');
     expect(annElsewhere.contactId).toBe(ann.contactId);
     const [annId, bobId, annElsewhereId] = [ann, bob, annElsewhere].map((e) => temporalWorkflowId(e.id));
-    for (const [w, e] of [[wf.id, ann], [wf.id, bob], [other.id, annElsewhere]] as const) {
+    for (const [w, e] of [
+      [wf.id, ann],
+      [wf.id, bob],
+      [other.id, annElsewhere],
+    ] as const) {
       await waitFor(async () => (await api.get(`/workflows/${w}/executions/${e.id}`)).body.status === 'WAITING', 'WAITING');
     }
 

@@ -23,7 +23,6 @@ describe('WAIT_FOR_EVENT: re-engagement and cart abandonment', () => {
     return r.body.data as { contact: string; event: string };
   }
 
-
   const contactData = async (id: string) => (await app.api.get(`/contacts/${id}`)).body.data;
 
   it('takes the event branch when the event arrives while waiting, and the timeout branch otherwise', async () => {

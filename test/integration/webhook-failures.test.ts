@@ -5,7 +5,6 @@ import { trackToEnd } from '../support/executions';
 import { startTestApp, type TestApp } from '../support/harness';
 import { startHttpServer, type TestHttpServer } from '../support/http-server';
 
-
 /** A WEBHOOK to `url` followed by an UPDATE_CONTACT that only runs when the webhook succeeds. */
 function hookThenMark(app: TestApp, eventName: string, url: string) {
   return buildWorkflow(app.api, {

@@ -22,7 +22,6 @@ describe('order fan-out: EVENT → WEBHOOK → UPDATE_CONTACT → SEND_EMAIL', (
     await hooks?.close();
   });
 
-
   it('calls the webhook with the rendered request, merges the contact data and sends the email', async () => {
     const { api } = app;
     hooks.on('/orders/A-1001', () => ({ status: 200, body: { received: true, ticket: 'T-9' } }));

@@ -34,7 +34,11 @@ describe('welcome series on the dev server (its completion: long-delays.test.ts)
       ],
     });
 
-    const tracked = await api.post('/v1/track', { event: 'signed_up', email: 'Ada@Example.com', data: { firstName: 'Ada', plan: { value: 'pro', persistent: false } } });
+    const tracked = await api.post('/v1/track', {
+      event: 'signed_up',
+      email: 'Ada@Example.com',
+      data: { firstName: 'Ada', plan: { value: 'pro', persistent: false } },
+    });
     expect(tracked.status).toBe(200);
     expect(tracked.body.success).toBe(true);
 

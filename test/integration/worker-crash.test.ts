@@ -34,7 +34,6 @@ interface Hold {
   blocking(what: string, timeoutMs?: number): Promise<void>;
 }
 
-
 function deferred<T = void>() {
   let resolve!: (v: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
@@ -90,10 +89,14 @@ describe('a worker killed with SIGKILL', () => {
         await c.end();
       },
       async blocking(what, timeoutMs) {
-        await waitFor(async () => {
-          const b = await observer.query('select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [pid]);
-          return b.rows[0].n > 0;
-        }, what, timeoutMs);
+        await waitFor(
+          async () => {
+            const b = await observer.query('select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [pid]);
+            return b.rows[0].n > 0;
+          },
+          what,
+          timeoutMs,
+        );
       },
     };
     holds.push(hold);
@@ -113,10 +116,14 @@ describe('a worker killed with SIGKILL', () => {
   }
 
   async function waitForStatus(workflowId: string, status: string, timeoutMs = 20_000): Promise<any> {
-    return waitFor(async () => {
-      const list = await app.api.get(`/workflows/${workflowId}/executions`);
-      return list.body.total === 1 && list.body.data[0].status === status ? list.body.data[0] : undefined;
-    }, `an execution of ${workflowId} ${status}`, timeoutMs);
+    return waitFor(
+      async () => {
+        const list = await app.api.get(`/workflows/${workflowId}/executions`);
+        return list.body.total === 1 && list.body.data[0].status === status ? list.body.data[0] : undefined;
+      },
+      `an execution of ${workflowId} ${status}`,
+      timeoutMs,
+    );
   }
 
   beforeAll(async () => {
@@ -277,9 +284,7 @@ describe('a worker killed with SIGKILL', () => {
     ]);
 
     // Everything finishes: the held send after its attempt times out (30 s), the delay after 1 min.
-    const done = await Promise.all(
-      [delayWf, waitWf, heldWf, windowWf, recordWf, flushWf].map((wf) => waitForStatus(wf.id, 'COMPLETED', 120_000)),
-    );
+    const done = await Promise.all([delayWf, waitWf, heldWf, windowWf, recordWf, flushWf].map((wf) => waitForStatus(wf.id, 'COMPLETED', 120_000)));
     // SPEC §6: the sends in flight on the dead worker resume within a minute of another worker being up.
     for (const subject of ['held in DATA', 'accepted, not recorded']) {
       const resumed = acceptedAt.find((a) => a.subject === subject);
@@ -290,13 +295,10 @@ describe('a worker killed with SIGKILL', () => {
     const labels = ['delay', 'wait', 'held', 'window', 'record', 'flush'];
     for (const [i, e] of done.entries()) {
       let last = '';
-      await waitFor(
-        async () => {
-          last = (await app.trellis.client.workflow.getHandle(temporalWorkflowId(e.id)).describe()).status.name;
-          return last === 'COMPLETED';
-        },
-        `Temporal to close the ${labels[i]} execution as COMPLETED`,
-      ).catch((err: Error) => {
+      await waitFor(async () => {
+        last = (await app.trellis.client.workflow.getHandle(temporalWorkflowId(e.id)).describe()).status.name;
+        return last === 'COMPLETED';
+      }, `Temporal to close the ${labels[i]} execution as COMPLETED`).catch((err: Error) => {
         throw new Error(`${err.message} (it is ${last})`);
       });
     }
@@ -338,15 +340,13 @@ describe('a worker killed with SIGKILL', () => {
     const copies = new Map<string, string[]>();
     for (const m of smtp.messages) copies.set(m.parsed.messageId!, [...(copies.get(m.parsed.messageId!) ?? []), m.parsed.subject!]);
     expect(Object.fromEntries(copies)).toEqual(
-      Object.fromEntries(
-        [...expected].map(([id, subject]) => [id, subject === 'accepted, not recorded' ? [subject, subject] : [subject]]),
-      ),
+      Object.fromEntries([...expected].map(([id, subject]) => [id, subject === 'accepted, not recorded' ? [subject, subject] : [subject]])),
     );
 
     const emails = await api.get('/emails?pageSize=100');
     expect(emails.body.total).toBe(6);
-    expect(
-      Object.fromEntries((emails.body.data as any[]).map((e) => [e.messageId, [e.subject, e.status]])),
-    ).toEqual(Object.fromEntries([...expected].map(([id, subject]) => [id, [subject, 'SENT']])));
+    expect(Object.fromEntries((emails.body.data as any[]).map((e) => [e.messageId, [e.subject, e.status]]))).toEqual(
+      Object.fromEntries([...expected].map(([id, subject]) => [id, [subject, 'SENT']])),
+    );
   });
 });

@@ -57,7 +57,10 @@ describe('archiving and the derived workflow status', () => {
         { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'order_shipped', timeout: 3600 } },
         { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { shipped: true } } },
       ],
-      edges: [['trigger', 'wait'], ['wait', 'mark', 'event']],
+      edges: [
+        ['trigger', 'wait'],
+        ['wait', 'mark', 'event'],
+      ],
     });
     const tracked = await api.post('/v1/track', { event: 'order_placed', email: 'inflight@example.com' });
     const contactId = tracked.body.data.contact;

@@ -133,7 +133,12 @@ describe('workflow documents', () => {
       });
       expect(cosmetic.status, JSON.stringify(cosmetic.body)).toBe(200);
       expect(cosmetic.body.version).toBe(1);
-      expect(cosmetic.body.steps[1]).toMatchObject({ id: stepId(wf, 'wait'), name: 'Three days', position: { x: 10, y: 200 }, config: { amount: 3, unit: 'days' } });
+      expect(cosmetic.body.steps[1]).toMatchObject({
+        id: stepId(wf, 'wait'),
+        name: 'Three days',
+        position: { x: 10, y: 200 },
+        config: { amount: 3, unit: 'days' },
+      });
       expect((await app.api.post(`/workflows/${wf.id}/executions/cancel-all`)).body).toEqual({ cancelled: 1 });
     });
 
@@ -156,10 +161,21 @@ describe('workflow documents', () => {
       });
       expect(res.status).toBe(400);
       expect(res.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(
-        ['templates.1.key', 'templates.1.subject', 'steps.0.config.amount', 'steps.1.key', 'steps.2.key', 'steps.3.config.templateKey', 'transitions.0.to'].sort(),
+        [
+          'templates.1.key',
+          'templates.1.subject',
+          'steps.0.config.amount',
+          'steps.1.key',
+          'steps.2.key',
+          'steps.3.config.templateKey',
+          'transitions.0.to',
+        ].sort(),
       );
 
-      const shape = await app.api.request('PUT', `/workflows/${wf.id}/graph`, { steps: [{ key: 'Bad Key', type: 'TRIGGER', config: {} }], transitions: [{ from: 'a' }] });
+      const shape = await app.api.request('PUT', `/workflows/${wf.id}/graph`, {
+        steps: [{ key: 'Bad Key', type: 'TRIGGER', config: {} }],
+        transitions: [{ from: 'a' }],
+      });
       expect(shape.status).toBe(400);
       expect(shape.body.error.details.map((d: { path: string }) => d.path)).toEqual(['steps.0.key', 'steps.0.type', 'transitions.0.to']);
 
@@ -226,7 +242,18 @@ describe('workflow documents', () => {
       conversions: 0,
       steps: [
         { stepId: id('trigger'), key: 'trigger', type: 'TRIGGER', name: 'Trigger', active: 0, entered: 3, completed: 3, failed: 0, exited: 0 },
-        { stepId: id('is_pro'), key: 'is_pro', type: 'CONDITION', name: 'Is "pro"?', active: 0, entered: 3, completed: 3, failed: 0, exited: 0, branches: { yes: 2, no: 1 } },
+        {
+          stepId: id('is_pro'),
+          key: 'is_pro',
+          type: 'CONDITION',
+          name: 'Is "pro"?',
+          active: 0,
+          entered: 3,
+          completed: 3,
+          failed: 0,
+          exited: 0,
+          branches: { yes: 2, no: 1 },
+        },
         { stepId: id('mark'), key: 'mark', type: 'UPDATE_CONTACT', name: 'Mark', active: 0, entered: 2, completed: 2, failed: 0, exited: 0 },
         { stepId: id('wait'), key: 'wait', type: 'DELAY', name: 'Wait', active: 1, entered: 1, completed: 0, failed: 0, exited: 0 },
       ],

@@ -42,6 +42,8 @@ export async function buildWorkflow(
 
 /** Creates a template and returns its id. */
 export async function createTemplate(api: Api, t: { name?: string; subject: string; body: string; text?: string; type?: string }): Promise<string> {
-  const template = await api.client.createTemplate({ body: { name: t.name ?? t.subject, ...t, type: t.type as 'MARKETING' | 'TRANSACTIONAL' | 'HEADLESS' | undefined } });
+  const template = await api.client.createTemplate({
+    body: { name: t.name ?? t.subject, ...t, type: t.type as 'MARKETING' | 'TRANSACTIONAL' | 'HEADLESS' | undefined },
+  });
   return template.id;
 }

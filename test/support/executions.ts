@@ -30,7 +30,13 @@ export function finishedExecution(api: Api, workflowId: string, executionId: str
 }
 
 /** The only execution of a workflow (for one contact, when given), once its status is one of `statuses`. */
-export async function onlyExecutionIn(api: Api, workflowId: string, contactId: string | undefined, statuses: readonly string[], timeoutMs?: number): Promise<any> {
+export async function onlyExecutionIn(
+  api: Api,
+  workflowId: string,
+  contactId: string | undefined,
+  statuses: readonly string[],
+  timeoutMs?: number,
+): Promise<any> {
   const execution = await onlyExecution(api, workflowId, contactId);
   return executionIn(api, workflowId, execution.id, statuses, timeoutMs);
 }
@@ -41,14 +47,7 @@ export function onlyFinished(api: Api, workflowId: string, contactId?: string, t
 }
 
 /** Tracks `event` for `email` and returns the execution it started in the workflow, once finished. */
-export async function trackToEnd(
-  api: Api,
-  workflowId: string,
-  event: string,
-  email: string,
-  data?: Record<string, unknown>,
-  timeoutMs?: number,
-): Promise<any> {
+export async function trackToEnd(api: Api, workflowId: string, event: string, email: string, data?: Record<string, unknown>, timeoutMs?: number): Promise<any> {
   const tracked = await api.post('/v1/track', { event, email, ...(data ? { data } : {}) });
   expect(tracked.status).toBe(200);
   return onlyFinished(api, workflowId, tracked.body.data.contact, timeoutMs);

@@ -153,7 +153,10 @@ export function filterTable(now: number): { contacts: TableContact[]; cases: Fil
         groups: [
           {
             filters: [cmp('contact.email', 'contains', 'example.org')],
-            conditions: { logic: 'OR', groups: [{ filters: [cmp('data.profile.city', 'contains', 'aris')] }, { filters: [cmp('data.plan', 'equals', 'free')] }] },
+            conditions: {
+              logic: 'OR',
+              groups: [{ filters: [cmp('data.profile.city', 'contains', 'aris')] }, { filters: [cmp('data.plan', 'equals', 'free')] }],
+            },
           },
         ],
       },

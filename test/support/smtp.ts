@@ -43,8 +43,7 @@ export async function startSmtp(options: { port?: number } = {}): Promise<TestSm
   const goneWaiters = new Map<string, () => void>();
   let hook: ((mail: ReceivedMail) => void) | undefined;
   let holdHook: BeforeAccept | undefined;
-  const gone = (sessionId: string) =>
-    closedSessions.has(sessionId) ? Promise.resolve() : new Promise<void>((resolve) => goneWaiters.set(sessionId, resolve));
+  const gone = (sessionId: string) => (closedSessions.has(sessionId) ? Promise.resolve() : new Promise<void>((resolve) => goneWaiters.set(sessionId, resolve)));
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],

@@ -21,19 +21,13 @@ const template = (t: Partial<TemplateContent>): TemplateContent => ({ subject: '
 describe('composing an email body by template type', () => {
   it('MARKETING: appends the unsubscribe footer before </body>, adds the RFC 8058 headers and a text part from the HTML', () => {
     const body = composeBody(template({ body: '<html><body><h1>Hi {{name}}</h1><p>Note: {{note}}</p></body></html>' }), vars, UNSUBSCRIBE);
-    expect(body.html).toBe(
-      `<html><body><h1>Hi Ada</h1><p>Note: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co</p>${FOOTER}</body></html>`,
-    );
+    expect(body.html).toBe(`<html><body><h1>Hi Ada</h1><p>Note: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co</p>${FOOTER}</body></html>`);
     expect(body.text).toBe(`Hi Ada\n\nNote: <script>alert("x")</script> & co\n\nDon't want these emails? Unsubscribe [${UNSUBSCRIBE}].`);
     expect(body.headers).toEqual(LIST_HEADERS);
   });
 
   it('MARKETING: no second link when the body already uses {{unsubscribeUrl}}; a template text gets an Unsubscribe line unless it has the link', () => {
-    const own = composeBody(
-      template({ body: '<p>Bye? <a href="{{unsubscribeUrl}}">leave</a></p>', text: 'Hello {{name}}' }),
-      vars,
-      UNSUBSCRIBE,
-    );
+    const own = composeBody(template({ body: '<p>Bye? <a href="{{unsubscribeUrl}}">leave</a></p>', text: 'Hello {{name}}' }), vars, UNSUBSCRIBE);
     expect(own.html).toBe(`<p>Bye? <a href="${UNSUBSCRIBE}">leave</a></p>`);
     expect(own.text).toBe(`Hello Ada\n\nUnsubscribe: ${UNSUBSCRIBE}\n`);
     expect(own.headers).toEqual(LIST_HEADERS);
@@ -61,7 +55,11 @@ describe('composing an email body by template type', () => {
 
 describe('tracking links and the open pixel', () => {
   const track = (html: string) =>
-    addTracking(html, { clickUrl: (url) => `https://mail.example.com/t/c/[${url}]`, openUrl: 'https://mail.example.com/t/o/O1', keep: [UNSUBSCRIBE, SUBSCRIBE] });
+    addTracking(html, {
+      clickUrl: (url) => `https://mail.example.com/t/c/[${url}]`,
+      openUrl: 'https://mail.example.com/t/o/O1',
+      keep: [UNSUBSCRIBE, SUBSCRIBE],
+    });
   const PIXEL = '<img src="https://mail.example.com/t/o/O1" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">';
 
   it('rewrites every http(s) href of <a> and <area>, with entities decoded as a browser reads them', () => {

@@ -20,7 +20,12 @@ describe('activity failure classification', () => {
   });
 
   it('leaves failures of the moment retryable as they are', () => {
-    for (const err of [queryError('57P01', 'terminating connection'), queryError('40001', 'serialization failure'), new Error('connect ECONNREFUSED'), Object.assign(new Error('x'), { code: 'ECONNRESET' })]) {
+    for (const err of [
+      queryError('57P01', 'terminating connection'),
+      queryError('40001', 'serialization failure'),
+      new Error('connect ECONNREFUSED'),
+      Object.assign(new Error('x'), { code: 'ECONNRESET' }),
+    ]) {
       expect(classifyFailure(err)).toBe(err);
     }
     const already = ApplicationFailure.retryable('busy', 'WebhookUnavailable');

@@ -129,13 +129,10 @@ describe('missing fields', () => {
 });
 
 describe('exists / notExists', () => {
-  it.each(['data.plan', 'data.count', 'data.flag', 'data.blank', 'data.tags', 'contact.subscribed', 'event.orderId'])(
-    '%s exists',
-    (field) => {
-      expect(test(cmp(field, 'exists'))).toBe(true);
-      expect(test(cmp(field, 'notExists'))).toBe(false);
-    },
-  );
+  it.each(['data.plan', 'data.count', 'data.flag', 'data.blank', 'data.tags', 'contact.subscribed', 'event.orderId'])('%s exists', (field) => {
+    expect(test(cmp(field, 'exists'))).toBe(true);
+    expect(test(cmp(field, 'notExists'))).toBe(false);
+  });
 
   it('a null field does not exist', () => {
     expect(test(cmp('data.nothing', 'exists'))).toBe(false);
@@ -233,13 +230,10 @@ describe('contains / notContains', () => {
     expect(test(cmp(field, 'notContains', value))).toBe(!expected);
   });
 
-  it.each(['data.age', 'data.flag', 'data.obj', 'data.nothing', 'contact.subscribed'])(
-    'both are false on %s, neither a string nor an array',
-    (field) => {
-      expect(test(cmp(field, 'contains', '4'))).toBe(false);
-      expect(test(cmp(field, 'notContains', '4'))).toBe(false);
-    },
-  );
+  it.each(['data.age', 'data.flag', 'data.obj', 'data.nothing', 'contact.subscribed'])('both are false on %s, neither a string nor an array', (field) => {
+    expect(test(cmp(field, 'contains', '4'))).toBe(false);
+    expect(test(cmp(field, 'notContains', '4'))).toBe(false);
+  });
 });
 
 describe('greaterThan / lessThan / greaterThanOrEqual / lessThanOrEqual', () => {
@@ -383,8 +377,16 @@ describe('trees', () => {
     ['empty AND', { logic: 'AND', groups: [] }, true],
     ['empty OR', { logic: 'OR', groups: [] }, false],
     ['a group without filters', { logic: 'AND', groups: [{ filters: [] }] }, true],
-    ['a group of only a true nested tree', { logic: 'AND', groups: [{ filters: [], conditions: { logic: 'OR', groups: [{ filters: [F] }, { filters: [T] }] } }] }, true],
-    ['a true group ANDed with a false nested tree', { logic: 'OR', groups: [{ filters: [T], conditions: { logic: 'AND', groups: [{ filters: [F] }] } }] }, false],
+    [
+      'a group of only a true nested tree',
+      { logic: 'AND', groups: [{ filters: [], conditions: { logic: 'OR', groups: [{ filters: [F] }, { filters: [T] }] } }] },
+      true,
+    ],
+    [
+      'a true group ANDed with a false nested tree',
+      { logic: 'OR', groups: [{ filters: [T], conditions: { logic: 'AND', groups: [{ filters: [F] }] } }] },
+      false,
+    ],
     ['a false group with a true nested tree', { logic: 'OR', groups: [{ filters: [F], conditions: { logic: 'AND', groups: [] } }] }, false],
     ['a nested empty OR makes its group false', { logic: 'AND', groups: [{ filters: [T], conditions: { logic: 'OR', groups: [] } }] }, false],
     [
@@ -396,10 +398,7 @@ describe('trees', () => {
             filters: [T],
             conditions: {
               logic: 'OR',
-              groups: [
-                { filters: [F] },
-                { filters: [], conditions: { logic: 'AND', groups: [{ filters: [cmp('event.meta.source', 'equals', 'web')] }] } },
-              ],
+              groups: [{ filters: [F] }, { filters: [], conditions: { logic: 'AND', groups: [{ filters: [cmp('event.meta.source', 'equals', 'web')] }] } }],
             },
           },
         ],
@@ -472,12 +471,24 @@ describe('parseIsoDate / toNumber / isFilterField', () => {
     expect(parseIsoDate(text)).toBe(expected);
   });
 
-  it.each(['', 'yesterday', '2024', '2024-1-1', '2023-02-29', '2024-02-30', '2024-04-31', '2024-13-01', '2024-00-10', '2024-01-01T24:00:00Z', '2024-01-01T10:60Z', '2024-01-01T10:00:00+25:00', '2024-01-01T10:00:00 Z', ' 2024-01-01'])(
-    '%j is not a date',
-    (text) => {
-      expect(parseIsoDate(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    'yesterday',
+    '2024',
+    '2024-1-1',
+    '2023-02-29',
+    '2024-02-30',
+    '2024-04-31',
+    '2024-13-01',
+    '2024-00-10',
+    '2024-01-01T24:00:00Z',
+    '2024-01-01T10:60Z',
+    '2024-01-01T10:00:00+25:00',
+    '2024-01-01T10:00:00 Z',
+    ' 2024-01-01',
+  ])('%j is not a date', (text) => {
+    expect(parseIsoDate(text)).toBeUndefined();
+  });
 
   it.each([
     [42, 42],
@@ -531,8 +542,7 @@ describe('filterSchema', () => {
     const result = filterSchema.safeParse(input);
     return result.success ? [] : result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
   };
-  const FIELD_MESSAGE =
-    'field must be contact.email, contact.subscribed, contact.createdAt, contact.tags, data.<path>, contact.data.<path> or event.<path>';
+  const FIELD_MESSAGE = 'field must be contact.email, contact.subscribed, contact.createdAt, contact.tags, data.<path>, contact.data.<path> or event.<path>';
 
   it.each([
     cmp('data.plan', 'equals', 'pro'),

@@ -21,12 +21,14 @@ type Edge = [from: string, to: string, branch?: string];
 
 const graph = (...edges: Edge[]): EditableGraph => ({
   steps: STEPS,
-  transitions: edges.map(([fromStepId, toStepId, branch], i): GraphTransition => ({
-    id: `t${i + 1}`,
-    fromStepId,
-    toStepId,
-    branch: branch ?? null,
-  })),
+  transitions: edges.map(
+    ([fromStepId, toStepId, branch], i): GraphTransition => ({
+      id: `t${i + 1}`,
+      fromStepId,
+      toStepId,
+      branch: branch ?? null,
+    }),
+  ),
 });
 
 const add = (g: EditableGraph, fromStepId: string, toStepId: string, branch: string | null = null): string | null =>
@@ -36,18 +38,59 @@ describe('validateTransition', () => {
   describe('accepts', () => {
     it.each([
       ['the first edge from the trigger', [], 'trigger', 'email', null],
-      ['a chain of every non-branching type', [['trigger', 'email'], ['email', 'delay'], ['delay', 'hook'], ['hook', 'update']], 'update', 'exit', null],
-      ['two steps entering one step', [['trigger', 'cond'], ['cond', 'email', 'yes'], ['email', 'exit']], 'cond', 'exit', 'no'],
+      [
+        'a chain of every non-branching type',
+        [
+          ['trigger', 'email'],
+          ['email', 'delay'],
+          ['delay', 'hook'],
+          ['hook', 'update'],
+        ],
+        'update',
+        'exit',
+        null,
+      ],
+      [
+        'two steps entering one step',
+        [
+          ['trigger', 'cond'],
+          ['cond', 'email', 'yes'],
+          ['email', 'exit'],
+        ],
+        'cond',
+        'exit',
+        'no',
+      ],
       ['a CONDITION "yes"', [], 'cond', 'email', 'yes'],
       ['a CONDITION "no" beside a "yes"', [['cond', 'email', 'yes']], 'cond', 'email2', 'no'],
       ['both CONDITION branches to one step', [['cond', 'email', 'yes']], 'cond', 'email', 'no'],
-      ['a CONDITION\'s one unbranched transition', [], 'cond', 'email', null],
+      ["a CONDITION's one unbranched transition", [], 'cond', 'email', null],
       ['a WAIT_FOR_EVENT "event"', [], 'wait', 'email', 'event'],
       ['a WAIT_FOR_EVENT "timeout" beside an "event"', [['wait', 'email', 'event']], 'wait', 'exit', 'timeout'],
-      ['a WAIT_FOR_EVENT\'s one unbranched transition', [], 'wait', 'email', null],
+      ["a WAIT_FOR_EVENT's one unbranched transition", [], 'wait', 'email', null],
       ['an edge into an EXIT step', [], 'email', 'exit', null],
-      ['a diamond (no cycle)', [['trigger', 'cond'], ['cond', 'email', 'yes'], ['cond', 'email2', 'no'], ['email', 'delay']], 'email2', 'delay', null],
-      ['an edge to an upstream step that does not lead back', [['trigger', 'email'], ['email', 'delay']], 'hook', 'email', null],
+      [
+        'a diamond (no cycle)',
+        [
+          ['trigger', 'cond'],
+          ['cond', 'email', 'yes'],
+          ['cond', 'email2', 'no'],
+          ['email', 'delay'],
+        ],
+        'email2',
+        'delay',
+        null,
+      ],
+      [
+        'an edge to an upstream step that does not lead back',
+        [
+          ['trigger', 'email'],
+          ['email', 'delay'],
+        ],
+        'hook',
+        'email',
+        null,
+      ],
     ] as [string, Edge[], string, string, string | null][])('%s', (_label, edges, from, to, branch) => {
       expect(add(graph(...edges), from, to, branch)).toBeNull();
     });
@@ -93,7 +136,14 @@ describe('validateTransition', () => {
       ['a second "yes"', [['cond', 'email', 'yes']], 'cond', 'delay', 'yes', 'The CONDITION step already has a transition for branch "yes"'],
       ['a second "no"', [['cond', 'email', 'no']], 'cond', 'delay', 'no', 'The CONDITION step already has a transition for branch "no"'],
       ['a second "event"', [['wait', 'email', 'event']], 'wait', 'delay', 'event', 'The WAIT_FOR_EVENT step already has a transition for branch "event"'],
-      ['a second "timeout"', [['wait', 'email', 'timeout']], 'wait', 'delay', 'timeout', 'The WAIT_FOR_EVENT step already has a transition for branch "timeout"'],
+      [
+        'a second "timeout"',
+        [['wait', 'email', 'timeout']],
+        'wait',
+        'delay',
+        'timeout',
+        'The WAIT_FOR_EVENT step already has a transition for branch "timeout"',
+      ],
       [
         'an unbranched WAIT_FOR_EVENT edge beside a branch',
         [['wait', 'email', 'event']],
@@ -135,8 +185,29 @@ describe('validateTransition', () => {
         'A CONDITION step has either one unbranched transition (taken on both outcomes) or at most one per branch "yes" / "no"',
       ],
       ['a two-step cycle', [['email', 'delay']], 'delay', 'email', null, 'This transition would create a cycle'],
-      ['a long cycle', [['email', 'delay'], ['delay', 'hook'], ['hook', 'update']], 'update', 'email', null, 'This transition would create a cycle'],
-      ['a cycle through a branch', [['cond', 'email', 'no'], ['email', 'delay']], 'delay', 'cond', null, 'This transition would create a cycle'],
+      [
+        'a long cycle',
+        [
+          ['email', 'delay'],
+          ['delay', 'hook'],
+          ['hook', 'update'],
+        ],
+        'update',
+        'email',
+        null,
+        'This transition would create a cycle',
+      ],
+      [
+        'a cycle through a branch',
+        [
+          ['cond', 'email', 'no'],
+          ['email', 'delay'],
+        ],
+        'delay',
+        'cond',
+        null,
+        'This transition would create a cycle',
+      ],
       ['a cycle closed by a branch', [['email', 'wait']], 'wait', 'email', 'timeout', 'This transition would create a cycle'],
     ] as [string, Edge[], string, string, string | null, string][])('%s', (_label, edges, from, to, branch, message) => {
       expect(add(graph(...edges), from, to, branch)).toBe(message);
@@ -161,9 +232,7 @@ describe('validateGraph', () => {
   });
 
   it('names the first rule a graph breaks', () => {
-    expect(validateGraph(graph(['trigger', 'email'], ['email', 'delay'], ['delay', 'email']))).toBe(
-      'This transition would create a cycle',
-    );
+    expect(validateGraph(graph(['trigger', 'email'], ['email', 'delay'], ['delay', 'email']))).toBe('This transition would create a cycle');
     expect(validateGraph(graph(['trigger', 'email'], ['trigger', 'delay']))).toBe('A TRIGGER step has at most one outgoing transition');
     expect(validateGraph(graph(['email', 'trigger']))).toBe('Nothing may point at the TRIGGER step');
   });
@@ -252,10 +321,38 @@ describe('spliceStep', () => {
   });
 
   it.each([
-    ['CONDITION', 'cond', [['trigger', 'cond'], ['cond', 'email', 'yes']]],
-    ['CONDITION', 'cond', [['cond', 'email', 'yes'], ['cond', 'delay', 'no']]],
-    ['WAIT_FOR_EVENT', 'wait', [['trigger', 'wait'], ['wait', 'email', 'timeout']]],
-    ['WAIT_FOR_EVENT', 'wait', [['wait', 'email', 'event'], ['wait', 'delay', 'timeout']]],
+    [
+      'CONDITION',
+      'cond',
+      [
+        ['trigger', 'cond'],
+        ['cond', 'email', 'yes'],
+      ],
+    ],
+    [
+      'CONDITION',
+      'cond',
+      [
+        ['cond', 'email', 'yes'],
+        ['cond', 'delay', 'no'],
+      ],
+    ],
+    [
+      'WAIT_FOR_EVENT',
+      'wait',
+      [
+        ['trigger', 'wait'],
+        ['wait', 'email', 'timeout'],
+      ],
+    ],
+    [
+      'WAIT_FOR_EVENT',
+      'wait',
+      [
+        ['wait', 'email', 'event'],
+        ['wait', 'delay', 'timeout'],
+      ],
+    ],
   ] as [string, string, Edge[]][])('refuses a %s with branch transitions', (type, id, edges) => {
     expect(spliceStep(graph(...edges), id)).toEqual({
       ok: false,

@@ -87,9 +87,7 @@ beforeAll(async () => {
 
   route('/ok', (_req, res) => json(res, 200, { received: true, n: 1 }));
   route('/created-text', (_req, res) => text(res, 201, 'thanks'));
-  route('/echo', (req, res, body) =>
-    json(res, 200, { method: req.method, body, contentType: req.headers['content-type'] ?? null }),
-  );
+  route('/echo', (req, res, body) => json(res, 200, { method: req.method, body, contentType: req.headers['content-type'] ?? null }));
   route('/boom', (_req, res) => text(res, 500, '  internal\n\n   error\tin   handler  '));
   route('/missing', (_req, res) => json(res, 404, { error: 'not found' }));
   route('/slow-down', (_req, res) => {
@@ -125,9 +123,7 @@ beforeAll(async () => {
     res.end();
   });
   route('/r/private', (_req, res) => redirect(res, 302, 'http://10.0.0.1/internal'));
-  route('/r/metadata-name', (_req, res) =>
-    redirect(res, 302, 'http://metadata.test/latest/meta-data/'),
-  );
+  route('/r/metadata-name', (_req, res) => redirect(res, 302, 'http://metadata.test/latest/meta-data/'));
   route('/r/ftp', (_req, res) => redirect(res, 302, 'ftp://example.com/file'));
   route('/r/other-origin', (_req, res) => redirect(res, 307, `http://other.test:${port}/echo-headers`));
   route('/echo-headers', (req, res) => json(res, 200, req.headers));
@@ -170,9 +166,7 @@ describe('describeFailure', () => {
     expect(describeFailure(r)).toBe(`HTTP 502: ${'a'.repeat(200)}`);
   });
   it('names only the status when the body is empty', () => {
-    expect(describeFailure({ status: 404, ok: false, body: ' \n', json: undefined, headers: {} })).toBe(
-      'HTTP 404',
-    );
+    expect(describeFailure({ status: 404, ok: false, body: ' \n', json: undefined, headers: {} })).toBe('HTTP 404');
   });
 });
 
@@ -307,16 +301,13 @@ describe('createHttpClient: responses', () => {
 });
 
 describe('createHttpClient: invalid URLs', () => {
-  it.each(['not a url', '/relative/path', 'ftp://example.com/x', 'file:///etc/passwd', 'javascript:alert(1)'])(
-    'refuses %s without retrying',
-    async (url) => {
-      const err = await open()
-        .request({ url, method: 'GET', headers: {} })
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(InvalidUrlError);
-      expect((err as InvalidUrlError).retryable).toBe(false);
-    },
-  );
+  it.each(['not a url', '/relative/path', 'ftp://example.com/x', 'file:///etc/passwd', 'javascript:alert(1)'])('refuses %s without retrying', async (url) => {
+    const err = await open()
+      .request({ url, method: 'GET', headers: {} })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidUrlError);
+    expect((err as InvalidUrlError).retryable).toBe(false);
+  });
 });
 
 describe('createHttpClient: private addresses', () => {
@@ -325,9 +316,7 @@ describe('createHttpClient: private addresses', () => {
     const err = await client.request({ url: `${base}/ok`, method: 'POST', headers: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BlockedAddressError);
     expect((err as BlockedAddressError).retryable).toBe(false);
-    expect((err as Error).message).toBe(
-      'webhook address 127.0.0.1 (127.0.0.1) is private; set WEBHOOK_ALLOW_PRIVATE=true to allow it',
-    );
+    expect((err as Error).message).toBe('webhook address 127.0.0.1 (127.0.0.1) is private; set WEBHOOK_ALLOW_PRIVATE=true to allow it');
     expect(seen).toHaveLength(0);
     expect(connections).toBe(0);
   });
@@ -335,22 +324,16 @@ describe('createHttpClient: private addresses', () => {
   it('refuses localhost by name, naming host and address', async () => {
     const lookup = fakeLookup({ localhost: ['127.0.0.1'] });
     const client = createHttpClient({ allowPrivate: false, lookup });
-    const err = await client
-      .request({ url: `http://localhost:${port}/ok`, method: 'GET', headers: {} })
-      .catch((e: unknown) => e);
+    const err = await client.request({ url: `http://localhost:${port}/ok`, method: 'GET', headers: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BlockedAddressError);
-    expect((err as Error).message).toBe(
-      'webhook address 127.0.0.1 (localhost) is private; set WEBHOOK_ALLOW_PRIVATE=true to allow it',
-    );
+    expect((err as Error).message).toBe('webhook address 127.0.0.1 (localhost) is private; set WEBHOOK_ALLOW_PRIVATE=true to allow it');
     expect(err).toMatchObject({ host: 'localhost', address: '127.0.0.1' });
     expect(connections).toBe(0);
   });
 
   it('refuses the real resolver answer for localhost', async () => {
     const client = createHttpClient({ allowPrivate: false });
-    const err = await client
-      .request({ url: `http://localhost:${port}/ok`, method: 'GET', headers: {} })
-      .catch((e: unknown) => e);
+    const err = await client.request({ url: `http://localhost:${port}/ok`, method: 'GET', headers: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BlockedAddressError);
     expect(connections).toBe(0);
   });
@@ -364,36 +347,31 @@ describe('createHttpClient: private addresses', () => {
       `http://2130706433:${port}/ok`,
       `http://0177.0.0.1:${port}/ok`,
     ]) {
-      await expect(client.request({ url, method: 'GET', headers: {} }), url).rejects.toBeInstanceOf(
-        BlockedAddressError,
-      );
+      await expect(client.request({ url, method: 'GET', headers: {} }), url).rejects.toBeInstanceOf(BlockedAddressError);
     }
     expect(connections).toBe(0);
   });
 
-  it.each([
-    ['10.0.0.1'],
-    ['169.254.169.254'],
-    ['::ffff:127.0.0.1'],
-    ['fd00:ec2::254'],
-    ['100.100.100.200'],
-  ])('refuses a hostname that resolves to %s', async (address) => {
-    const lookup = fakeLookup({ 'hooks.example.test': [address] });
-    const client = createHttpClient({ allowPrivate: false, lookup });
-    const err = await client
-      .request({ url: 'http://hooks.example.test/hook', method: 'POST', headers: {}, body: '{}' })
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(BlockedAddressError);
-    expect((err as Error).message).toContain(`${address} (hooks.example.test)`);
-    expect(lookup.calls).toEqual(['hooks.example.test']);
-  });
+  it.each([['10.0.0.1'], ['169.254.169.254'], ['::ffff:127.0.0.1'], ['fd00:ec2::254'], ['100.100.100.200']])(
+    'refuses a hostname that resolves to %s',
+    async (address) => {
+      const lookup = fakeLookup({ 'hooks.example.test': [address] });
+      const client = createHttpClient({ allowPrivate: false, lookup });
+      const err = await client.request({ url: 'http://hooks.example.test/hook', method: 'POST', headers: {}, body: '{}' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BlockedAddressError);
+      expect((err as Error).message).toContain(`${address} (hooks.example.test)`);
+      expect(lookup.calls).toEqual(['hooks.example.test']);
+    },
+  );
 
   it('refuses a hostname when any of its addresses is private', async () => {
     const lookup = fakeLookup({ 'mixed.test': ['93.184.216.34', '10.1.2.3'] });
     const client = createHttpClient({ allowPrivate: false, lookup });
-    await expect(
-      client.request({ url: 'https://mixed.test/', method: 'GET', headers: {} }),
-    ).rejects.toMatchObject({ name: 'BlockedAddressError', address: '10.1.2.3', host: 'mixed.test' });
+    await expect(client.request({ url: 'https://mixed.test/', method: 'GET', headers: {} })).rejects.toMatchObject({
+      name: 'BlockedAddressError',
+      address: '10.1.2.3',
+      host: 'mixed.test',
+    });
   });
 
   it('allows loopback when private addresses are allowed', async () => {
@@ -478,9 +456,7 @@ describe('createHttpClient: redirects', () => {
   });
 
   it('refuses a redirect to a non-http scheme', async () => {
-    await expect(open().request({ url: `${base}/r/ftp`, method: 'GET', headers: {} })).rejects.toBeInstanceOf(
-      InvalidUrlError,
-    );
+    await expect(open().request({ url: `${base}/r/ftp`, method: 'GET', headers: {} })).rejects.toBeInstanceOf(InvalidUrlError);
   });
 
   it('drops credentials when redirected to another origin', async () => {
@@ -501,9 +477,7 @@ describe('createHttpClient: redirects', () => {
   it('re-checks the address of a redirect to a private IP', async () => {
     const lookup = fakeLookup({ 'public.test': ['127.0.0.1'] });
     const client = createHttpClient({ allowPrivate: false, lookup, isBlocked: loopbackIsPublic });
-    const err = await client
-      .request({ url: `http://public.test:${port}/r/private`, method: 'POST', headers: {}, body: '{}' })
-      .catch((e: unknown) => e);
+    const err = await client.request({ url: `http://public.test:${port}/r/private`, method: 'POST', headers: {}, body: '{}' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BlockedAddressError);
     expect((err as Error).message).toContain('10.0.0.1 (10.0.0.1)');
     expect(seen.map((s) => s.url)).toEqual(['/r/private']);
@@ -512,9 +486,7 @@ describe('createHttpClient: redirects', () => {
   it('re-checks the address of a redirect to a name that resolves to metadata', async () => {
     const lookup = fakeLookup({ 'public.test': ['127.0.0.1'], 'metadata.test': ['169.254.169.254'] });
     const client = createHttpClient({ allowPrivate: false, lookup, isBlocked: loopbackIsPublic });
-    const err = await client
-      .request({ url: `http://public.test:${port}/r/metadata-name`, method: 'GET', headers: {} })
-      .catch((e: unknown) => e);
+    const err = await client.request({ url: `http://public.test:${port}/r/metadata-name`, method: 'GET', headers: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BlockedAddressError);
     expect(err).toMatchObject({ host: 'metadata.test', address: '169.254.169.254' });
     expect(lookup.calls).toEqual(['public.test', 'metadata.test']);
@@ -540,16 +512,12 @@ describe('createHttpClient: timeouts and network errors', () => {
 
   it('times out a body that never ends', async () => {
     const client = createHttpClient({ allowPrivate: true, timeoutMs: 200 });
-    await expect(client.request({ url: `${base}/hang-body`, method: 'GET', headers: {} })).rejects.toBeInstanceOf(
-      HttpTimeoutError,
-    );
+    await expect(client.request({ url: `${base}/hang-body`, method: 'GET', headers: {} })).rejects.toBeInstanceOf(HttpTimeoutError);
   });
 
   it('times out a resolver that never answers', async () => {
     const client = createHttpClient({ allowPrivate: true, timeoutMs: 100, lookup: () => new Promise(() => {}) });
-    await expect(
-      client.request({ url: 'http://slow-dns.test/', method: 'GET', headers: {} }),
-    ).rejects.toBeInstanceOf(HttpTimeoutError);
+    await expect(client.request({ url: 'http://slow-dns.test/', method: 'GET', headers: {} })).rejects.toBeInstanceOf(HttpTimeoutError);
   });
 
   it('says "10 s" for the default timeout', () => {
@@ -573,9 +541,7 @@ describe('createHttpClient: timeouts and network errors', () => {
 
   it('reports a name that does not resolve as a retryable network error', async () => {
     const client = createHttpClient({ allowPrivate: false, lookup: fakeLookup({}) });
-    const err = await client
-      .request({ url: 'http://nowhere.test/', method: 'GET', headers: {} })
-      .catch((e: unknown) => e);
+    const err = await client.request({ url: 'http://nowhere.test/', method: 'GET', headers: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpNetworkError);
     expect((err as HttpNetworkError).retryable).toBe(true);
     expect((err as Error).message).toContain('nowhere.test');
@@ -583,8 +549,6 @@ describe('createHttpClient: timeouts and network errors', () => {
 
   it('reports a connection dropped mid-response as a network error', async () => {
     route('/drop', (req) => req.socket.destroy());
-    await expect(open().request({ url: `${base}/drop`, method: 'GET', headers: {} })).rejects.toBeInstanceOf(
-      HttpNetworkError,
-    );
+    await expect(open().request({ url: `${base}/drop`, method: 'GET', headers: {} })).rejects.toBeInstanceOf(HttpNetworkError);
   });
 });

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildVariables,
-  checkTemplate,
-  renderHtml,
-  renderJson,
-  renderLine,
-  renderText,
-  TemplateError,
-} from '../../activities/render';
+import { buildVariables, checkTemplate, renderHtml, renderJson, renderLine, renderText, TemplateError } from '../../activities/render';
 
 const vars = buildVariables({
   contact: {
@@ -49,9 +41,7 @@ describe('buildVariables', () => {
   });
 
   it('exposes the subscription links', () => {
-    expect(renderText('{{ unsubscribeUrl }} {{ subscribeUrl }}', vars)).toBe(
-      'https://t.example/u/abc https://t.example/s/abc',
-    );
+    expect(renderText('{{ unsubscribeUrl }} {{ subscribeUrl }}', vars)).toBe('https://t.example/u/abc https://t.example/s/abc');
   });
 
   it('does not let the context supply its own subscription links', () => {
@@ -65,9 +55,7 @@ describe('buildVariables', () => {
   });
 
   it('builds the whole scope in order', () => {
-    expect(
-      buildVariables({ contact: { id: 'c', email: 'e@x.io', data: { a: 1, b: 2 } }, context: { b: 3 } }),
-    ).toEqual({
+    expect(buildVariables({ contact: { id: 'c', email: 'e@x.io', data: { a: 1, b: 2 } }, context: { b: 3 } })).toEqual({
       a: 1,
       b: 3,
       id: 'c',
@@ -168,12 +156,8 @@ describe('?? fallbacks', () => {
 
 describe('renderHtml', () => {
   it('escapes every value', () => {
-    expect(renderHtml('<p>{{ v }}</p>', { v: '<script>alert("x")</script>' })).toBe(
-      '<p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</p>',
-    );
-    expect(renderHtml('<a href="{{ u }}">x</a>', { u: 'https://x.io/?a=1&b=2' })).toBe(
-      '<a href="https://x.io/?a=1&amp;b=2">x</a>',
-    );
+    expect(renderHtml('<p>{{ v }}</p>', { v: '<script>alert("x")</script>' })).toBe('<p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</p>');
+    expect(renderHtml('<a href="{{ u }}">x</a>', { u: 'https://x.io/?a=1&b=2' })).toBe('<a href="https://x.io/?a=1&amp;b=2">x</a>');
   });
 
   it('escapes fallbacks, JSON values and values marked raw', () => {
@@ -205,12 +189,7 @@ describe('renderLine', () => {
 
 describe('renderJson', () => {
   it('renders every string deeply and keeps keys and other values', () => {
-    expect(
-      renderJson(
-        { url: 'https://x.io/{{ id }}', n: 3, ok: true, none: null, list: ['{{ email }}', 1, { '{{ id }}': '{{ plan }}' }] },
-        vars,
-      ),
-    ).toEqual({
+    expect(renderJson({ url: 'https://x.io/{{ id }}', n: 3, ok: true, none: null, list: ['{{ email }}', 1, { '{{ id }}': '{{ plan }}' }] }, vars)).toEqual({
       url: 'https://x.io/c_1',
       n: 3,
       ok: true,
@@ -280,8 +259,6 @@ describe('errors', () => {
 
   it('throws TemplateError when rendering fails', () => {
     expect(() => renderText('{% for i in (1..100000000) %}{{ i }}{% endfor %}', {})).toThrow(TemplateError);
-    expect(() => renderText('{% for i in (1..100000000) %}{{ i }}{% endfor %}', {})).toThrow(
-      'memory alloc limit exceeded (line 1, column 1)',
-    );
+    expect(() => renderText('{% for i in (1..100000000) %}{{ i }}{% endfor %}', {})).toThrow('memory alloc limit exceeded (line 1, column 1)');
   });
 });

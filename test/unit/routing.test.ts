@@ -58,7 +58,9 @@ describe('routes served from their declarations', () => {
       app,
       [
         // Answers a body that breaks its schema when asked to.
-        route(getThing, ({ params, query }) => (query.mode === 'b' ? ({ id: params.id, name: 42 } as unknown as { id: string; name: string }) : { id: params.id, name: `page ${query.page}` })),
+        route(getThing, ({ params, query }) =>
+          query.mode === 'b' ? ({ id: params.id, name: 42 } as unknown as { id: string; name: string }) : { id: params.id, name: `page ${query.page}` },
+        ),
         route(createThing, ({ body }) => {
           if (body.name === 'taken') throw new ApiError(409, 'CONFLICT', 'taken');
           if (body.name === 'teapot') throw new ApiError(418, 'TEAPOT', 'undeclared');

@@ -74,7 +74,11 @@ describe('time zones', () => {
 describe('SCHEDULE trigger config', () => {
   it('keeps a valid config, trimming the cron and spelling the zone canonically', () => {
     const id = '0b7d4bb4-6c86-4f42-9b0e-2f1b8f1c0d11';
-    expect(scheduleConfigSchema.parse({ cron: ' 0 9 * * * ', timezone: 'asia/tokyo', segmentId: id })).toEqual({ cron: '0 9 * * *', timezone: 'Asia/Tokyo', segmentId: id });
+    expect(scheduleConfigSchema.parse({ cron: ' 0 9 * * * ', timezone: 'asia/tokyo', segmentId: id })).toEqual({
+      cron: '0 9 * * *',
+      timezone: 'Asia/Tokyo',
+      segmentId: id,
+    });
   });
 
   it('reports every bad field at its own path', () => {

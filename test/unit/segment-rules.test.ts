@@ -32,10 +32,25 @@ describe('what a segment filter needs', () => {
   const tree: Filter = {
     logic: 'OR',
     groups: [
-      { filters: [{ field: 'data.plan', operator: 'exists' }, { field: 'event.amount', operator: 'greaterThan', value: 1 }] },
+      {
+        filters: [
+          { field: 'data.plan', operator: 'exists' },
+          { field: 'event.amount', operator: 'greaterThan', value: 1 },
+        ],
+      },
       {
         filters: [],
-        conditions: { logic: 'AND', groups: [{ filters: [{ field: 'data.seenAt', operator: 'olderThan', value: 2, unit: 'days' }, { field: 'event.x', operator: 'exists' }] }] },
+        conditions: {
+          logic: 'AND',
+          groups: [
+            {
+              filters: [
+                { field: 'data.seenAt', operator: 'olderThan', value: 2, unit: 'days' },
+                { field: 'event.x', operator: 'exists' },
+              ],
+            },
+          ],
+        },
       },
     ],
   };

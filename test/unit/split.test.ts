@@ -4,7 +4,12 @@ import { spliceStep, validateGraph, validateTransition } from '../../core/graph-
 import { pickBranch } from '../../core/split';
 import { parseStepConfig } from '../../core/step-configs';
 
-const AB = { branches: [{ name: 'a', weight: 1 }, { name: 'b', weight: 3 }] };
+const AB = {
+  branches: [
+    { name: 'a', weight: 1 },
+    { name: 'b', weight: 3 },
+  ],
+};
 
 describe('SPLIT config', () => {
   it('accepts 2 to 10 uniquely named, positively weighted branches', () => {
@@ -16,17 +21,41 @@ describe('SPLIT config', () => {
   it.each([
     [{}, [{ path: 'config.branches', message: 'Invalid input: expected array, received undefined' }]],
     [{ branches: [{ name: 'a', weight: 1 }] }, [{ path: 'config.branches', message: 'a SPLIT has at least 2 branches' }]],
-    [{ branches: Array.from({ length: 11 }, (_, i) => ({ name: `v${i}`, weight: 1 })) }, [{ path: 'config.branches', message: 'a SPLIT has at most 10 branches' }]],
     [
-      { branches: [{ name: 'a', weight: 0 }, { name: 'B c', weight: 1.5 }] },
+      { branches: Array.from({ length: 11 }, (_, i) => ({ name: `v${i}`, weight: 1 })) },
+      [{ path: 'config.branches', message: 'a SPLIT has at most 10 branches' }],
+    ],
+    [
+      {
+        branches: [
+          { name: 'a', weight: 0 },
+          { name: 'B c', weight: 1.5 },
+        ],
+      },
       [
         { path: 'config.branches.0.weight', message: 'Too small: expected number to be >0' },
         { path: 'config.branches.1.name', message: 'must be a slug: lower-case letters, digits, "_" and "-", at most 50 characters' },
         { path: 'config.branches.1.weight', message: 'Invalid input: expected int, received number' },
       ],
     ],
-    [{ branches: [{ name: 'a', weight: 1 }, { name: 'a', weight: 2 }] }, [{ path: 'config.branches.1.name', message: 'duplicate branch name "a"' }]],
-    [{ branches: [{ name: 'a', weight: 1, colour: 'red' }, { name: 'b', weight: 1 }] }, [{ path: 'config.branches.0.colour', message: 'unknown field "colour"' }]],
+    [
+      {
+        branches: [
+          { name: 'a', weight: 1 },
+          { name: 'a', weight: 2 },
+        ],
+      },
+      [{ path: 'config.branches.1.name', message: 'duplicate branch name "a"' }],
+    ],
+    [
+      {
+        branches: [
+          { name: 'a', weight: 1, colour: 'red' },
+          { name: 'b', weight: 1 },
+        ],
+      },
+      [{ path: 'config.branches.0.colour', message: 'unknown field "colour"' }],
+    ],
   ])('refuses %j', (config, issues) => {
     expect(parseStepConfig('SPLIT', config)).toEqual({ ok: false, issues });
   });
@@ -56,7 +85,9 @@ describe('graph rules of a SPLIT', () => {
 
   it('refuses a branch its config does not name, an unbranched transition and a second transition per branch', () => {
     expect(validateTransition({ steps, transitions: [] }, t('', 'split', 'x', 'yes'))).toBe('A SPLIT step\'s branch must be "a" or "b"');
-    expect(validateTransition({ steps, transitions: [] }, t('', 'split', 'x', null))).toBe('A SPLIT step\'s transitions carry one of its branch names: "a", "b"');
+    expect(validateTransition({ steps, transitions: [] }, t('', 'split', 'x', null))).toBe(
+      'A SPLIT step\'s transitions carry one of its branch names: "a", "b"',
+    );
     expect(validateTransition({ steps, transitions: [t('1', 'split', 'x', 'a')] }, t('', 'split', 'y', 'a'))).toBe(
       'The SPLIT step already has a transition for branch "a"',
     );

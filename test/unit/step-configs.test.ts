@@ -5,8 +5,7 @@ import { STEP_TYPES, type StepType } from '../../core/graph';
 import { parseStepConfig, stepConfigSchemas } from '../../core/step-configs';
 
 const TEMPLATE_ID = '3f2b8c1e-6a4d-4e8b-9c2f-1a2b3c4d5e6f';
-const FIELD_MESSAGE =
-  'field must be contact.email, contact.subscribed, contact.createdAt, contact.tags, data.<path>, contact.data.<path> or event.<path>';
+const FIELD_MESSAGE = 'field must be contact.email, contact.subscribed, contact.createdAt, contact.tags, data.<path>, contact.data.<path> or event.<path>';
 
 describe('parseStepConfig accepts', () => {
   it.each([
@@ -60,7 +59,11 @@ describe('parseStepConfig refuses', () => {
     ['SEND_EMAIL', { templateId: 42 }, [{ path: 'config.templateId', message: 'templateId must be a UUID' }]],
     ['SEND_EMAIL', { templateId: 'welcome' }, [{ path: 'config.templateId', message: 'templateId must be a UUID' }]],
     ['SEND_EMAIL', { templateId: TEMPLATE_ID, from: '' }, [{ path: 'config.from', message: 'must be an email address or "Name <address>", on one line' }]],
-    ['SEND_EMAIL', { templateId: TEMPLATE_ID, from: 'Ada\r\nBcc: x <ada@example.com>' }, [{ path: 'config.from', message: 'must be an email address or "Name <address>", on one line' }]],
+    [
+      'SEND_EMAIL',
+      { templateId: TEMPLATE_ID, from: 'Ada\r\nBcc: x <ada@example.com>' },
+      [{ path: 'config.from', message: 'must be an email address or "Name <address>", on one line' }],
+    ],
     [
       'SEND_EMAIL',
       { templateId: TEMPLATE_ID, subject: 'x', cc: 'y' },
@@ -73,11 +76,7 @@ describe('parseStepConfig refuses', () => {
     ['DELAY', { amount: -2, unit: 'days' }, [{ path: 'config.amount', message: 'Too small: expected number to be >0' }]],
     ['DELAY', { amount: 1.5, unit: 'days' }, [{ path: 'config.amount', message: 'Invalid input: expected int, received number' }]],
     ['DELAY', { amount: '2', unit: 'days' }, [{ path: 'config.amount', message: 'Invalid input: expected number, received string' }]],
-    [
-      'DELAY',
-      { amount: 2, unit: 'months' },
-      [{ path: 'config.unit', message: 'Invalid option: expected one of "minutes"|"hours"|"days"|"weeks"' }],
-    ],
+    ['DELAY', { amount: 2, unit: 'months' }, [{ path: 'config.unit', message: 'Invalid option: expected one of "minutes"|"hours"|"days"|"weeks"' }]],
     ['DELAY', { amount: 2 }, [{ path: 'config.unit', message: 'Invalid option: expected one of "minutes"|"hours"|"days"|"weeks"' }]],
     ['DELAY', { amount: 366, unit: 'days' }, [{ path: 'config.amount', message: 'a delay is at most 365 days' }]],
     ['DELAY', { amount: 53, unit: 'weeks' }, [{ path: 'config.amount', message: 'a delay is at most 365 days' }]],
@@ -88,17 +87,20 @@ describe('parseStepConfig refuses', () => {
     ['WAIT_FOR_EVENT', { eventName: '   ' }, [{ path: 'config.eventName', message: 'eventName must not be empty' }]],
     ['WAIT_FOR_EVENT', { eventName: 'x', timeout: 0 }, [{ path: 'config.timeout', message: 'Too small: expected number to be >0' }]],
     ['WAIT_FOR_EVENT', { eventName: 'x', timeout: 1.5 }, [{ path: 'config.timeout', message: 'Invalid input: expected int, received number' }]],
+    ['WAIT_FOR_EVENT', { eventName: 'x', timeout: 31_536_001 }, [{ path: 'config.timeout', message: 'timeout is at most 365 days (31536000 seconds)' }]],
+    ['WAIT_FOR_EVENT', { eventName: 'x', timeoutUnit: 'days' }, [{ path: 'config.timeoutUnit', message: 'unknown field "timeoutUnit"' }]],
     [
-      'WAIT_FOR_EVENT',
-      { eventName: 'x', timeout: 31_536_001 },
-      [{ path: 'config.timeout', message: 'timeout is at most 365 days (31536000 seconds)' }],
+      'CONDITION',
+      {},
+      [
+        { path: 'config.field', message: 'Invalid input: expected string, received undefined' },
+        {
+          path: 'config.operator',
+          message:
+            'Invalid option: expected one of "equals"|"notEquals"|"contains"|"notContains"|"greaterThan"|"lessThan"|"greaterThanOrEqual"|"lessThanOrEqual"|"exists"|"notExists"|"within"|"olderThan"',
+        },
+      ],
     ],
-    [
-      'WAIT_FOR_EVENT',
-      { eventName: 'x', timeoutUnit: 'days' },
-      [{ path: 'config.timeoutUnit', message: 'unknown field "timeoutUnit"' }],
-    ],
-    ['CONDITION', {}, [{ path: 'config.field', message: 'Invalid input: expected string, received undefined' }, { path: 'config.operator', message: 'Invalid option: expected one of "equals"|"notEquals"|"contains"|"notContains"|"greaterThan"|"lessThan"|"greaterThanOrEqual"|"lessThanOrEqual"|"exists"|"notExists"|"within"|"olderThan"' }]],
     ['CONDITION', { field: 'plan', operator: 'exists' }, [{ path: 'config.field', message: FIELD_MESSAGE }]],
     ['CONDITION', { field: 'data.plan', operator: 'equals' }, [{ path: 'config.value', message: 'value is required with operator equals' }]],
     [

@@ -4,9 +4,7 @@ import { db } from '../activities';
 import { ExecutionInactive, withJournal, type StepHandler } from '../handler';
 
 export const conditionStep: StepHandler = async (step, visit, state) => {
-  const contact = await withJournal(state, (journal) =>
-    db.loadContact({ executionId: state.executionId, journal, currentStepId: step.id }),
-  );
+  const contact = await withJournal(state, (journal) => db.loadContact({ executionId: state.executionId, journal, currentStepId: step.id }));
   if (!contact) throw new ExecutionInactive('execution is no longer active');
   const result = evaluateFilter(step.config as unknown as Filter, { contact, event: state.context }, Date.now());
   state.record(visit, 'COMPLETED', { output: { result } });
