@@ -51,9 +51,10 @@ function sampleRss(pid: number): { peak(): number; stop(): void } {
 
 /** A Trellis worker (ROLE=worker) in a process of its own, so its memory is its own. */
 async function startWorkerProcess(env: Record<string, string>): Promise<{ pid: number; stop(): Promise<void> }> {
+  // 'info': the readiness line waited for below is an info line.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'app/main.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ROLE: 'worker', LOG_LEVEL: 'warn', TEMPORAL_TASK_QUEUE: TASK_QUEUE, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ROLE: 'worker', LOG_LEVEL: 'info', TEMPORAL_TASK_QUEUE: TASK_QUEUE, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
