@@ -1,5 +1,6 @@
 /** Every activity of the interpreter, built over their dependencies (`createActivities(deps)`). */
 import { bookkeepingActivities } from './bookkeeping';
+import { conditionActivities } from './condition';
 import type { ActivityDeps } from './deps';
 import { enrolmentActivities } from './enrolment';
 import { withClassifiedFailures } from './failures';
@@ -16,6 +17,7 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return withClassifiedFailures({
     ...bookkeepingActivities(deps),
+    ...conditionActivities(deps),
     ...updateContactActivities(deps),
     ...sendEmailActivities(deps),
     ...webhookActivities(deps),

@@ -1,4 +1,7 @@
-/** The step graph of a workflow: the types every layer shares, and how to walk a snapshot. */
+/**
+ * The step graph of a workflow: the types every layer shares. Walking a snapshot is the interpreter's
+ * own code (temporal/interpreter/transitions.ts), changed only behind `patched()`.
+ */
 
 export const STEP_TYPES = [
   'TRIGGER',
@@ -53,24 +56,6 @@ export function stepBranches(step: Pick<GraphStep, 'type' | 'config'>): readonly
     return branches.map((b) => b.name).filter((name): name is string => typeof name === 'string');
   }
   return FIXED_BRANCHES[step.type];
-}
-
-/** The TRIGGER step of a graph. */
-export function triggerStep(graph: GraphSnapshot): GraphStep | undefined {
-  return graph.steps.find((s) => s.type === 'TRIGGER');
-}
-
-/**
- * The step that follows `stepId` when the step ended on `branch`: the transition with that branch,
- * else the one unbranched transition; undefined when there is none (the execution completes).
- */
-export function nextStepId(graph: GraphSnapshot, stepId: string, branch?: string): string | undefined {
-  const out = graph.transitions.filter((t) => t.fromStepId === stepId);
-  if (branch !== undefined) {
-    const match = out.find((t) => t.branch === branch);
-    if (match) return match.toStepId;
-  }
-  return out.find((t) => t.branch === null)?.toStepId;
 }
 
 /** Names of the events that WAIT_FOR_EVENT steps of a graph wait for. */

@@ -1,9 +1,10 @@
 /** The interpreter loop: find the step, run its handler, follow the transition — until none is left. */
 import { ApplicationFailure, isCancellation, log, setCurrentDetails } from '@temporalio/workflow';
-import { nextStepId, triggerStep, type GraphStep, type StepType } from '../../core/graph';
+import type { GraphStep, StepType } from '../../core/graph';
 import type { ExecutionResult } from '../../core/execution';
 import { enterStatus, ExecutionInactive, flush, showStatus, type StepHandler, type StepOutcome } from './handler';
 import type { ExecutionState } from './state';
+import { nextStepId, triggerStep } from './transitions';
 import { conditionStep } from './steps/condition';
 import { delay } from './steps/delay';
 import { exit } from './steps/exit';

@@ -6,18 +6,56 @@ import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/harness';
 
 const DIR = path.resolve('test/fixtures/histories');
+const EventType = temporal.api.enums.v1.EventType;
+/** The runs scripts/record-histories.ts records in each of its folders. */
+const CASES = ['steps', 'delay', 'wait-timeout', 'cancelled', 'failed', 'started'].map((c) => `${c}.history.bin`);
+
+/** Every fixture, by its path under DIR: the first two (time-skipping server) at the top, then one folder per recording. */
+const files = (fs.readdirSync(DIR, { recursive: true }) as string[]).filter((f) => f.endsWith('.history.bin')).sort();
+const read = (file: string) => temporal.api.history.v1.History.decode(fs.readFileSync(path.join(DIR, file)));
+const folders = [...new Set(files.filter((f) => f.includes(path.sep)).map((f) => path.dirname(f)))];
 
 describe('recorded executions replay on the current interpreter', () => {
-  const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.history.bin'));
-
-  it('has the recorded fixtures', () => {
+  it('has the fixtures of the time-skipping server and at least one full recording on the dev server', () => {
     expect(files).toEqual(expect.arrayContaining(['event-branch.history.bin', 'every-step.history.bin']));
+    expect(folders.length).toBeGreaterThan(0);
+    for (const folder of folders) expect(files.filter((f) => path.dirname(f) === folder).map((f) => path.basename(f))).toEqual(expect.arrayContaining(CASES));
   });
 
-  it.each(files)('%s replays without nondeterminism', async (file) => {
-    const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(DIR, file)));
-    expect(history.events.length).toBeGreaterThan(10);
-    const result = await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file);
-    expect(result).toBeUndefined();
+  it('covers every step type, both WAIT_FOR_EVENT outcomes, a cancel, a failure, EXIT and search-attribute upserts', () => {
+    const latest = folders.at(-1)!;
+    const history = (name: string) => read(path.join(latest, `${name}.history.bin`)).events;
+    const kinds = (name: string) => history(name).map((e) => EventType[e.eventType!]);
+    const activities = CASES.flatMap((c) => history(c.replace('.history.bin', '')))
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter(Boolean);
+    // SEND_EMAIL, WEBHOOK, UPDATE_CONTACT, TRIGGER_EVENT, START_WORKFLOW and CONDITION are activities…
+    expect(new Set(activities)).toEqual(
+      new Set(['updateContact', 'sendEmail', 'triggerEvent', 'startWorkflow', 'callWebhook', 'evaluateCondition', 'flushJournal']),
+    );
+    // …SPLIT a local activity (a marker), DELAY a timer that fires, WAIT_FOR_EVENT a signal or its timer.
+    expect(history('steps').some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toBe(true);
+    expect(kinds('steps')).toEqual(expect.arrayContaining(['EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED', 'EVENT_TYPE_TIMER_CANCELED']));
+    expect(kinds('steps').at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    expect(kinds('delay')).toContain('EVENT_TYPE_TIMER_FIRED');
+    expect(kinds('wait-timeout')).toContain('EVENT_TYPE_TIMER_FIRED');
+    expect(kinds('wait-timeout')).not.toContain('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED');
+    expect(kinds('cancelled')).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED');
+    expect(kinds('cancelled').at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED');
+    expect(kinds('failed').at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
+    for (const c of ['steps', 'delay', 'wait-timeout', 'cancelled', 'failed']) expect(kinds(c)).toContain('EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES');
+    // EXIT: the run completes with the step's reason.
+    const completed = history('steps').at(-1)!.workflowExecutionCompletedEventAttributes!;
+    expect(Buffer.from(completed.result!.payloads![0]!.data!).toString()).toBe('{"status":"EXITED","exitReason":"paid"}');
+  });
+
+  it('replays every fixture without nondeterminism', async () => {
+    const histories = files.map((file) => ({ workflowId: file, history: read(file) }));
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, histories)) {
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(histories.length).toBeGreaterThanOrEqual(2 + CASES.length);
   });
 });

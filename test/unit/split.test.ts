@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphStep } from '../../core/graph';
 import { spliceStep, validateGraph, validateTransition } from '../../core/graph-rules';
-import { pickBranch } from '../../core/split';
+import { pickBranch } from '../../temporal/interpreter/branch-choice';
 import { parseStepConfig } from '../../core/step-configs';
 
 const AB = {

@@ -1,5 +1,5 @@
 /** SPLIT: follows one branch at random in proportion to the weights; the choice is the step's output. */
-import { pickBranch } from '../../../core/split';
+import { pickBranch } from '../branch-choice';
 import type { SplitConfig } from '../../../core/step-configs';
 import type { StepHandler } from '../handler';
 

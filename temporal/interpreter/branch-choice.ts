@@ -1,5 +1,8 @@
-/** Weighted choice of a SPLIT branch (SPEC §14.2); pure, so the workflow can call it with its seeded random. */
-import type { SplitConfig } from './step-configs';
+/**
+ * SPLIT's weighted choice (SPEC §14.2). Interpreter code, and nothing else uses it: a change here can
+ * move a replaying run to another branch, so it goes behind `patched()` (see ../README.md).
+ */
+import type { SplitConfig } from '../../core/step-configs';
 
 /** The branch that `roll` (a number in [0, 1)) falls into when the weights divide [0, 1) in order. */
 export function pickBranch(branches: SplitConfig['branches'], roll: number): string {
