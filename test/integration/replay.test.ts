@@ -22,7 +22,7 @@ describe('recorded executions replay on the current interpreter', () => {
     for (const folder of folders) expect(files.filter((f) => path.dirname(f) === folder).map((f) => path.basename(f))).toEqual(expect.arrayContaining(CASES));
   });
 
-  it('covers every step type, both WAIT_FOR_EVENT outcomes, a cancel, a failure, EXIT and search-attribute upserts', () => {
+  it('covers, in the latest recording, every step type, both WAIT_FOR_EVENT outcomes, a cancel, a failure, EXIT and search-attribute upserts', () => {
     const latest = folders.at(-1)!;
     const history = (name: string) => read(path.join(latest, `${name}.history.bin`)).events;
     const kinds = (name: string) => history(name).map((e) => EventType[e.eventType!]);
@@ -33,8 +33,12 @@ describe('recorded executions replay on the current interpreter', () => {
     expect(new Set(activities)).toEqual(
       new Set(['updateContact', 'sendEmail', 'triggerEvent', 'startWorkflow', 'callWebhook', 'evaluateCondition', 'flushJournal']),
     );
-    // …SPLIT a local activity (a marker), DELAY a timer that fires, WAIT_FOR_EVENT a signal or its timer.
-    expect(history('steps').some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toBe(true);
+    // …SPLIT pure workflow code (its record travels in the next activity's bookkeeping), DELAY a timer
+    // that fires, WAIT_FOR_EVENT a signal or its timer.
+    const inputs = history('steps').map((e) => e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data);
+    expect(inputs.some((data) => data && Buffer.from(data).toString().includes('"type":"SPLIT","name":"split","status":"COMPLETED"'))).toBe(true);
+    // CONDITION's outcome is recorded: the run carries the patch marker that says so.
+    expect(history('steps').some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
     expect(kinds('steps')).toEqual(expect.arrayContaining(['EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED', 'EVENT_TYPE_TIMER_CANCELED']));
     expect(kinds('steps').at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
     expect(kinds('delay')).toContain('EVENT_TYPE_TIMER_FIRED');
