@@ -133,6 +133,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       bundle: options.workflowBundle,
+      versioning: config.workerVersioning,
       deps: {
         database,
         mailer: options.mailer ?? createMailer(config.smtpUrl),

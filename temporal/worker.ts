@@ -29,13 +29,23 @@ export async function startWorker(options: {
   taskQueue: string;
   deps: ActivityDeps;
   bundle?: WorkerOptions['workflowBundle'];
+  /** Worker Versioning: the Worker Deployment Version this worker polls as (README, "Rolling out a new version"). */
+  versioning?: { deploymentName: string; buildId: string; defaultBehavior: 'AUTO_UPGRADE' | 'PINNED' };
 }): Promise<WorkerHandle> {
+  const { versioning } = options;
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.bundle ? { workflowBundle: options.bundle } : workflowCode()),
     activities: createActivities(options.deps),
+    ...(versioning && {
+      workerDeploymentOptions: {
+        version: { deploymentName: versioning.deploymentName, buildId: versioning.buildId },
+        useWorkerVersioning: true,
+        defaultVersioningBehavior: versioning.defaultBehavior,
+      },
+    }),
   });
   const done = worker.run();
   return {

@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startTrellis, type Trellis } from '../../app/trellis';
+import { buildWorkflow } from '../support/builders';
+import { executionIn, onlyExecutionIn } from '../support/executions';
+import { startTestApp, testConfig, waitFor, workflowBundle, type TestApp } from '../support/harness';
+
+const run = promisify(execFile);
+
+/** Runs the `temporal` CLI against the run's dev server, as an operator would. */
+async function temporalCli(...args: string[]): Promise<string> {
+  const { stdout } = await run(inject('temporalCli'), [...args, '--address', inject('temporalAddress')], { timeout: 30_000 });
+  return stdout;
+}
+
+describe('Worker Versioning (TEMPORAL_DEPLOYMENT_NAME / TEMPORAL_BUILD_ID)', () => {
+  const deployment = `trellis-test-${randomUUID().slice(0, 8)}`;
+  let api: TestApp;
+  const workers: Partial<Record<'v1' | 'v2', Trellis>> = {};
+
+  /** A worker process polling the API's task queue as version `buildId` of the deployment. */
+  const startVersion = (buildId: 'v1' | 'v2') =>
+    startTrellis(
+      {
+        ...testConfig({ ROLE: 'worker', TEMPORAL_DEPLOYMENT_NAME: deployment, TEMPORAL_BUILD_ID: buildId }),
+        taskQueue: api.trellis.config.taskQueue,
+      },
+      { workflowBundle: workflowBundle(), auditRuns: false },
+    );
+  /** `set-current-version` refuses a version Temporal has not seen polling yet: retried until it has. */
+  const makeCurrent = (buildId: string) =>
+    waitFor(
+      () => temporalCli('worker', 'deployment', 'set-current-version', '--deployment-name', deployment, '--build-id', buildId, '--yes').then(() => true),
+      `${buildId} made current`,
+      30_000,
+    );
+  const versionOf = async (executionId: string) => {
+    const { raw } = await api.trellis.client.workflow.getHandle(`trellis-execution-${executionId}`).describe();
+    const info = raw.workflowExecutionInfo?.versioningInfo;
+    return { buildId: info?.deploymentVersion?.buildId, deploymentName: info?.deploymentVersion?.deploymentName, behavior: info?.behavior };
+  };
+
+  beforeAll(async () => {
+    api = await startTestApp({ env: { ROLE: 'api' } });
+    workers.v1 = await startVersion('v1');
+  });
+  afterAll(async () => {
+    await workers.v1?.close();
+    await workers.v2?.close();
+    await api?.close();
+  });
+
+  it('runs executions on the current version, and a waiting run finishes on the next one once it is made current', async () => {
+    await makeCurrent('v1');
+    const wf = await buildWorkflow(api.api, {
+      eventName: 'ordered',
+      steps: [
+        { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'paid', timeout: 3600 } },
+        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { paid: true } } },
+      ],
+      edges: [
+        ['trigger', 'wait'],
+        ['wait', 'mark', 'event'],
+      ],
+    });
+    await api.api.post('/v1/track', { event: 'ordered', email: 'ada@versions.test' });
+    const waiting = await onlyExecutionIn(api.api, wf.id, undefined, ['WAITING']);
+    // Temporal records the version that ran its last workflow task (and the behaviour Trellis asked for).
+    await waitFor(async () => (await versionOf(waiting.id)).buildId === 'v1', 'the run on v1');
+    expect(await versionOf(waiting.id)).toEqual({ buildId: 'v1', deploymentName: deployment, behavior: 2 /* AUTO_UPGRADE */ });
+
+    // The rollout: v2 starts polling, becomes current, and v1 stops.
+    workers.v2 = await startVersion('v2');
+    await makeCurrent('v2');
+    await workers.v1!.close();
+    workers.v1 = undefined;
+    const described = JSON.parse(await temporalCli('worker', 'deployment', 'describe', '--name', deployment, '--output', 'json'));
+    expect(described.routingConfig.currentVersionBuildID).toBe('v2');
+    // v1 still has a run it last worked on: Temporal shows it draining, not drained.
+    expect(described.versionSummaries.map((v: { BuildID: string; drainageStatus: string }) => [v.BuildID, v.drainageStatus]).sort()).toEqual([
+      ['v1', 'draining'],
+      ['v2', 'unspecified'],
+    ]);
+
+    await api.api.post('/v1/track', { event: 'paid', email: 'ada@versions.test' });
+    const done = await executionIn(api.api, wf.id, waiting.id, ['COMPLETED'], 30_000);
+    expect(done.steps.map((s: { type: string; status: string }) => [s.type, s.status])).toEqual([
+      ['TRIGGER', 'COMPLETED'],
+      ['WAIT_FOR_EVENT', 'COMPLETED'],
+      ['UPDATE_CONTACT', 'COMPLETED'],
+    ]);
+    expect((await api.api.get(`/contacts/${waiting.contactId}`)).body.data).toEqual({ paid: true });
+    expect(await versionOf(waiting.id)).toEqual({ buildId: 'v2', deploymentName: deployment, behavior: 2 });
+  }, 120_000);
+});
