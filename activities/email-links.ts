@@ -14,9 +14,8 @@
  * - The IV is random: the same link in two emails gets two different tokens.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { instanceSecrets } from '../db/schema';
+import { instanceSecret } from '../db/installation-key';
 
 /** What a token stands for. */
 export type LinkPayload =
@@ -133,13 +132,6 @@ export async function emailLinks(database: Database, publicUrl: string): Promise
   return new EmailLinks(await key, publicUrl.replace(/\/+$/, ''));
 }
 
-async function loadKey({ db }: Database): Promise<Buffer> {
-  // Every process inserts its own candidate; the first insert wins and all read the same row.
-  await db
-    .insert(instanceSecrets)
-    .values({ name: SECRET_NAME, value: randomBytes(32).toString('base64') })
-    .onConflictDoNothing();
-  const [row] = await db.select({ value: instanceSecrets.value }).from(instanceSecrets).where(eq(instanceSecrets.name, SECRET_NAME));
-  if (!row) throw new Error('the email-link secret could not be read');
-  return Buffer.from(hkdfSync('sha256', Buffer.from(row.value, 'base64'), Buffer.alloc(0), 'trellis email links v1', 32));
+async function loadKey(database: Database): Promise<Buffer> {
+  return Buffer.from(hkdfSync('sha256', await instanceSecret(database, SECRET_NAME), Buffer.alloc(0), 'trellis email links v1', 32));
 }

@@ -9,6 +9,7 @@ import { sendEmailActivities } from './send-email';
 import { startWorkflowActivities } from './start-workflow';
 import { triggerEventActivities } from './trigger-event';
 import { updateContactActivities } from './update-contact';
+import { waitUntilActivities } from './wait-until';
 import { webhookActivities } from './webhook';
 
 export type { ActivityDeps } from './deps';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...triggerEventActivities(deps),
     ...startWorkflowActivities(deps),
     ...enrolmentActivities(deps),
+    ...waitUntilActivities(deps),
   });
 }
 

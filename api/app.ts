@@ -15,6 +15,7 @@ import { graphRoutes } from './routes/graph';
 import { projectRoutes } from './routes/projects';
 import { recordRoutes } from './routes/records';
 import { segmentRoutes } from './routes/segments';
+import { settingsRoutes } from './routes/settings';
 import { systemRoutes } from './routes/system';
 import { templateRoutes } from './routes/templates';
 import { trackRoutes } from './routes/track';
@@ -46,6 +47,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     ...executionRoutes(deps),
     ...recordRoutes(deps),
     ...segmentRoutes(deps),
+    ...settingsRoutes(deps),
   ];
   mountRoutes(app, routes, {
     auth: {

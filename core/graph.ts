@@ -15,6 +15,7 @@ export const STEP_TYPES = [
   'SPLIT',
   'TRIGGER_EVENT',
   'START_WORKFLOW',
+  'WAIT_UNTIL',
 ] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 

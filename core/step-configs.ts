@@ -5,7 +5,9 @@ import { sender } from './email-address';
 import { isReservedEventName } from './event-names';
 import { filterSchema } from './filter-schema';
 import { STEP_TYPES, type StepType } from './graph';
+import { canonicalZone } from './schedule';
 import { tagList } from './tags';
+import { TIME_OF_DAY, WEEKDAYS, movedDate } from './wait-until';
 
 export const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -108,6 +110,53 @@ export const startWorkflowConfigSchema = z.strictObject({
   context: z.record(z.string(), z.json()).optional(),
 });
 
+/** `HH:MM`, 24-hour. */
+export const timeOfDay = z.string().regex(TIME_OF_DAY, 'must be a time of day "HH:MM" (24-hour)');
+
+/** An IANA zone name. */
+export const ianaZone = z.string().refine((zone) => canonicalZone(zone) !== undefined, 'must be an IANA time zone such as "Europe/Paris"');
+
+/** An IANA zone name, or `contact`: the contact's own zone (SPEC §14.2). */
+export const zoneOrContact = z
+  .string()
+  .refine((zone) => zone === 'contact' || canonicalZone(zone) !== undefined, 'timezone must be "contact" or an IANA time zone such as "Europe/Paris"');
+
+/** Days of the week, each at most once. */
+export const weekdays = z
+  .array(z.enum(WEEKDAYS))
+  .min(1, 'days must name at least one day')
+  .refine((days) => new Set(days).size === days.length, 'days must not repeat a day');
+
+export const waitUntilConfigSchema = z
+  .strictObject({
+    time: timeOfDay.optional(),
+    days: weekdays.optional(),
+    timezone: zoneOrContact.optional(),
+    date: z
+      .string()
+      .refine(
+        (date) => date.includes('{{') || movedDate(date, 'UTC') !== undefined,
+        'date must be an ISO date or hold a {{variable}} such as "{{data.serviceDate}}"',
+      )
+      .optional(),
+    offset: z
+      .strictObject({
+        amount: z.int().positive(),
+        unit: z.enum(DELAY_UNITS),
+        direction: z.enum(['before', 'after']),
+      })
+      .refine((offset) => delayMilliseconds(offset) <= MAX_DELAY_MILLISECONDS, { message: 'an offset is at most 365 days', path: ['amount'] })
+      .optional(),
+  })
+  .superRefine((config, ctx) => {
+    if (config.date === undefined) {
+      if (config.time === undefined) ctx.addIssue({ code: 'custom', message: 'WAIT_UNTIL needs a time ("HH:MM") or a date', path: ['time'] });
+      if (config.offset !== undefined) ctx.addIssue({ code: 'custom', message: 'offset applies only with a date', path: ['offset'] });
+    } else if (config.days !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'days applies only to a time of day without a date', path: ['days'] });
+    }
+  });
+
 export type SendEmailConfig = z.infer<typeof sendEmailConfigSchema>;
 export type DelayConfig = z.infer<typeof delayConfigSchema>;
 export type WaitForEventConfig = z.infer<typeof waitForEventConfigSchema>;
@@ -117,6 +166,7 @@ export type ExitConfig = z.infer<typeof exitConfigSchema>;
 export type SplitConfig = z.infer<typeof splitConfigSchema>;
 export type TriggerEventConfig = z.infer<typeof triggerEventConfigSchema>;
 export type StartWorkflowConfig = z.infer<typeof startWorkflowConfigSchema>;
+export type WaitUntilConfig = z.infer<typeof waitUntilConfigSchema>;
 
 export const stepConfigSchemas: Record<StepType, z.ZodType> = {
   TRIGGER: triggerConfigSchema,
@@ -130,6 +180,7 @@ export const stepConfigSchemas: Record<StepType, z.ZodType> = {
   SPLIT: splitConfigSchema,
   TRIGGER_EVENT: triggerEventConfigSchema,
   START_WORKFLOW: startWorkflowConfigSchema,
+  WAIT_UNTIL: waitUntilConfigSchema,
 };
 
 export interface ConfigIssue {

@@ -270,6 +270,22 @@ export const idempotencyKeys = pgTable(
   (t) => [primaryKey({ columns: [t.projectId, t.key] })],
 );
 
+/**
+ * A project's settings (SPEC §14.4); a project without a row has the defaults (UTC, no quiet hours,
+ * no SMS provider). The SMS provider's auth token is kept sealed with the installation key.
+ */
+export const projectSettings = pgTable('project_settings', {
+  projectId: uuid('project_id')
+    .primaryKey()
+    .references(() => projects.id, { onDelete: 'cascade' }),
+  timezone: text('timezone').notNull().default('UTC'),
+  /** `{start, end, timezone, days?}` or null. */
+  quietHours: jsonb('quiet_hours').$type<Json>(),
+  /** `{accountSid, from, baseUrl, sealedAuthToken}` or null. */
+  sms: jsonb('sms').$type<Json>(),
+  updatedAt: updatedAt(),
+});
+
 /** Secrets of this installation, created on first use and shared by every process (e.g. the email-link key). */
 export const instanceSecrets = pgTable('instance_secrets', {
   name: text('name').primaryKey(),

@@ -7,6 +7,7 @@ import * as graph from './graph';
 import * as projects from './projects';
 import * as records from './records';
 import * as segments from './segments';
+import * as settings from './settings';
 import * as system from './system';
 import * as templates from './templates';
 import * as track from './track';
@@ -25,6 +26,7 @@ export const endpoints = {
   ...enrolments,
   ...records,
   ...segments,
+  ...settings,
   ...workflowDocuments,
   ...emailLinks,
 };

@@ -28,6 +28,7 @@ const DEFAULT_NAMES: Record<StepType, string> = {
   SPLIT: 'Split',
   TRIGGER_EVENT: 'Trigger event',
   START_WORKFLOW: 'Start workflow',
+  WAIT_UNTIL: 'Wait until',
 };
 
 /**

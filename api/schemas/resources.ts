@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { STEP_TYPES } from '../../core/graph';
 import { EXECUTION_STATUSES, STEP_STATUSES } from '../../core/statuses';
+import { WEEKDAYS } from '../../core/wait-until';
 import { jsonObject, pageOf, timestamp, uuid } from './common';
 import { component } from './registry';
 import { Step } from './steps';
@@ -228,3 +229,31 @@ export const Enrolment = component(
   { description: "An audience enrolment's progress: a bulk start or one schedule tick." },
 );
 export const EnrolmentStarted = component('EnrolmentStarted', z.strictObject({ enrolmentId: uuid }));
+
+export const ProjectSettings = component(
+  'ProjectSettings',
+  z.strictObject({
+    timezone: z.string(),
+    quietHours: z
+      .strictObject({
+        start: z.string(),
+        end: z.string(),
+        timezone: z.string(),
+        days: z.array(z.enum(WEEKDAYS)).optional(),
+      })
+      .nullable(),
+    sms: z.strictObject({ accountSid: z.string(), from: z.string(), baseUrl: z.string() }).nullable(),
+    updatedAt: timestamp.nullable(),
+  }),
+  {
+    description: "A project's default zone, quiet hours and SMS provider (SPEC §14.4); the SMS auth token is never shown.",
+    examples: [
+      {
+        timezone: 'America/Chicago',
+        quietHours: { start: '21:00', end: '08:00', timezone: 'contact' },
+        sms: { accountSid: 'AC0123', from: '+14155550100', baseUrl: 'https://api.twilio.com' },
+        updatedAt: EXAMPLE_TIME,
+      },
+    ],
+  },
+);

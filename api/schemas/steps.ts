@@ -17,6 +17,7 @@ import {
   triggerConfigSchema,
   updateContactConfigSchema,
   waitForEventConfigSchema,
+  waitUntilConfigSchema,
   webhookConfigSchema,
 } from '../../core/step-configs';
 import { component, documentAs } from './registry';
@@ -44,6 +45,7 @@ const CONFIG_NAMES: Record<StepType, string> = {
   SPLIT: 'SplitConfig',
   TRIGGER_EVENT: 'TriggerEventConfig',
   START_WORKFLOW: 'StartWorkflowConfig',
+  WAIT_UNTIL: 'WaitUntilConfig',
 };
 for (const type of STEP_TYPES) if (type !== 'CONDITION') component(CONFIG_NAMES[type], stepConfigSchemas[type]);
 
@@ -68,6 +70,7 @@ const CONFIGS = {
   SPLIT: splitConfigSchema,
   TRIGGER_EVENT: triggerEventConfigSchema,
   START_WORKFLOW: startWorkflowConfigSchema,
+  WAIT_UNTIL: waitUntilConfigSchema,
 } as const satisfies Record<StepType, z.ZodType>;
 
 function storedStep<T extends StepType>(type: T) {
@@ -103,6 +106,7 @@ export const Step = component(
     storedStep('SPLIT'),
     storedStep('TRIGGER_EVENT'),
     storedStep('START_WORKFLOW'),
+    storedStep('WAIT_UNTIL'),
   ]),
   {
     examples: [
@@ -133,6 +137,7 @@ export const StepCreate = component(
     newStep('SPLIT'),
     newStep('TRIGGER_EVENT'),
     newStep('START_WORKFLOW'),
+    newStep('WAIT_UNTIL'),
   ]),
   { description: 'A new step (any type but TRIGGER): an optional name (a default per type), its config, an optional position.' },
 );

@@ -14,6 +14,7 @@ import { startWorkflow } from './steps/start-workflow';
 import { triggerEvent } from './steps/trigger-event';
 import { updateContact } from './steps/update-contact';
 import { waitForEvent } from './steps/wait-for-event';
+import { waitUntil } from './steps/wait-until';
 import { webhook } from './steps/webhook';
 
 const handlers: Record<Exclude<StepType, 'TRIGGER'>, StepHandler> = {
@@ -27,6 +28,7 @@ const handlers: Record<Exclude<StepType, 'TRIGGER'>, StepHandler> = {
   SPLIT: split,
   TRIGGER_EVENT: triggerEvent,
   START_WORKFLOW: startWorkflow,
+  WAIT_UNTIL: waitUntil,
 };
 
 /** Step types whose successor does not depend on the outcome, so their activity can also close the execution. */
