@@ -2,35 +2,71 @@
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const count = (min: number) => z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(min, `expected at least ${min}`);
 
-const schema = z
-  .object({
-    DATABASE_URL: z.string().min(1),
-    TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-    TEMPORAL_TASK_QUEUE: z.string().min(1).default('trellis'),
-    TEMPORAL_DEPLOYMENT_NAME: z.string().min(1).optional(),
-    TEMPORAL_BUILD_ID: z.string().min(1).optional(),
-    TEMPORAL_VERSIONING_BEHAVIOR: z.enum(['AUTO_UPGRADE', 'PINNED']).default('AUTO_UPGRADE'),
-    HOST: z.string().min(1).default('0.0.0.0'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    PUBLIC_URL: z.url().optional(),
-    SMTP_URL: z.url().optional(),
-    MAIL_FROM: z.string().min(1).default('Trellis <no-reply@localhost>'),
-    ADMIN_API_KEY: z.string().min(1).optional(),
-    RATE_LIMIT_TRACK_PER_SECOND: z.coerce.number().int().positive().default(1000),
-    WEBHOOK_ALLOW_PRIVATE: bool.default(false),
-    INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-    INBOUND_DOMAIN: z.string().min(1).default('localhost'),
-    ROLE: z.enum(['api', 'worker', 'all']).default('all'),
-    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  })
+/**
+ * The worker's defaults, sized so that one worker process stays under 400 MB of RSS with 10,000
+ * runs waiting in a DELAY (bench/p3.ts): runs beyond the cache wait in Temporal at no cost to the
+ * worker and are replayed from their history when they wake.
+ */
+export const WORKER_DEFAULTS = { maxCachedWorkflows: 250, maxConcurrentWorkflowTasks: 10 } as const;
+const DEFAULT_POOL_SIZE = 20;
+
+const schema = z.object({
+  DATABASE_URL: z.string().min(1),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('trellis'),
+  TEMPORAL_DEPLOYMENT_NAME: z.string().min(1).optional(),
+  TEMPORAL_BUILD_ID: z.string().min(1).optional(),
+  TEMPORAL_VERSIONING_BEHAVIOR: z.enum(['AUTO_UPGRADE', 'PINNED']).default('AUTO_UPGRADE'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  SMTP_URL: z.url().optional(),
+  MAIL_FROM: z.string().min(1).default('Trellis <no-reply@localhost>'),
+  ADMIN_API_KEY: z.string().min(1).optional(),
+  RATE_LIMIT_TRACK_PER_SECOND: z.coerce.number().int().positive().default(1000),
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  INBOUND_DOMAIN: z.string().min(1).default('localhost'),
+  ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  DATABASE_POOL_SIZE: count(2).default(DEFAULT_POOL_SIZE),
+  WORKER_MAX_CACHED_WORKFLOWS: count(0)
+    .refine((n) => n !== 1, 'expected 0 (no cache: every workflow task replays its history) or at least 2')
+    .default(WORKER_DEFAULTS.maxCachedWorkflows),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(2).optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: count(1).optional(),
+});
+
+/** Rules between variables, each reported on the variable a user would change. */
+const checked = schema.superRefine((c, ctx) => {
   // Worker Versioning needs both halves of a version; one alone is a mistake, not "off".
-  .refine((c) => (c.TEMPORAL_DEPLOYMENT_NAME === undefined) === (c.TEMPORAL_BUILD_ID === undefined), {
-    message: 'set both TEMPORAL_DEPLOYMENT_NAME and TEMPORAL_BUILD_ID (Worker Versioning), or neither',
-    path: ['TEMPORAL_BUILD_ID'],
-  });
+  if ((c.TEMPORAL_DEPLOYMENT_NAME === undefined) !== (c.TEMPORAL_BUILD_ID === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TEMPORAL_BUILD_ID'],
+      message: 'set both TEMPORAL_DEPLOYMENT_NAME and TEMPORAL_BUILD_ID (Worker Versioning), or neither',
+    });
+  }
+  const tasks = c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS;
+  if (tasks !== undefined && c.WORKER_MAX_CACHED_WORKFLOWS >= 2 && tasks > c.WORKER_MAX_CACHED_WORKFLOWS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS'],
+      message: `must not exceed WORKER_MAX_CACHED_WORKFLOWS (${c.WORKER_MAX_CACHED_WORKFLOWS}): a task runs on a cached workflow`,
+    });
+  }
+  if (c.WORKER_MAX_CONCURRENT_ACTIVITIES !== undefined && c.WORKER_MAX_CONCURRENT_ACTIVITIES > c.DATABASE_POOL_SIZE) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WORKER_MAX_CONCURRENT_ACTIVITIES'],
+      message: `must not exceed DATABASE_POOL_SIZE (${c.DATABASE_POOL_SIZE}): every activity holds a database connection`,
+    });
+  }
+});
 
 export interface Config {
   databaseUrl: string;
@@ -56,6 +92,30 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** A second listener serving only /metrics, /healthz and /readyz (how a ROLE=worker process is scraped). */
   metricsPort: number | undefined;
+  /** Postgres connections this process keeps at most. */
+  databasePoolSize: number;
+  worker: WorkerTuning;
+}
+
+/** How much one worker process takes on at once (SPEC §2; bench/p3.ts measures the defaults). */
+export interface WorkerTuning {
+  /** Workflows kept in memory between their tasks (0: none; every task replays the history). */
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTasks: number;
+  maxConcurrentActivities: number;
+}
+
+/** Workflow tasks one worker runs at once by default: ten, or fewer with a smaller cache (the SDK's bound). */
+function defaultWorkflowTaskSlots(cached: number): number {
+  return cached === 0 ? WORKER_DEFAULTS.maxConcurrentWorkflowTasks : Math.min(WORKER_DEFAULTS.maxConcurrentWorkflowTasks, cached);
+}
+
+/**
+ * Activities one worker runs at once by default: three quarters of the pool, so that the outbox
+ * dispatcher, the reconciler and (ROLE=all) the API always find a connection.
+ */
+export function defaultActivitySlots(poolSize: number): number {
+  return Math.max(1, Math.floor((poolSize * 3) / 4));
 }
 
 export class ConfigError extends Error {}
@@ -63,7 +123,7 @@ export class ConfigError extends Error {}
 /** Parses `env` (empty strings count as unset); throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(cleaned);
+  const parsed = checked.safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
@@ -91,5 +151,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     role: c.ROLE,
     logLevel: c.LOG_LEVEL,
     metricsPort: c.METRICS_PORT,
+    databasePoolSize: c.DATABASE_POOL_SIZE,
+    worker: {
+      maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTasks: c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? defaultWorkflowTaskSlots(c.WORKER_MAX_CACHED_WORKFLOWS),
+      maxConcurrentActivities: c.WORKER_MAX_CONCURRENT_ACTIVITIES ?? defaultActivitySlots(c.DATABASE_POOL_SIZE),
+    },
   };
 }

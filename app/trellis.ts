@@ -98,7 +98,10 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   const logger = createLogger(config.logLevel, options.logDestination);
   await installRuntime(logger);
   await runMigrations(config.databaseUrl);
-  const database = openDatabase(config.databaseUrl, { onError: (message, err) => logger.error({ reason: err.message }, message) });
+  const database = openDatabase(config.databaseUrl, {
+    max: config.databasePoolSize,
+    onError: (message, err) => logger.error({ reason: err.message }, message),
+  });
   const removeSampler = setOutboxSampler(() => outboxBacklog(database.db));
   // Lazy: the API keeps accepting events (queued in Postgres) while Temporal is unreachable.
   const connection = options.temporal ? undefined : Connection.lazy({ address: config.temporalAddress });
@@ -132,6 +135,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       connection: options.temporal?.nativeConnection ?? nativeConnection!,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
+      tuning: config.worker,
       bundle: options.workflowBundle,
       versioning: config.workerVersioning,
       deps: {

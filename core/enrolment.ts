@@ -38,3 +38,8 @@ export function enrolmentWorkflowId(enrolmentId: string): string {
 export function tickWorkflowIdPrefix(workflowId: string): string {
   return `trellis-tick-${workflowId}`;
 }
+
+/** The task queue of audience enrolments: the executions' queue with a suffix, served by a worker of its own. */
+export function enrolmentTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-enrolment`;
+}

@@ -15,7 +15,14 @@ import {
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import { ENROLMENT_WORKFLOW_TYPE, SCHEDULE_ID_PREFIX, scheduleIdOf, tickWorkflowIdPrefix, type AudienceEnrolmentInput } from '../core/enrolment';
+import {
+  ENROLMENT_WORKFLOW_TYPE,
+  enrolmentTaskQueue,
+  SCHEDULE_ID_PREFIX,
+  scheduleIdOf,
+  tickWorkflowIdPrefix,
+  type AudienceEnrolmentInput,
+} from '../core/enrolment';
 import { DEFAULT_TIMEZONE, type ScheduleConfig } from '../core/schedule';
 import type { Database } from '../db/client';
 import { workflows } from '../db/schema';
@@ -60,7 +67,7 @@ export function startSchedules(deps: { database: Database; client: Client; taskQ
         type: 'startWorkflow',
         workflowType: ENROLMENT_WORKFLOW_TYPE,
         workflowId: tickWorkflowIdPrefix(wf.id),
-        taskQueue,
+        taskQueue: enrolmentTaskQueue(taskQueue),
         args: [input] as never,
         memo: { workflowName: wf.name, trellisSchedule: fingerprint(wf) },
         typedSearchAttributes: attributes,
@@ -74,7 +81,7 @@ export function startSchedules(deps: { database: Database; client: Client; taskQ
 
   function fingerprint(wf: WorkflowRow): string {
     const c = wf.triggerConfig as unknown as ScheduleConfig;
-    return JSON.stringify([c.cron, c.timezone ?? DEFAULT_TIMEZONE, c.segmentId ?? null, taskQueue, wf.name, CATCHUP_WINDOW]);
+    return JSON.stringify([c.cron, c.timezone ?? DEFAULT_TIMEZONE, c.segmentId ?? null, enrolmentTaskQueue(taskQueue), wf.name, CATCHUP_WINDOW]);
   }
 
   function matches(current: ScheduleDescription, wf: WorkflowRow): boolean {

@@ -1,58 +1,100 @@
-/** The worker bootstrap: registers the interpreter workflow and the activities on the task queue. */
+/**
+ * The worker bootstrap: two Temporal workers in one process over one workflow bundle — the
+ * executions' (the interpreter, its activities) on the task queue, and audience enrolments on a task
+ * queue of their own, so a tick's batches never wait behind the thousands of execution tasks they
+ * start.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { WorkerTuning } from '../app/config';
+import { enrolmentTaskQueue } from '../core/enrolment';
 
 export interface WorkerHandle {
+  /** The executions' worker; `getState()` is the process's readiness. */
   worker: Worker;
-  /** Resolves when the worker has stopped (after `shutdown()`); rejects if it crashed. */
+  /** The audience enrolments' worker (on `enrolmentTaskQueue(taskQueue)`). */
+  enrolmentWorker: Worker;
+  /** Resolves when both workers have stopped (after `shutdown()`); rejects if one crashed. */
   done: Promise<void>;
   shutdown(): Promise<void>;
 }
 
 /**
- * The workflow code to run: the bundle `npm run build` made (compiled `dist/`), else the workflow
- * module, bundled at start (`workflows.ts` from the sources).
+ * Enrolment batches are one long transaction each over up to 500 contacts: two at a time is plenty,
+ * and leaves the pool to the executions.
  */
-function workflowCode(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+const ENROLMENT_TUNING = { maxCachedWorkflows: 20, maxConcurrentWorkflowTaskExecutions: 2, maxConcurrentActivityTaskExecutions: 2 };
+
+/**
+ * The workflow code to run: the bundle `npm run build` made (compiled `dist/`), else the workflow
+ * module bundled now (`workflows.ts` from the sources) — once, for both workers.
+ */
+async function workflowCode(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
   const bundle = path.join(__dirname, 'workflow-bundle.js');
-  if (fs.existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
+  if (fs.existsSync(bundle)) return { codePath: bundle };
   const module = ['workflows.js', 'workflows.ts'].map((f) => path.join(__dirname, f)).find((p) => fs.existsSync(p));
-  return { workflowsPath: module ?? path.join(__dirname, 'workflows.js') };
+  return bundleWorkflowCode({ workflowsPath: module ?? path.join(__dirname, 'workflows.js') });
 }
 
-/** Creates and runs a worker; `bundle` is a prebuilt workflow bundle (tests build it once). */
+/** Creates and runs the workers; `bundle` is a prebuilt workflow bundle (tests build it once). */
 export async function startWorker(options: {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  tuning: WorkerTuning;
   bundle?: WorkerOptions['workflowBundle'];
   /** Worker Versioning: the Worker Deployment Version this worker polls as (README, "Rolling out a new version"). */
   versioning?: { deploymentName: string; buildId: string; defaultBehavior: 'AUTO_UPGRADE' | 'PINNED' };
 }): Promise<WorkerHandle> {
   const { versioning } = options;
-  const worker = await Worker.create({
+  const workflowBundle = options.bundle ?? (await workflowCode());
+  const activities = createActivities(options.deps);
+  const common = {
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    ...(options.bundle ? { workflowBundle: options.bundle } : workflowCode()),
-    activities: createActivities(options.deps),
+    workflowBundle,
+    activities,
+    // Both workers belong to the same Worker Deployment Version: one build, two task queues.
     ...(versioning && {
       workerDeploymentOptions: {
         version: { deploymentName: versioning.deploymentName, buildId: versioning.buildId },
-        useWorkerVersioning: true,
+        useWorkerVersioning: true as const,
         defaultVersioningBehavior: versioning.defaultBehavior,
       },
     }),
+  };
+  const worker = await Worker.create({
+    ...common,
+    taskQueue: options.taskQueue,
+    maxCachedWorkflows: options.tuning.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: options.tuning.maxConcurrentWorkflowTasks,
+    maxConcurrentActivityTaskExecutions: options.tuning.maxConcurrentActivities,
   });
-  const done = worker.run();
+  const enrolmentWorker = await Worker.create({ ...common, taskQueue: enrolmentTaskQueue(options.taskQueue), ...ENROLMENT_TUNING });
+  const workers = [worker, enrolmentWorker];
+  const stopAll = () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  // One crashed worker stops the other: the process then reports itself not ready as a whole.
+  const runs = workers.map((w) =>
+    w.run().catch((err: unknown) => {
+      stopAll();
+      throw err;
+    }),
+  );
+  const done = Promise.allSettled(runs).then((results) => {
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  });
   return {
     worker,
+    enrolmentWorker,
     done,
     async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      stopAll();
       await done;
     },
   };

@@ -2,12 +2,15 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
-import { ENROLMENT_WORKFLOW_TYPE, enrolmentWorkflowId, type AudienceEnrolmentInput } from '../../core/enrolment';
+import { ENROLMENT_WORKFLOW_TYPE, enrolmentTaskQueue, enrolmentWorkflowId, type AudienceEnrolmentInput } from '../../core/enrolment';
 import type { Database } from '../../db/client';
 import { enrolments } from '../../db/schema';
 import { projectIdKey, workflowIdKey } from '../search-attributes';
 
-/** Starts the workflow of a RUNNING enrolment, once (its Temporal id is derived from the enrolment's). */
+/**
+ * Starts the workflow of a RUNNING enrolment, once (its Temporal id is derived from the enrolment's),
+ * on the enrolments' own task queue beside `taskQueue`.
+ */
 export async function startEnrolment(
   deps: { database: Database; client: Client; taskQueue: string; searchAttributes: boolean; bounded: <T>(call: () => Promise<T>) => Promise<T> },
   enrolmentId: string,
@@ -22,7 +25,7 @@ export async function startEnrolment(
   try {
     await deps.bounded(() =>
       deps.client.workflow.start(ENROLMENT_WORKFLOW_TYPE, {
-        taskQueue: deps.taskQueue,
+        taskQueue: enrolmentTaskQueue(deps.taskQueue),
         workflowId: enrolmentWorkflowId(enrolmentId),
         args: [input],
         ...(deps.searchAttributes

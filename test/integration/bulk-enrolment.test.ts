@@ -81,6 +81,8 @@ describe('bulk enrolment (POST /workflows/:id/executions/bulk)', () => {
     const run = await app.trellis.client.workflow.getHandle(enrolmentWorkflowId(started.body.enrolmentId)).describe();
     expect(run.type).toBe('audienceEnrolment');
     expect(run.status.name).toBe('COMPLETED');
+    // On the enrolments' own task queue, beside the executions'.
+    expect(run.taskQueue).toBe(`${app.trellis.config.taskQueue}-enrolment`);
     expect(run.searchAttributes.TrellisWorkflowId).toEqual([wf.id]);
     expect(run.searchAttributes.TrellisProjectId).toEqual([project.id]);
   });

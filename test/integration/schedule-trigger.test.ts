@@ -108,7 +108,8 @@ describe('SCHEDULE triggers on Temporal Schedules', () => {
     const description = await describeSchedule(wf.id);
     expect(description.state.paused).toBe(false);
     expect(description.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
-    expect(description.action).toMatchObject({ workflowType: 'audienceEnrolment', taskQueue, args: [{ tickOf: wf.id }] });
+    // Ticks run on the enrolments' own task queue, never behind the executions they start.
+    expect(description.action).toMatchObject({ workflowType: 'audienceEnrolment', taskQueue: `${taskQueue}-enrolment`, args: [{ tickOf: wf.id }] });
     expect(description.spec.timezone).toBe('UTC');
     // Findable in the Web UI's Schedules page, and so is every tick's run.
     expect(description.typedSearchAttributes.get(workflowIdKey)).toBe(wf.id);
@@ -268,7 +269,7 @@ describe('SCHEDULE triggers on Temporal Schedules', () => {
     try {
       const recreated = await waitFor(async () => ((await scheduleGone(wf.id)) ? undefined : describeSchedule(wf.id)), 'the schedule recreated');
       expect(recreated.state.paused).toBe(false);
-      expect(recreated.action).toMatchObject({ workflowType: 'audienceEnrolment', taskQueue, args: [{ tickOf: wf.id }] });
+      expect(recreated.action).toMatchObject({ workflowType: 'audienceEnrolment', taskQueue: `${taskQueue}-enrolment`, args: [{ tickOf: wf.id }] });
       await waitFor(() => scheduleGone(stray), 'the stray schedule deleted');
     } finally {
       await restarted.close();
