@@ -8,7 +8,7 @@ import { lockContact, type ContactRow } from '../db/contacts';
 import { applyJournal, patchExecution, writeStepRecords } from '../db/journal';
 import { executions, stepExecutions } from '../db/schema';
 import type { ActivityDeps } from './deps';
-import { buildVariables, type TemplateVariables } from './render';
+import { buildVariables, type TemplateVariables } from '../core/render';
 
 /**
  * What opening a step found: the step is open for its work; or it is settled already — the execution

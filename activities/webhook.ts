@@ -6,7 +6,7 @@ import type { WebhookConfig } from '../core/step-configs';
 import { contacts } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, HttpRequestError } from './http';
-import { buildVariables, TemplateError } from './render';
+import { buildVariables, TemplateError } from '../core/render';
 import { closeStep, openStep } from './step';
 
 export interface WebhookRequest extends StepActivityBase {
