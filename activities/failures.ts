@@ -6,7 +6,7 @@
  * the activity's retry policy (temporal/interpreter/activities.ts).
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { TemplateError } from './render';
+import { TemplateError } from '../core/render';
 
 // SQLSTATE classes that depend on the data, not on the moment: data exceptions and integrity constraints.
 const DETERMINISTIC_SQLSTATE = /^(22|23)/;

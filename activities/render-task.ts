@@ -2,8 +2,8 @@
  * One unit of template work, as the render threads carry it out (see renderer.ts). Runs on a
  * worker thread in production and in the calling thread nowhere else.
  */
-import { composeBody, composeSubject, type TemplateContent } from './compose-email';
-import { renderJson, renderLine, TemplateError, type TemplateVariables } from './render';
+import { composeBody, composeSubject, type TemplateContent } from '../core/compose-email';
+import { renderJson, renderLine, TemplateError, type TemplateVariables } from '../core/render';
 
 export type RenderTask =
   | { kind: 'email'; template: TemplateContent; vars: TemplateVariables; unsubscribeUrl: string }

@@ -8,8 +8,8 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import type { ComposedBody, TemplateContent } from './compose-email';
-import { TemplateError, type TemplateVariables } from './render';
+import type { ComposedBody, TemplateContent } from '../core/compose-email';
+import { TemplateError, type TemplateVariables } from '../core/render';
 import type { RenderOutcome, RenderResult, RenderTask } from './render-task';
 
 export interface RenderedEmail extends ComposedBody {

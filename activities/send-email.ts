@@ -16,11 +16,11 @@ import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/e
 import { onCommit } from '../db/client';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
-import { addTracking } from './compose-email';
+import { addTracking } from '../core/compose-email';
 import type { ActivityDeps } from './deps';
-import { emailLinks } from './email-links';
+import { emailLinks } from '../email-links/tokens';
 import { SmtpError } from './mailer';
-import { buildVariables, TemplateError } from './render';
+import { buildVariables, TemplateError } from '../core/render';
 import type { RenderedEmail } from './renderer';
 import { emailsTotal } from '../telemetry/metrics';
 import { closeStep, isRetry, openStep } from './step';

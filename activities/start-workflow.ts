@@ -6,12 +6,10 @@
 import { and, eq } from 'drizzle-orm';
 import { enrolsAtDepth } from '../core/event-names';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
-import { lockContact } from '../db/contacts';
 import { enrolContact } from '../db/enrol';
 import { executions, workflows } from '../db/schema';
 import type { ActivityDeps } from './deps';
-import { buildVariables } from './render';
-import { closeStep, openStep } from './step';
+import { runContactStep } from './step';
 
 export interface StartWorkflowRequest extends StepActivityBase {
   targetWorkflowId: string;
@@ -22,16 +20,15 @@ export interface StartWorkflowRequest extends StepActivityBase {
 
 export type StartWorkflowOutput = { executionId: string } | { skipped: string };
 
-export function startWorkflowActivities({ database, renderer, onCommandsQueued }: ActivityDeps) {
+/** The step's output when the contact was not enrolled, and why. */
+function skipped(reason: string): { output: StartWorkflowOutput; queued: false } {
+  return { output: { skipped: reason }, queued: false };
+}
+
+export function startWorkflowActivities(deps: ActivityDeps) {
   return {
-    async startWorkflow(req: StartWorkflowRequest): Promise<StepActivityResult> {
-      let queued = false;
-      const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
-        const owner = await openStep(tx, req, { recordRunning: false });
-        if (!owner.open) return owner.result;
-        // enrolContact's callers hold the contact's row lock, so its enrolments see each other.
-        const contact = await lockContact(tx, owner.projectId, owner.contactId);
-        if (!contact) return { done: false, reason: 'inactive' };
+    startWorkflow(req: StartWorkflowRequest): Promise<StepActivityResult> {
+      return runContactStep(deps, req, async ({ tx, owner, contact, renderJson }) => {
         const [source] = await tx.select({ workflowId: executions.workflowId }).from(executions).where(eq(executions.id, req.executionId));
         // A share lock, as for /v1/track: no structural edit slips between the version read and the snapshot.
         const [target] = await tx
@@ -40,29 +37,21 @@ export function startWorkflowActivities({ database, renderer, onCommandsQueued }
           .where(and(eq(workflows.id, req.targetWorkflowId), eq(workflows.projectId, owner.projectId)))
           .for('share');
         const depth = owner.depth + 1;
-        let output: StartWorkflowOutput;
-        if (!target) output = { skipped: 'WORKFLOW_NOT_FOUND' };
-        else if (target.archived) output = { skipped: 'WORKFLOW_ARCHIVED' };
-        else if (!target.enabled) output = { skipped: 'WORKFLOW_DISABLED' };
-        else if (!enrolsAtDepth(depth)) output = { skipped: 'depth' };
-        else {
-          const vars = buildVariables({ contact, context: req.context });
-          const extra = req.targetContext === undefined ? {} : ((await renderer.values(vars, [], req.targetContext)).json as JsonObject);
-          const enrolled = await enrolContact(tx, {
-            workflow: target,
-            contactId: contact.id,
-            context: { ...req.context, ...extra },
-            trigger: { type: 'START_WORKFLOW', workflowId: source?.workflowId ?? null, executionId: req.executionId },
-            depth,
-          });
-          output = enrolled.ok ? { executionId: enrolled.execution.id } : { skipped: enrolled.code };
-          queued = enrolled.ok;
-        }
-        await closeStep(tx, req, output);
-        return { done: true, output };
+        if (!target) return skipped('WORKFLOW_NOT_FOUND');
+        if (target.archived) return skipped('WORKFLOW_ARCHIVED');
+        if (!target.enabled) return skipped('WORKFLOW_DISABLED');
+        if (!enrolsAtDepth(depth)) return skipped('depth');
+        const extra = req.targetContext === undefined ? {} : await renderJson(req.targetContext);
+        // runContactStep holds the contact's row lock, as enrolContact's callers must.
+        const enrolled = await enrolContact(tx, {
+          workflow: target,
+          contactId: contact.id,
+          context: { ...req.context, ...extra },
+          trigger: { type: 'START_WORKFLOW', workflowId: source?.workflowId ?? null, executionId: req.executionId },
+          depth,
+        });
+        return enrolled.ok ? { output: { executionId: enrolled.execution.id }, queued: true } : skipped(enrolled.code);
       });
-      if (queued) onCommandsQueued();
-      return result;
     },
   };
 }

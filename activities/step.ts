@@ -1,11 +1,14 @@
 /** The bookkeeping around a step activity: check the execution is active, write journal and visit. */
 import { Context } from '@temporalio/activity';
 import { and, eq, inArray } from 'drizzle-orm';
-import type { StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
-import type { Tx } from '../db/client';
+import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
+import type { Tx } from '../db/client';
+import { lockContact, type ContactRow } from '../db/contacts';
 import { applyJournal, patchExecution, writeStepRecords } from '../db/journal';
 import { executions, stepExecutions } from '../db/schema';
+import type { ActivityDeps } from './deps';
+import { buildVariables, type TemplateVariables } from '../core/render';
 
 /**
  * What opening a step found: the step is open for its work; or it is settled already — the execution
@@ -54,4 +57,52 @@ export async function closeStep(tx: Tx, req: StepActivityBase, output: unknown):
   const record: StepRecord = { ...req.visit, status: 'COMPLETED', output, completedAt: new Date().toISOString() };
   await writeStepRecords(tx, req.executionId, [record]);
   if (req.after) await patchExecution(tx, req.executionId, req.after);
+}
+
+/** The execution a step opened on. */
+export type OpenStep = Extract<OpenedStep, { open: true }>;
+
+/** What a contact step's work gets inside its transaction. */
+export interface ContactStepScope {
+  tx: Tx;
+  owner: OpenStep;
+  /** The execution's contact, row-locked until the commit. */
+  contact: ContactRow;
+  vars: TemplateVariables;
+  /** Renders the `{{variables}}` in a JSON object's strings with the step's variables. */
+  renderJson: (value: JsonObject) => Promise<JsonObject>;
+}
+
+/** The step's output, and whether its work queued commands for the dispatcher. */
+export interface ContactStepDone {
+  output: unknown;
+  queued: boolean;
+}
+
+/**
+ * Runs a step that completes in one transaction: opens it (no RUNNING record first), locks its
+ * contact, does `work` and closes the step with the output, so a retry answers the first attempt's
+ * output instead of doing the work twice. Wakes the dispatcher after a commit that queued commands.
+ */
+export async function runContactStep(
+  { database, renderer, onCommandsQueued }: Pick<ActivityDeps, 'database' | 'renderer' | 'onCommandsQueued'>,
+  req: StepActivityBase & { context: JsonObject },
+  work: (scope: ContactStepScope) => Promise<ContactStepDone>,
+): Promise<StepActivityResult> {
+  let queued = false;
+  const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
+    const owner = await openStep(tx, req, { recordRunning: false });
+    if (!owner.open) return owner.result;
+    // The contact's row lock orders the step's events and enrolments with the contact's other ones.
+    const contact = await lockContact(tx, owner.projectId, owner.contactId);
+    if (!contact) return { done: false, reason: 'inactive' };
+    const vars = buildVariables({ contact, context: req.context });
+    const renderJson = async (value: JsonObject) => (await renderer.values(vars, [], value)).json as JsonObject;
+    const done = await work({ tx, owner, contact, vars, renderJson });
+    queued = done.queued;
+    await closeStep(tx, req, done.output);
+    return { done: true, output: done.output };
+  });
+  if (queued) onCommandsQueued();
+  return result;
 }

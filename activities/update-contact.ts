@@ -2,10 +2,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import { TooManyTags } from '../core/tags';
-import { lockContact, updateContactRow } from '../db/contacts';
+import { updateContactRow } from '../db/contacts';
 import type { ActivityDeps } from './deps';
-import { buildVariables } from './render';
-import { closeStep, openStep } from './step';
+import { runContactStep } from './step';
 
 export interface UpdateContactRequest extends StepActivityBase {
   data?: JsonObject;
@@ -15,18 +14,11 @@ export interface UpdateContactRequest extends StepActivityBase {
   context: JsonObject;
 }
 
-export function updateContactActivities({ database, renderer, onCommandsQueued }: ActivityDeps) {
+export function updateContactActivities(deps: ActivityDeps) {
   return {
-    async updateContact(req: UpdateContactRequest): Promise<StepActivityResult> {
-      let queued = false;
-      const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
-        // The step completes in this transaction: no RUNNING record first.
-        const owner = await openStep(tx, req, { recordRunning: false });
-        if (!owner.open) return owner.result;
-        const contact = await lockContact(tx, owner.projectId, owner.contactId);
-        if (!contact) return { done: false, reason: 'inactive' };
-        const vars = buildVariables({ contact, context: req.context });
-        const data = req.data === undefined ? undefined : ((await renderer.values(vars, [], req.data)).json as JsonObject);
+    updateContact(req: UpdateContactRequest): Promise<StepActivityResult> {
+      return runContactStep(deps, req, async ({ tx, owner, contact, renderJson }) => {
+        const data = req.data === undefined ? undefined : await renderJson(req.data);
         const updated = await updateContactRow(
           tx,
           contact,
@@ -37,14 +29,10 @@ export function updateContactActivities({ database, renderer, onCommandsQueued }
           if (err instanceof TooManyTags) throw ApplicationFailure.create({ message: err.message, type: 'TooManyTags', nonRetryable: true });
           throw err;
         });
-        // Any change may have recorded events (subscription, tags, segment entry/exit) with commands to carry out.
-        queued = true;
         const output = { data: data ?? null, subscribed: updated.subscribed, ...(req.addTags || req.removeTags ? { tags: updated.tags } : {}) };
-        await closeStep(tx, req, output);
-        return { done: true, output };
+        // Any change may have recorded events (subscription, tags, segment entry/exit) with commands to carry out.
+        return { output, queued: true };
       });
-      if (queued) onCommandsQueued();
-      return result;
     },
   };
 }

@@ -7,7 +7,7 @@ import { contactZone, movedDate, nextTimeOfDay } from '../core/wait-until';
 import { contacts } from '../db/schema';
 import { projectTimezone } from '../db/settings';
 import type { ActivityDeps } from './deps';
-import { buildVariables } from './render';
+import { buildVariables } from '../core/render';
 import { openStep } from './step';
 
 export interface PlanWaitRequest extends StepActivityBase {

@@ -2,23 +2,17 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
+import type { WebhookConfig } from '../core/step-configs';
 import { contacts } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, HttpRequestError } from './http';
-import { buildVariables, TemplateError } from './render';
+import { buildVariables, TemplateError } from '../core/render';
 import { closeStep, openStep } from './step';
 
 export interface WebhookRequest extends StepActivityBase {
-  config: JsonObject;
+  config: WebhookConfig;
   context: JsonObject;
   workflow: { id: string; name: string };
-}
-
-interface WebhookConfig {
-  url: string;
-  method?: string;
-  headers?: Record<string, string>;
-  body?: unknown;
 }
 
 export function webhookActivities({ database, http, renderer }: ActivityDeps) {
@@ -33,7 +27,7 @@ export function webhookActivities({ database, http, renderer }: ActivityDeps) {
       if ('done' in opened) return opened;
       const contact = opened;
 
-      const config = req.config as unknown as WebhookConfig;
+      const { config } = req;
       const method = (config.method ?? 'POST').toUpperCase();
       const vars = buildVariables({ contact, context: req.context });
       let url: string;

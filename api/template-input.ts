@@ -1,5 +1,5 @@
 /** Checking the Liquid of a template a client writes (in /templates and in workflow documents). */
-import { checkTemplate } from '../activities/render';
+import { checkTemplate } from '../core/render';
 import type { ErrorDetail } from './errors';
 
 /** One detail per subject, body or text that does not parse, naming line and column; paths under `prefix`. */

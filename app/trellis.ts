@@ -121,6 +121,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     taskQueue: config.taskQueue,
     enabled: options.temporal?.visibility !== false,
     intervalMs: options.reconcileEveryMs,
+    logger,
   });
 
   let worker: WorkerHandle | undefined;

@@ -1,8 +1,8 @@
 /** The rules a workflow graph obeys under edits (SPEC §5.4): adding a transition, splicing out a step. */
-import { stepBranches, type GraphStep, type GraphTransition } from './graph';
+import { stepBranches, type GraphTransition, type StepNode } from './graph';
 
 export interface EditableGraph {
-  steps: GraphStep[];
+  steps: StepNode[];
   transitions: GraphTransition[];
 }
 

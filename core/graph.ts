@@ -2,6 +2,7 @@
  * The step graph of a workflow: the types every layer shares. Walking a snapshot is the interpreter's
  * own code (temporal/interpreter/transitions.ts), changed only behind `patched()`.
  */
+import type { StepConfigs } from './step-configs';
 
 export const STEP_TYPES = [
   'TRIGGER',
@@ -19,11 +20,17 @@ export const STEP_TYPES = [
 ] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
-export interface GraphStep {
+/** A step of type `T` (or of any type in `T`), its config typed by its type. */
+export type GraphStepOf<T extends StepType> = { [K in T]: { id: string; type: K; name: string; config: StepConfigs[K] } }[T];
+
+/** A step of a snapshot: a union discriminated by `type`, so a handler reads its config without a cast. */
+export type GraphStep = GraphStepOf<StepType>;
+
+/** A step as the graph rules see it, whose config may not have been validated yet. */
+export interface StepNode {
   id: string;
   type: StepType;
-  name: string;
-  config: Record<string, unknown>;
+  config: object;
 }
 
 export interface GraphTransition {
@@ -51,9 +58,10 @@ const FIXED_BRANCHES: Partial<Record<StepType, readonly string[]>> = {
  * Branch labels a step may put on its outgoing transitions, or undefined when it takes none.
  * A SPLIT's labels are the names of its config's branches.
  */
-export function stepBranches(step: Pick<GraphStep, 'type' | 'config'>): readonly string[] | undefined {
+export function stepBranches(step: Pick<StepNode, 'type' | 'config'>): readonly string[] | undefined {
   if (step.type === 'SPLIT') {
-    const branches = Array.isArray(step.config.branches) ? (step.config.branches as { name?: unknown }[]) : [];
+    const listed = 'branches' in step.config ? step.config.branches : undefined;
+    const branches: { name?: unknown }[] = Array.isArray(listed) ? listed : [];
     return branches.map((b) => b.name).filter((name): name is string => typeof name === 'string');
   }
   return FIXED_BRANCHES[step.type];
@@ -63,7 +71,7 @@ export function stepBranches(step: Pick<GraphStep, 'type' | 'config'>): readonly
 export function waitedEventNames(graph: Pick<GraphSnapshot, 'steps'>): string[] {
   const names = new Set<string>();
   for (const s of graph.steps) {
-    if (s.type === 'WAIT_FOR_EVENT' && typeof s.config.eventName === 'string') names.add(s.config.eventName);
+    if (s.type === 'WAIT_FOR_EVENT') names.add(s.config.eventName);
   }
   return [...names];
 }

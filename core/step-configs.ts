@@ -168,7 +168,8 @@ export type TriggerEventConfig = z.infer<typeof triggerEventConfigSchema>;
 export type StartWorkflowConfig = z.infer<typeof startWorkflowConfigSchema>;
 export type WaitUntilConfig = z.infer<typeof waitUntilConfigSchema>;
 
-export const stepConfigSchemas: Record<StepType, z.ZodType> = {
+/** Each step type's config schema, each keeping its own type. */
+export const stepConfigSchemas = {
   TRIGGER: triggerConfigSchema,
   SEND_EMAIL: sendEmailConfigSchema,
   DELAY: delayConfigSchema,
@@ -181,7 +182,10 @@ export const stepConfigSchemas: Record<StepType, z.ZodType> = {
   TRIGGER_EVENT: triggerEventConfigSchema,
   START_WORKFLOW: startWorkflowConfigSchema,
   WAIT_UNTIL: waitUntilConfigSchema,
-};
+} as const satisfies Record<StepType, z.ZodType>;
+
+/** The config type of each step type. */
+export type StepConfigs = { [T in StepType]: z.output<(typeof stepConfigSchemas)[T]> };
 
 export interface ConfigIssue {
   path: string;
@@ -195,7 +199,7 @@ export function parseStepConfig(type: StepType, config: unknown): ParsedStepConf
   if (!(STEP_TYPES as readonly string[]).includes(type)) {
     return { ok: false, issues: [{ path: 'type', message: `type must be one of ${STEP_TYPES.join(', ')}` }] };
   }
-  const result = stepConfigSchemas[type].safeParse(config);
+  const result = (stepConfigSchemas[type] as z.ZodType).safeParse(config);
   if (result.success) return { ok: true, config: result.data as Record<string, unknown> };
   return { ok: false, issues: result.error.issues.flatMap((issue) => toConfigIssues(issue)) };
 }

@@ -7,7 +7,7 @@
  * transitions name known keys, and the graph rules of §5.4, each problem with its path.
  */
 import { z } from 'zod';
-import { STEP_TYPES, type GraphStep, type GraphTransition, type StepType } from './graph';
+import { STEP_TYPES, type GraphTransition, type StepNode, type StepType } from './graph';
 import { validateTransition } from './graph-rules';
 import { parseStepConfig, type ConfigIssue } from './step-configs';
 
@@ -101,10 +101,7 @@ export function checkGraphDocument(
     steps.push(checked);
   });
 
-  const graphSteps: GraphStep[] = [
-    { id: TRIGGER_KEY, type: 'TRIGGER', name: 'Trigger', config: {} },
-    ...doc.steps.map((s) => ({ id: s.key, type: s.type, name: s.name ?? s.key, config: s.config })),
-  ];
+  const graphSteps: StepNode[] = [{ id: TRIGGER_KEY, type: 'TRIGGER', config: {} }, ...doc.steps.map((s) => ({ id: s.key, type: s.type, config: s.config }))];
   const accepted: GraphTransition[] = [];
   doc.transitions.forEach((t, i) => {
     const at = `transitions.${i}`;

@@ -1,6 +1,6 @@
 /** Enrolling a contact in a workflow: the re-entry rules, the pinned graph version, the Temporal start. */
 import { and, asc, eq, sql } from 'drizzle-orm';
-import type { GraphSnapshot, GraphStep, StepType } from '../core/graph';
+import type { GraphSnapshot, GraphStep } from '../core/graph';
 import { waitedEventNames } from '../core/graph';
 import type { JsonObject } from '../core/execution';
 import type { Tx } from './client';
@@ -23,7 +23,8 @@ export async function loadGraph(tx: Tx, workflowId: string, version: number): Pr
   return {
     workflowId,
     version,
-    steps: stepRows.map((s): GraphStep => ({ id: s.id, type: s.type as StepType, name: s.name, config: s.config })),
+    // Every config was validated against its type's schema when it was written.
+    steps: stepRows.map((s) => ({ id: s.id, type: s.type, name: s.name, config: s.config }) as GraphStep),
     transitions: transitionRows.map((t) => ({ id: t.id, fromStepId: t.fromStepId, toStepId: t.toStepId, branch: t.branch })),
   };
 }

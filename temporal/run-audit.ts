@@ -14,6 +14,7 @@ import { sql } from 'drizzle-orm';
 import { temporalWorkflowId } from '../core/execution';
 import type { Database } from '../db/client';
 import { queueCommands } from '../db/outbox';
+import { executionsFinishedTotal } from '../telemetry/metrics';
 
 /** How long an execution may go without a Temporal run before it counts as a difference. */
 export const AUDIT_GRACE_MS = 5 * 60_000;
@@ -81,6 +82,7 @@ export function createRunAudit(deps: { database: Database; client: Client }) {
       )
       select count(*)::int as n from closed`);
     if (rows[0]!.n === 0) return undefined;
+    executionsFinishedTotal.inc({ status });
     return status === 'FAILED' ? 'failed' : 'closed';
   }
 

@@ -26,6 +26,7 @@ import {
 import { DEFAULT_TIMEZONE, type ScheduleConfig } from '../core/schedule';
 import type { Database } from '../db/client';
 import { workflows } from '../db/schema';
+import type { Logger } from '../telemetry/logger';
 import { projectIdKey, workflowIdKey } from './search-attributes';
 
 /** One reconcile pass at a time across all processes (an arbitrary constant). */
@@ -47,7 +48,14 @@ export interface Schedules {
 type WorkflowRow = typeof workflows.$inferSelect;
 
 /** Starts the schedule keeper; `enabled: false` (a server without schedules) makes every call a no-op. */
-export function startSchedules(deps: { database: Database; client: Client; taskQueue: string; enabled: boolean; intervalMs?: number }): Schedules {
+export function startSchedules(deps: {
+  database: Database;
+  client: Client;
+  taskQueue: string;
+  enabled: boolean;
+  intervalMs?: number;
+  logger: Logger;
+}): Schedules {
   const { database, client, taskQueue } = deps;
 
   const bounded = <T>(call: () => Promise<T>): Promise<T> => client.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
@@ -188,7 +196,7 @@ export function startSchedules(deps: { database: Database; client: Client; taskQ
 
   const timer = deps.enabled
     ? setInterval(() => {
-        reconcile().catch((err) => console.warn(`schedule reconcile: ${(err as Error).message}`));
+        reconcile().catch((err) => deps.logger.warn({ err }, 'schedule reconcile failed'));
       }, deps.intervalMs ?? 20_000)
     : undefined;
   timer?.unref();

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { Response } from 'express';
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import { emailLinks, type EmailLinks, type LinkPayload } from '../../activities/email-links';
-import { escapeHtml } from '../../activities/render';
+import { emailLinks, type EmailLinks, type LinkPayload } from '../../email-links/tokens';
+import { escapeHtml } from '../../core/render';
 import { updateContactRow } from '../../db/contacts';
 import { recordEvent } from '../../db/events';
 import { contacts, emailClicks, emails } from '../../db/schema';

@@ -4,8 +4,8 @@
  * no tracking) for a contact or for given data, without sending or recording anything.
  */
 import { and, desc, eq, ilike, sql } from 'drizzle-orm';
-import { emailLinks } from '../../activities/email-links';
-import { buildVariables, TemplateError } from '../../activities/render';
+import { emailLinks } from '../../email-links/tokens';
+import { buildVariables, TemplateError } from '../../core/render';
 import { templateSyntaxIssues } from '../template-input';
 import { contacts, steps, templates, workflows } from '../../db/schema';
 import * as api from '../contracts/templates';

@@ -5,21 +5,7 @@
 import { z } from 'zod';
 import { comparisonSchema, filterSchema, filterTreeSchema } from '../../core/filter-schema';
 import { STEP_TYPES, type StepType } from '../../core/graph';
-import {
-  conditionConfigSchema,
-  delayConfigSchema,
-  exitConfigSchema,
-  sendEmailConfigSchema,
-  splitConfigSchema,
-  startWorkflowConfigSchema,
-  triggerEventConfigSchema,
-  stepConfigSchemas,
-  triggerConfigSchema,
-  updateContactConfigSchema,
-  waitForEventConfigSchema,
-  waitUntilConfigSchema,
-  webhookConfigSchema,
-} from '../../core/step-configs';
+import { stepConfigSchemas } from '../../core/step-configs';
 import { component, documentAs } from './registry';
 
 export const FilterComparison = component('FilterComparison', comparisonSchema, {
@@ -57,22 +43,6 @@ export const StepConfig = component('StepConfig', z.union(STEP_TYPES.map((t) => 
 export const Position = component('Position', z.strictObject({ x: z.number(), y: z.number() }), { description: 'Where the step sits on a canvas.' });
 const stepName = z.string().trim().min(1).max(200);
 
-// The same schemas as core's table, with each one's own type kept (the table widens them).
-const CONFIGS = {
-  TRIGGER: triggerConfigSchema,
-  SEND_EMAIL: sendEmailConfigSchema,
-  DELAY: delayConfigSchema,
-  WAIT_FOR_EVENT: waitForEventConfigSchema,
-  CONDITION: conditionConfigSchema,
-  WEBHOOK: webhookConfigSchema,
-  UPDATE_CONTACT: updateContactConfigSchema,
-  EXIT: exitConfigSchema,
-  SPLIT: splitConfigSchema,
-  TRIGGER_EVENT: triggerEventConfigSchema,
-  START_WORKFLOW: startWorkflowConfigSchema,
-  WAIT_UNTIL: waitUntilConfigSchema,
-} as const satisfies Record<StepType, z.ZodType>;
-
 function storedStep<T extends StepType>(type: T) {
   return z.strictObject({
     id: z.uuid(),
@@ -80,14 +50,14 @@ function storedStep<T extends StepType>(type: T) {
     key: z.string(),
     type: z.literal(type),
     name: z.string(),
-    config: CONFIGS[type],
+    config: stepConfigSchemas[type],
     position: Position.nullable(),
   });
 }
 
 // A missing config reads as `{}`, so it may be left out where `{}` is a valid config (EXIT).
 function newStep<T extends StepType>(type: T) {
-  const config = CONFIGS[type].safeParse({}).success ? CONFIGS[type].optional() : CONFIGS[type];
+  const config = stepConfigSchemas[type].safeParse({}).success ? stepConfigSchemas[type].optional() : stepConfigSchemas[type];
   return z.strictObject({ type: z.literal(type), name: stepName.optional(), config, position: Position.optional() });
 }
 

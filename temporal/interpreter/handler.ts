@@ -1,6 +1,6 @@
 /** The shape of a step handler and the helpers they share. */
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { GraphStep } from '../../core/graph';
+import type { GraphStepOf, StepType } from '../../core/graph';
 import type { ExecutionPatch, Journal, StepActivityResult, StepRecord } from '../../core/execution';
 import type { ExecutionStatus } from '../../core/statuses';
 import { statusKey } from '../search-attributes';
@@ -21,7 +21,8 @@ export interface HandlerEnv {
   after?: ExecutionPatch;
 }
 
-export type StepHandler = (step: GraphStep, visit: StepRecord, state: ExecutionState, env: HandlerEnv) => Promise<StepOutcome>;
+/** Runs one visit of a step of type `T`; the step's config arrives typed by its type. */
+export type StepHandler<T extends StepType> = (step: GraphStepOf<T>, visit: StepRecord, state: ExecutionState, env: HandlerEnv) => Promise<StepOutcome>;
 
 /** Thrown when an activity finds that its execution was cancelled or erased behind the workflow's back. */
 export class ExecutionInactive extends Error {

@@ -1,8 +1,8 @@
 /** The interpreter loop: find the step, run its handler, follow the transition — until none is left. */
 import { ApplicationFailure, isCancellation, log, setCurrentDetails } from '@temporalio/workflow';
-import type { GraphStep, StepType } from '../../core/graph';
-import type { ExecutionResult } from '../../core/execution';
-import { enterStatus, ExecutionInactive, flush, showStatus, type StepHandler, type StepOutcome } from './handler';
+import type { GraphStep, GraphStepOf, StepType } from '../../core/graph';
+import type { ExecutionResult, StepRecord } from '../../core/execution';
+import { enterStatus, ExecutionInactive, flush, showStatus, type HandlerEnv, type StepHandler, type StepOutcome } from './handler';
 import type { ExecutionState } from './state';
 import { nextStepId, triggerStep } from './transitions';
 import { conditionStep } from './steps/condition';
@@ -17,7 +17,9 @@ import { waitForEvent } from './steps/wait-for-event';
 import { waitUntil } from './steps/wait-until';
 import { webhook } from './steps/webhook';
 
-const handlers: Record<Exclude<StepType, 'TRIGGER'>, StepHandler> = {
+type WorkStepType = Exclude<StepType, 'TRIGGER'>;
+
+const handlers: { [T in WorkStepType]: StepHandler<T> } = {
   SEND_EMAIL: sendEmail,
   DELAY: delay,
   WAIT_FOR_EVENT: waitForEvent,
@@ -30,6 +32,12 @@ const handlers: Record<Exclude<StepType, 'TRIGGER'>, StepHandler> = {
   START_WORKFLOW: startWorkflow,
   WAIT_UNTIL: waitUntil,
 };
+
+/** Runs the handler of the step's own type. */
+function runHandler<T extends WorkStepType>(step: GraphStepOf<T>, visit: StepRecord, state: ExecutionState, env: HandlerEnv): Promise<StepOutcome> {
+  const handler: StepHandler<T> = handlers[step.type];
+  return handler(step, visit, state, env);
+}
 
 /** Step types whose successor does not depend on the outcome, so their activity can also close the execution. */
 const STATIC_SUCCESSOR: ReadonlySet<StepType> = new Set(['SEND_EMAIL', 'WEBHOOK', 'UPDATE_CONTACT', 'TRIGGER_EVENT', 'START_WORKFLOW']);
@@ -49,7 +57,7 @@ export async function runExecution(state: ExecutionState): Promise<ExecutionResu
     const last = STATIC_SUCCESSOR.has(step.type) && nextStepId(graph, step.id) === undefined;
     let outcome: StepOutcome;
     try {
-      outcome = await handlers[step.type](step, visit, state, last ? { after: { status: 'COMPLETED', completed: true } } : {});
+      outcome = await runHandler(step, visit, state, last ? { after: { status: 'COMPLETED', completed: true } } : {});
     } catch (err) {
       if (isCancellation(err) || err instanceof ExecutionInactive) throw err;
       return await failExecution(state, step, err);

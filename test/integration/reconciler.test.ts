@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow } from '../support/builders';
 import { executionIn, onlyExecutionIn } from '../support/executions';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { sampleValue, scrape } from '../support/prometheus';
 
 describe('closes that run no workflow code', () => {
   let app: TestApp;
@@ -83,7 +84,7 @@ describe('closes that run no workflow code', () => {
       expect((await app.trellis.client.workflow.getHandle(`trellis-execution-${row!.id}`).describe()).status.name).toBe('RUNNING');
     });
 
-    it('fails an execution whose run Temporal no longer has, saying so', async () => {
+    it('fails an execution whose run Temporal no longer has, saying so, and counts it finished', async () => {
       const { api } = app;
       const wf = await buildWorkflow(api, {
         eventName: 'run.deleted',
@@ -93,6 +94,7 @@ describe('closes that run no workflow code', () => {
       const tracked = await api.post('/v1/track', { event: 'run.deleted', email: 'deleted@example.com' });
       const waiting = await onlyExecutionIn(api, wf.id, tracked.body.data.contact, ['WAITING']);
       await age(waiting.id);
+      const failedBefore = sampleValue((await scrape(app.url)).samples, 'trellis_executions_finished_total', { status: 'FAILED' });
       await app.trellis.client.workflowService.deleteWorkflowExecution({
         namespace: app.trellis.config.temporalNamespace,
         workflowExecution: { workflowId: `trellis-execution-${waiting.id}` },
@@ -112,6 +114,8 @@ describe('closes that run no workflow code', () => {
         ['TRIGGER', 'COMPLETED', null],
         ['DELAY', 'FAILED', 'the Temporal run no longer exists'],
       ]);
+      const failedAfter = sampleValue((await scrape(app.url)).samples, 'trellis_executions_finished_total', { status: 'FAILED' });
+      expect(failedAfter - failedBefore).toBe(1);
     });
   });
 });

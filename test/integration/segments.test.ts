@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, eq } from 'drizzle-orm';
 import nodemailer from 'nodemailer';
-import { emailLinks } from '../../activities/email-links';
+import { emailLinks } from '../../email-links/tokens';
 import { segmentComputationWorkflowId, segmentRefreshScheduleId } from '../../core/segment';
 import { segmentMembers, workflows } from '../../db/schema';
 import { buildWorkflow } from '../support/builders';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addTracking, composeBody, composeSubject, type TemplateContent } from '../../activities/compose-email';
-import { buildVariables } from '../../activities/render';
+import { addTracking, composeBody, composeSubject, type TemplateContent } from '../../core/compose-email';
+import { buildVariables } from '../../core/render';
 
 const UNSUBSCRIBE = 'https://mail.example.com/unsubscribe/U1';
 const SUBSCRIBE = 'https://mail.example.com/subscribe/S1';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EmailLinks } from '../../activities/email-links';
+import { EmailLinks } from '../../email-links/tokens';
 
 const CONTACT = '0b6f3c1e-8a2d-4f5e-9c7b-1d2e3f4a5b6c';
 const EMAIL = '5e4d3c2b-1a09-8f7e-a6d5-c4b3a2918070';

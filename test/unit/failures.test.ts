@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { classifyFailure, withClassifiedFailures } from '../../activities/failures';
-import { TemplateError } from '../../activities/render';
+import { TemplateError } from '../../core/render';
 
 /** A Postgres error as pg raises it, wrapped as drizzle wraps it. */
 function queryError(code: string, message: string): Error {

@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import type { GraphStep, GraphTransition, StepType } from '../../core/graph';
+import type { GraphTransition, StepNode, StepType } from '../../core/graph';
 import { spliceStep, validateGraph, validateTransition, type EditableGraph } from '../../core/graph-rules';
 
-const step = (id: string, type: StepType): GraphStep => ({ id, type, name: id, config: {} });
+const step = (id: string, type: StepType): StepNode => ({ id, type, config: {} });
 
-const STEPS: GraphStep[] = [
+const STEPS: StepNode[] = [
   step('trigger', 'TRIGGER'),
   step('email', 'SEND_EMAIL'),
   step('email2', 'SEND_EMAIL'),

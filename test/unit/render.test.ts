@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildVariables, checkTemplate, renderHtml, renderJson, renderLine, renderText, TemplateError } from '../../activities/render';
+import { buildVariables, checkTemplate, renderHtml, renderJson, renderLine, renderText, TemplateError } from '../../core/render';
 
 const vars = buildVariables({
   contact: {

@@ -3,8 +3,8 @@ import { sleep } from '@temporalio/workflow';
 import { delayMilliseconds } from '../../../core/delay';
 import { enterStatus, flush, type StepHandler } from '../handler';
 
-export const delay: StepHandler = async (step, visit, state) => {
-  const ms = delayMilliseconds(step.config as Parameters<typeof delayMilliseconds>[0]);
+export const delay: StepHandler<'DELAY'> = async (step, visit, state) => {
+  const ms = delayMilliseconds(step.config);
   state.record(visit, 'WAITING');
   enterStatus(state, 'WAITING', step.id);
   await flush(state);

@@ -2,8 +2,8 @@
 import { mail } from '../activities';
 import { settle, withJournal, type StepHandler } from '../handler';
 
-export const sendEmail: StepHandler = async (step, visit, state, env) => {
-  const { templateId, from } = step.config as { templateId: string; from?: string };
+export const sendEmail: StepHandler<'SEND_EMAIL'> = async (step, visit, state, env) => {
+  const { templateId, from } = step.config;
   const result = await withJournal(state, (journal) =>
     mail.sendEmail({
       executionId: state.executionId,

@@ -1,10 +1,9 @@
 /** START_WORKFLOW: enrols the contact in another workflow; the execution continues either way. */
-import type { StartWorkflowConfig } from '../../../core/step-configs';
 import { db } from '../activities';
 import { settle, withJournal, type StepHandler } from '../handler';
 
-export const startWorkflow: StepHandler = async (step, visit, state, env) => {
-  const { workflowId, context } = step.config as StartWorkflowConfig;
+export const startWorkflow: StepHandler<'START_WORKFLOW'> = async (step, visit, state, env) => {
+  const { workflowId, context } = step.config;
   const result = await withJournal(state, (journal) =>
     db.startWorkflow({
       executionId: state.executionId,

@@ -1,10 +1,9 @@
 /** TRIGGER_EVENT: records an event on the contact, as /v1/track would, from inside the workflow. */
-import type { TriggerEventConfig } from '../../../core/step-configs';
 import { db } from '../activities';
 import { settle, withJournal, type StepHandler } from '../handler';
 
-export const triggerEvent: StepHandler = async (step, visit, state, env) => {
-  const { eventName, data } = step.config as TriggerEventConfig;
+export const triggerEvent: StepHandler<'TRIGGER_EVENT'> = async (step, visit, state, env) => {
+  const { eventName, data } = step.config;
   const result = await withJournal(state, (journal) =>
     db.triggerEvent({ executionId: state.executionId, journal, visit, after: env.after, eventName, data, context: state.context }),
   );

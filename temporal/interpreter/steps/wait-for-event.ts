@@ -2,8 +2,8 @@
 import { condition } from '@temporalio/workflow';
 import { enterStatus, flush, type StepHandler } from '../handler';
 
-export const waitForEvent: StepHandler = async (step, visit, state) => {
-  const { eventName, timeout } = step.config as { eventName: string; timeout?: number };
+export const waitForEvent: StepHandler<'WAIT_FOR_EVENT'> = async (step, visit, state) => {
+  const { eventName, timeout } = step.config;
   // Listen from the moment the step starts: only events received after that count.
   const inbox = state.listen(eventName);
   state.record(visit, 'WAITING');

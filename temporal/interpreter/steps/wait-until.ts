@@ -1,11 +1,10 @@
 /** WAIT_UNTIL: an activity fixes the instant (recorded in the history), then a durable timer waits for it. */
 import { setCurrentDetails, sleep } from '@temporalio/workflow';
-import type { WaitUntilConfig } from '../../../core/step-configs';
 import { db } from '../activities';
 import { enterStatus, ExecutionInactive, flush, withJournal, type StepHandler } from '../handler';
 
-export const waitUntil: StepHandler = async (step, visit, state) => {
-  const config = step.config as WaitUntilConfig;
+export const waitUntil: StepHandler<'WAIT_UNTIL'> = async (step, visit, state) => {
+  const { config } = step;
   const plan = await withJournal(state, (journal) =>
     db.planWaitUntil({ executionId: state.executionId, journal, visit, config, context: state.context, now: Date.now() }),
   );

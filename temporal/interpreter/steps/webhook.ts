@@ -2,7 +2,7 @@
 import { http } from '../activities';
 import { settle, withJournal, type StepHandler } from '../handler';
 
-export const webhook: StepHandler = async (step, visit, state, env) => {
+export const webhook: StepHandler<'WEBHOOK'> = async (step, visit, state, env) => {
   const result = await withJournal(state, (journal) =>
     http.callWebhook({
       executionId: state.executionId,
