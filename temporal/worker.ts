@@ -29,13 +29,22 @@ export async function startWorker(options: {
   taskQueue: string;
   deps: ActivityDeps;
   bundle?: WorkerOptions['workflowBundle'];
+  /** On shutdown: how long activities in flight may run on before they are cancelled (and retried elsewhere). */
+  shutdownGraceMs?: number;
 }): Promise<WorkerHandle> {
+  const graceMs = options.shutdownGraceMs ?? 0;
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.bundle ? { workflowBundle: options.bundle } : workflowCode()),
     activities: createActivities(options.deps),
+    // A cancel reaches an activity with the answer to its heartbeat: forwarded at most a second
+    // apart (not 80 % of the heartbeat timeout), a cancel reaches a call within about two seconds.
+    maxHeartbeatThrottleInterval: '1 second',
+    shutdownGraceTime: graceMs,
+    // An activity that ignores its cancellation cannot hold the process for ever.
+    shutdownForceTime: graceMs + 15_000,
   });
   const done = worker.run();
   return {
