@@ -21,6 +21,9 @@ const schema = z.object({
   ROLE: z.enum(['api', 'worker', 'all']).default('all'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  // Below SEND_EMAIL's 30 s start-to-close timeout, with room for rendering and recording.
+  SMTP_SEND_TIMEOUT_MS: z.coerce.number().int().min(1000).max(25_000).default(20_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
 });
 
 export interface Config {
@@ -42,6 +45,10 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** A second listener serving only /metrics, /healthz and /readyz (how a ROLE=worker process is scraped). */
   metricsPort: number | undefined;
+  /** The total deadline of one SMTP attempt, from connecting to the server's answer. */
+  smtpSendTimeoutMs: number;
+  /** On SIGTERM: how long in-flight requests, activities and the dispatcher's pass may take to finish. */
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -73,5 +80,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     role: c.ROLE,
     logLevel: c.LOG_LEVEL,
     metricsPort: c.METRICS_PORT,
+    smtpSendTimeoutMs: c.SMTP_SEND_TIMEOUT_MS,
+    shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
   };
 }
