@@ -129,6 +129,31 @@ describe('cancelling an execution while its call is in flight', () => {
     expect(hooks.requests.filter((r) => r.path === '/late')).toHaveLength(1);
   });
 
+  it('WEBHOOK cancelled from Temporal (Web UI, CLI): the call is aborted first, then the step and the execution end CANCELLED', {
+    timeout: 60_000,
+  }, async () => {
+    const held = hooks.hold('/held-temporal');
+    const wf = await thenMark({ type: 'WEBHOOK', config: { url: `${hooks.url}/held-temporal` } });
+    const execution = await start(wf, 'hook-temporal@example.com');
+    const request = await within(held, 'the webhook request');
+
+    // What the Web UI's and the CLI's cancel do: Postgres learns of it from the workflow itself.
+    const cancelledAt = Date.now();
+    await app.trellis.client.workflow.getHandle(temporalWorkflowId(execution.id)).cancel();
+    await within(request.dropped, 'the webhook request to be dropped');
+    expect(Date.now() - cancelledAt).toBeLessThan(ABORTED_WITHIN_MS);
+
+    await closedInTemporal(execution.id);
+    const after = await app.api.get(`/workflows/${wf.id}/executions/${execution.id}`);
+    expect(after.body).toMatchObject({ status: 'CANCELLED', currentStepId: wf.steps.call, error: null });
+    expect(after.body.steps.map((s: any) => [s.type, s.status, s.output])).toEqual([
+      ['TRIGGER', 'COMPLETED', { type: 'MANUAL' }],
+      ['WEBHOOK', 'CANCELLED', null],
+    ]);
+    expect((await app.api.get(`/contacts/${execution.contactId}`)).body.data).toEqual({});
+    expect(hooks.requests.filter((r) => r.path === '/held-temporal')).toHaveLength(1);
+  });
+
   it('SEND_EMAIL while the SMTP server stalls on DATA: the session is dropped, nothing is sent or recorded', { timeout: 60_000 }, async () => {
     const template = await createTemplate(app.api, { subject: 'stalled on DATA', body: '<p>never delivered</p>', type: 'TRANSACTIONAL' });
     const stalled = smtp.stallOnData('stalled on DATA');
