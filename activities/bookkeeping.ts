@@ -11,14 +11,15 @@ export function bookkeepingActivities({ database }: ActivityDeps) {
     async flushJournal(req: { executionId: string; journal: Journal }): Promise<{ active: boolean }> {
       return database.db.transaction(async (tx) => {
         const exec = await lockExecution(tx, req.executionId);
-        // Erased with its contact or workflow: nothing left to record.
-        if (exec.projectId === undefined) return { active: false };
-        await applyJournal(tx, req.executionId, req.journal);
         // An earlier attempt of this very flush already wrote its final status, but its result never
         // reached Temporal (its worker died, or it outlived its timeout): still this workflow's own end.
         const final = req.journal.execution;
         const wroteItsEnd = final?.completed === true && exec.status === final.status;
-        return { active: exec.active || wroteItsEnd };
+        // Cancelled or erased behind the workflow's back: nothing is recorded after the cancel (which
+        // closed the open step itself).
+        if (!exec.active) return { active: wroteItsEnd };
+        await applyJournal(tx, req.executionId, req.journal);
+        return { active: true };
       });
     },
 

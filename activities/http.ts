@@ -51,7 +51,8 @@ export interface HttpResult {
 }
 
 export interface HttpClient {
-  request(req: HttpRequest): Promise<HttpResult>;
+  /** One attempt; `signal` aborts it (the connection is closed) and the attempt rejects with the signal's reason. */
+  request(req: HttpRequest, options?: { signal?: AbortSignal }): Promise<HttpResult>;
 }
 
 export type ResponseClass = 'ok' | 'retry' | 'fail';
@@ -185,18 +186,24 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   }
 
   return {
-    async request(req: HttpRequest): Promise<HttpResult> {
+    async request(req: HttpRequest, options: { signal?: AbortSignal } = {}): Promise<HttpResult> {
+      const caller = options.signal;
+      if (caller?.aborted) throw caller.reason;
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), timeoutMs);
+      const onAbort = () => controller.abort();
+      caller?.addEventListener('abort', onAbort, { once: true });
       try {
         return await run(req, controller.signal);
       } catch (err) {
+        if (caller?.aborted) throw caller.reason;
         if (controller.signal.aborted && !(err instanceof HttpRequestError && !err.retryable)) {
           throw new HttpTimeoutError(timeoutMs);
         }
         throw err;
       } finally {
         clearTimeout(timer);
+        caller?.removeEventListener('abort', onAbort);
       }
     },
   };

@@ -1,6 +1,7 @@
 /** Every activity of the interpreter, built over their dependencies (`createActivities(deps)`). */
 import { bookkeepingActivities } from './bookkeeping';
 import { conditionActivities } from './condition';
+import { withHeartbeats } from './cancellation';
 import type { ActivityDeps } from './deps';
 import { enrolmentActivities } from './enrolment';
 import { withClassifiedFailures } from './failures';
@@ -20,8 +21,8 @@ export function createActivities(deps: ActivityDeps) {
     ...bookkeepingActivities(deps),
     ...conditionActivities(deps),
     ...updateContactActivities(deps),
-    ...sendEmailActivities(deps),
-    ...webhookActivities(deps),
+    // The calls to the outside world: they heartbeat, so that a cancel reaches them in flight.
+    ...withHeartbeats({ ...sendEmailActivities(deps), ...webhookActivities(deps) }),
     ...segmentActivities(deps),
     ...triggerEventActivities(deps),
     ...startWorkflowActivities(deps),

@@ -7,6 +7,10 @@
  * The email's row id is derived from the execution and the step too, so the tracking links put in
  * the message (SPEC §8) name the row before it exists. A SENT email records `email.sent` in the
  * same transaction as its row.
+ *
+ * A cancel wins over the send: the status is re-checked under the execution's row lock right before
+ * the SMTP call, a cancel arriving during the call aborts it, and the results are recorded only
+ * while the execution is still active.
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, log } from '@temporalio/activity';
@@ -23,7 +27,9 @@ import { SmtpError } from './mailer';
 import { buildVariables, TemplateError } from '../core/render';
 import type { RenderedEmail } from './renderer';
 import { emailsTotal } from '../telemetry/metrics';
-import { closeStep, isRetry, openStep } from './step';
+import { cancellationSignal } from './cancellation';
+import { closeStep, isRetry, openStep, stillActive } from './step';
+import { lockExecution } from '../db/journal';
 
 export interface SendEmailRequest extends StepActivityBase {
   templateId: string;
@@ -124,8 +130,10 @@ export function sendEmailActivities(deps: ActivityDeps) {
             status = 'CAPTURED';
             log.info('email captured (no SMTP_URL)', { to: message.to, subject, messageId });
           } else {
+            if (!(await stillActive(database.db, req.executionId))) return { done: false, reason: 'inactive' };
             try {
-              await mailer.send(message);
+              // A cancel aborts the SMTP session (the activity heartbeats: see cancellation.ts).
+              await mailer.send(message, { signal: cancellationSignal() });
               status = 'SENT';
             } catch (err) {
               if (!(err instanceof SmtpError) || !err.permanent) throw err;
@@ -137,7 +145,13 @@ export function sendEmailActivities(deps: ActivityDeps) {
       }
 
       let eventRecorded = false;
-      const result = await database.db.transaction(async (tx) => {
+      const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
+        // Cancelled meanwhile: the step stays CANCELLED and no `email.sent` enrols the contact
+        // anywhere. A message the server accepted all the same is still logged (unless the contact
+        // was erased with its executions): it did go out.
+        const exec = await lockExecution(tx, req.executionId);
+        const active = exec.active;
+        if (!active && (status !== 'SENT' || exec.projectId === undefined)) return { done: false, reason: 'inactive' };
         const [row] = await tx
           .insert(emails)
           .values({
@@ -157,6 +171,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
           .onConflictDoNothing()
           .returning({ id: emails.id });
         if (row) onCommit(tx, () => emailsTotal.inc({ status }));
+        if (!active) return { done: false, reason: 'inactive' };
         if (row && status === 'SENT') {
           await recordEvent(tx, {
             projectId: owner.projectId,
@@ -169,7 +184,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
         }
         const output = { emailId, status, messageId, ...(error ? { error } : {}) };
         await closeStep(tx, req, output);
-        return { done: true as const, output };
+        return { done: true, output };
       });
       if (eventRecorded) deps.onCommandsQueued();
       return result;

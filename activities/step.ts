@@ -5,7 +5,7 @@ import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } fro
 import { ACTIVE_STATUSES } from '../core/statuses';
 import type { Tx } from '../db/client';
 import { lockContact, type ContactRow } from '../db/contacts';
-import { applyJournal, patchExecution, writeStepRecords } from '../db/journal';
+import { applyJournal, lockExecution, patchExecution, writeStepRecords } from '../db/journal';
 import { executions, stepExecutions } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { buildVariables, type TemplateVariables } from '../core/render';
@@ -28,8 +28,14 @@ export function isRetry(): boolean {
  * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING.
  */
 export async function openStep(tx: Tx, req: StepActivityBase, options: { recordRunning?: boolean } = {}): Promise<OpenedStep> {
-  // Only a retry can find its visit completed; checked first, since that attempt may have closed
-  // the execution along with the step.
+  const [claimed] = await tx
+    .update(executions)
+    .set({ currentStepId: req.visit.stepId })
+    .where(and(eq(executions.id, req.executionId), inArray(executions.status, [...ACTIVE_STATUSES])))
+    .returning({ projectId: executions.projectId, contactId: executions.contactId, depth: executions.depth });
+  // Only a retry can find its visit completed. Checked after the claim, which waits for an earlier
+  // attempt still committing under the row lock; before the inactive answer, since that attempt may
+  // have closed the execution along with the step.
   if (isRetry()) {
     const [earlier] = await tx
       .select({ stepId: stepExecutions.stepId, status: stepExecutions.status, output: stepExecutions.output })
@@ -39,11 +45,6 @@ export async function openStep(tx: Tx, req: StepActivityBase, options: { recordR
       return { open: false, result: { done: true, output: earlier.output } };
     }
   }
-  const [claimed] = await tx
-    .update(executions)
-    .set({ currentStepId: req.visit.stepId })
-    .where(and(eq(executions.id, req.executionId), inArray(executions.status, [...ACTIVE_STATUSES])))
-    .returning({ projectId: executions.projectId, contactId: executions.contactId, depth: executions.depth });
   if (!claimed) return { open: false, result: { done: false, reason: 'inactive' } };
   // The visit is newer than any current step the journal names.
   const patch = req.journal.execution ? { ...req.journal.execution, currentStepId: undefined } : undefined;
@@ -105,4 +106,24 @@ export async function runContactStep(
   });
   if (queued) onCommandsQueued();
   return result;
+}
+
+/**
+ * Re-checks, right before a side effect (an SMTP or HTTP call), that the execution is still active.
+ * One statement under the row lock: a cancel being committed at this moment is waited for and seen;
+ * a cancel that comes later reaches the call through Temporal (activities/cancellation.ts).
+ */
+export async function stillActive(db: Tx, executionId: string): Promise<boolean> {
+  return (await lockExecution(db, executionId)).active;
+}
+
+/**
+ * Closes a step whose work happened outside the transaction that opened it, only while the
+ * execution is still active: an answer that arrives after a cancel is never recorded as the step's
+ * result (the cancel recorded the step CANCELLED). Answers whether it was recorded.
+ */
+export async function closeStepIfActive(tx: Tx, req: StepActivityBase, output: unknown): Promise<boolean> {
+  if (!(await lockExecution(tx, req.executionId)).active) return false;
+  await closeStep(tx, req, output);
+  return true;
 }

@@ -1,4 +1,8 @@
-/** WEBHOOK: renders the request, performs one attempt, and classifies it for Temporal's retry policy. */
+/**
+ * WEBHOOK: renders the request, performs one attempt, and classifies it for Temporal's retry policy.
+ * The call is made only while the execution is active, is aborted by a cancel, and its answer is
+ * recorded only while the execution is still active.
+ */
 import { ApplicationFailure } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
@@ -7,7 +11,8 @@ import { contacts } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, HttpRequestError } from './http';
 import { buildVariables, TemplateError } from '../core/render';
-import { closeStep, openStep } from './step';
+import { cancellationSignal } from './cancellation';
+import { closeStepIfActive, openStep, stillActive } from './step';
 
 export interface WebhookRequest extends StepActivityBase {
   config: WebhookConfig;
@@ -56,9 +61,11 @@ export function webhookActivities({ database, http, renderer }: ActivityDeps) {
         headers['content-type'] = 'application/json';
       }
 
+      if (!(await stillActive(database.db, req.executionId))) return { done: false, reason: 'inactive' };
       let result: Awaited<ReturnType<typeof http.request>>;
       try {
-        result = await http.request({ url, method, headers, body });
+        // A cancel aborts the call (the activity heartbeats: see cancellation.ts).
+        result = await http.request({ url, method, headers, body }, { signal: cancellationSignal() });
       } catch (err) {
         if (err instanceof HttpRequestError) {
           if (err.retryable) throw ApplicationFailure.retryable(err.message, 'WebhookUnavailable');
@@ -71,8 +78,8 @@ export function webhookActivities({ database, http, renderer }: ActivityDeps) {
       if (verdict === 'fail') throw ApplicationFailure.nonRetryable(describeFailure(result), 'WebhookRefused');
 
       const output = { status: result.status, body: result.json ?? (result.body === '' ? null : result.body) };
-      await database.db.transaction((tx) => closeStep(tx, req, output));
-      return { done: true, output };
+      const recorded = await database.db.transaction((tx) => closeStepIfActive(tx, req, output));
+      return recorded ? { done: true, output } : { done: false, reason: 'inactive' };
     },
   };
 }

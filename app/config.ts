@@ -33,6 +33,9 @@ const schema = z.object({
   ROLE: z.enum(['api', 'worker', 'all']).default('all'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  // Below SEND_EMAIL's 30 s start-to-close timeout, with room for rendering and recording.
+  SMTP_SEND_TIMEOUT_MS: z.coerce.number().int().min(1000).max(25_000).default(20_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
   DATABASE_POOL_SIZE: count(2).default(DEFAULT_POOL_SIZE),
   WORKER_MAX_CACHED_WORKFLOWS: count(0)
     .refine((n) => n !== 1, 'expected 0 (no cache: every workflow task replays its history) or at least 2')
@@ -92,6 +95,10 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** A second listener serving only /metrics, /healthz and /readyz (how a ROLE=worker process is scraped). */
   metricsPort: number | undefined;
+  /** The total deadline of one SMTP attempt, from connecting to the server's answer. */
+  smtpSendTimeoutMs: number;
+  /** On SIGTERM: how long in-flight requests, activities and the dispatcher's pass may take to finish. */
+  shutdownGraceMs: number;
   /** Postgres connections this process keeps at most. */
   databasePoolSize: number;
   worker: WorkerTuning;
@@ -157,5 +164,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrentWorkflowTasks: c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? defaultWorkflowTaskSlots(c.WORKER_MAX_CACHED_WORKFLOWS),
       maxConcurrentActivities: c.WORKER_MAX_CONCURRENT_ACTIVITIES ?? defaultActivitySlots(c.DATABASE_POOL_SIZE),
     },
+    smtpSendTimeoutMs: c.SMTP_SEND_TIMEOUT_MS,
+    shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
   };
 }

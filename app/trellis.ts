@@ -139,9 +139,10 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       tuning: config.worker,
       bundle: options.workflowBundle,
       versioning: config.workerVersioning,
+      shutdownGraceMs: config.shutdownGraceMs,
       deps: {
         database,
-        mailer: options.mailer ?? createMailer(config.smtpUrl),
+        mailer: options.mailer ?? createMailer(config.smtpUrl, { sendTimeoutMs: config.smtpSendTimeoutMs }),
         http: options.http ?? createHttpClient({ allowPrivate: config.webhookAllowPrivate }),
         renderer,
         mailFrom: config.mailFrom,
@@ -220,12 +221,18 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     inbound: inbound ? { port: inbound.port } : undefined,
     responseViolations: responseCheck.violations,
     async close() {
-      for (const s of [server, metricsServer]) if (s) await new Promise<void>((r) => s.close(() => r()));
-      await inbound?.close();
+      // Stop taking work — HTTP requests, inbound mail, Temporal tasks, outbox passes — and let what
+      // is in flight finish within the grace period: requests and the dispatcher's current pass end
+      // on their own, activities still running when it is over are cancelled (and retried elsewhere).
+      const graceMs = config.shutdownGraceMs;
       reconciler?.stop();
-      await schedules.stop();
-      await dispatcher.stop();
-      if (worker) await worker.shutdown();
+      await Promise.all([
+        ...[server, metricsServer].map((s) => s && closeServer(s, graceMs)),
+        inbound?.close(),
+        schedules.stop(),
+        dispatcher.stop(),
+        worker?.shutdown(),
+      ]);
       await nativeConnection?.close();
       await connection?.close();
       removeSampler();
@@ -233,6 +240,22 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       await renderer.close();
     },
   };
+}
+
+/** Stops accepting connections, lets requests in flight finish, and drops the connections left after `graceMs`. */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    // A keep-alive connection becomes idle when its request is answered; close it then rather than
+    // after its keep-alive timeout (Node closes only the connections idle at the time of close()).
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const grace = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(grace);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 /** Serves `app` on host:port; resolves once it listens. */

@@ -48,8 +48,11 @@ export async function startWorker(options: {
   bundle?: WorkerOptions['workflowBundle'];
   /** Worker Versioning: the Worker Deployment Version this worker polls as (README, "Rolling out a new version"). */
   versioning?: { deploymentName: string; buildId: string; defaultBehavior: 'AUTO_UPGRADE' | 'PINNED' };
+  /** On shutdown: how long activities in flight may run on before they are cancelled (and retried elsewhere). */
+  shutdownGraceMs?: number;
 }): Promise<WorkerHandle> {
   const { versioning } = options;
+  const graceMs = options.shutdownGraceMs ?? 0;
   const workflowBundle = options.bundle ?? (await workflowCode());
   const activities = createActivities(options.deps);
   const common = {
@@ -57,6 +60,12 @@ export async function startWorker(options: {
     namespace: options.namespace,
     workflowBundle,
     activities,
+    // A cancel reaches an activity with the answer to its heartbeat: forwarded at most a second
+    // apart (not 80 % of the heartbeat timeout), a cancel reaches a call within about two seconds.
+    maxHeartbeatThrottleInterval: '1 second',
+    shutdownGraceTime: graceMs,
+    // An activity that ignores its cancellation cannot hold the process for ever.
+    shutdownForceTime: graceMs + 15_000,
     // Both workers belong to the same Worker Deployment Version: one build, two task queues.
     ...(versioning && {
       workerDeploymentOptions: {

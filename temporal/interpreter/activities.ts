@@ -1,5 +1,5 @@
 /** Activity stubs with the timeouts and retry policy each kind of work needs (SPEC §6, §7.4). */
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 
 /**
@@ -21,9 +21,10 @@ export const db = proxyActivities<Activities>({
 /**
  * SMTP sends: temporary failures are retried with backoff, up to 20 attempts (an SMTP server down for
  * about a quarter of an hour still gets the email; after that the step fails with the last reply);
- * permanent refusals are recorded by the activity.
+ * permanent refusals are recorded by the activity. Each attempt ends within SMTP_SEND_TIMEOUT_MS
+ * (at most 25 s), inside the start-to-close timeout, so two attempts never overlap.
  */
-export const mail = proxyActivities<Activities>({
+const mailOptions: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
@@ -32,10 +33,10 @@ export const mail = proxyActivities<Activities>({
     maximumAttempts: 20,
     nonRetryableErrorTypes: ['TemplateNotFound', 'TemplateError', 'DataRefused'],
   },
-});
+};
 
 /** Webhooks: 5 attempts in all, from 1 s doubling; each attempt bounded to 10 s by the HTTP client. */
-export const http = proxyActivities<Activities>({
+const httpOptions: ActivityOptions = {
   startToCloseTimeout: '15 seconds',
   retry: {
     initialInterval: '1 second',
@@ -43,4 +44,29 @@ export const http = proxyActivities<Activities>({
     maximumAttempts: 5,
     nonRetryableErrorTypes: ['WebhookRefused', 'BlockedAddress', 'InvalidUrl', 'TemplateError', 'DataRefused'],
   },
-});
+};
+
+/**
+ * Calls to the outside world heartbeat (activities/cancellation.ts), which is how Temporal hands
+ * them a cancel, and a cancel waits until the call has stopped: the workflow records CANCELLED only
+ * once nothing of the step is still running. A worker that dies mid-call is noticed after the
+ * heartbeat timeout rather than the start-to-close one.
+ */
+const reachable: ActivityOptions = {
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
+
+const mail = proxyActivities<Activities>({ ...mailOptions, ...reachable });
+const http = proxyActivities<Activities>({ ...httpOptions, ...reachable });
+// As runs started before the patch below scheduled them: a cancel did not wait for the call.
+const mailBeforePatch = proxyActivities<Activities>(mailOptions);
+const httpBeforePatch = proxyActivities<Activities>(httpOptions);
+
+/** The patch that made cancels wait for SMTP and HTTP calls (it changes the commands a cancel produces). */
+export const CANCEL_REACHES_CALLS = 'cancel-reaches-calls';
+
+/** The stubs for SMTP sends and webhooks: a cancel reaches the call in flight (not in runs replaying older code). */
+export function outsideCalls(): { mail: typeof mail; http: typeof http } {
+  return patched(CANCEL_REACHES_CALLS) ? { mail, http } : { mail: mailBeforePatch, http: httpBeforePatch };
+}

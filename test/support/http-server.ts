@@ -12,17 +12,29 @@ export interface RecordedRequest {
 
 export type Responder = (req: RecordedRequest) => { status: number; body?: unknown; headers?: Record<string, string> };
 
+/** A request the server holds without answering. */
+export interface HeldRequest {
+  request: RecordedRequest;
+  /** Resolves when the client closes the connection before an answer was sent. */
+  dropped: Promise<void>;
+  /** Answers it now (a no-op once the client is gone). */
+  answer(status: number, body?: unknown): void;
+}
+
 export interface TestHttpServer {
   url: string;
   requests: RecordedRequest[];
   /** Sets how requests to `path` are answered (default: 200 `{ok: true}`). */
   on(path: string, responder: Responder): void;
+  /** Holds the requests to `path` unanswered; resolves with the first one once it has arrived. */
+  hold(path: string): Promise<HeldRequest>;
   close(): Promise<void>;
 }
 
 export async function startHttpServer(): Promise<TestHttpServer> {
   const requests: RecordedRequest[] = [];
   const responders = new Map<string, Responder>();
+  const holds = new Map<string, (held: HeldRequest) => void>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -37,6 +49,20 @@ export async function startHttpServer(): Promise<TestHttpServer> {
       const path = (req.url ?? '/').split('?')[0]!;
       const recorded = { method: req.method ?? 'GET', path, headers: req.headers, body, json };
       requests.push(recorded);
+      const hold = holds.get(path);
+      if (hold) {
+        const dropped = new Promise<void>((resolve) => res.once('close', () => !res.writableEnded && resolve()));
+        hold({
+          request: recorded,
+          dropped,
+          answer: (status, body) => {
+            if (res.destroyed) return;
+            res.writeHead(status, { 'content-type': 'application/json' });
+            res.end(body === undefined ? '' : JSON.stringify(body));
+          },
+        });
+        return;
+      }
       const answer: ReturnType<Responder> = (responders.get(path) ?? (() => ({ status: 200, body: { ok: true } })))(recorded);
       const payload = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
       res.writeHead(answer.status, { 'content-type': typeof answer.body === 'string' ? 'text/plain' : 'application/json', ...answer.headers });
@@ -49,6 +75,11 @@ export async function startHttpServer(): Promise<TestHttpServer> {
     url: `http://127.0.0.1:${port}`,
     requests,
     on: (path, responder) => responders.set(path, responder),
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    hold: (path) => new Promise<HeldRequest>((resolve) => holds.set(path, resolve)),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -29,6 +29,12 @@ export interface TestSmtp {
    * not in `messages`.
    */
   beforeAccept(hook: BeforeAccept | undefined): void;
+  /**
+   * Stalls on DATA: the next message whose subject is `subject` is received in full and never
+   * answered. Resolves once it has arrived, with `dropped`, which resolves when the sending client
+   * closes the session (the message then lands in `abandoned`).
+   */
+  stallOnData(subject: string): Promise<{ mail: ReceivedMail; dropped: Promise<void> }>;
   /** Messages received in full whose client went away before they were accepted. */
   abandoned: ReceivedMail[];
   close(): Promise<void>;
@@ -43,6 +49,7 @@ export async function startSmtp(options: { port?: number } = {}): Promise<TestSm
   const goneWaiters = new Map<string, () => void>();
   let hook: ((mail: ReceivedMail) => void) | undefined;
   let holdHook: BeforeAccept | undefined;
+  const stalls = new Map<string, (stalled: { mail: ReceivedMail; dropped: Promise<void> }) => void>();
   const gone = (sessionId: string) => (closedSessions.has(sessionId) ? Promise.resolve() : new Promise<void>((resolve) => goneWaiters.set(sessionId, resolve)));
   const server = new SMTPServer({
     authOptional: true,
@@ -73,6 +80,13 @@ export async function startSmtp(options: { port?: number } = {}): Promise<TestSm
           raw,
           parsed: await simpleParser(raw),
         };
+        const stall = stalls.get(mail.parsed.subject ?? '');
+        if (stall) {
+          stalls.delete(mail.parsed.subject ?? '');
+          const dropped = gone(session.id);
+          stall({ mail, dropped });
+          await dropped;
+        }
         if (holdHook) await holdHook(mail, { gone: gone(session.id) });
         if (closedSessions.has(session.id)) {
           abandoned.push(mail);
@@ -96,6 +110,7 @@ export async function startSmtp(options: { port?: number } = {}): Promise<TestSm
     onAccepted: (h) => {
       hook = h;
     },
+    stallOnData: (subject) => new Promise((resolve) => stalls.set(subject, resolve)),
     beforeAccept: (h) => {
       holdHook = h;
     },

@@ -49,7 +49,8 @@ export async function startWorkerProcess(taskQueue: string, env: Record<string, 
       await exited;
     },
   };
-  const ready = waitFor(async () => /trellis worker ready/.test(out), 'the worker process to be ready', 90_000);
+  // ROLE=all (an env override) logs "trellis all ready".
+  const ready = waitFor(async () => /trellis (worker|all) ready/.test(out), 'the worker process to be ready', 90_000);
   const died = exited.then(() => {
     throw new Error(`the worker exited (${child.exitCode ?? child.signalCode}):\n${out}`);
   });

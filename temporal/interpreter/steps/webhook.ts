@@ -1,8 +1,9 @@
 /** WEBHOOK: one HTTP call, retried by Temporal on 5xx/408/429/timeouts; its JSON becomes the step's output. */
-import { http } from '../activities';
+import { outsideCalls } from '../activities';
 import { settle, withJournal, type StepHandler } from '../handler';
 
 export const webhook: StepHandler<'WEBHOOK'> = async (step, visit, state, env) => {
+  const { http } = outsideCalls();
   const result = await withJournal(state, (journal) =>
     http.callWebhook({
       executionId: state.executionId,

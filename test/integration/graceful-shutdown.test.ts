@@ -1,0 +1,131 @@
+/**
+ * Graceful shutdown (SIGTERM): Trellis runs as its own process (`app/main.ts`, ROLE=all; a second
+ * API runs in this process with ROLE=api). SIGTERM arrives while a SEND_EMAIL is in the SMTP server's
+ * hands: the process stops taking HTTP requests and new Temporal tasks at once, lets the send finish
+ * and record, and exits 0. A new process then finishes the execution, and each email arrives once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageIdFor } from '../../activities/send-email';
+import { temporalWorkflowId } from '../../core/execution';
+import { buildWorkflow, createTemplate } from '../support/builders';
+import { executionIn } from '../support/executions';
+import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { startSmtp, type TestSmtp } from '../support/smtp';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+
+const PUBLIC_URL = 'http://trellis.test';
+
+function deferred<T = void>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('SIGTERM', () => {
+  let app: TestApp;
+  let smtp: TestSmtp;
+  const processes: WorkerProcess[] = [];
+  const release = deferred();
+
+  beforeAll(async () => {
+    smtp = await startSmtp();
+    app = await startTestApp({ env: { ROLE: 'api', SMTP_URL: smtp.url, PUBLIC_URL } });
+  });
+  afterAll(async () => {
+    release.resolve();
+    for (const p of processes) {
+      if (p.child.exitCode === null && p.child.signalCode === null) await p.kill();
+    }
+    await app?.close();
+    await smtp?.close();
+  });
+
+  async function startProcess(env: Record<string, string>): Promise<WorkerProcess> {
+    const p = await startWorkerProcess(app.trellis.config.taskQueue, { SMTP_URL: smtp.url, PUBLIC_URL, ...env });
+    processes.push(p);
+    return p;
+  }
+
+  it('during an email step loses nothing: the send finishes, the process exits 0, the next one completes the run', { timeout: 180_000 }, async () => {
+    const { api } = app;
+    const first = await createTemplate(api, { subject: 'sent during shutdown', body: '<p>one</p>', type: 'TRANSACTIONAL' });
+    const second = await createTemplate(api, { subject: 'sent after restart', body: '<p>two</p>', type: 'TRANSACTIONAL' });
+    const wf = await buildWorkflow(api, {
+      manual: true,
+      steps: [
+        { key: 'first', type: 'SEND_EMAIL', config: { templateId: first } },
+        { key: 'second', type: 'SEND_EMAIL', config: { templateId: second } },
+      ],
+      edges: [
+        ['trigger', 'first'],
+        ['first', 'second'],
+      ],
+    });
+
+    // The first email reaches the server, which answers only when the test says so.
+    const arrived = deferred();
+    smtp.beforeAccept(async (mail) => {
+      if (mail.parsed.subject !== 'sent during shutdown') return;
+      arrived.resolve();
+      await release.promise;
+    });
+
+    const trellis = await startProcess({ ROLE: 'all', HOST: '127.0.0.1', PORT: '0' });
+    const url = /API at (http:\/\/[0-9.:]+)/.exec(trellis.output())?.[1];
+    expect(url, trellis.output()).toBeDefined();
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+    const started = await api.post(`/workflows/${wf.id}/executions`, { email: 'shutdown@example.com' });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const executionId = started.body.id as string;
+    await arrived.promise;
+
+    trellis.child.kill('SIGTERM');
+    await waitFor(async () => trellis.output().includes('SIGTERM: shutting down'), 'the process to start shutting down');
+    // No new HTTP requests (the listener is closed) while the send is still in flight.
+    await waitFor(
+      async () =>
+        fetch(`${url}/healthz`).then(
+          () => false,
+          () => true,
+        ),
+      'the API to stop accepting connections',
+    );
+    expect(trellis.child.exitCode).toBeNull();
+
+    release.resolve();
+    await trellis.exited;
+    expect(trellis.child.exitCode, trellis.output()).toBe(0);
+
+    // The send was recorded before the exit; the next step was left to another process.
+    const between = await api.get(`/workflows/${wf.id}/executions/${executionId}`);
+    expect(between.body.status).toBe('RUNNING');
+    expect(between.body.steps.map((s: any) => [s.type, s.status, s.output?.status ?? null])).toEqual([
+      ['TRIGGER', 'COMPLETED', null],
+      ['SEND_EMAIL', 'COMPLETED', 'SENT'],
+    ]);
+    expect(smtp.messages.map((m) => m.parsed.subject)).toEqual(['sent during shutdown']);
+
+    await startProcess({ ROLE: 'worker' });
+    const done = await executionIn(api, wf.id, executionId, ['COMPLETED'], 60_000);
+    expect(done.steps.map((s: any) => [s.type, s.status, s.output?.status ?? null])).toEqual([
+      ['TRIGGER', 'COMPLETED', null],
+      ['SEND_EMAIL', 'COMPLETED', 'SENT'],
+      ['SEND_EMAIL', 'COMPLETED', 'SENT'],
+    ]);
+    await waitFor(
+      async () => (await app.trellis.client.workflow.getHandle(temporalWorkflowId(executionId)).describe()).status.name === 'COMPLETED',
+      'Temporal to close the run as COMPLETED',
+    );
+
+    // Each email exactly once: one copy per Message-ID, none abandoned, both recorded SENT.
+    expect(smtp.messages.map((m) => [m.parsed.messageId, m.parsed.subject])).toEqual([
+      [messageIdFor(executionId, wf.steps.first!, PUBLIC_URL), 'sent during shutdown'],
+      [messageIdFor(executionId, wf.steps.second!, PUBLIC_URL), 'sent after restart'],
+    ]);
+    expect(smtp.abandoned).toHaveLength(0);
+    const emails = await api.get(`/emails?executionId=${executionId}`);
+    expect(emails.body.total).toBe(2);
+    expect((emails.body.data as any[]).map((e) => e.status)).toEqual(['SENT', 'SENT']);
+  });
+});
