@@ -1,6 +1,6 @@
 /** The Postgres schema: the system of record for projects, contacts, events, definitions and executions. */
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -395,4 +395,14 @@ export const enrolments = pgTable(
     index('enrolments_workflow').on(t.workflowId, t.startedAt),
   ],
 );
+
+/**
+ * Token buckets shared by every API process (the `/v1/track` limit per project): one row per key,
+ * refilled by the time since `updated_at` and taken from by one atomic statement per request.
+ */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  tokens: doublePrecision('tokens').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
 
