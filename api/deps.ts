@@ -19,4 +19,6 @@ export interface ApiDeps {
   schedules: Pick<Schedules, 'sync'>;
   /** Readiness beyond Postgres and Temporal (e.g. the worker is polling). */
   isReady: () => boolean;
+  /** The moment of a request for the `/v1/track` limit (tests hold it still); default: the database's clock. */
+  clock?: () => Date;
 }

@@ -79,6 +79,8 @@ export interface StartOptions {
   checkResponses?: boolean;
   /** Where the JSON log lines go (default stdout); tests capture them. */
   logDestination?: DestinationStream;
+  /** The clock of the `/v1/track` rate limit (tests hold it still); default: Postgres's. */
+  clock?: () => Date;
 }
 
 /** Retries `fn` until it succeeds, logging the first failure (for Temporal not being up yet). */
@@ -177,6 +179,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
     logger,
     schedules,
     isReady: () => (worker ? worker.worker.getState() === 'RUNNING' : true),
+    clock: options.clock,
   };
   let server: Server | undefined;
   let url: string | undefined;

@@ -1,6 +1,6 @@
 /** The Postgres schema: the system of record for projects, contacts, events, definitions and executions. */
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -34,6 +34,8 @@ export const contacts = pgTable(
     index('contacts_tags').using('gin', t.tags),
     // Keyset pages over a project's contacts (audience enrolment, segment computation).
     index('contacts_project_id').on(t.projectId, t.id),
+    // GET /contacts: newest first (read backwards), and its exact total as an index-only count.
+    index('contacts_project_created').on(t.projectId, t.createdAt, t.id),
   ],
 );
 
@@ -53,7 +55,12 @@ export const events = pgTable(
     depth: integer('depth').notNull().default(0),
     createdAt: createdAt(),
   },
-  (t) => [index('events_project_created').on(t.projectId, t.createdAt), index('events_contact_created').on(t.contactId, t.createdAt)],
+  // GET /events (by project, contact or name), newest first, read backwards; retention by project and age.
+  (t) => [
+    index('events_project_created_id').on(t.projectId, t.createdAt, t.id),
+    index('events_contact_created_id').on(t.contactId, t.createdAt, t.id),
+    index('events_project_name_created').on(t.projectId, t.name, t.createdAt, t.id),
+  ],
 );
 
 export const templates = pgTable(
@@ -186,8 +193,13 @@ export const executions = pgTable(
   (t) => [
     // Never two active executions of one workflow for one contact (SPEC §7.3).
     uniqueIndex('executions_one_active').on(t.workflowId, t.contactId).where(sql`status in ('RUNNING', 'WAITING')`),
-    index('executions_workflow_status').on(t.workflowId, t.status),
-    index('executions_contact').on(t.contactId),
+    // GET /workflows/:id/executions (with or without ?status=) and GET /contacts/:id/executions,
+    // newest first (read backwards); the exact totals are index-only counts over the same indexes.
+    index('executions_workflow_started').on(t.workflowId, t.startedAt, t.id),
+    index('executions_workflow_status_started').on(t.workflowId, t.status, t.startedAt, t.id),
+    index('executions_contact_started').on(t.contactId, t.startedAt, t.id),
+    // Retention: finished executions by age.
+    index('executions_finished').on(t.completedAt).where(sql`status in ('COMPLETED', 'EXITED', 'FAILED', 'CANCELLED')`),
   ],
 );
 
@@ -234,7 +246,12 @@ export const emails = pgTable(
     openedAt: timestamp('opened_at', { withTimezone: true, mode: 'date' }),
     clickedAt: timestamp('clicked_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('emails_project_sent').on(t.projectId, t.sentAt), index('emails_execution').on(t.executionId)],
+  // GET /emails (by project, contact or execution), newest first, read backwards; retention by project and age.
+  (t) => [
+    index('emails_project_sent_id').on(t.projectId, t.sentAt, t.id),
+    index('emails_contact_sent').on(t.contactId, t.sentAt, t.id),
+    index('emails_execution').on(t.executionId),
+  ],
 );
 
 /**
@@ -267,7 +284,8 @@ export const idempotencyKeys = pgTable(
     response: jsonb('response'),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.projectId, t.key] })],
+  // Keys expire after 24 h: the purge finds them by age.
+  (t) => [primaryKey({ columns: [t.projectId, t.key] }), index('idempotency_keys_created').on(t.createdAt)],
 );
 
 /**
@@ -393,3 +411,13 @@ export const enrolments = pgTable(
     index('enrolments_workflow').on(t.workflowId, t.startedAt),
   ],
 );
+
+/**
+ * Token buckets shared by every API process (the `/v1/track` limit per project): one row per key,
+ * refilled by the time since `updated_at` and taken from by one atomic statement per request.
+ */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  tokens: doublePrecision('tokens').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+});

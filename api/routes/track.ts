@@ -4,7 +4,6 @@
  * while Temporal is down. `Idempotency-Key` answers a repeat with the first answer.
  */
 import { createHash } from 'node:crypto';
-import type { RequestHandler } from 'express';
 import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { isReservedEventName } from '../../core/event-names';
@@ -14,11 +13,10 @@ import type { Tx } from '../../db/client';
 import { upsertContact } from '../../db/contacts';
 import { recordEvent } from '../../db/events';
 import { idempotencyKeys } from '../../db/schema';
-import { projectOf } from '../auth';
 import * as api from '../contracts/track';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest } from '../errors';
-import { rateLimiter } from '../rate-limit';
+import { trackRateLimit } from '../rate-limit';
 import { reply, route, type Route } from '../routing';
 
 const MAX_DATA_BYTES = 64 * 1024;
@@ -48,13 +46,9 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-export function trackRoutes({ database, dispatcher, config }: ApiDeps): Route[] {
-  const allow = rateLimiter(config.trackRatePerSecond);
+export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): Route[] {
   // Before the body is validated, as it always was: a flood of bad requests is limited too.
-  const rateLimit: RequestHandler = (req, _res, next) => {
-    if (!allow(projectOf(req).id)) throw new ApiError(429, 'RATE_LIMITED', `more than ${config.trackRatePerSecond} events per second`);
-    next();
-  };
+  const rateLimit = trackRateLimit(database.db, config.trackRatePerSecond, clock);
 
   async function track(tx: Tx, projectId: string, body: z.output<typeof api.track.body>): Promise<Answer> {
     const { contactData, eventData } = splitTrackedData(body.data ?? {});
