@@ -33,12 +33,15 @@ export async function startWorker(options: {
   shutdownGraceMs?: number;
 }): Promise<WorkerHandle> {
   const graceMs = options.shutdownGraceMs ?? 0;
+  // Ends the grace period: SMTP and HTTP calls still running are aborted and their attempts fail
+  // retryably (Temporal retries them elsewhere at once, rather than after a timeout).
+  const stopping = new AbortController();
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.bundle ? { workflowBundle: options.bundle } : workflowCode()),
-    activities: createActivities(options.deps),
+    activities: createActivities({ ...options.deps, stopping: stopping.signal }),
     // A cancel reaches an activity with the answer to its heartbeat: forwarded at most a second
     // apart (not 80 % of the heartbeat timeout), a cancel reaches a call within about two seconds.
     maxHeartbeatThrottleInterval: '1 second',
@@ -52,7 +55,12 @@ export async function startWorker(options: {
     done,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done;
+      const grace = setTimeout(() => stopping.abort(), graceMs);
+      try {
+        await done;
+      } finally {
+        clearTimeout(grace);
+      }
     },
   };
 }
