@@ -14,6 +14,8 @@ export interface ActivityDeps {
   publicUrl: string;
   /** Called after a commit that recorded an event (UPDATE_CONTACT's subscribe change, SEND_EMAIL's `email.sent`). */
   onCommandsQueued: () => void;
+  /** Aborted when the worker's shutdown grace period is over: SMTP and HTTP calls still in flight are given up. */
+  stopping?: AbortSignal;
   /** Contacts per audience-enrolment batch (default ENROLMENT_BATCH_SIZE; tests cross batches with small audiences). */
   enrolmentBatchSize?: number;
 }

@@ -22,7 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...conditionActivities(deps),
     ...updateContactActivities(deps),
     // The calls to the outside world: they heartbeat, so that a cancel reaches them in flight.
-    ...withHeartbeats({ ...sendEmailActivities(deps), ...webhookActivities(deps) }),
+    ...withHeartbeats({ ...sendEmailActivities(deps), ...webhookActivities(deps) }, deps.stopping),
     ...segmentActivities(deps),
     ...triggerEventActivities(deps),
     ...startWorkflowActivities(deps),

@@ -53,8 +53,11 @@ export async function startWorker(options: {
 }): Promise<WorkerHandle> {
   const { versioning } = options;
   const graceMs = options.shutdownGraceMs ?? 0;
+  // Ends the grace period: SMTP and HTTP calls still running are aborted and their attempts fail
+  // retryably (Temporal retries them elsewhere at once, rather than after a timeout).
+  const stopping = new AbortController();
   const workflowBundle = options.bundle ?? (await workflowCode());
-  const activities = createActivities(options.deps);
+  const activities = createActivities({ ...options.deps, stopping: stopping.signal });
   const common = {
     connection: options.connection,
     namespace: options.namespace,
@@ -104,7 +107,12 @@ export async function startWorker(options: {
     done,
     async shutdown() {
       stopAll();
-      await done;
+      const grace = setTimeout(() => stopping.abort(), graceMs);
+      try {
+        await done;
+      } finally {
+        clearTimeout(grace);
+      }
     },
   };
 }

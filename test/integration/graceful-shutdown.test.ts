@@ -128,4 +128,58 @@ describe('SIGTERM', () => {
     expect(emails.body.total).toBe(2);
     expect((emails.body.data as any[]).map((e) => e.status)).toEqual(['SENT', 'SENT']);
   });
+
+  it('past SHUTDOWN_GRACE_MS a send still in flight is given up (session closed, nothing recorded) and retried by the next process', {
+    timeout: 180_000,
+  }, async () => {
+    const { api } = app;
+    const template = await createTemplate(api, { subject: 'stalled at shutdown', body: '<p>late</p>', type: 'TRANSACTIONAL' });
+    const wf = await buildWorkflow(api, {
+      manual: true,
+      steps: [{ key: 'mail', type: 'SEND_EMAIL', config: { templateId: template } }],
+      edges: [['trigger', 'mail']],
+    });
+    // Only the process started below polls the task queue.
+    for (const p of processes.filter((p) => p.child.exitCode === null && p.child.signalCode === null)) {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+    // The server never answers the first attempt.
+    const stalled = smtp.stallOnData('stalled at shutdown');
+    const worker = await startProcess({ ROLE: 'worker', SHUTDOWN_GRACE_MS: '1000' });
+    const started = await api.post(`/workflows/${wf.id}/executions`, { email: 'grace@example.com' });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const executionId = started.body.id as string;
+    const { dropped } = await stalled;
+
+    const signalledAt = Date.now();
+    worker.child.kill('SIGTERM');
+    await dropped;
+    const droppedAfterMs = Date.now() - signalledAt;
+    await worker.exited;
+    const exitedAfterMs = Date.now() - signalledAt;
+    console.log(`SMTP session closed ${droppedAfterMs} ms, process exited ${exitedAfterMs} ms after SIGTERM (grace 1000 ms)`);
+    expect(droppedAfterMs).toBeGreaterThanOrEqual(1000);
+    expect(worker.child.exitCode, worker.output()).toBe(0);
+    expect(exitedAfterMs).toBeLessThan(10_000);
+
+    // Nothing of the abandoned attempt was recorded.
+    const between = await api.get(`/workflows/${wf.id}/executions/${executionId}`);
+    expect(between.body.status).toBe('RUNNING');
+    expect(between.body.steps.map((s: any) => [s.type, s.status])).toEqual([
+      ['TRIGGER', 'COMPLETED'],
+      ['SEND_EMAIL', 'RUNNING'],
+    ]);
+    expect((await api.get(`/emails?executionId=${executionId}`)).body.total).toBe(0);
+
+    await startProcess({ ROLE: 'worker' });
+    const done = await executionIn(api, wf.id, executionId, ['COMPLETED'], 60_000);
+    expect(done.steps.map((s: any) => [s.type, s.status, s.output?.status ?? null])).toEqual([
+      ['TRIGGER', 'COMPLETED', null],
+      ['SEND_EMAIL', 'COMPLETED', 'SENT'],
+    ]);
+    const copies = (list: typeof smtp.messages) => list.filter((m) => m.parsed.subject === 'stalled at shutdown').map((m) => m.parsed.messageId);
+    expect(copies(smtp.abandoned)).toEqual([messageIdFor(executionId, wf.steps.mail!, PUBLIC_URL)]);
+    expect(copies(smtp.messages)).toEqual([messageIdFor(executionId, wf.steps.mail!, PUBLIC_URL)]);
+  });
 });
