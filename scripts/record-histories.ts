@@ -10,8 +10,8 @@
  *
  *   npx tsx scripts/record-histories.ts [label]      # label: default today's date (UTC)
  *
- * Needs the Postgres of the tests (TRELLIS_TEST_POSTGRES) and the `temporal` CLI. Takes about a
- * minute and a half: the DELAY case waits its one minute in real time.
+ * Needs the Postgres of the tests (TRELLIS_TEST_POSTGRES) and the `temporal` CLI. Takes a few
+ * minutes: the DELAY case waits its one minute in real time.
  */
 import fs from 'node:fs';
 import http from 'node:http';
