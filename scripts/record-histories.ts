@@ -132,6 +132,7 @@ async function main(): Promise<void> {
               ],
             },
           },
+          { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { variant: 'b' } } },
           { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'record.paid', timeout: 600 } },
           { key: 'exit', type: 'EXIT', config: { reason: 'paid' } },
         ],
@@ -144,7 +145,9 @@ async function main(): Promise<void> {
           ['hook', 'check'],
           ['check', 'split', 'yes'],
           ['split', 'wait', 'a'],
-          ['split', 'wait', 'b'],
+          // Branch `b` issues one more activity: a change to SPLIT's choice shows in a replay.
+          ['split', 'mark', 'b'],
+          ['mark', 'wait'],
           ['wait', 'exit', 'event'],
         ],
       ),
