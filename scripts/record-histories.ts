@@ -10,8 +10,8 @@
  *
  *   npx tsx scripts/record-histories.ts [label]      # label: default today's date (UTC)
  *
- * Needs the Postgres of the tests (TRELLIS_TEST_POSTGRES) and the `temporal` CLI. Takes about a
- * minute and a half: the DELAY case waits its one minute in real time.
+ * Needs the Postgres of the tests (TRELLIS_TEST_POSTGRES) and the `temporal` CLI. Takes a few
+ * minutes: the DELAY case waits its one minute in real time.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
               ],
             },
           },
+          { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { variant: 'b' } } },
           { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'record.paid', timeout: 600 } },
           { key: 'exit', type: 'EXIT', config: { reason: 'paid' } },
         ],
@@ -144,7 +145,9 @@ async function main(): Promise<void> {
           ['hook', 'check'],
           ['check', 'split', 'yes'],
           ['split', 'wait', 'a'],
-          ['split', 'wait', 'b'],
+          // Branch `b` issues one more activity: a change to SPLIT's choice shows in a replay.
+          ['split', 'mark', 'b'],
+          ['mark', 'wait'],
           ['wait', 'exit', 'event'],
         ],
       ),

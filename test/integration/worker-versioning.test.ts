@@ -42,6 +42,23 @@ describe('Worker Versioning (TEMPORAL_DEPLOYMENT_NAME / TEMPORAL_BUILD_ID)', () 
     return { buildId: info?.deploymentVersion?.buildId, deploymentName: info?.deploymentVersion?.deploymentName, behavior: info?.behavior };
   };
 
+  /** A workflow on `eventName` that waits for `paid` and then marks the contact; the run of `email`, WAITING. */
+  const waitingRun = async (eventName: string, paid: string, email: string) => {
+    const wf = await buildWorkflow(api.api, {
+      eventName,
+      steps: [
+        { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: paid, timeout: 3600 } },
+        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { marked: true } } },
+      ],
+      edges: [
+        ['trigger', 'wait'],
+        ['wait', 'mark', 'event'],
+      ],
+    });
+    await api.api.post('/v1/track', { event: eventName, email });
+    return { wf, waiting: await onlyExecutionIn(api.api, wf.id, undefined, ['WAITING']) };
+  };
+
   beforeAll(async () => {
     api = await startTestApp({ env: { ROLE: 'api' } });
     workers.v1 = await startVersion('v1');
@@ -54,19 +71,7 @@ describe('Worker Versioning (TEMPORAL_DEPLOYMENT_NAME / TEMPORAL_BUILD_ID)', () 
 
   it('runs executions on the current version, and a waiting run finishes on the next one once it is made current', async () => {
     await makeCurrent('v1');
-    const wf = await buildWorkflow(api.api, {
-      eventName: 'ordered',
-      steps: [
-        { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'paid', timeout: 3600 } },
-        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { paid: true } } },
-      ],
-      edges: [
-        ['trigger', 'wait'],
-        ['wait', 'mark', 'event'],
-      ],
-    });
-    await api.api.post('/v1/track', { event: 'ordered', email: 'ada@versions.test' });
-    const waiting = await onlyExecutionIn(api.api, wf.id, undefined, ['WAITING']);
+    const { wf, waiting } = await waitingRun('ordered', 'paid', 'ada@versions.test');
     // Temporal records the version that ran its last workflow task (and the behaviour Trellis asked for).
     await waitFor(async () => (await versionOf(waiting.id)).buildId === 'v1', 'the run on v1');
     expect(await versionOf(waiting.id)).toEqual({ buildId: 'v1', deploymentName: deployment, behavior: 2 /* AUTO_UPGRADE */ });
@@ -91,7 +96,39 @@ describe('Worker Versioning (TEMPORAL_DEPLOYMENT_NAME / TEMPORAL_BUILD_ID)', () 
       ['WAIT_FOR_EVENT', 'COMPLETED'],
       ['UPDATE_CONTACT', 'COMPLETED'],
     ]);
-    expect((await api.api.get(`/contacts/${waiting.contactId}`)).body.data).toEqual({ paid: true });
+    expect((await api.api.get(`/contacts/${waiting.contactId}`)).body.data).toEqual({ marked: true });
     expect(await versionOf(waiting.id)).toEqual({ buildId: 'v2', deploymentName: deployment, behavior: 2 });
+  }, 120_000);
+
+  it('keeps runs pinned to the old version by a batch update-options while another version is current (the unpatchable change)', async () => {
+    workers.v1 = await startVersion('v1');
+    await makeCurrent('v1');
+    const { wf, waiting } = await waitingRun('pinned', 'pinned.paid', 'pin@versions.test');
+    // Runs of a version are found by Temporal's own search attribute "<deployment>:<build id>".
+    const query = `ExecutionStatus='Running' AND TemporalWorkerDeploymentVersion='${deployment}:v1' AND TrellisWorkflowId='${wf.id}'`;
+    await waitFor(async () => (await api.trellis.client.workflow.count(query)).count === 1, 'the run listed under v1');
+    await temporalCli(
+      'workflow',
+      'update-options',
+      '--query',
+      query,
+      '--yes',
+      '--versioning-override-behavior',
+      'pinned',
+      '--versioning-override-deployment-name',
+      deployment,
+      '--versioning-override-build-id',
+      'v1',
+    );
+    await waitFor(async () => {
+      const { raw } = await api.trellis.client.workflow.getHandle(`trellis-execution-${waiting.id}`).describe();
+      return raw.workflowExecutionInfo?.versioningInfo?.versioningOverride?.pinned?.version?.buildId === 'v1';
+    }, 'the run pinned to v1');
+
+    await makeCurrent('v2');
+    await api.api.post('/v1/track', { event: 'pinned.paid', email: 'pin@versions.test' });
+    await executionIn(api.api, wf.id, waiting.id, ['COMPLETED'], 30_000);
+    // v2 is current, yet the pinned run finished on v1's workers.
+    expect((await versionOf(waiting.id)).buildId).toBe('v1');
   }, 120_000);
 });
