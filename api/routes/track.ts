@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { isReservedEventName } from '../../core/event-names';
 import type { JsonObject } from '../../core/execution';
@@ -13,7 +12,7 @@ import { TooManyTags } from '../../core/tags';
 import type { Tx } from '../../db/client';
 import { upsertContact } from '../../db/contacts';
 import { recordEvent } from '../../db/events';
-import { idempotencyKeys } from '../../db/schema';
+import { keepIdempotentAnswer, takeIdempotencyKey } from '../../db/idempotency';
 import { projectOf } from '../auth';
 import * as api from '../contracts/track';
 import type { ApiDeps } from '../deps';
@@ -90,10 +89,7 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Route[] 
             const claimed = await claimKey(tx, project.id, key, hash);
             if (claimed !== true) return claimed;
             const result = await track(tx, project.id, body);
-            await tx
-              .update(idempotencyKeys)
-              .set({ statusCode: result.status, response: result.body })
-              .where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, key)));
+            await keepIdempotentAnswer(tx, project.id, key, result);
             return result;
           })
           .catch((err: unknown) => {
@@ -110,16 +106,8 @@ export function trackRoutes({ database, dispatcher, config }: ApiDeps): Route[] 
 
 /** Takes an idempotency key for this request, or returns the answer its first use gave. */
 async function claimKey(tx: Tx, projectId: string, key: string, hash: string): Promise<true | Answer> {
-  // Keys are kept 24 h: an older one is forgotten and the key can be used afresh.
-  await tx
-    .delete(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.projectId, projectId), eq(idempotencyKeys.key, key), sql`${idempotencyKeys.createdAt} < now() - interval '24 hours'`));
-  const inserted = await tx.insert(idempotencyKeys).values({ projectId, key, requestHash: hash }).onConflictDoNothing().returning();
-  if (inserted.length) return true;
-  const [first] = await tx
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.projectId, projectId), eq(idempotencyKeys.key, key)));
+  const first = await takeIdempotencyKey(tx, projectId, key, hash);
+  if (first?.taken) return true;
   if (!first || first.requestHash !== hash) {
     throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
   }
