@@ -2,6 +2,7 @@
 import { and, arrayContains, desc, eq, ilike } from 'drizzle-orm';
 import { cancelExecutions } from '../../db/cancel';
 import { insertContact, lockContact } from '../../db/contacts';
+import { likePattern } from '../../db/search';
 import { changeContact } from './contact-tags';
 import { contacts, executions } from '../../db/schema';
 import * as api from '../contracts/contacts';
@@ -10,11 +11,6 @@ import { conflict, isUniqueViolation, notFound } from '../errors';
 import { listPage } from '../paging';
 import { route, type Route } from '../routing';
 import { contactOut, executionOut } from '../serialize';
-
-/** Escapes LIKE wildcards so a search is a plain substring test. */
-export function likePattern(s: string): string {
-  return `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
 
 export function contactRoutes({ database, dispatcher }: ApiDeps): Route[] {
   const { db } = database;

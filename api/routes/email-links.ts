@@ -3,14 +3,13 @@
  * verify (or of another kind) answers 404 and changes nothing. Events are committed before the
  * answer, then the dispatcher is kicked so they reach waiting executions and start workflows at once.
  */
-import { createHash } from 'node:crypto';
 import type { Response } from 'express';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { emailLinks, type EmailLinks, type LinkPayload } from '../../email-links/tokens';
 import { escapeHtml } from '../../core/render';
 import { updateContactRow } from '../../db/contacts';
-import { recordEvent } from '../../db/events';
-import { contacts, emailClicks, emails } from '../../db/schema';
+import { recordClick, recordOpen } from '../../db/email-engagement';
+import { contacts } from '../../db/schema';
 import * as api from '../contracts/email-links';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
@@ -62,18 +61,7 @@ export function emailLinkRoutes({ database, dispatcher, config }: ApiDeps): Rout
 
     route(api.trackOpen, async ({ params, res }) => {
       const { payload } = await verify(params.token, 'open');
-      const recorded = await db.transaction(async (tx) => {
-        // Only the first open sets openedAt; a concurrent one waits for the row and then finds it set.
-        const [email] = await tx
-          .update(emails)
-          .set({ openedAt: sql`now()` })
-          .where(and(eq(emails.id, payload.emailId), isNull(emails.openedAt)))
-          .returning({ projectId: emails.projectId, contactId: emails.contactId, messageId: emails.messageId });
-        if (!email) return false;
-        const data = { emailId: payload.emailId, messageId: email.messageId };
-        await recordEvent(tx, { projectId: email.projectId, contactId: email.contactId, name: 'email.opened', data });
-        return true;
-      });
+      const recorded = await db.transaction((tx) => recordOpen(tx, payload.emailId));
       if (recorded) dispatcher.kick();
       privateAnswer(res).status(200).type('image/gif').send(PIXEL);
     }),
@@ -81,26 +69,7 @@ export function emailLinkRoutes({ database, dispatcher, config }: ApiDeps): Rout
     route(api.trackClick, async ({ params, res }) => {
       const { payload } = await verify(params.token, 'click');
       const { emailId, url } = payload;
-      const recorded = await db.transaction(async (tx) => {
-        // Shared lock: the email cannot be erased between this read and the click's insert.
-        const [email] = await tx
-          .select({ projectId: emails.projectId, contactId: emails.contactId, messageId: emails.messageId })
-          .from(emails)
-          .where(eq(emails.id, emailId))
-          .for('share');
-        // An erased email's links still lead where they pointed, but record nothing.
-        if (!email) return false;
-        const linkHash = createHash('sha256').update(url).digest('hex');
-        const [first] = await tx.insert(emailClicks).values({ emailId, linkHash, link: url }).onConflictDoNothing().returning({ emailId: emailClicks.emailId });
-        if (!first) return false;
-        await tx
-          .update(emails)
-          .set({ clickedAt: sql`now()` })
-          .where(and(eq(emails.id, emailId), isNull(emails.clickedAt)));
-        const data = { emailId, messageId: email.messageId, link: url };
-        await recordEvent(tx, { projectId: email.projectId, contactId: email.contactId, name: 'email.clicked', data });
-        return true;
-      });
+      const recorded = await db.transaction((tx) => recordClick(tx, emailId, url));
       if (recorded) dispatcher.kick();
       // Exactly the signed URL (res.redirect would re-encode it); only characters a header cannot
       // carry are percent-encoded, as a browser would request them anyway.

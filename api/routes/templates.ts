@@ -7,14 +7,15 @@ import { and, desc, eq, ilike, sql } from 'drizzle-orm';
 import { emailLinks } from '../../email-links/tokens';
 import { buildVariables, TemplateError } from '../../core/render';
 import { templateSyntaxIssues } from '../template-input';
-import { contacts, steps, templates, workflows } from '../../db/schema';
+import { contacts, templates } from '../../db/schema';
+import { likePattern } from '../../db/search';
+import { workflowsUsingTemplate } from '../../db/templates';
 import * as api from '../contracts/templates';
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
 import { listPage } from '../paging';
 import { route, type Route } from '../routing';
 import { templateOut } from '../serialize';
-import { likePattern } from './contacts';
 
 /** Refuses a template whose subject, body or text does not parse, naming line and column. */
 function checkSyntax(body: { subject?: string; body?: string; text?: string | null }): void {
@@ -103,13 +104,8 @@ export function templateRoutes({ database, config, renderer }: ApiDeps): Route[]
           .where(and(eq(templates.id, id), eq(templates.projectId, project.id)))
           .for('update');
         if (!row) throw notFound('template');
-        const users = await tx
-          .select({ name: workflows.name })
-          .from(steps)
-          .innerJoin(workflows, eq(workflows.id, steps.workflowId))
-          .where(and(eq(workflows.projectId, project.id), eq(steps.type, 'SEND_EMAIL'), sql`${steps.config}->>'templateId' = ${id}`));
-        if (users.length) {
-          const names = [...new Set(users.map((u) => u.name))];
+        const names = await workflowsUsingTemplate(tx, project.id, id);
+        if (names.length) {
           throw conflict(`template is used by workflow(s): ${names.join(', ')}`, 'CONFLICT', { workflows: names });
         }
         await tx.delete(templates).where(eq(templates.id, id));

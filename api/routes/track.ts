@@ -4,7 +4,6 @@
  * while Temporal is down. `Idempotency-Key` answers a repeat with the first answer.
  */
 import { createHash } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { isReservedEventName } from '../../core/event-names';
 import type { JsonObject } from '../../core/execution';
@@ -12,7 +11,7 @@ import { TooManyTags } from '../../core/tags';
 import type { Tx } from '../../db/client';
 import { upsertContact } from '../../db/contacts';
 import { recordEvent } from '../../db/events';
-import { idempotencyKeys } from '../../db/schema';
+import { keepIdempotentAnswer, takeIdempotencyKey } from '../../db/idempotency';
 import * as api from '../contracts/track';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest } from '../errors';
@@ -84,10 +83,7 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
             const claimed = await claimKey(tx, project.id, key, hash);
             if (claimed !== true) return claimed;
             const result = await track(tx, project.id, body);
-            await tx
-              .update(idempotencyKeys)
-              .set({ statusCode: result.status, response: result.body })
-              .where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, key)));
+            await keepIdempotentAnswer(tx, project.id, key, result);
             return result;
           })
           .catch((err: unknown) => {
@@ -104,16 +100,8 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
 
 /** Takes an idempotency key for this request, or returns the answer its first use gave. */
 async function claimKey(tx: Tx, projectId: string, key: string, hash: string): Promise<true | Answer> {
-  // Keys are kept 24 h: an older one is forgotten and the key can be used afresh.
-  await tx
-    .delete(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.projectId, projectId), eq(idempotencyKeys.key, key), sql`${idempotencyKeys.createdAt} < now() - interval '24 hours'`));
-  const inserted = await tx.insert(idempotencyKeys).values({ projectId, key, requestHash: hash }).onConflictDoNothing().returning();
-  if (inserted.length) return true;
-  const [first] = await tx
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.projectId, projectId), eq(idempotencyKeys.key, key)));
+  const first = await takeIdempotencyKey(tx, projectId, key, hash);
+  if (first?.taken) return true;
   if (!first || first.requestHash !== hash) {
     throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
   }

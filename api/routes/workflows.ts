@@ -12,7 +12,7 @@ import { route, type Route } from '../routing';
 import { EventTriggerConfig, ManualTriggerConfig } from '../schemas/resources';
 import { stepOut, transitionOut, workflowOut } from '../serialize';
 import { parse } from '../validate';
-import { likePattern } from './contacts';
+import { likePattern } from '../../db/search';
 import { scheduleConfigSchema } from '../../core/schedule';
 import { segmentExists } from '../../db/enrolments';
 import { scheduleView } from '../schedule-view';
