@@ -96,6 +96,8 @@ export const workflows = pgTable(
     /** Cosmetic (never locked): hidden from GET /workflows, cannot be enabled until unarchived. */
     archived: boolean('archived').notNull().default(false),
     allowReentry: boolean('allow_reentry').notNull().default(false),
+    /** Cosmetic (read live, never locked): its sends are not held during quiet hours (SPEC §14.4). */
+    ignoreQuietHours: boolean('ignore_quiet_hours').notNull().default(false),
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -79,6 +79,7 @@ export const updateWorkflow = endpoint({
     enabled: z.boolean().optional(),
     allowReentry: z.boolean().optional(),
     archived: z.boolean().optional(),
+    ignoreQuietHours: z.boolean().optional(),
     triggerType: z.enum(TRIGGER_TYPES).optional(),
     triggerConfig: triggerConfig.optional(),
   }),

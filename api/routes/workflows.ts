@@ -149,6 +149,7 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
             ...(enabled === true || wf.enabled ? { everEnabled: true } : {}),
             ...(body.archived !== undefined ? { archived: body.archived } : {}),
             ...(body.allowReentry !== undefined ? { allowReentry: body.allowReentry } : {}),
+            ...(body.ignoreQuietHours !== undefined ? { ignoreQuietHours: body.ignoreQuietHours } : {}),
             ...(trigger ?? {}),
             ...(trigger ? { version: sql`${workflows.version} + 1` } : {}),
             updatedAt: sql`now()`,

@@ -84,6 +84,7 @@ export const Workflow = component(
     archived: z.boolean(),
     status: z.enum(['DRAFT', 'ACTIVE', 'PAUSED', 'ARCHIVED']),
     allowReentry: z.boolean(),
+    ignoreQuietHours: z.boolean(),
     version: z.int().min(1),
     createdAt: timestamp,
     updatedAt: timestamp,

@@ -1,0 +1,1 @@
+ALTER TABLE "workflows" ADD COLUMN "ignore_quiet_hours" boolean DEFAULT false NOT NULL;
