@@ -50,6 +50,7 @@ export const workflowOut = (w: Row<typeof workflows>): Out<typeof S.Workflow> =>
   status: workflowStatus(w),
   allowReentry: w.allowReentry,
   ignoreQuietHours: w.ignoreQuietHours,
+  exitOn: (w.exitOn as Out<typeof S.Workflow>['exitOn']) ?? null,
   version: w.version,
   createdAt: iso(w.createdAt),
   updatedAt: iso(w.updatedAt),
