@@ -28,6 +28,7 @@ import { buildVariables, TemplateError } from '../core/render';
 import type { RenderedEmail } from './renderer';
 import { emailsTotal } from '../telemetry/metrics';
 import { cancellationSignal } from './cancellation';
+import { quietHold } from './quiet-hours';
 import { closeStep, isRetry, openStep, stillActive } from './step';
 import { lockExecution } from '../db/journal';
 
@@ -35,6 +36,8 @@ export interface SendEmailRequest extends StepActivityBase {
   templateId: string;
   from?: string;
   context: JsonObject;
+  /** Workflow time (ms) of this attempt to send: what quiet hours are judged by (absent: never held). */
+  now?: number;
 }
 
 type EmailStatus = 'SENT' | 'SUPPRESSED' | 'FAILED' | 'CAPTURED';
@@ -82,6 +85,11 @@ export function sendEmailActivities(deps: ActivityDeps) {
         if (!contact) return { done: false as const, reason: 'inactive' as const };
         // Only a retry can find its email already recorded.
         const [recorded] = isRetry() ? await tx.select().from(emails).where(eq(emails.id, emailId)) : [];
+        // Transactional emails are never held, nor those that will be suppressed anyway.
+        if (!recorded && req.now !== undefined && template.type !== 'TRANSACTIONAL' && contact.subscribed) {
+          const hold = await quietHold(tx, req.executionId, contact.data, req.now);
+          if (hold) return hold;
+        }
         return { owner, template, contact, recorded };
       });
       if ('done' in prepared) return prepared;

@@ -49,6 +49,8 @@ export const workflowOut = (w: Row<typeof workflows>): Out<typeof S.Workflow> =>
   archived: w.archived,
   status: workflowStatus(w),
   allowReentry: w.allowReentry,
+  ignoreQuietHours: w.ignoreQuietHours,
+  exitOn: (w.exitOn as Out<typeof S.Workflow>['exitOn']) ?? null,
   version: w.version,
   createdAt: iso(w.createdAt),
   updatedAt: iso(w.updatedAt),

@@ -56,8 +56,19 @@ export interface StepActivityBase {
   after?: ExecutionPatch;
 }
 
-/** The result of a step activity: done with an output, or refused because the execution is no longer active. */
-export type StepActivityResult = { done: true; output?: unknown } | { done: false; reason: 'inactive' };
+/**
+ * The result of a step activity: done with an output; refused because the execution is no longer
+ * active; or (a send) held back because the contact is in quiet hours until `until` (ISO).
+ */
+export type StepActivityResult = { done: true; output?: unknown } | { done: false; reason: 'inactive' } | QuietHold;
+
+/** A send held back by quiet hours (SPEC §14.4): nothing was sent; try again at `until`. */
+export interface QuietHold {
+  done: false;
+  reason: 'quiet';
+  until: string;
+  zone: string;
+}
 
 export interface ContactSnapshot {
   id: string;

@@ -40,12 +40,37 @@ export interface GraphTransition {
   branch: string | null;
 }
 
+/** Exit conditions (goals, SPEC §14.3): events that end an active execution, and unsubscribing. */
+export interface ExitOn {
+  events?: string[];
+  onUnsubscribe?: boolean;
+}
+
 /** An immutable copy of a workflow's steps and transitions at one version; executions run on it. */
 export interface GraphSnapshot {
   workflowId: string;
   version: number;
   steps: GraphStep[];
   transitions: GraphTransition[];
+  /** Absent in snapshots taken before exit conditions existed, and when the workflow has none. */
+  exitOn?: ExitOn;
+}
+
+const UNSUBSCRIBED_EVENT = 'contact.unsubscribed';
+
+/** The exit reason an event named `name` gives an execution of a graph: `goal:<name>`, `unsubscribed`, or none. */
+export function exitReasonFor(exitOn: ExitOn | undefined, name: string): string | undefined {
+  if (!exitOn) return undefined;
+  if (exitOn.events?.includes(name)) return `goal:${name}`;
+  if (exitOn.onUnsubscribe && name === UNSUBSCRIBED_EVENT) return 'unsubscribed';
+  return undefined;
+}
+
+/** Names of the events that end executions of a graph. */
+export function exitEventNames(exitOn: ExitOn | undefined): string[] {
+  const names = new Set(exitOn?.events ?? []);
+  if (exitOn?.onUnsubscribe) names.add(UNSUBSCRIBED_EVENT);
+  return [...names];
 }
 
 /** Branch labels of the step types whose labels are fixed. */

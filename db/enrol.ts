@@ -1,11 +1,11 @@
 /** Enrolling a contact in a workflow: the re-entry rules, the pinned graph version, the Temporal start. */
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { GraphSnapshot, GraphStep } from '../core/graph';
-import { waitedEventNames } from '../core/graph';
+import { exitEventNames, waitedEventNames, type ExitOn } from '../core/graph';
 import type { JsonObject } from '../core/execution';
 import type { Tx } from './client';
 import { queueCommands } from './outbox';
-import { executions, stepExecutions, steps, transitions, workflowVersions, type workflows } from './schema';
+import { executions, stepExecutions, steps, transitions, workflowVersions, workflows } from './schema';
 
 export type WorkflowRow = typeof workflows.$inferSelect;
 export type ExecutionRow = typeof executions.$inferSelect;
@@ -20,9 +20,11 @@ export async function loadGraph(tx: Tx, workflowId: string, version: number): Pr
     .from(transitions)
     .where(eq(transitions.workflowId, workflowId))
     .orderBy(asc(transitions.createdAt), asc(transitions.id));
+  const [workflow] = await tx.select({ exitOn: workflows.exitOn }).from(workflows).where(eq(workflows.id, workflowId));
   return {
     workflowId,
     version,
+    ...(workflow?.exitOn ? { exitOn: workflow.exitOn as ExitOn } : {}),
     // Every config was validated against its type's schema when it was written.
     steps: stepRows.map((s) => ({ id: s.id, type: s.type, name: s.name, config: s.config }) as GraphStep),
     transitions: transitionRows.map((t) => ({ id: t.id, fromStepId: t.fromStepId, toStepId: t.toStepId, branch: t.branch })),
@@ -62,7 +64,7 @@ async function currentSnapshot(tx: Tx, workflow: WorkflowRow): Promise<GraphSnap
   // Two first enrolments may race: both snapshots are of the same locked version, either one stands.
   await tx
     .insert(workflowVersions)
-    .values({ workflowId: workflow.id, version: workflow.version, graph, waitEvents: waitedEventNames(graph) })
+    .values({ workflowId: workflow.id, version: workflow.version, graph, waitEvents: waitedEventNames(graph), exitEvents: exitEventNames(graph.exitOn) })
     .onConflictDoNothing();
   return graph;
 }

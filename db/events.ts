@@ -2,9 +2,11 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { enrolsAtDepth } from '../core/event-names';
 import type { JsonObject } from '../core/execution';
+import { exitReasonFor, type ExitOn } from '../core/graph';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import type { Tx } from './client';
 import { enrolContact } from './enrol';
+import { exitExecutions } from './exits';
 import { queueCommands } from './outbox';
 import { events, executions, workflowVersions, workflows } from './schema';
 
@@ -31,16 +33,24 @@ export async function recordEvent(
   const waiting = input.contactIsNew
     ? []
     : await tx
-        .select({ id: executions.id })
+        .select({ id: executions.id, exitOn: sql<ExitOn | null>`${workflowVersions.graph}->'exitOn'` })
         .from(executions)
         .innerJoin(workflowVersions, and(eq(workflowVersions.workflowId, executions.workflowId), eq(workflowVersions.version, executions.workflowVersion)))
         .where(
           and(
             eq(executions.contactId, input.contactId),
             inArray(executions.status, [...ACTIVE_STATUSES]),
-            sql`${input.name} = any(${workflowVersions.waitEvents})`,
+            sql`(${input.name} = any(${workflowVersions.waitEvents}) or ${input.name} = any(${workflowVersions.exitEvents}))`,
           ),
         );
+  // Goals reached: EXITED now, in this transaction; the signal below ends the Temporal run.
+  await exitExecutions(
+    tx,
+    waiting.flatMap((w) => {
+      const reason = exitReasonFor(w.exitOn ?? undefined, input.name);
+      return reason ? [{ executionId: w.id, reason }] : [];
+    }),
+  );
   await queueCommands(
     tx,
     waiting.map((w) => ({

@@ -103,6 +103,10 @@ export const workflows = pgTable(
     /** Cosmetic (never locked): hidden from GET /workflows, cannot be enabled until unarchived. */
     archived: boolean('archived').notNull().default(false),
     allowReentry: boolean('allow_reentry').notNull().default(false),
+    /** Cosmetic (read live, never locked): its sends are not held during quiet hours (SPEC §14.4). */
+    ignoreQuietHours: boolean('ignore_quiet_hours').notNull().default(false),
+    /** Exit conditions (SPEC §14.3) `{events?, onUnsubscribe?}`: structural, pinned with the graph. */
+    exitOn: jsonb('exit_on').$type<Json>(),
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -161,6 +165,8 @@ export const workflowVersions = pgTable(
     graph: jsonb('graph').notNull(),
     /** Event names the version's WAIT_FOR_EVENT steps wait for: which executions a tracked event must reach. */
     waitEvents: text('wait_events').array().notNull().default(sql`'{}'::text[]`),
+    /** Event names that end the version's executions (its exit conditions, `contact.unsubscribed` for onUnsubscribe). */
+    exitEvents: text('exit_events').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.workflowId, t.version] })],

@@ -5,7 +5,7 @@
 import { ApplicationFailure, CancellationScope, condition, defineSignal, isCancellation, setHandler } from '@temporalio/workflow';
 import { EVENT_SIGNAL, type ExecutionInput, type ExecutionResult, type TrackedEventSignal } from '../core/execution';
 import { enterStatus, ExecutionInactive, flush } from './interpreter/handler';
-import { runExecution } from './interpreter/run';
+import { reachedGoal, runExecution } from './interpreter/run';
 import { ExecutionState } from './interpreter/state';
 
 export { segmentComputation, segmentRefresh } from './segment-workflows';
@@ -27,8 +27,9 @@ export async function contactExecution(input: ExecutionInput): Promise<Execution
       throw err;
     }
     if (err instanceof ExecutionInactive) {
-      // The API cancelled it in Postgres first; Temporal's cancellation is on its way.
-      await condition(() => false, INACTIVE_GRACE_MS);
+      // The API cancelled it in Postgres first, and Temporal's cancellation is on its way; or a goal
+      // ended it there, and the event that reached it is on its way.
+      if (await condition(() => state.exitReason !== undefined, INACTIVE_GRACE_MS)) return reachedGoal(state);
       throw ApplicationFailure.nonRetryable('execution was cancelled outside Temporal', 'ExecutionInactive');
     }
     throw err;

@@ -4,7 +4,7 @@ import { graphBody } from '../schemas/documents';
 import { endpoint, pathParam } from '../endpoint';
 import { pagination } from '../schemas/common';
 import { documentAs } from '../schemas/registry';
-import { TRIGGER_TYPES, TriggerConfig, Workflow, WorkflowPage, WorkflowWithGraph } from '../schemas/resources';
+import { ExitOn, TRIGGER_TYPES, TriggerConfig, Workflow, WorkflowPage, WorkflowWithGraph } from '../schemas/resources';
 
 const workflowId = { id: pathParam.id('workflow') };
 const name = z.string().trim().min(1).max(200);
@@ -79,6 +79,8 @@ export const updateWorkflow = endpoint({
     enabled: z.boolean().optional(),
     allowReentry: z.boolean().optional(),
     archived: z.boolean().optional(),
+    ignoreQuietHours: z.boolean().optional(),
+    exitOn: ExitOn.nullable().optional(),
     triggerType: z.enum(TRIGGER_TYPES).optional(),
     triggerConfig: triggerConfig.optional(),
   }),

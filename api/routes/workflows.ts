@@ -131,6 +131,9 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
             trigger = { triggerType: type, triggerConfig: config, triggerEvent: newEvent ?? wf.triggerEvent };
           }
         }
+        // Exit conditions are pinned with the graph: a change is structural (locked, a new version).
+        const exitOn = body.exitOn === undefined || isDeepStrictEqual(body.exitOn, wf.exitOn) ? undefined : { exitOn: body.exitOn };
+        if (exitOn && !trigger) await assertUnlocked(tx, wf);
         const archived = body.archived ?? wf.archived;
         if (body.enabled === true && archived) {
           throw conflict('an archived workflow cannot be enabled; unarchive it first (PATCH {"archived": false})', 'CONFLICT', [
@@ -149,8 +152,10 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
             ...(enabled === true || wf.enabled ? { everEnabled: true } : {}),
             ...(body.archived !== undefined ? { archived: body.archived } : {}),
             ...(body.allowReentry !== undefined ? { allowReentry: body.allowReentry } : {}),
+            ...(body.ignoreQuietHours !== undefined ? { ignoreQuietHours: body.ignoreQuietHours } : {}),
             ...(trigger ?? {}),
-            ...(trigger ? { version: sql`${workflows.version} + 1` } : {}),
+            ...(exitOn ?? {}),
+            ...(trigger || exitOn ? { version: sql`${workflows.version} + 1` } : {}),
             updatedAt: sql`now()`,
           })
           .where(eq(workflows.id, wf.id))

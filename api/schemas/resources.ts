@@ -72,6 +72,23 @@ export const TriggerConfig = component('WorkflowTriggerConfig', z.union([EventTr
   description: 'EVENT: `{eventName}`; MANUAL: `{}`; SCHEDULE: `{cron, timezone?, segmentId?}`.',
 });
 
+export const ExitOn = component(
+  'ExitOn',
+  z.strictObject({
+    events: z
+      .array(z.string().trim().min(1, 'event names must not be empty').max(200))
+      .max(50)
+      .refine((names) => new Set(names).size === names.length, 'events must not repeat a name')
+      .optional(),
+    onUnsubscribe: z.boolean().optional(),
+  }),
+  {
+    description:
+      'Exit conditions (goals, SPEC §14.3): an event of one of these names, or (with onUnsubscribe) an unsubscribe, ends an active execution as EXITED.',
+    examples: [{ events: ['invoice.paid'], onUnsubscribe: true }],
+  },
+);
+
 export const Workflow = component(
   'Workflow',
   z.strictObject({
@@ -84,6 +101,8 @@ export const Workflow = component(
     archived: z.boolean(),
     status: z.enum(['DRAFT', 'ACTIVE', 'PAUSED', 'ARCHIVED']),
     allowReentry: z.boolean(),
+    ignoreQuietHours: z.boolean(),
+    exitOn: ExitOn.nullable(),
     version: z.int().min(1),
     createdAt: timestamp,
     updatedAt: timestamp,

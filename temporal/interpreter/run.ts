@@ -1,5 +1,5 @@
 /** The interpreter loop: find the step, run its handler, follow the transition — until none is left. */
-import { ApplicationFailure, isCancellation, log, setCurrentDetails } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, log, setCurrentDetails } from '@temporalio/workflow';
 import type { GraphStep, GraphStepOf, StepType } from '../../core/graph';
 import type { ExecutionResult, StepRecord } from '../../core/execution';
 import { enterStatus, ExecutionInactive, flush, showStatus, type HandlerEnv, type StepHandler, type StepOutcome } from './handler';
@@ -50,17 +50,24 @@ export async function runExecution(state: ExecutionState): Promise<ExecutionResu
   let stepId = trigger ? nextStepId(graph, trigger.id) : undefined;
 
   while (stepId !== undefined) {
+    if (state.exitReason !== undefined) return reachedGoal(state);
     const step = steps.get(stepId);
     if (!step || step.type === 'TRIGGER') throw ApplicationFailure.nonRetryable(`graph has no step ${stepId}`, 'InvalidGraph');
     const visit = state.visit(step);
     setCurrentDetails(`**${step.name}** (${step.type}) — step ${visit.seq}`);
     const last = STATIC_SUCCESSOR.has(step.type) && nextStepId(graph, step.id) === undefined;
     let outcome: StepOutcome;
+    // Its own scope, so that a goal reached mid-step aborts the step's timer, wait or activity.
+    const scope = new CancellationScope();
+    state.stepScope = scope;
     try {
-      outcome = await runHandler(step, visit, state, last ? { after: { status: 'COMPLETED', completed: true } } : {});
+      outcome = await scope.run(() => runHandler(step, visit, state, last ? { after: { status: 'COMPLETED', completed: true } } : {}));
     } catch (err) {
+      if (state.exitReason !== undefined && (isCancellation(err) || err instanceof ExecutionInactive)) return reachedGoal(state);
       if (isCancellation(err) || err instanceof ExecutionInactive) throw err;
       return await failExecution(state, step, err);
+    } finally {
+      state.stepScope = undefined;
     }
     if (outcome.exitReason !== undefined) return { status: 'EXITED', exitReason: outcome.exitReason };
     if (outcome.finished) {
@@ -74,6 +81,15 @@ export async function runExecution(state: ExecutionState): Promise<ExecutionResu
   showStatus('COMPLETED');
   await flush(state);
   return { status: 'COMPLETED' };
+}
+
+/**
+ * Ends the run EXITED with the goal's reason. The transaction that reached the goal already recorded
+ * the execution EXITED and its open step CANCELLED in Postgres; Temporal's run completes with it.
+ */
+export function reachedGoal(state: ExecutionState): ExecutionResult {
+  showStatus('EXITED');
+  return { status: 'EXITED', exitReason: state.exitReason };
 }
 
 /** Records the step and the execution FAILED, then fails the Temporal workflow naming the step. */

@@ -1,5 +1,6 @@
 /** The interpreter's state for one execution: context, visit numbering and unwritten bookkeeping. */
-import type { GraphStep } from '../../core/graph';
+import type { CancellationScope } from '@temporalio/workflow';
+import { exitReasonFor, type GraphStep } from '../../core/graph';
 import type { ExecutionInput, ExecutionPatch, Journal, JsonObject, StepRecord, TrackedEventSignal } from '../../core/execution';
 import type { StepStatus } from '../../core/statuses';
 
@@ -11,6 +12,10 @@ export class ExecutionState {
   /** The visit in progress: what a cancellation marks CANCELLED. */
   current: StepRecord | undefined;
   private inbox: { eventName: string; event?: TrackedEventSignal } | undefined;
+  /** Set when an exit condition (goal) was reached: the execution ends EXITED with this reason. */
+  exitReason: string | undefined;
+  /** The scope the current step runs in: cancelled when a goal is reached mid-step. */
+  stepScope: CancellationScope | undefined;
 
   constructor(input: ExecutionInput) {
     this.input = input;
@@ -34,8 +39,17 @@ export class ExecutionState {
     this.inbox = undefined;
   }
 
-  /** Signal handler: keeps the event only when a wait for its name is open and still empty. */
+  /**
+   * Signal handler: keeps the event only when a wait for its name is open and still empty; an event
+   * that is one of the graph's exit conditions ends the execution instead, at whatever step it is.
+   */
   deliver(event: TrackedEventSignal): void {
+    const exitReason = exitReasonFor(this.input.graph.exitOn, event.name);
+    if (exitReason !== undefined) {
+      this.exitReason ??= exitReason;
+      this.stepScope?.cancel();
+      return;
+    }
     if (this.inbox && !this.inbox.event && this.inbox.eventName === event.name) this.inbox.event = event;
   }
 

@@ -1,8 +1,7 @@
-import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow } from '../support/builders';
 import { executionIn, finishedExecution } from '../support/executions';
-import { startSkippingApp, type SkippingApp } from '../support/time-skipping';
+import { moveClockTo, skipTo, startSkippingApp, type SkippingApp } from '../support/time-skipping';
 
 /**
  * WAIT_UNTIL on the time-skipping server. Each test first moves the server's clock to a chosen local
@@ -19,13 +18,7 @@ describe('WAIT_UNTIL: a time of day or a date from data, in the contact’s zone
     await app?.close();
   });
 
-  /** Skips the server's clock forward to `local` (ISO without offset) in `zone`. */
-  async function moveClockTo(local: string, zone: string): Promise<void> {
-    const target = DateTime.fromISO(local, { zone }).toMillis();
-    const now = await app.env.currentTimeMs();
-    expect(target).toBeGreaterThan(now);
-    await app.env.sleep(target - now);
-  }
+  const moveClock = (local: string, zone: string) => moveClockTo(app.env, local, zone);
 
   /** A MANUAL workflow TRIGGER → WAIT_UNTIL → UPDATE_CONTACT, and one contact's execution of it. */
   async function enrol(config: Record<string, unknown>, data: Record<string, unknown>) {
@@ -52,7 +45,7 @@ describe('WAIT_UNTIL: a time of day or a date from data, in the contact’s zone
     const step = waiting.steps[1];
     expect(step).toMatchObject({ type: 'WAIT_UNTIL', status: 'WAITING', output: { until: expectedUntil, zone } });
     const untilMs = Date.parse(expectedUntil);
-    await app.env.sleep(untilMs - (await app.env.currentTimeMs()));
+    await skipTo(app.env, expectedUntil);
     const done = await finishedExecution(app.api, wf.id, execution.id);
     expect(done.status).toBe('COMPLETED');
     expect(done.steps.map((s: { type: string; status: string }) => `${s.type}:${s.status}`)).toEqual([
@@ -70,18 +63,18 @@ describe('WAIT_UNTIL: a time of day or a date from data, in the contact’s zone
   }
 
   it('waits until 09:00 the next morning in a zone ahead of UTC (Tokyo, +09:00)', async () => {
-    await moveClockTo('2027-01-11T22:00', 'Asia/Tokyo');
+    await moveClock('2027-01-11T22:00', 'Asia/Tokyo');
     await expectResumeAt({ time: '09:00' }, { timezone: 'Asia/Tokyo' }, '2027-01-12T00:00:00.000Z', 'Asia/Tokyo');
   });
 
   it('waits until 07:30 in a zone behind UTC (Los Angeles, -08:00), read from the contact', async () => {
     // 20:00 on the 12th in Los Angeles is already 04:00 on the 13th in UTC.
-    await moveClockTo('2027-01-12T20:00', 'America/Los_Angeles');
+    await moveClock('2027-01-12T20:00', 'America/Los_Angeles');
     await expectResumeAt({ time: '07:30', timezone: 'contact' }, { timezone: 'America/Los_Angeles' }, '2027-01-13T15:30:00.000Z', 'America/Los_Angeles');
   });
 
   it('waits for the next day of its weekday set (Thursday → Monday 10:00 in Paris)', async () => {
-    await moveClockTo('2027-01-14T12:00', 'Europe/Paris');
+    await moveClock('2027-01-14T12:00', 'Europe/Paris');
     // The step's own zone wins over the contact's.
     await expectResumeAt(
       { time: '10:00', days: ['mon', 'wed'], timezone: 'Europe/Paris' },
@@ -92,12 +85,12 @@ describe('WAIT_UNTIL: a time of day or a date from data, in the contact’s zone
   });
 
   it('moves a time inside the spring-forward gap to the first minute after it (02:30 → 03:00 EDT)', async () => {
-    await moveClockTo('2027-03-13T12:00', 'America/New_York');
+    await moveClock('2027-03-13T12:00', 'America/New_York');
     await expectResumeAt({ time: '02:30', timezone: 'America/New_York' }, {}, '2027-03-14T07:00:00.000Z', 'America/New_York');
   });
 
   it('waits until 30 days before the service date in data, at 09:00 local', async () => {
-    await moveClockTo('2027-04-01T12:00', 'UTC');
+    await moveClock('2027-04-01T12:00', 'UTC');
     await expectResumeAt(
       { date: '{{data.serviceDate}}', offset: { amount: 30, unit: 'days', direction: 'before' }, time: '09:00' },
       { timezone: 'Europe/Berlin', serviceDate: '2027-06-15' },

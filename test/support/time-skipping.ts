@@ -1,5 +1,6 @@
 /** Trellis on the time-skipping test server: long DELAYs pass in moments under `env.sleep()`. */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DateTime } from 'luxon';
 import { findBinary } from './binaries';
 import { startTestApp, type TestApp } from './harness';
 
@@ -24,4 +25,17 @@ export async function startSkippingApp(env: Record<string, string> = {}): Promis
       await testEnv.teardown();
     },
   };
+}
+
+/** Skips the server's clock forward to `local` (ISO without offset) in `zone`; fails when that is not ahead. */
+export async function moveClockTo(env: TestWorkflowEnvironment, local: string, zone: string): Promise<void> {
+  const target = DateTime.fromISO(local, { zone }).toMillis();
+  const now = await env.currentTimeMs();
+  if (target <= now) throw new Error(`the clock is already past ${local} ${zone}`);
+  await env.sleep(target - now);
+}
+
+/** Skips the server's clock forward to `iso`, an instant. */
+export async function skipTo(env: TestWorkflowEnvironment, iso: string): Promise<void> {
+  await env.sleep(Math.max(0, Date.parse(iso) - (await env.currentTimeMs())));
 }

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWorkflow, createTemplate } from '../support/builders';
+import { executionIn } from '../support/executions';
+import { startSkippingApp, type SkippingApp } from '../support/time-skipping';
+
+/** Exit conditions (goals) end active executions at whatever step they are, as EXITED with the goal. */
+describe('exit conditions: a goal ends the execution at any step', () => {
+  let app: SkippingApp;
+
+  beforeAll(async () => {
+    app = await startSkippingApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  /** Payment overdue escalation: a reminder, 7 days, a second reminder; `exitOn` as given. */
+  async function escalation(exitOn: Record<string, unknown>) {
+    const first = await createTemplate(app.api, { subject: 'Invoice overdue', body: '<p>please pay</p>' });
+    const second = await createTemplate(app.api, { subject: 'Final notice', body: '<p>please pay now</p>' });
+    const wf = await buildWorkflow(app.api, {
+      eventName: 'invoice.overdue',
+      steps: [
+        { key: 'remind', type: 'SEND_EMAIL', config: { templateId: first } },
+        { key: 'week', type: 'DELAY', config: { amount: 7, unit: 'days' } },
+        { key: 'final', type: 'SEND_EMAIL', config: { templateId: second } },
+      ],
+      edges: [
+        ['trigger', 'remind'],
+        ['remind', 'week'],
+        ['week', 'final'],
+      ],
+      enabled: false,
+    });
+    const updated = await app.api.client.updateWorkflow({ params: { id: wf.id }, body: { exitOn, enabled: true } });
+    expect(updated.exitOn).toEqual(exitOn);
+    return wf;
+  }
+
+  async function enrolAndWait(workflowId: string, email: string) {
+    const tracked = await app.api.post('/v1/track', { event: 'invoice.overdue', email });
+    expect(tracked.status).toBe(200);
+    const { data } = await app.api.client.listExecutions({ params: { id: workflowId }, query: { contactId: tracked.body.data.contact } });
+    const execution = await executionIn(app.api, workflowId, data[0]?.id ?? (await onlyId(workflowId, tracked.body.data.contact)), ['WAITING']);
+    return { contactId: tracked.body.data.contact as string, execution };
+  }
+
+  async function onlyId(workflowId: string, contactId: string): Promise<string> {
+    for (;;) {
+      const { data } = await app.api.client.listExecutions({ params: { id: workflowId }, query: { contactId } });
+      if (data[0]) return data[0].id;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Subjects of the emails of an execution. */
+  async function subjects(executionId: string): Promise<string[]> {
+    return (await app.api.client.listEmails({ query: { executionId } })).data.map((e) => e.subject);
+  }
+
+  it('invoice.paid tracked during the 7-day delay: EXITED goal:invoice.paid, no later message', async () => {
+    const wf = await escalation({ events: ['invoice.paid'] });
+    const { execution } = await enrolAndWait(wf.id, 'payer@example.com');
+    expect(execution.steps.map((s: { type: string; status: string }) => `${s.type}:${s.status}`)).toEqual([
+      'TRIGGER:COMPLETED',
+      'SEND_EMAIL:COMPLETED',
+      'DELAY:WAITING',
+    ]);
+
+    const paid = await app.api.post('/v1/track', { event: 'invoice.paid', email: 'payer@example.com' });
+    expect(paid.status).toBe(200);
+    // Recorded in the same transaction as the event: EXITED as soon as the track answers.
+    const exited = await app.api.client.getExecution({ params: { id: wf.id, executionId: execution.id } });
+    expect(exited).toMatchObject({ status: 'EXITED', exitReason: 'goal:invoice.paid' });
+    expect(exited.completedAt).not.toBeNull();
+    expect(exited.steps.map((s) => `${s.type}:${s.status}`)).toEqual(['TRIGGER:COMPLETED', 'SEND_EMAIL:COMPLETED', 'DELAY:CANCELLED']);
+
+    // The Temporal run completes EXITED with the goal, its timer cancelled.
+    const result = await app.env.client.workflow.getHandle(`trellis-execution-${execution.id}`).result();
+    expect(result).toEqual({ status: 'EXITED', exitReason: 'goal:invoice.paid' });
+    await app.env.sleep('8 days');
+    expect(await subjects(execution.id)).toEqual(['Invoice overdue']);
+    const after = await app.api.client.getExecution({ params: { id: wf.id, executionId: execution.id } });
+    expect(after.steps).toHaveLength(3);
+    const stats = await app.api.get(`/workflows/${wf.id}/stats`);
+    expect(stats.body).toMatchObject({ executions: { EXITED: 1, total: 1 }, conversions: 1 });
+    expect(stats.body.steps.map((s: { type: string; exited: number }) => `${s.type}:${s.exited}`)).toEqual([
+      'TRIGGER:0',
+      'SEND_EMAIL:0',
+      'DELAY:1',
+      'SEND_EMAIL:0',
+    ]);
+  });
+
+  it('an unsubscribe mid-journey with onUnsubscribe: EXITED unsubscribed', async () => {
+    const wf = await escalation({ events: ['invoice.paid'], onUnsubscribe: true });
+    const { contactId, execution } = await enrolAndWait(wf.id, 'leaver@example.com');
+    await app.api.client.updateContact({ params: { id: contactId }, body: { subscribed: false } });
+    const exited = await app.api.client.getExecution({ params: { id: wf.id, executionId: execution.id } });
+    expect(exited).toMatchObject({ status: 'EXITED', exitReason: 'unsubscribed' });
+    expect(exited.steps.map((s) => `${s.type}:${s.status}`)).toEqual(['TRIGGER:COMPLETED', 'SEND_EMAIL:COMPLETED', 'DELAY:CANCELLED']);
+    const result = await app.env.client.workflow.getHandle(`trellis-execution-${execution.id}`).result();
+    expect(result).toEqual({ status: 'EXITED', exitReason: 'unsubscribed' });
+    expect(await subjects(execution.id)).toEqual(['Invoice overdue']);
+  });
+
+  it('an event that is no goal of the workflow leaves the execution waiting; without onUnsubscribe an unsubscribe does too', async () => {
+    const wf = await escalation({ events: ['invoice.paid'] });
+    const { contactId, execution } = await enrolAndWait(wf.id, 'stayer@example.com');
+    await app.api.post('/v1/track', { event: 'invoice.viewed', email: 'stayer@example.com' });
+    await app.api.client.updateContact({ params: { id: contactId }, body: { subscribed: false } });
+    // Re-subscribe so the final (marketing) notice is sent rather than suppressed.
+    await app.api.client.updateContact({ params: { id: contactId }, body: { subscribed: true } });
+    expect((await app.api.client.getExecution({ params: { id: wf.id, executionId: execution.id } })).status).toBe('WAITING');
+    const result = await app.env.client.workflow.getHandle(`trellis-execution-${execution.id}`).result();
+    expect(result).toEqual({ status: 'COMPLETED' });
+    expect(await subjects(execution.id)).toEqual(['Final notice', 'Invoice overdue']); // newest first
+  });
+
+  it('refuses a bad exitOn with paths, and locks it like the graph', async () => {
+    const wf = await escalation({ events: ['invoice.paid'] });
+    const bad = await app.api.patch(`/workflows/${wf.id}`, { exitOn: { events: ['', 'a', 'a'], onUnsubscribe: 'yes' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['exitOn.events', 'exitOn.events.0', 'exitOn.onUnsubscribe']);
+    await enrolAndWait(wf.id, 'locked@example.com');
+    const locked = await app.api.patch(`/workflows/${wf.id}`, { exitOn: { onUnsubscribe: true } });
+    expect(locked.status).toBe(409);
+    expect(locked.body.error.code).toBe('WORKFLOW_LOCKED');
+    // Restating the same conditions is no edit.
+    expect((await app.api.patch(`/workflows/${wf.id}`, { exitOn: { events: ['invoice.paid'] } })).status).toBe(200);
+  });
+});
