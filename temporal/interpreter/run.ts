@@ -1,5 +1,5 @@
 /** The interpreter loop: find the step, run its handler, follow the transition — until none is left. */
-import { ApplicationFailure, isCancellation, log, setCurrentDetails } from '@temporalio/workflow';
+import { ApplicationFailure, ContinueAsNew, isCancellation, log, setCurrentDetails } from '@temporalio/workflow';
 import { nextStepId, triggerStep, type GraphStep, type StepType } from '../../core/graph';
 import type { ExecutionResult } from '../../core/execution';
 import { enterStatus, ExecutionInactive, flush, showStatus, type StepHandler, type StepOutcome } from './handler';
@@ -36,7 +36,8 @@ export async function runExecution(state: ExecutionState): Promise<ExecutionResu
   const graph = state.input.graph;
   const steps = new Map(graph.steps.map((s) => [s.id, s]));
   const trigger = triggerStep(graph);
-  let stepId = trigger ? nextStepId(graph, trigger.id) : undefined;
+  // A run that continued as new goes on with the step it was in.
+  let stepId = state.resumeStepId ?? (trigger ? nextStepId(graph, trigger.id) : undefined);
 
   while (stepId !== undefined) {
     const step = steps.get(stepId);
@@ -48,7 +49,7 @@ export async function runExecution(state: ExecutionState): Promise<ExecutionResu
     try {
       outcome = await handlers[step.type](step, visit, state, last ? { after: { status: 'COMPLETED', completed: true } } : {});
     } catch (err) {
-      if (isCancellation(err) || err instanceof ExecutionInactive) throw err;
+      if (isCancellation(err) || err instanceof ExecutionInactive || err instanceof ContinueAsNew) throw err;
       return await failExecution(state, step, err);
     }
     if (outcome.exitReason !== undefined) return { status: 'EXITED', exitReason: outcome.exitReason };
