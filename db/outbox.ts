@@ -66,7 +66,9 @@ export async function claimCommands(db: Db, batch: number, leaseSeconds: number)
     .limit(batch)
     .for('update', { skipLocked: true });
   const lease = sql`date_trunc('milliseconds', now() + make_interval(secs => ${leaseSeconds}))`;
-  return db.update(outbox).set({ lockedUntil: lease, availableAt: lease }).where(inArray(outbox.id, due)).returning();
+  // `= any(array(…))`: the batch's ids first, then one primary-key look-up each (an `in (…)` may be
+  // planned as a hash join over the whole table).
+  return db.update(outbox).set({ lockedUntil: lease, availableAt: lease }).where(sql`${outbox.id} = any(array(${due}))`).returning();
 }
 
 /** Removes commands that were carried out (or found moot). */
