@@ -1,6 +1,7 @@
 /** Activities that only write the projection or read the contact for a CONDITION. */
 import { eq } from 'drizzle-orm';
-import type { ContactSnapshot, Journal } from '../core/execution';
+import type { ContactSnapshot, Journal, TrackedEventSignal } from '../core/execution';
+import { firstEventSince } from '../db/events';
 import { applyJournal, lockExecution } from '../db/journal';
 import { contacts, executions } from '../db/schema';
 import type { ActivityDeps } from './deps';
@@ -20,6 +21,29 @@ export function bookkeepingActivities({ database }: ActivityDeps) {
         if (!exec.active) return { active: wroteItsEnd };
         await applyJournal(tx, req.executionId, req.journal);
         return { active: true };
+      });
+    },
+
+    /**
+     * Opens a WAIT_FOR_EVENT in the projection (the journal's WAITING patch names the event) and
+     * answers the first event of that name recorded on the contact after `since` (the wait's start),
+     * which no signal will bring: the contact's row lock, taken by every event's recording too,
+     * makes each event either committed before this read or recorded after the wait shows, and so
+     * signalled.
+     */
+    async startWait(req: {
+      executionId: string;
+      journal: Journal;
+      eventName: string;
+      since: string;
+    }): Promise<{ active: boolean; event?: TrackedEventSignal }> {
+      return database.db.transaction(async (tx) => {
+        const exec = await lockExecution(tx, req.executionId);
+        if (exec.projectId === undefined || !exec.active) return { active: false };
+        await tx.select({ id: contacts.id }).from(contacts).where(eq(contacts.id, exec.contactId!)).for('share');
+        await applyJournal(tx, req.executionId, req.journal);
+        const event = await firstEventSince(tx, { contactId: exec.contactId!, name: req.eventName, since: new Date(req.since) });
+        return event ? { active: true, event } : { active: true };
       });
     },
 

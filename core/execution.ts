@@ -14,6 +14,8 @@ export interface ExecutionInput {
   contactEmail: string;
   context: JsonObject;
   graph: GraphSnapshot;
+  /** Set when a run continued as new in the middle of a step: the visit it goes on with, and its context. */
+  resume?: { visit: StepRecord; context: JsonObject };
 }
 
 /** One visit of one step, as kept in the execution's history (`seq` orders the visits). */
@@ -36,6 +38,8 @@ export interface ExecutionPatch {
   context?: JsonObject;
   exitReason?: string;
   error?: string;
+  /** The event name a WAIT_FOR_EVENT now waits for; any patch without it clears the wait. */
+  waitingFor?: string;
   /** Sets completedAt to the time the patch is applied. */
   completed?: boolean;
 }
@@ -90,6 +94,8 @@ export interface TrackedEventSignal {
   eventId: string;
   name: string;
   data: JsonObject;
+  /** When Postgres recorded the event (ISO, milliseconds): a wait takes only events recorded after it started. Absent in commands queued before it was carried. */
+  recordedAt?: string;
 }
 
 export const WORKFLOW_TYPE = 'contactExecution';

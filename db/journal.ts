@@ -63,6 +63,8 @@ export async function patchExecution(tx: Tx, executionId: string, patch: Executi
       ...(patch.context !== undefined ? { context: patch.context } : {}),
       ...(patch.exitReason !== undefined ? { exitReason: patch.exitReason } : {}),
       ...(patch.error !== undefined ? { error: patch.error } : {}),
+      // Written with every status: the projection knows the current wait, so events reach only runs that wait.
+      waitingFor: patch.waitingFor ?? null,
       ...(patch.completed ? { completedAt: sql`now()` } : {}),
     })
     .where(and(eq(executions.id, executionId), inArray(executions.status, [...ACTIVE_STATUSES])))

@@ -1,13 +1,20 @@
 /** Queuing Temporal commands in the same transaction as the change that causes them (an execution's, or a segment computation's start). */
-import { sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, lte, notExists, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { TrackedEventSignal } from '../core/execution';
-import type { Db, Tx } from './client';
-import { outbox } from './schema';
+import { ACTIVE_STATUSES } from '../core/statuses';
+import { executionsFinishedTotal, outboxDeadLettersTotal } from '../telemetry/metrics';
+import { onCommit, type Db, type Tx } from './client';
+import { executions, outbox, outboxDeadLetters, stepExecutions } from './schema';
+
+export type OutboxRow = typeof outbox.$inferSelect;
 
 export type OutboxCommand =
   | { kind: 'start'; executionId: string }
   | { kind: 'signal'; executionId: string; event: TrackedEventSignal }
   | { kind: 'cancel'; executionId: string }
+  /** Ends a started run whose own command failed for good (its execution is already FAILED). */
+  | { kind: 'terminate'; executionId: string; reason: string }
   | { kind: 'compute-segment'; segmentId: string; projectId: string; generation: number }
   /** Starts an audience enrolment's workflow; the row's `execution_id` holds the enrolment's id. */
   | { kind: 'enrolment'; enrolmentId: string };
@@ -20,9 +27,108 @@ export async function queueCommands(tx: Tx, commands: OutboxCommand[]): Promise<
       c.kind === 'compute-segment'
         ? // The column keys a queue whose commands run in order: here the segment's.
           { kind: c.kind, executionId: c.segmentId, payload: { projectId: c.projectId, generation: c.generation } }
-        : { kind: c.kind, executionId: c.kind === 'enrolment' ? c.enrolmentId : c.executionId, payload: c.kind === 'signal' ? { event: c.event } : {} },
+        : { kind: c.kind, executionId: c.kind === 'enrolment' ? c.enrolmentId : c.executionId, payload: commandPayload(c) },
     ),
   );
+}
+
+function commandPayload(c: OutboxCommand): Record<string, unknown> {
+  if (c.kind === 'signal') return { event: c.event };
+  if (c.kind === 'terminate') return { reason: c.reason };
+  return {};
+}
+
+/**
+ * Leases up to `batch` due commands, each the head of its execution's queue (so one execution's
+ * commands are carried out one at a time, in order, whichever process claims them), and commits:
+ * the caller talks to Temporal holding no lock and no connection. A lease that runs out (its
+ * dispatcher died) makes the command due again. The scan walks the due index and probes each
+ * row's predecessor by index, so it costs the batch, not the backlog. `locked_until` is the claim's
+ * token (to the millisecond, as JavaScript reads it back).
+ */
+export async function claimCommands(db: Db, batch: number, leaseSeconds: number): Promise<OutboxRow[]> {
+  const earlier = alias(outbox, 'earlier');
+  const due = db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(
+      and(
+        lte(outbox.availableAt, sql`now()`),
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(earlier)
+            .where(and(eq(earlier.executionId, outbox.executionId), lt(earlier.id, outbox.id))),
+        ),
+      ),
+    )
+    .orderBy(asc(outbox.availableAt), asc(outbox.id))
+    .limit(batch)
+    .for('update', { skipLocked: true });
+  const lease = sql`date_trunc('milliseconds', now() + make_interval(secs => ${leaseSeconds}))`;
+  // `= any(array(…))`: the batch's ids first, then one primary-key look-up each (an `in (…)` may be
+  // planned as a hash join over the whole table).
+  return db.update(outbox).set({ lockedUntil: lease, availableAt: lease }).where(sql`${outbox.id} = any(array(${due}))`).returning();
+}
+
+/** Removes commands that were carried out (or found moot). */
+export async function completeCommands(db: Db, ids: number[]): Promise<void> {
+  if (ids.length) await db.delete(outbox).where(inArray(outbox.id, ids));
+}
+
+/**
+ * Puts a claimed command back for another try after `delaySeconds`; `counted` failures add to its
+ * attempts. Ignored when another dispatcher has taken the command over since.
+ */
+export async function retryCommand(db: Db, row: OutboxRow, failure: { counted: boolean; delaySeconds: number; error: string }): Promise<void> {
+  await db
+    .update(outbox)
+    .set({
+      attempts: failure.counted ? row.attempts + 1 : row.attempts,
+      availableAt: sql`now() + make_interval(secs => ${failure.delaySeconds})`,
+      lockedUntil: null,
+      lastError: failure.error.slice(0, 2000),
+    })
+    .where(and(eq(outbox.id, row.id), eq(outbox.lockedUntil, row.lockedUntil!)));
+}
+
+/**
+ * Moves a command that can never succeed to the dead letters and, in the same transaction, marks its
+ * execution FAILED with the reason (with its open step) while it is still active. Answers whether it
+ * did; false when another dispatcher has taken the command over since.
+ */
+export async function deadLetterCommand(db: Db, row: OutboxRow, reason: string): Promise<{ moved: boolean; failedExecution: boolean }> {
+  return db.transaction(async (tx) => {
+    const [taken] = await tx
+      .delete(outbox)
+      .where(and(eq(outbox.id, row.id), eq(outbox.lockedUntil, row.lockedUntil!)))
+      .returning();
+    if (!taken) return { moved: false, failedExecution: false };
+    await tx.insert(outboxDeadLetters).values({
+      kind: taken.kind,
+      executionId: taken.executionId,
+      payload: taken.payload,
+      attempts: taken.attempts + 1,
+      error: reason,
+      queuedAt: taken.createdAt,
+    });
+    onCommit(tx, () => outboxDeadLettersTotal.inc({ kind: taken.kind }));
+    if (taken.kind !== 'start' && taken.kind !== 'signal') return { moved: true, failedExecution: false };
+    const failed = await tx
+      .update(executions)
+      .set({ status: 'FAILED', error: reason, waitingFor: null, completedAt: sql`now()` })
+      .where(and(eq(executions.id, taken.executionId), inArray(executions.status, [...ACTIVE_STATUSES])))
+      .returning({ id: executions.id });
+    if (failed.length === 0) return { moved: true, failedExecution: false };
+    await tx
+      .update(stepExecutions)
+      .set({ status: 'FAILED', error: reason, completedAt: sql`now()` })
+      .where(and(eq(stepExecutions.executionId, taken.executionId), inArray(stepExecutions.status, ['RUNNING', 'WAITING'])));
+    // A run Temporal already holds must not go on for an execution the projection shows FAILED.
+    if (taken.kind === 'signal') await queueCommands(tx, [{ kind: 'terminate', executionId: taken.executionId, reason }]);
+    onCommit(tx, () => executionsFinishedTotal.inc({ status: 'FAILED' }));
+    return { moved: true, failedExecution: true };
+  });
 }
 
 /** Counted exactly up to this many rows; beyond it the planner's estimate stands in (a scrape stays cheap). */

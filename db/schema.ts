@@ -190,6 +190,8 @@ export const executions = pgTable(
     context: jsonb('context').$type<Json>().notNull().default({}),
     exitReason: text('exit_reason'),
     error: text('error'),
+    /** The event name a WAIT_FOR_EVENT is waiting for now (null otherwise): tracked events of that name are signalled to it. */
+    waitingFor: text('waiting_for'),
     workflowVersion: integer('workflow_version').notNull(),
     /** Causal depth (SPEC §14.2): the starting event's depth, or the starting execution's + 1. */
     depth: integer('depth').notNull().default(0),
@@ -271,11 +273,32 @@ export const outbox = pgTable(
     kind: text('kind').notNull(),
     executionId: uuid('execution_id').notNull(),
     payload: jsonb('payload').$type<Json>().notNull().default({}),
+    /** Failed attempts that count toward the dead-letter limit (Temporal unreachable or slow never counts). */
     attempts: integer('attempts').notNull().default(0),
+    /** When it may next be claimed: now, after a retry's backoff, or when a dispatcher's lease runs out. */
     availableAt: timestamp('available_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** Set while a dispatcher carries it out (its lease); also the claim's token. */
+    lockedUntil: timestamp('locked_until', { withTimezone: true, mode: 'date' }),
+    lastError: text('last_error'),
     createdAt: createdAt(),
   },
-  (t) => [index('outbox_available').on(t.availableAt), index('outbox_execution').on(t.executionId, t.id)],
+  (t) => [index('outbox_due').on(t.availableAt, t.id), index('outbox_execution').on(t.executionId, t.id)],
+);
+
+/** Outbox commands that failed for good: kept for operators; their execution was marked FAILED. */
+export const outboxDeadLetters = pgTable(
+  'outbox_dead_letters',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    executionId: uuid('execution_id').notNull(),
+    payload: jsonb('payload').$type<Json>().notNull().default({}),
+    attempts: integer('attempts').notNull(),
+    error: text('error').notNull(),
+    queuedAt: timestamp('queued_at', { withTimezone: true, mode: 'date' }).notNull(),
+    failedAt: timestamp('failed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('outbox_dead_letters_execution').on(t.executionId)],
 );
 
 export const idempotencyKeys = pgTable(

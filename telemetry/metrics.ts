@@ -54,6 +54,13 @@ export const dispatcherFailuresTotal = new Counter({
   registers,
 });
 
+export const outboxDeadLettersTotal = new Counter({
+  name: 'trellis_outbox_dead_letters_total',
+  help: 'Outbox commands that failed for good (a refusal from Temporal, or too many failed attempts) and were moved to the dead letters, by kind',
+  labelNames: ['kind'] as const,
+  registers,
+});
+
 /** What the outbox gauges read at scrape time (installed by the process that owns a database). */
 export type OutboxSampler = () => Promise<{ depth: number; oldestSeconds: number }>;
 let sampler: OutboxSampler | undefined;

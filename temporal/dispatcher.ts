@@ -1,25 +1,28 @@
 /**
- * Carries out the Temporal commands queued in the outbox (start, signal, cancel, and the start of a
- * segment computation). Every process runs one; rows are claimed with SKIP LOCKED so several
- * dispatchers share the work, and a command that fails (Temporal unreachable) stays queued and is
- * retried with backoff.
+ * Carries out the Temporal commands queued in the outbox (start, signal, cancel, terminate, and the
+ * start of a segment computation or an audience enrolment). Every process runs one. A pass leases a
+ * batch of due commands in one short transaction (db/outbox.ts), commits, then calls Temporal: no row
+ * lock or connection is held meanwhile, and a dispatcher that dies leaves its lease to run out. A
+ * command that fails is retried with backoff; Temporal unreachable or slow never counts against it,
+ * and one that can never succeed (refused by Temporal, or failing MAX_ATTEMPTS times) goes to the
+ * dead letters with its execution marked FAILED, while the commands of other executions flow on.
  */
-import { and, asc, eq, inArray, lt, lte, notExists, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
-import { onCommit, type Database } from '../db/client';
+import { TypedSearchAttributes, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Database } from '../db/client';
+import { claimCommands, completeCommands, deadLetterCommand, retryCommand, type OutboxRow } from '../db/outbox';
 import type { Logger } from '../telemetry/logger';
 import { dispatcherFailuresTotal, executionsStartedTotal } from '../telemetry/metrics';
 import { contacts, executions, outbox, workflowVersions, workflows } from '../db/schema';
 import { EVENT_SIGNAL, temporalWorkflowId, WORKFLOW_TYPE, type ExecutionInput, type TrackedEventSignal } from '../core/execution';
 import type { GraphSnapshot } from '../core/graph';
 import { isActive } from '../core/statuses';
+import { classifyFailure } from './command-failures';
 import { startEnrolment } from './enrolment/client';
 import { startSegmentComputation } from './segment-client';
 import { contactEmailKey, contactIdKey, projectIdKey, statusKey, workflowIdKey } from './search-attributes';
 
-type OutboxRow = typeof outbox.$inferSelect;
 interface StartRow {
   execution: typeof executions.$inferSelect;
   workflowName: string;
@@ -30,6 +33,12 @@ interface StartRow {
 const BATCH = 200;
 const CALL_DEADLINE_MS = 5000;
 const POLL_MS = 1000;
+/** Longer than a batch of calls can take (each bounded by CALL_DEADLINE_MS, all at once). */
+const LEASE_SECONDS = 60;
+/** Failed attempts (Temporal unreachable or slow not counted) before a command is a dead letter. */
+export const MAX_ATTEMPTS = 8;
+/** While Temporal is unreachable, how soon a command is tried again. */
+const UNREACHABLE_RETRY_SECONDS = 2;
 
 export interface Dispatcher {
   /** Asks for a pass now (after a commit that queued commands). */
@@ -54,58 +63,46 @@ export function startDispatcher(deps: {
   let again = false;
   let stopped = false;
 
+  /** One batch; answers how many commands were settled, 0 when none was due or Temporal is unreachable. */
   async function pass(): Promise<number> {
-    return database.db.transaction(async (tx) => {
-      // Only the head of each execution's queue: its commands are carried out one at a time, in
-      // order, whichever process claims them (a signal never overtakes its execution's start).
-      const earlier = alias(outbox, 'earlier');
-      const rows = await tx
-        .select()
-        .from(outbox)
-        .where(
-          and(
-            lte(outbox.availableAt, sql`now()`),
-            notExists(
-              tx
-                .select({ id: earlier.id })
-                .from(earlier)
-                .where(and(eq(earlier.executionId, outbox.executionId), lt(earlier.id, outbox.id))),
-            ),
-          ),
-        )
-        .orderBy(asc(outbox.id))
-        .limit(BATCH)
-        .for('update', { of: outbox, skipLocked: true });
-      if (rows.length === 0) return 0;
-      const starts = await loadStarts(rows.filter((r) => r.kind === 'start').map((r) => r.executionId));
-      const done: number[] = [];
-      let started = 0;
-      const failed: OutboxRow[] = [];
-      await Promise.all(
-        rows.map(async (row) => {
-          try {
-            if ((await carryOut(row, starts)) === 'started') started += 1;
-            done.push(row.id);
-          } catch (err) {
-            failed.push(row);
-            dispatcherFailuresTotal.inc({ kind: row.kind });
-            if (row.attempts === 0)
-              deps.logger.warn({ kind: row.kind, executionId: row.executionId, reason: describe(err) }, 'outbox command failed; retrying');
-          }
-        }),
-      );
-      if (done.length) await tx.delete(outbox).where(inArray(outbox.id, done));
-      for (const f of failed) {
-        const delaySeconds = Math.min(30, 2 ** Math.min(f.attempts, 5));
-        await tx
-          .update(outbox)
-          .set({ attempts: f.attempts + 1, availableAt: sql`now() + make_interval(secs => ${delaySeconds})` })
-          .where(eq(outbox.id, f.id));
-      }
-      // Counted once this transaction commits the rows' deletion (see `start`).
-      onCommit(tx, () => executionsStartedTotal.inc(started));
-      return done.length;
-    });
+    const rows = await claimCommands(database.db, BATCH, LEASE_SECONDS);
+    if (rows.length === 0) return 0;
+    const starts = await loadStarts(rows.filter((r) => r.kind === 'start').map((r) => r.executionId));
+    const done: number[] = [];
+    let started = 0;
+    let unreachable = false;
+    await Promise.all(
+      rows.map(async (row) => {
+        try {
+          if ((await carryOut(row, starts)) === 'started') started += 1;
+          done.push(row.id);
+        } catch (err) {
+          unreachable = (await settleFailure(row, err)) === 'unreachable' || unreachable;
+        }
+      }),
+    );
+    await completeCommands(database.db, done);
+    executionsStartedTotal.inc(started);
+    // Temporal is down: leave the rest of the backlog for the next poll instead of churning through it.
+    return unreachable ? 0 : rows.length;
+  }
+
+  async function settleFailure(row: OutboxRow, err: unknown): Promise<string> {
+    const kind = classifyFailure(err);
+    const reason = describe(err);
+    dispatcherFailuresTotal.inc({ kind: row.kind });
+    if (kind === 'permanent' || (kind === 'counted' && row.attempts + 1 >= MAX_ATTEMPTS)) {
+      const message = `Temporal could not carry out the ${row.kind}: ${reason}`;
+      const { moved } = await deadLetterCommand(database.db, row, message);
+      if (moved) deps.logger.error({ kind: row.kind, executionId: row.executionId, attempts: row.attempts + 1, reason }, 'outbox command failed for good');
+      return kind;
+    }
+    const delaySeconds = kind === 'unreachable' ? UNREACHABLE_RETRY_SECONDS : Math.min(30, 2 ** Math.min(row.attempts, 5));
+    await retryCommand(database.db, row, { counted: kind === 'counted', delaySeconds, error: reason });
+    if (row.attempts === 0 && row.lastError === null) {
+      deps.logger.warn({ kind: row.kind, executionId: row.executionId, reason }, 'outbox command failed; retrying');
+    }
+    return kind;
   }
 
   /** Bounds a Temporal call, so an unreachable server does not hold the claimed rows for long. */
@@ -140,16 +137,27 @@ export function startDispatcher(deps: {
       }
       return;
     }
+    if (row.kind === 'terminate') {
+      try {
+        await bounded(() => handle.terminate((row.payload as { reason?: string }).reason));
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+      return;
+    }
     if (row.kind === 'signal') {
       try {
         await bounded(() => handle.signal(EVENT_SIGNAL, (row.payload as { event: TrackedEventSignal }).event));
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
-        // Not started yet (its start is still queued elsewhere) → retry; already gone → drop.
+        // Still active here but gone from Temporal (terminated outside Trellis, which the reconciler
+        // records shortly) → retried, counted; already finished → dropped.
         const [exec] = await database.db.select({ status: executions.status }).from(executions).where(eq(executions.id, row.executionId));
-        if (exec && isActive(exec.status)) throw err;
+        if (exec && isActive(exec.status)) throw new Error(`the run is not in Temporal: ${describe(err)}`);
       }
+      return;
     }
+    throw new Error(`unknown outbox command "${row.kind}"`);
   }
 
   /** What starting each execution of a batch needs, in one query. */
@@ -182,13 +190,16 @@ export function startDispatcher(deps: {
       context: e.context,
       graph: row.graph as GraphSnapshot,
     };
-    // Already started means an earlier pass started it but never committed the row's deletion (nor
-    // counted it): that start is this row's, counted once now.
+    // Already started means an earlier pass (or a dispatcher whose lease ran out) started it but never
+    // deleted the row: that start is this row's.
     try {
       await bounded(() =>
         client.workflow.start(WORKFLOW_TYPE, {
           taskQueue,
           workflowId: temporalWorkflowId(e.id),
+          // One execution never runs twice: a second start, even after the run closed, is refused.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
           args: [input],
           memo: { workflowName: row.workflowName, contactEmail: row.contactEmail },
           ...(withSearchAttributes

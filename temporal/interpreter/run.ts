@@ -1,5 +1,5 @@
 /** The interpreter loop: find the step, run its handler, follow the transition — until none is left. */
-import { ApplicationFailure, CancellationScope, isCancellation, log, setCurrentDetails } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, ContinueAsNew, isCancellation, log, setCurrentDetails } from '@temporalio/workflow';
 import type { GraphStep, GraphStepOf, StepType } from '../../core/graph';
 import type { ExecutionResult, StepRecord } from '../../core/execution';
 import { enterStatus, ExecutionInactive, flush, showStatus, type HandlerEnv, type StepHandler, type StepOutcome } from './handler';
@@ -47,7 +47,8 @@ export async function runExecution(state: ExecutionState): Promise<ExecutionResu
   const graph = state.input.graph;
   const steps = new Map(graph.steps.map((s) => [s.id, s]));
   const trigger = triggerStep(graph);
-  let stepId = trigger ? nextStepId(graph, trigger.id) : undefined;
+  // A run that continued as new goes on with the step it was in.
+  let stepId = state.resumeStepId ?? (trigger ? nextStepId(graph, trigger.id) : undefined);
 
   while (stepId !== undefined) {
     if (state.exitReason !== undefined) return reachedGoal(state);
@@ -64,7 +65,7 @@ export async function runExecution(state: ExecutionState): Promise<ExecutionResu
       outcome = await scope.run(() => runHandler(step, visit, state, last ? { after: { status: 'COMPLETED', completed: true } } : {}));
     } catch (err) {
       if (state.exitReason !== undefined && (isCancellation(err) || err instanceof ExecutionInactive)) return reachedGoal(state);
-      if (isCancellation(err) || err instanceof ExecutionInactive) throw err;
+      if (isCancellation(err) || err instanceof ExecutionInactive || err instanceof ContinueAsNew) throw err;
       return await failExecution(state, step, err);
     } finally {
       state.stepScope = undefined;

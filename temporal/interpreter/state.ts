@@ -11,7 +11,9 @@ export class ExecutionState {
   private seq = 0;
   /** The visit in progress: what a cancellation marks CANCELLED. */
   current: StepRecord | undefined;
-  private inbox: { eventName: string; event?: TrackedEventSignal } | undefined;
+  private inbox: { eventName: string; since?: number; event?: TrackedEventSignal } | undefined;
+  /** The visit a run that continued as new goes on with. */
+  private resumed: StepRecord | undefined;
   /** Set when an exit condition (goal) was reached: the execution ends EXITED with this reason. */
   exitReason: string | undefined;
   /** The scope the current step runs in: cancelled when a goal is reached mid-step. */
@@ -19,19 +21,37 @@ export class ExecutionState {
 
   constructor(input: ExecutionInput) {
     this.input = input;
-    this.context = { ...input.context };
+    this.context = { ...(input.resume?.context ?? input.context) };
+    if (input.resume) {
+      this.resumed = input.resume.visit;
+      this.seq = input.resume.visit.seq - 1;
+    }
+  }
+
+  /** The step a run that continued as new goes on with (else the TRIGGER's successor). */
+  get resumeStepId(): string | undefined {
+    return this.resumed?.stepId;
   }
 
   /** Opens the visit of a step: its record starts RUNNING (TRIGGER, recorded at enrolment, is visit 0). */
   visit(step: GraphStep): StepRecord {
+    if (this.resumed?.stepId === step.id) {
+      this.current = this.resumed;
+      this.resumed = undefined;
+      this.seq = this.current.seq;
+      return this.current;
+    }
     this.seq += 1;
     this.current = { seq: this.seq, stepId: step.id, type: step.type, name: step.name, status: 'RUNNING', startedAt: now() };
     return this.current;
   }
 
-  /** Starts taking the first delivered event named `eventName`; the returned inbox receives it. */
-  listen(eventName: string): { readonly event?: TrackedEventSignal } {
-    this.inbox = { eventName };
+  /**
+   * Starts taking the first delivered event named `eventName`; the returned inbox receives it. With
+   * `since` (epoch ms), an event that carries its record time is taken only when recorded after it.
+   */
+  listen(eventName: string, since?: number): { readonly event?: TrackedEventSignal } {
+    this.inbox = { eventName, since };
     return this.inbox;
   }
 
@@ -50,7 +70,12 @@ export class ExecutionState {
       this.stepScope?.cancel();
       return;
     }
-    if (this.inbox && !this.inbox.event && this.inbox.eventName === event.name) this.inbox.event = event;
+    const inbox = this.inbox;
+    if (!inbox || inbox.event || inbox.eventName !== event.name) return;
+    // Judged by when the event was recorded, not by when its signal came (a late delivery of an
+    // earlier event, or a second delivery of the one an earlier wait took, is left alone).
+    if (inbox.since !== undefined && event.recordedAt !== undefined && Date.parse(event.recordedAt) <= inbox.since) return;
+    inbox.event = event;
   }
 
   /** Queues a step record for the next write; a later record of the same visit replaces it. */
@@ -64,7 +89,8 @@ export class ExecutionState {
 
   /** Queues a change to the execution row; merges with one already queued. */
   patch(p: ExecutionPatch): void {
-    this.journal.execution = { ...this.journal.execution, ...p };
+    // A later status without a wait ends the wait the earlier one opened.
+    this.journal.execution = { ...this.journal.execution, ...p, waitingFor: p.waitingFor };
   }
 
   /** Hands the queued bookkeeping to an activity and starts a new journal. */
