@@ -1,0 +1,203 @@
+/**
+ * What the benchmarks share: throwaway servers with Trellis's API in the bench process, a Trellis
+ * worker in a process of its own (the production build, as `npm start` runs it), memory sampling and
+ * small timing helpers. Every bench prints its figure beside its baseline from the same run.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { loadConfig } from '../app/config';
+import { startTrellis, type Trellis } from '../app/trellis';
+import { runMigrations } from '../db/migrate';
+import { createScratchDatabase, type DevServer, type ScratchDatabase, startTemporalDevServer } from '../scripts/local-servers';
+
+export const PG_BASE = process.env.BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
+const ROOT = path.resolve(__dirname, '..');
+
+export async function until(check: () => Promise<boolean>, every = 100): Promise<void> {
+  while (!(await check())) await new Promise((r) => setTimeout(r, every));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
+/** Runs `n` calls of `send` with at most `concurrency` in flight. */
+export async function load(n: number, concurrency: number, send: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await send(next++);
+    }),
+  );
+}
+
+/**
+ * Starts a workflow as a bare loop would, retrying while an overloaded dev server answers late (the
+ * same id each time, so a start that did land is not made twice).
+ */
+export async function startWithRetry(client: Client, workflowType: string, options: { taskQueue: string; workflowId: string; args: unknown[] }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.workflow.start(workflowType, options);
+      return;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      if (attempt >= 10) throw err;
+      await sleep(250 * attempt);
+    }
+  }
+}
+
+/** POSTs JSON (with a bearer key when given); throws unless the answer is 200. */
+export async function postJson(url: string, key: string | undefined, body: unknown): Promise<void> {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (r.status !== 200) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+  await r.arrayBuffer();
+}
+
+/** A client of a Trellis API at `baseUrl`: answers' JSON bodies, throwing on any status from 300. */
+export function apiClient(baseUrl: string) {
+  return async (method: string, p: string, key: string, body?: unknown): Promise<any> => {
+    const res = await fetch(`${baseUrl}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? undefined : res.json();
+  };
+}
+
+/** Resident set size of a process, in MB (Linux /proc). */
+export function rssOf(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
+}
+
+/**
+ * Samples a process's RSS every 50 ms: the peak of a window. (The kernel's own high-water mark
+ * would include the worker's start.)
+ */
+export function sampleRss(pid: number): { peak(): number; stop(): void } {
+  let peak = rssOf(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+  return { peak: () => Math.max(peak, rssOf(pid)), stop: () => clearInterval(timer) };
+}
+
+export interface WorkerProcess {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Trellis worker (ROLE=worker) in a process of its own, so its memory is its own: `npm start`'s
+ * compiled code and prebuilt workflow bundle (run `npm run build` first; the bench scripts do).
+ */
+export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  const main = path.join(ROOT, 'dist/app/main.js');
+  if (!fs.existsSync(main)) throw new Error('dist/ is missing: run `npm run build` first');
+  // 'info': the readiness line waited for below is an info line.
+  const child = spawn(process.execPath, [main], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ROLE: 'worker', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    // Only the start is needed; the rest is drained so the pipe never blocks the worker.
+    if (out.length < 100_000) out += d.toString();
+  });
+  await until(async () => /trellis worker ready/.test(out) || child.exitCode !== null, 200);
+  if (child.exitCode !== null) throw new Error(`worker exited: ${out}`);
+  const worker: WorkerProcess = {
+    pid: child.pid!,
+    async stop() {
+      workers.delete(worker);
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  workers.add(worker);
+  return worker;
+}
+
+const open = new Set<Bench>();
+const workers = new Set<WorkerProcess>();
+
+/** Runs a bench's main; on a failure, stops the servers it started (no orphan dev server) and exits 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch(async (err) => {
+    console.error(err);
+    for (const worker of workers) await worker.stop();
+    for (const bench of open) await bench.close().catch(() => undefined);
+    process.exit(1);
+  });
+}
+
+export interface Bench {
+  temporal: DevServer;
+  scratch: ScratchDatabase;
+  /** The API (ROLE=api, with its outbox dispatcher) in this process. */
+  trellis: Trellis;
+  /** The environment a worker process of this bench needs (database, Temporal, task queue). */
+  workerEnv: Record<string, string>;
+  api(method: string, p: string, key: string, body?: unknown): Promise<any>;
+  close(): Promise<void>;
+}
+
+/** A fresh Temporal dev server and database, and Trellis's API on them; `env` adds SPEC §2 variables. */
+export async function startBench(name: string, env: Record<string, string> = {}): Promise<Bench> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `trellis-bench-${name}-`));
+  const temporal = await startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), fastSqlite: true });
+  const scratch = await createScratchDatabase(PG_BASE, `trellis_bench_${name}`);
+  await runMigrations(scratch.url);
+  const workerEnv = { DATABASE_URL: scratch.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: `bench-${name}` };
+  const trellis = await startTrellis(
+    loadConfig({ ...workerEnv, ROLE: 'api', HOST: '127.0.0.1', PORT: '0', ADMIN_API_KEY: 'bench', LOG_LEVEL: 'warn', ...env }),
+  );
+  const api = apiClient(trellis.url!);
+  const bench: Bench = {
+    temporal,
+    scratch,
+    trellis,
+    workerEnv,
+    api,
+    async close() {
+      open.delete(bench);
+      await trellis.close();
+      await temporal.stop();
+      await scratch.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  open.add(bench);
+  return bench;
+}
+
+/** Inserts `n` subscribed contacts of a project in one statement; their ids in order. */
+export async function insertAudience(bench: Bench, projectId: string, n: number, tag: string): Promise<string[]> {
+  const { rows } = await bench.trellis.database.pool.query<{ id: string }>(
+    `insert into contacts (project_id, email) select $1, $2 || '-' || i || '@bench.test' from generate_series(1, $3) i returning id`,
+    [projectId, tag, n],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Counts of a workflow's executions by status. */
+export async function statusCounts(bench: Bench, workflowId: string): Promise<Record<string, number>> {
+  const { rows } = await bench.trellis.database.pool.query<{ status: string; n: number }>(
+    `select status, count(*)::int as n from executions where workflow_id = $1 group by status`,
+    [workflowId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
