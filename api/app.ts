@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps';
 import { docsAssets } from './docs-page';
 import { errorMiddleware, notFound } from './errors';
 import { httpMetrics, requestLogging } from './observability';
+import { webApp } from './web-app';
 import { errorHandler, mountMethodNotAllowed, mountRoutes, type ResponseCheck } from './routing';
 import { contactTagRoutes } from './routes/contact-tags';
 import { contactRoutes } from './routes/contacts';
@@ -31,7 +32,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLogging(deps.logger), httpMetrics);
-  app.use(docsAssets());
+  app.use(docsAssets(), webApp());
   const routes = [
     ...systemRoutes(deps),
     ...emailLinkRoutes(deps),

@@ -264,7 +264,9 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
 /** Serves `app` on host:port; resolves once it listens. */
 function listen(app: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
-    const s = createServer(app).listen(port, host, () => resolve(s));
+    // Idle keep-alive connections stay open longer than a client or load balancer keeps them (60 s is
+    // the common idle timeout), so the server never closes one just as a request is sent on it.
+    const s = createServer({ keepAliveTimeout: 65_000 }, app).listen(port, host, () => resolve(s));
     s.once('error', reject);
   });
 }

@@ -10,6 +10,7 @@ import { loadConfig } from '../app/config';
 import { startTrellis } from '../app/trellis';
 import { startTemporalDevServer } from './local-servers';
 import { findBinary } from './temporal-binaries';
+import { WEB_OUT, kilobytes, watchWebApp } from './web-bundle';
 
 const DATA = path.resolve(process.env.TRELLIS_DATA_DIR ?? '.trellis');
 const PG_PORT = 54329;
@@ -72,6 +73,12 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? temporal!.address,
     ADMIN_API_KEY: adminKey,
   });
+  // The web app is served from its build folder, rebuilt on every change of web/.
+  let builds = 0;
+  const stopWeb = await watchWebApp(WEB_OUT, (build) => {
+    builds += 1;
+    if (builds > 1) console.info(`web app rebuilt (initial JavaScript ${kilobytes(build.initialScriptGzipBytes)} gzipped): reload the page`);
+  });
   const trellis = await startTrellis(config);
   const project = await keptProject(trellis.url!, adminKey);
   const examples = project.created ? await loadExamples(trellis.url!, project.secretKey) : [];
@@ -81,6 +88,7 @@ async function main(): Promise<void> {
       '',
       `Trellis is running (${config.smtpUrl ? `emails sent through ${config.smtpUrl}` : 'emails captured, not sent: see GET /emails'})`,
       `  API            ${trellis.url}`,
+      `  web app        ${trellis.url}/app/#key=${project.secretKey}`,
       `  API reference  ${trellis.url}/docs  (OpenAPI: ${trellis.url}/openapi.json)`,
       `  Temporal UI    ${temporal ? temporal.ui : `(your own Temporal at ${config.temporalAddress})`}`,
       `  project        ${project.name} (${project.id})`,
@@ -96,6 +104,7 @@ async function main(): Promise<void> {
   );
 
   const stop = async () => {
+    await stopWeb();
     await trellis.close();
     await temporal?.stop();
     await pg?.stop();

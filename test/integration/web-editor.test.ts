@@ -1,0 +1,190 @@
+/**
+ * SPEC §15 in a real browser: a newcomer signs in with the printed link, builds a welcome series with
+ * the mouse, enables it, watches contacts arrive, opens one run's path, meets the locked state and
+ * leaves it both ways — against the real API, Postgres and Temporal. axe-core checks every page.
+ */
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWebApp } from '../../scripts/web-bundle';
+import { seriousViolations, chromiumPath } from '../support/browser';
+import { createTemplate } from '../support/builders';
+import { startTestApp, waitFor, type TestApp } from '../support/harness';
+
+const CHROMIUM = chromiumPath();
+if (!CHROMIUM) console.warn('web-editor.test.ts is skipped: no Chromium binary found (install it: apt-get install -y chromium, or set CHROMIUM_PATH)');
+
+describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
+  let app: TestApp;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    const [, started] = await Promise.all([buildWebApp(), startTestApp()]);
+    app = started;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  /** A step's box on the canvas. */
+  const node = (name: string): Locator => page.locator('.react-flow__node', { has: page.locator(`[data-step-name="${name}"]`) });
+
+  /** Drags from a step's outgoing handle to another step's incoming handle, as a user does. */
+  async function connect(from: string, to: string) {
+    const edges = await page.locator('.react-flow__edge').count();
+    const a = (await node(from).locator('.react-flow__handle.source').first().boundingBox())!;
+    const b = (await node(to).locator('.react-flow__handle.target').boundingBox())!;
+    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+    await page.mouse.up();
+    await waitFor(async () => (await page.locator('.react-flow__edge').count()) === edges + 1, `a connection from ${from} to ${to}`);
+  }
+
+  async function expectAccessible(what: string) {
+    const violations = await seriousViolations(page);
+    expect(violations, `${what}: ${JSON.stringify(violations, null, 1)}`).toEqual([]);
+  }
+
+  it('builds, enables and watches a welcome series, then unlocks it both ways', async () => {
+    const templateId = await createTemplate(app.api, { name: 'Welcome', subject: 'Welcome!', body: '<p>Hello</p>' });
+
+    // Signing in: the printed link's fragment is kept in the tab and taken out of the address bar.
+    await page.goto(`${app.url}/app`);
+    await page.getByRole('heading', { name: 'Sign in to Trellis' }).waitFor();
+    await expectAccessible('sign-in page');
+    await page.goto(`${app.url}/app/#key=${app.project.secretKey}`);
+    await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+    expect(page.url()).toBe(`${app.url}/app/workflows`);
+    expect(await page.evaluate("sessionStorage.getItem('trellis.secretKey')")).toBe(app.project.secretKey);
+    await expectAccessible('empty workflow list');
+
+    // Create: a missing field is refused by the API and named at the field.
+    await page.getByLabel('Name').fill('Welcome series');
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+    await page.locator('#new-event[aria-invalid="true"]').waitFor();
+    await page.getByLabel('Trigger event').fill('signed_up');
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+    await page.waitForURL(/\/app\/workflows\/[0-9a-f-]{36}$/);
+    const workflowId = page.url().split('/').pop()!;
+    await node('Trigger').waitFor();
+    expect(await node('Trigger').textContent()).toContain('Event: signed_up');
+
+    // Steps from the palette, each filled in the side panel; the API's errors show at their field.
+    await page.getByRole('button', { name: 'Send email', exact: true }).click();
+    await page.getByLabel('Name').fill('Welcome email');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    const template = page.getByLabel('Template');
+    await page.locator('select[aria-invalid="true"]#field-config-templateId').waitFor();
+    expect(await page.locator('#field-config-templateId-error').textContent()).toBe('templateId is required');
+    await template.selectOption(templateId);
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByRole('button', { name: 'Save step' }).waitFor();
+    expect(await node('Welcome email').textContent()).toContain('Template: Welcome');
+
+    await page.getByRole('button', { name: 'Delay', exact: true }).click();
+    await page.getByLabel('Name').fill('Wait a day');
+    await page.getByLabel('Amount').fill('0');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.locator('#field-config-amount-error').waitFor();
+    await page.getByLabel('Amount').fill('1');
+    await page.getByLabel('Unit').selectOption('days');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByRole('button', { name: 'Save step' }).waitFor();
+    expect(await node('Wait a day').textContent()).toContain('Wait 1 day');
+
+    await page.getByRole('button', { name: 'Exit', exact: true }).click();
+    await page.getByLabel('Name').fill('Done');
+    await page.getByLabel('Reason (optional)').fill('welcomed');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByRole('button', { name: 'Save step' }).waitFor();
+
+    // Connected by dragging, handle to handle.
+    await connect('Trigger', 'Welcome email');
+    await connect('Welcome email', 'Wait a day');
+    await connect('Wait a day', 'Done');
+    const built = await app.api.client.getWorkflow({ params: { id: workflowId } });
+    const idOf = (name: string) => built.steps.find((s) => s.name === name)!.id;
+    expect(built.steps.map((s) => [s.name, s.type, s.config])).toEqual([
+      ['Trigger', 'TRIGGER', {}],
+      ['Welcome email', 'SEND_EMAIL', { templateId }],
+      ['Wait a day', 'DELAY', { amount: 1, unit: 'days' }],
+      ['Done', 'EXIT', { reason: 'welcomed' }],
+    ]);
+    expect(built.transitions.map((t) => [t.fromStepId, t.toStepId, t.branch])).toEqual([
+      [idOf('Trigger'), idOf('Welcome email'), null],
+      [idOf('Welcome email'), idOf('Wait a day'), null],
+      [idOf('Wait a day'), idOf('Done'), null],
+    ]);
+    expect(built.steps.every((s) => s.type === 'TRIGGER' || s.position !== null)).toBe(true);
+    await expectAccessible('canvas');
+
+    // Enabled, it enrols tracked contacts; the counts on the canvas move to the DELAY.
+    await page.getByRole('button', { name: 'Enable workflow' }).click();
+    await page.locator('[data-testid="workflow-status"]', { hasText: 'ACTIVE' }).waitFor();
+    const track = app.as(app.project.publicKey);
+    for (const email of ['ada@example.com', 'grace@example.com', 'alan@example.com'])
+      expect((await track.post('/v1/track', { event: 'signed_up', email })).status).toBe(200);
+    await node('Wait a day').locator('[data-testid="step-active"]', { hasText: '3 active' }).waitFor({ timeout: 30_000 });
+    expect(await node('Welcome email').locator('[data-testid="step-active"]').textContent()).toBe('0 active');
+
+    // Locked: it says so with the count, and a structural edit is refused with the API's reason.
+    const locked = page.locator('[data-testid="locked"]');
+    await locked.waitFor();
+    expect(await locked.textContent()).toContain('3 executions are active');
+    await node('Done').click();
+    await page.getByLabel('Reason (optional)').fill('done');
+    await page.getByRole('button', { name: 'Save step' }).click();
+    await page.locator('.notice[role="alert"]', { hasText: /locked/i }).waitFor();
+    await expectAccessible('locked canvas');
+
+    // One run's path: trigger and email done, waiting in the delay, the exit not reached.
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.locator('.executions a').first().click();
+    await page.waitForURL(/\/executions\/[0-9a-f-]{36}$/);
+    await page.locator('[data-testid="execution-status"]', { hasText: 'WAITING' }).waitFor();
+    const path = page.locator('[data-testid="execution-path"] > li');
+    await waitFor(async () => (await path.count()) === 3, 'the three visited steps');
+    expect(await path.locator('h3').allTextContents()).toEqual(['Trigger (Trigger)', 'Welcome email (Send email)', 'Wait a day (Delay)']);
+    expect(await path.locator('.badge').allTextContents()).toEqual(['COMPLETED', 'COMPLETED', 'WAITING']);
+    expect(await page.locator('.react-flow__edge.path').count()).toBe(2);
+    expect(await node('Done').locator('.step').getAttribute('class')).toContain('run-unvisited');
+    expect(await node('Wait a day').locator('.step').getAttribute('class')).toContain('run-waiting');
+    await expectAccessible('execution page');
+
+    // First way out: disable. The banner goes, the edit goes through, the runs go on.
+    await page.getByRole('link', { name: 'Welcome series' }).click();
+    await locked.waitFor();
+    await locked.getByRole('button', { name: 'Disable workflow' }).click();
+    await page.locator('[data-testid="workflow-status"]', { hasText: 'PAUSED' }).waitFor();
+    await locked.waitFor({ state: 'detached' });
+    await node('Done').click();
+    await page.getByLabel('Reason (optional)').fill('done');
+    await page.getByRole('button', { name: 'Save step' }).click();
+    await page.locator('.notice[role="status"]', { hasText: 'Saved.' }).waitFor();
+    expect((await app.api.client.getWorkflow({ params: { id: workflowId } })).steps.find((s) => s.name === 'Done')!.config).toEqual({ reason: 'done' });
+
+    // Second way out: enabled again it is locked again; cancel-all ends every run.
+    await page.getByRole('button', { name: 'Enable workflow' }).click();
+    await locked.waitFor();
+    await locked.getByRole('button', { name: 'Cancel all 3 active executions' }).click();
+    await locked.waitFor({ state: 'detached' });
+    await node('Wait a day').locator('[data-testid="step-active"]', { hasText: '0 active' }).waitFor();
+    const runs = await app.api.client.listExecutions({ params: { id: workflowId } });
+    expect(runs.data.map((e) => e.status)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
+
+    // The list shows it with its trigger, status and active count.
+    await page.getByRole('link', { name: 'Workflows', exact: true }).first().click();
+    const row = page.locator('tr', { hasText: 'Welcome series' });
+    await row.locator('[data-testid="active-count"]', { hasText: '0' }).waitFor();
+    expect(await row.locator('td').allTextContents()).toEqual(['Welcome series', 'Event: signed_up', 'ACTIVE', '0', 'DuplicateArchive']);
+    await expectAccessible('workflow list');
+    await waitFor(
+      async () => ((await app.api.client.getWorkflowStats({ params: { id: workflowId } })).executions as Record<string, number>).CANCELLED === 3,
+      'the stats to count the cancelled runs',
+    );
+  });
+});

@@ -1,0 +1,62 @@
+/** A workflow's graph as canvas nodes and edges. */
+import { type Edge, MarkerType } from '@xyflow/react';
+import type { Step, Transition, WorkflowWithGraph } from '../api';
+import { positions } from './layout';
+import { STEP_KINDS, summarize } from './step-kinds';
+import type { StepNodeData, StepNodeType } from './StepNode';
+import { NEXT } from './StepNode';
+import { triggerLabel } from '../pages/WorkflowList';
+
+export interface Names {
+  templates: Map<string, string>;
+  workflows: Map<string, string>;
+}
+
+/** Where transitions may leave a step: its branch names and/or '' (unbranched). */
+export function outlets(step: Step): string[] {
+  switch (step.type) {
+    case 'EXIT':
+      return [];
+    case 'CONDITION':
+      return ['yes', 'no'];
+    case 'WAIT_FOR_EVENT':
+      return ['', 'event', 'timeout'];
+    case 'SPLIT':
+      return step.config.branches.map((b) => b.name);
+    default:
+      return [''];
+  }
+}
+
+export function nodesOf(workflow: WorkflowWithGraph, names: Names, extra: (step: Step) => Partial<StepNodeData> = () => ({})): StepNodeType[] {
+  const at = positions(workflow.steps, workflow.transitions);
+  const trigger = triggerLabel(workflow);
+  return workflow.steps.map((step) => ({
+    id: step.id,
+    type: 'step',
+    position: at.get(step.id)!,
+    data: {
+      type: step.type,
+      name: step.name,
+      // The summary reads any config as a plain object (it only prints fields).
+      summary: summarize({ type: step.type, config: step.config as Record<string, unknown> }, { ...names, trigger }),
+      outlets: outlets(step),
+      ...extra(step),
+    },
+    ariaLabel: `${STEP_KINDS[step.type].label} step ${step.name}`,
+  }));
+}
+
+export function edgesOf(transitions: Transition[], highlighted: (t: Transition) => boolean = () => false): Edge[] {
+  return transitions.map((t) => ({
+    id: t.id,
+    source: t.fromStepId,
+    target: t.toStepId,
+    sourceHandle: t.branch ?? NEXT,
+    label: t.branch ?? undefined,
+    markerEnd: { type: MarkerType.ArrowClosed },
+    className: highlighted(t) ? 'path' : undefined,
+    animated: highlighted(t),
+    ariaLabel: `Connection${t.branch ? ` (${t.branch})` : ''}`,
+  }));
+}

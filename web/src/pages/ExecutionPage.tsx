@@ -1,0 +1,133 @@
+/** /app/workflows/:id/executions/:executionId — one run: its status, and the path it took on the canvas. */
+import { Background, Controls, ReactFlow, ReactFlowProvider } from '@xyflow/react';
+import { useEffect, useMemo, useState } from 'react';
+import { type ExecutionWithSteps, messageOf, useClient, type WorkflowWithGraph } from '../api';
+import { edgesOf, nodesOf } from '../canvas/flow';
+import { StepNode } from '../canvas/StepNode';
+import { STEP_KINDS } from '../canvas/step-kinds';
+import { Link } from '../router';
+
+const NODE_TYPES = { step: StepNode };
+const POLL_MS = 2000;
+
+export function ExecutionPage({ workflowId, executionId }: { workflowId: string; executionId: string }) {
+  const client = useClient();
+  const [workflow, setWorkflow] = useState<WorkflowWithGraph | null>(null);
+  const [execution, setExecution] = useState<ExecutionWithSteps | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let finished = false;
+    const load = async () => {
+      try {
+        const [w, e] = await Promise.all([
+          client.getWorkflow({ params: { id: workflowId } }),
+          client.getExecution({ params: { id: workflowId, executionId } }),
+        ]);
+        setWorkflow(w);
+        setExecution(e);
+        finished = e.completedAt !== null;
+      } catch (err) {
+        setError(messageOf(err));
+      }
+    };
+    void load();
+    // A run still in flight moves on: follow it until it finishes.
+    const timer = window.setInterval(() => !finished && void load(), POLL_MS);
+    return () => window.clearInterval(timer);
+  }, [client, workflowId, executionId]);
+
+  const { nodes, edges } = useMemo(() => {
+    if (!workflow || !execution) return { nodes: [], edges: [] };
+    const statusAt = new Map(execution.steps.map((s) => [s.stepId, s.status as string]));
+    const path = execution.steps.map((s) => s.stepId);
+    const taken = new Set(path.slice(1).map((to, i) => `${path[i]}>${to}`));
+    return {
+      nodes: nodesOf(workflow, { templates: new Map(), workflows: new Map() }, (step) => ({ runStatus: statusAt.get(step.id) ?? 'unvisited' })),
+      edges: edgesOf(workflow.transitions, (t) => taken.has(`${t.fromStepId}>${t.toStepId}`)),
+    };
+  }, [workflow, execution]);
+
+  if (!workflow || !execution) {
+    return (
+      <main className="page">
+        <h1>Execution</h1>
+        {error ? (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        ) : (
+          <p>Loading…</p>
+        )}
+      </main>
+    );
+  }
+
+  return (
+    <main className="editor">
+      <div className="editor-head">
+        <p className="crumbs">
+          <Link href="/app/workflows">Workflows</Link> / <Link href={`/app/workflows/${workflow.id}`}>{workflow.name}</Link> /
+        </p>
+        <h1>Execution</h1>
+        <span className={`badge run-${execution.status.toLowerCase()}`} data-testid="execution-status">
+          {execution.status}
+        </span>
+        <span className="muted">
+          started {new Date(execution.startedAt).toLocaleString()}
+          {execution.completedAt ? `, finished ${new Date(execution.completedAt).toLocaleString()}` : ''} · version {execution.workflowVersion}
+        </span>
+      </div>
+      {execution.exitReason && <p className="info notice">Exit reason: {execution.exitReason}</p>}
+      {execution.error && (
+        <p className="error notice" role="alert">
+          Error: {execution.error}
+        </p>
+      )}
+      <div className="editor-body two">
+        <section className="canvas" aria-label="The path this execution took">
+          <ReactFlowProvider>
+            <ReactFlow
+              nodes={nodes}
+              edges={edges}
+              nodeTypes={NODE_TYPES}
+              nodesDraggable={false}
+              nodesConnectable={false}
+              fitView
+              fitViewOptions={{ maxZoom: 1 }}
+              proOptions={{ hideAttribution: true }}
+            >
+              <Background />
+              <Controls showInteractive={false} />
+            </ReactFlow>
+          </ReactFlowProvider>
+        </section>
+        <aside className="panel" aria-label="Steps of this execution">
+          <h2>Path</h2>
+          <ol className="path" data-testid="execution-path">
+            {execution.steps.map((s) => (
+              <li key={s.stepId} className={`run-${s.status.toLowerCase()}`}>
+                <h3>
+                  {s.name} <span className="muted">({STEP_KINDS[s.type].label})</span>
+                </h3>
+                <p>
+                  <span className={`badge run-${s.status.toLowerCase()}`}>{s.status}</span> {new Date(s.startedAt).toLocaleTimeString()}
+                  {s.completedAt ? ` → ${new Date(s.completedAt).toLocaleTimeString()}` : ''}
+                </p>
+                {s.error && <p className="error">{s.error}</p>}
+                {s.output !== null && s.output !== undefined && (
+                  <details>
+                    <summary>Output</summary>
+                    <pre>{JSON.stringify(s.output, null, 2)}</pre>
+                  </details>
+                )}
+              </li>
+            ))}
+          </ol>
+          <h2>Context</h2>
+          <pre>{JSON.stringify(execution.context, null, 2)}</pre>
+        </aside>
+      </div>
+    </main>
+  );
+}
