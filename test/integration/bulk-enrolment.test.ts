@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolmentWorkflowId } from '../../core/enrolment';
 import type { ScratchDatabase } from '../../scripts/local-servers';
-import { insertContacts, insertSegment, privateDatabase } from '../support/audience';
+import { createSegment, insertContacts, privateDatabase } from '../support/audience';
 import { buildWorkflow } from '../support/builders';
 import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
 
@@ -93,7 +93,7 @@ describe('bulk enrolment (POST /workflows/:id/executions/bulk)', () => {
     const members = await insertContacts(database.url, project.id, 110);
     const unsubscribedMembers = await insertContacts(database.url, project.id, 10, { subscribed: false });
     await insertContacts(database.url, project.id, 5);
-    const segmentId = await insertSegment(database.url, project.id, [...members, ...unsubscribedMembers]);
+    const segmentId = await createSegment(api, database.url, [...members, ...unsubscribedMembers]);
     const wf = await markingWorkflow(api);
 
     const started = await api.post(`/workflows/${wf.id}/executions/bulk`, { segmentId, context: { batch: 'all' } });

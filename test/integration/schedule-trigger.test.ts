@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scheduleIdOf } from '../../core/enrolment';
 import { projectIdKey, workflowIdKey } from '../../temporal/search-attributes';
 import type { ScratchDatabase } from '../../scripts/local-servers';
-import { insertContacts, insertSegment, privateDatabase } from '../support/audience';
+import { createSegment, insertContacts, privateDatabase } from '../support/audience';
 import { buildWorkflow } from '../support/builders';
 import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
 import { startTcpProxy } from '../support/tcp-proxy';
@@ -91,7 +91,7 @@ describe('SCHEDULE triggers on Temporal Schedules', () => {
     }
     // A segment of another project is unknown here.
     const other = await app.newProject('other');
-    const foreign = await insertSegment(database.url, other.id, []);
+    const foreign = await createSegment(other.api, database.url, []);
     const r = await api.patch(`/workflows/${wf.id}`, { triggerType: 'SCHEDULE', triggerConfig: { cron: '0 9 * * *', segmentId: foreign } });
     expect(r.status).toBe(400);
     expect(r.body.error.details).toEqual([{ path: 'triggerConfig.segmentId', message: 'no such segment in this project' }]);
@@ -162,7 +162,7 @@ describe('SCHEDULE triggers on Temporal Schedules', () => {
     const api = project.api;
     const [member, outsider] = await insertContacts(database.url, project.id, 2);
     const [unsubscribedMember] = await insertContacts(database.url, project.id, 1, { subscribed: false });
-    const segmentId = await insertSegment(database.url, project.id, [member!, unsubscribedMember!]);
+    const segmentId = await createSegment(api, database.url, [member!, unsubscribedMember!]);
     const wf = await scheduledWorkflow(api, { cron: '0 9 * * *', segmentId });
 
     await handleOf(wf.id).trigger();

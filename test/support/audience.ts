@@ -1,11 +1,11 @@
 /**
- * Audiences for enrolment tests, written straight into Postgres: many contacts at once, and segments
- * with their stored members (the segments API lives on another branch; at merge these helpers can
- * go through it instead).
+ * Audiences for enrolment tests: many contacts at once, written straight into Postgres, and segments
+ * over them created through the segments API.
  */
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { createScratchDatabase, type ScratchDatabase } from '../../scripts/local-servers';
+import { waitFor, type Api } from './harness';
 
 const PG_BASE = process.env.TRELLIS_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 
@@ -43,20 +43,18 @@ export function insertContacts(url: string, projectId: string, count: number, op
 }
 
 /**
- * Creates a segment of the project whose stored members are `memberIds`; returns its id. The members
- * carry a data key that the segment's filter asks for, so membership stays true when they change.
+ * Creates a segment through the API whose members are `memberIds`, and waits until it is computed;
+ * returns its id. The members are first given (in one statement: audiences run to hundreds) a data
+ * key that the segment's filter asks for, so membership stays true when they change.
  */
-export function insertSegment(url: string, projectId: string, memberIds: string[]): Promise<string> {
-  return withPg(url, async (pg) => {
-    const tag = randomUUID().slice(0, 8);
-    const key = `member_${tag}`;
-    await pg.query(`update contacts set data = data || jsonb_build_object($1::text, true) where id = any($2::uuid[])`, [key, memberIds]);
-    const { rows } = await pg.query<{ id: string }>(
-      `insert into segments (project_id, name, slug, filter, computing) values ($1, $2, $2, $3::jsonb, false) returning id`,
-      [projectId, `segment-${tag}`, JSON.stringify({ field: `data.${key}`, operator: 'exists' })],
-    );
-    const segmentId = rows[0]!.id;
-    await pg.query(`insert into segment_members (segment_id, contact_id) select $1, unnest($2::uuid[])`, [segmentId, memberIds]);
-    return segmentId;
-  });
+export async function createSegment(api: Api, url: string, memberIds: string[]): Promise<string> {
+  const tag = randomUUID().slice(0, 8);
+  const key = `member_${tag}`;
+  await withPg(url, (pg) => pg.query(`update contacts set data = data || jsonb_build_object($1::text, true) where id = any($2::uuid[])`, [key, memberIds]));
+  const segment = await api.client.createSegment({ body: { name: `segment-${tag}`, filter: { field: `data.${key}`, operator: 'exists' } } });
+  await waitFor(async () => {
+    const current = await api.client.getSegment({ params: { id: segment.id } });
+    return !current.computing && current.memberCount === memberIds.length;
+  }, `segment ${segment.id} to be computed with ${memberIds.length} members`);
+  return segment.id;
 }
