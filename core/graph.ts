@@ -91,12 +91,3 @@ export function stepBranches(step: Pick<StepNode, 'type' | 'config'>): readonly 
   }
   return FIXED_BRANCHES[step.type];
 }
-
-/** Names of the events that WAIT_FOR_EVENT steps of a graph wait for. */
-export function waitedEventNames(graph: Pick<GraphSnapshot, 'steps'>): string[] {
-  const names = new Set<string>();
-  for (const s of graph.steps) {
-    if (s.type === 'WAIT_FOR_EVENT') names.add(s.config.eventName);
-  }
-  return [...names];
-}

@@ -1,7 +1,7 @@
 /** Enrolling a contact in a workflow: the re-entry rules, the pinned graph version, the Temporal start. */
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { GraphSnapshot, GraphStep } from '../core/graph';
-import { exitEventNames, waitedEventNames, type ExitOn } from '../core/graph';
+import { exitEventNames, type ExitOn } from '../core/graph';
 import type { JsonObject } from '../core/execution';
 import type { Tx } from './client';
 import { queueCommands } from './outbox';
@@ -64,7 +64,7 @@ async function currentSnapshot(tx: Tx, workflow: WorkflowRow): Promise<GraphSnap
   // Two first enrolments may race: both snapshots are of the same locked version, either one stands.
   await tx
     .insert(workflowVersions)
-    .values({ workflowId: workflow.id, version: workflow.version, graph, waitEvents: waitedEventNames(graph), exitEvents: exitEventNames(graph.exitOn) })
+    .values({ workflowId: workflow.id, version: workflow.version, graph, exitEvents: exitEventNames(graph.exitOn) })
     .onConflictDoNothing();
   return graph;
 }

@@ -163,8 +163,6 @@ export const workflowVersions = pgTable(
       .references(() => workflows.id, { onDelete: 'cascade' }),
     version: integer('version').notNull(),
     graph: jsonb('graph').notNull(),
-    /** Event names the version's WAIT_FOR_EVENT steps wait for: which executions a tracked event must reach. */
-    waitEvents: text('wait_events').array().notNull().default(sql`'{}'::text[]`),
     /** Event names that end the version's executions (its exit conditions, `contact.unsubscribed` for onUnsubscribe). */
     exitEvents: text('exit_events').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),

@@ -1,6 +1,7 @@
 /** Activity stubs with the timeouts and retry policy each kind of work needs (SPEC §6, §7.4). */
 import { ActivityCancellationType, type ActivityOptions, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import { CANCEL_REACHES_CALLS } from './patches';
 
 /**
  * Bookkeeping and contact updates touch only Postgres: short timeouts so work held by a dead worker
@@ -62,9 +63,6 @@ const http = proxyActivities<Activities>({ ...httpOptions, ...reachable });
 // As runs started before the patch below scheduled them: a cancel did not wait for the call.
 const mailBeforePatch = proxyActivities<Activities>(mailOptions);
 const httpBeforePatch = proxyActivities<Activities>(httpOptions);
-
-/** The patch that made cancels wait for SMTP and HTTP calls (it changes the commands a cancel produces). */
-export const CANCEL_REACHES_CALLS = 'cancel-reaches-calls';
 
 /** The stubs for SMTP sends and webhooks: a cancel reaches the call in flight (not in runs replaying older code). */
 export function outsideCalls(): { mail: typeof mail; http: typeof http } {

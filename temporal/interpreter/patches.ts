@@ -6,3 +6,9 @@
 
 /** CONDITION evaluates its filter in the activity that loads the contact (its outcome is in history). */
 export const CONDITION_OUTCOME_RECORDED = 'condition-outcome-recorded';
+
+/** SEND_EMAIL and WEBHOOK heartbeat and are cancelled with WAIT_CANCELLATION_COMPLETED (a cancel reaches the call). */
+export const CANCEL_REACHES_CALLS = 'cancel-reaches-calls';
+
+/** WAIT_FOR_EVENT asks Postgres for events since the step began (startWait) and judges signals by record time. */
+export const WAIT_SINCE_START = 'wait-since-start';

@@ -9,6 +9,7 @@ import type { StepConfigs } from '../../../core/step-configs';
 import type { contactExecution } from '../../workflows';
 import { db } from '../activities';
 import { enterStatus, ExecutionInactive, flush, withJournal, type StepHandler, type StepOutcome } from '../handler';
+import { WAIT_SINCE_START } from '../patches';
 import type { ExecutionState } from '../state';
 
 type WaitConfig = StepConfigs['WAIT_FOR_EVENT'];
@@ -16,7 +17,7 @@ type WaitConfig = StepConfigs['WAIT_FOR_EVENT'];
 export const waitForEvent: StepHandler<'WAIT_FOR_EVENT'> = async (step, visit, state) => {
   const { eventName, timeout } = step.config;
   // Runs that opened this wait before events were judged by their record time replay as they ran.
-  if (!patched('wait-since-start')) return legacyWait(step.id, visit, state, step.config);
+  if (!patched(WAIT_SINCE_START)) return legacyWait(step.id, visit, state, step.config);
   const since = Date.parse(visit.startedAt);
   const inbox = state.listen(eventName, since);
   state.record(visit, 'WAITING');

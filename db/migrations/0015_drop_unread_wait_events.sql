@@ -1,0 +1,1 @@
+ALTER TABLE "workflow_versions" DROP COLUMN "wait_events";
