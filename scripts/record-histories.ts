@@ -186,13 +186,48 @@ async function main(): Promise<void> {
     cancelled: await create(document('cancelled', [{ key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'record.never' } }], [['trigger', 'wait']])),
     // A webhook answered 400: the step and the execution fail.
     failed: await create(document('failed', [{ key: 'hook', type: 'WEBHOOK', config: { url: `${hookUrl}/refuse` } }], [['trigger', 'hook']])),
+    // WAIT_UNTIL a moment a minute ahead: its activity fixes the instant, its durable timer fires.
+    'wait-until': await create(
+      document(
+        'wait-until',
+        [
+          { key: 'until', type: 'WAIT_UNTIL', config: { date: new Date(Date.now() + 60_000).toISOString() } },
+          { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { waited: true } } },
+        ],
+        [
+          ['trigger', 'until'],
+          ['until', 'mark'],
+        ],
+      ),
+    ),
   };
+  // An exit goal reached while the run waits in a DELAY: the run ends EXITED `goal:record.reached`.
+  const goal = await call(
+    'POST',
+    '/workflows',
+    sk,
+    document(
+      'goal',
+      [
+        { key: 'pause', type: 'DELAY', config: { amount: 1, unit: 'days' } },
+        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { late: true } } },
+      ],
+      [
+        ['trigger', 'pause'],
+        ['pause', 'mark'],
+      ],
+    ),
+  );
+  await call('PATCH', `/workflows/${goal.id}`, sk, { exitOn: { events: ['record.reached'] }, enabled: true });
+  cases.goal = goal.id as string;
 
   for (const name of Object.keys(cases)) await track(`record.${name}`, `${name}@record.test`, { firstName: name });
   const waiting = await execution(cases.steps!, 'WAITING');
   await track('record.paid', 'steps@record.test', { amount: 5 });
   const toCancel = await execution(cases.cancelled!, 'WAITING');
   await call('DELETE', `/workflows/${cases.cancelled}/executions/${toCancel.id}`, sk);
+  await execution(cases.goal!, 'WAITING');
+  await track('record.reached', 'goal@record.test');
 
   const expected: Record<string, { status: string; temporal: string }> = {
     steps: { status: 'EXITED', temporal: 'COMPLETED' },
@@ -200,6 +235,8 @@ async function main(): Promise<void> {
     'wait-timeout': { status: 'COMPLETED', temporal: 'COMPLETED' },
     cancelled: { status: 'CANCELLED', temporal: 'CANCELLED' },
     failed: { status: 'FAILED', temporal: 'FAILED' },
+    'wait-until': { status: 'COMPLETED', temporal: 'COMPLETED' },
+    goal: { status: 'EXITED', temporal: 'COMPLETED' },
   };
   const runs: [string, string][] = [];
   for (const [name, wf] of Object.entries(cases)) {

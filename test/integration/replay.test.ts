@@ -3,12 +3,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import * as patches from '../../temporal/interpreter/patches';
 import { workflowBundle } from '../support/harness';
 
 const DIR = path.resolve('test/fixtures/histories');
 const EventType = temporal.api.enums.v1.EventType;
 /** The runs scripts/record-histories.ts records in each of its folders. */
 const CASES = ['steps', 'delay', 'wait-timeout', 'cancelled', 'failed', 'started'].map((c) => `${c}.history.bin`);
+/** The runs recordings since WAIT_UNTIL and exit goals also hold (the latest must). */
+const NEWER_CASES = ['wait-until', 'goal'].map((c) => `${c}.history.bin`);
 
 /** Every fixture, by its path under DIR: the first two (time-skipping server) at the top, then one folder per recording. */
 const files = (fs.readdirSync(DIR, { recursive: true }) as string[]).filter((f) => f.endsWith('.history.bin')).sort();
@@ -19,26 +22,43 @@ describe('recorded executions replay on the current interpreter', () => {
   it('has the fixtures of the time-skipping server and at least one full recording on the dev server', () => {
     expect(files).toEqual(expect.arrayContaining(['event-branch.history.bin', 'every-step.history.bin']));
     expect(folders.length).toBeGreaterThan(0);
-    for (const folder of folders) expect(files.filter((f) => path.dirname(f) === folder).map((f) => path.basename(f))).toEqual(expect.arrayContaining(CASES));
+    const inFolder = (folder: string) => files.filter((f) => path.dirname(f) === folder).map((f) => path.basename(f));
+    for (const folder of folders) expect(inFolder(folder)).toEqual(expect.arrayContaining(CASES));
+    expect(inFolder(folders.at(-1)!)).toEqual(expect.arrayContaining(NEWER_CASES));
   });
 
-  it('covers, in the latest recording, every step type, both WAIT_FOR_EVENT outcomes, a cancel, a failure, EXIT and search-attribute upserts', () => {
+  it('covers, in the latest recording, every step type, every patch, both WAIT_FOR_EVENT outcomes, a cancel, a failure, EXIT, a goal and search-attribute upserts', () => {
     const latest = folders.at(-1)!;
     const history = (name: string) => read(path.join(latest, `${name}.history.bin`)).events;
     const kinds = (name: string) => history(name).map((e) => EventType[e.eventType!]);
-    const activities = CASES.flatMap((c) => history(c.replace('.history.bin', '')))
+    const activities = [...CASES, ...NEWER_CASES]
+      .flatMap((c) => history(c.replace('.history.bin', '')))
       .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
       .filter(Boolean);
-    // SEND_EMAIL, WEBHOOK, UPDATE_CONTACT, TRIGGER_EVENT, START_WORKFLOW and CONDITION are activities…
+    // SEND_EMAIL, WEBHOOK, UPDATE_CONTACT, TRIGGER_EVENT, START_WORKFLOW and CONDITION are activities,
+    // as are the start of a WAIT_FOR_EVENT and WAIT_UNTIL's planning…
     expect(new Set(activities)).toEqual(
-      new Set(['updateContact', 'sendEmail', 'triggerEvent', 'startWorkflow', 'callWebhook', 'evaluateCondition', 'flushJournal']),
+      new Set([
+        'updateContact',
+        'sendEmail',
+        'triggerEvent',
+        'startWorkflow',
+        'callWebhook',
+        'evaluateCondition',
+        'startWait',
+        'planWaitUntil',
+        'flushJournal',
+      ]),
     );
     // …SPLIT pure workflow code (its record travels in the next activity's bookkeeping), DELAY a timer
     // that fires, WAIT_FOR_EVENT a signal or its timer.
     const inputs = history('steps').map((e) => e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data);
     expect(inputs.some((data) => data && Buffer.from(data).toString().includes('"type":"SPLIT","name":"split","status":"COMPLETED"'))).toBe(true);
-    // CONDITION's outcome is recorded: the run carries the patch marker that says so.
-    expect(history('steps').some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
+    // Every patch of the interpreter is in the latest recording: a new patch needs fresh fixtures.
+    const markers = history('steps')
+      .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+      .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!).toString()).id);
+    expect(new Set(markers)).toEqual(new Set(Object.values(patches)));
     expect(kinds('steps')).toEqual(expect.arrayContaining(['EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED', 'EVENT_TYPE_TIMER_CANCELED']));
     expect(kinds('steps').at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
     expect(kinds('delay')).toContain('EVENT_TYPE_TIMER_FIRED');
@@ -48,9 +68,14 @@ describe('recorded executions replay on the current interpreter', () => {
     expect(kinds('cancelled').at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED');
     expect(kinds('failed').at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
     for (const c of ['steps', 'delay', 'wait-timeout', 'cancelled', 'failed']) expect(kinds(c)).toContain('EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES');
-    // EXIT: the run completes with the step's reason.
-    const completed = history('steps').at(-1)!.workflowExecutionCompletedEventAttributes!;
-    expect(Buffer.from(completed.result!.payloads![0]!.data!).toString()).toBe('{"status":"EXITED","exitReason":"paid"}');
+    // EXIT: the run completes with the step's reason; a goal reached in a DELAY cancels its timer.
+    const result = (name: string) => Buffer.from(history(name).at(-1)!.workflowExecutionCompletedEventAttributes!.result!.payloads![0]!.data!).toString();
+    expect(result('steps')).toBe('{"status":"EXITED","exitReason":"paid"}');
+    expect(kinds('goal')).toEqual(expect.arrayContaining(['EVENT_TYPE_TIMER_STARTED', 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED', 'EVENT_TYPE_TIMER_CANCELED']));
+    expect(result('goal')).toBe('{"status":"EXITED","exitReason":"goal:record.reached"}');
+    // WAIT_UNTIL: its instant planned by an activity, then a durable timer that fires.
+    expect(kinds('wait-until')).toContain('EVENT_TYPE_TIMER_FIRED');
+    expect(result('wait-until')).toBe('{"status":"COMPLETED"}');
   });
 
   it('replays every fixture without nondeterminism', async () => {
@@ -60,6 +85,6 @@ describe('recorded executions replay on the current interpreter', () => {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);
-    expect(histories.length).toBeGreaterThanOrEqual(2 + CASES.length);
+    expect(histories.length).toBeGreaterThanOrEqual(2 + 2 * CASES.length + NEWER_CASES.length);
   });
 });
