@@ -1,5 +1,5 @@
 /** The shape of a step handler and the helpers they share. */
-import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { setCurrentDetails, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { GraphStepOf, StepType } from '../../core/graph';
 import type { ExecutionPatch, Journal, StepActivityResult, StepRecord } from '../../core/execution';
 import type { ExecutionStatus } from '../../core/statuses';
@@ -63,4 +63,25 @@ export function showStatus(status: ExecutionStatus): void {
   // Only where the start registered it (the time-skipping test server has no custom attributes).
   if (workflowInfo().typedSearchAttributes.get(statusKey) === undefined) return;
   upsertSearchAttributes([{ key: statusKey, value: status }]);
+}
+
+/**
+ * A step waits durably until `until` (ISO): its record WAITING with `output`, the execution WAITING
+ * (written before the timer starts), `why` in the Web UI's current details; RUNNING again after.
+ */
+export async function waitDurably(
+  state: ExecutionState,
+  step: GraphStepOf<StepType>,
+  visit: StepRecord,
+  until: string,
+  output: unknown,
+  why: string,
+): Promise<void> {
+  state.record(visit, 'WAITING', { output });
+  enterStatus(state, 'WAITING', step.id);
+  await flush(state);
+  setCurrentDetails(`**${step.name}** (${step.type}) — ${why}, step ${visit.seq}`);
+  await sleep(Date.parse(until) - Date.now());
+  setCurrentDetails(`**${step.name}** (${step.type}) — step ${visit.seq}`);
+  enterStatus(state, 'RUNNING', step.id);
 }

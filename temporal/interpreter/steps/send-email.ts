@@ -1,10 +1,6 @@
 /** SEND_EMAIL: renders the template for the contact and sends it (the activity records the email). */
-import { setCurrentDetails, sleep } from '@temporalio/workflow';
-import type { QuietHold, StepRecord } from '../../../core/execution';
-import type { GraphStep } from '../../../core/graph';
 import { outsideCalls } from '../activities';
-import { enterStatus, flush, settle, withJournal, type StepHandler } from '../handler';
-import type { ExecutionState } from '../state';
+import { settle, waitDurably, withJournal, type StepHandler } from '../handler';
 
 export const sendEmail: StepHandler<'SEND_EMAIL'> = async (step, visit, state, env) => {
   const { templateId, from } = step.config;
@@ -23,19 +19,10 @@ export const sendEmail: StepHandler<'SEND_EMAIL'> = async (step, visit, state, e
       }),
     );
     if (result.done || result.reason !== 'quiet') return settle(result, env);
-    // Settings may change meanwhile: the activity judges again when the period ends.
-    await holdForQuietHours(step, visit, state, result);
+    // Held: WAITING until the quiet period ends (the step history and the Web UI show why); settings
+    // may change meanwhile, so the activity judges again then.
+    const output = { heldForQuietHoursUntil: result.until, zone: result.zone };
+    await waitDurably(state, step, visit, result.until, output, `held for quiet hours until ${result.until} (${result.zone})`);
+    state.record(visit, 'RUNNING');
   }
 };
-
-/** Waits (WAITING, durable) until a quiet period ends; the step history and the Web UI show why. */
-export async function holdForQuietHours(step: GraphStep, visit: StepRecord, state: ExecutionState, hold: QuietHold): Promise<void> {
-  state.record(visit, 'WAITING', { output: { heldForQuietHoursUntil: hold.until, zone: hold.zone } });
-  enterStatus(state, 'WAITING', step.id);
-  await flush(state);
-  setCurrentDetails(`**${step.name}** (${step.type}) — held for quiet hours until ${hold.until} (${hold.zone}), step ${visit.seq}`);
-  await sleep(Date.parse(hold.until) - Date.now());
-  setCurrentDetails(`**${step.name}** (${step.type}) — step ${visit.seq}`);
-  state.record(visit, 'RUNNING');
-  enterStatus(state, 'RUNNING', step.id);
-}
