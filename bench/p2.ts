@@ -1,0 +1,125 @@
+/**
+ * P2 (issue 7): how long an event takes to resume a waiting run. N runs wait in TRIGGER →
+ * WAIT_FOR_EVENT → WEBHOOK; one at a time, the bench tracks the awaited event with `POST /v1/track`
+ * and times until the WEBHOOK (the resumed wait's next activity) reaches a local receiver. The
+ * baseline, on the same dev server: a bare workflow waiting on a signal, then calling an activity;
+ * timed from `signal()` until the activity runs. Goal: Trellis's p50 and p99 ≤ 1.5× the baseline's.
+ *
+ *   npm run bench:p2     (BENCH_N=200)
+ */
+import http from 'node:http';
+import type net from 'node:net';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { insertAudience, postJson, runBench, startBench, startWorkerProcess, statusCounts, until } from './support';
+
+const N = Number(process.env.BENCH_N ?? 200);
+const GOAL = 1.5;
+
+function percentile(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Resolves the waiter registered under an id when something arrives for it. */
+function arrivals() {
+  const waiting = new Map<string, () => void>();
+  return {
+    expect(id: string): Promise<number> {
+      return new Promise((resolve) => waiting.set(id, () => resolve(performance.now())));
+    },
+    arrived(id: string) {
+      waiting.get(id)?.();
+      waiting.delete(id);
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const bench = await startBench('p2', { RATE_LIMIT_TRACK_PER_SECOND: '1000000' });
+  const project = await bench.api('POST', '/admin/projects', 'bench', { name: 'p2' });
+  const sk = project.secretKey as string;
+
+  // The receiver the resumed runs call: the path names the contact.
+  const webhooks = arrivals();
+  const receiver = http.createServer((req, res) => {
+    webhooks.arrived(req.url!.slice(1));
+    res.writeHead(200).end('{}');
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}`;
+
+  const worker = await startWorkerProcess({ ...bench.workerEnv, WEBHOOK_ALLOW_PRIVATE: 'true' });
+  const wf = await bench.api('POST', '/workflows', sk, { name: 'p2', eventName: 'unused' });
+  const wait = await bench.api('POST', `/workflows/${wf.id}/steps`, sk, { type: 'WAIT_FOR_EVENT', config: { eventName: 'go', timeout: 86_400 } });
+  const call = await bench.api('POST', `/workflows/${wf.id}/steps`, sk, {
+    type: 'WEBHOOK',
+    config: { url: `${receiverUrl}/{{id}}`, method: 'POST' },
+  });
+  await bench.api('POST', `/workflows/${wf.id}/transitions`, sk, { fromStepId: wf.steps[0].id, toStepId: wait.id });
+  await bench.api('POST', `/workflows/${wf.id}/transitions`, sk, { fromStepId: wait.id, toStepId: call.id, branch: 'event' });
+  await bench.api('PATCH', `/workflows/${wf.id}`, sk, { triggerType: 'MANUAL', triggerConfig: {}, enabled: true });
+
+  const ids = await insertAudience(bench, project.id, N, 'p2');
+  await bench.api('POST', `/workflows/${wf.id}/executions/bulk`, sk, { contactIds: ids });
+  await until(async () => (await statusCounts(bench, wf.id)).WAITING === N, 500);
+  console.log(`P2: ${N} runs waiting; the awaited event tracked for one at a time`);
+
+  const trackUrl = `${bench.trellis.url}/v1/track`;
+  const ours: number[] = [];
+  for (const [i, id] of ids.entries()) {
+    const arrived = webhooks.expect(id);
+    const t0 = performance.now();
+    // insertAudience's addresses, in the order of its ids.
+    await postJson(trackUrl, project.publicKey, { event: 'go', email: `p2-${i + 1}@bench.test` });
+    ours.push((await arrived) - t0);
+  }
+  await worker.stop();
+
+  // ── Baseline: the same server, a bare workflow waiting on a signal, then one activity.
+  const activityRuns = arrivals();
+  const nativeConnection = await NativeConnection.connect({ address: bench.temporal.address });
+  const bare = await Worker.create({
+    connection: nativeConnection,
+    taskQueue: 'bench-p2-baseline',
+    workflowsPath: path.join(__dirname, 'baseline-signal-workflow.ts'),
+    activities: {
+      async baselineResumed(id: string) {
+        activityRuns.arrived(id);
+      },
+    },
+  });
+  const running = bare.run();
+  const client = new Client({ connection: await Connection.connect({ address: bench.temporal.address }) });
+  const handles = await Promise.all(
+    Array.from({ length: N }, (_, i) =>
+      client.workflow.start('baselineSignalWorkflow', { taskQueue: 'bench-p2-baseline', workflowId: `p2-${i}-${randomUUID()}`, args: [String(i)] }),
+    ),
+  );
+  // Every run has taken its first task and waits on its signal.
+  await until(async () => {
+    const described = await Promise.all(handles.slice(-10).map((h) => h.describe()));
+    return described.every((d) => d.raw.pendingWorkflowTask === null || d.raw.pendingWorkflowTask === undefined);
+  }, 200);
+  const base: number[] = [];
+  for (const [i, handle] of handles.entries()) {
+    const arrived = activityRuns.expect(String(i));
+    const t0 = performance.now();
+    await handle.signal('go');
+    base.push((await arrived) - t0);
+  }
+  bare.shutdown();
+  await running;
+  receiver.close();
+  await bench.close();
+
+  const [b50, b99, o50, o99] = [percentile(base, 50), percentile(base, 99), percentile(ours, 50), percentile(ours, 99)];
+  const ms = (x: number) => `${x.toFixed(1)} ms`;
+  console.log(`P2 baseline (signal → activity on a bare workflow): p50 ${ms(b50)}, p99 ${ms(b99)}`);
+  console.log(`P2 Trellis (/v1/track → resumed WAIT_FOR_EVENT → WEBHOOK):  p50 ${ms(o50)}, p99 ${ms(o99)}`);
+  console.log(`P2 ratio Trellis / baseline: p50 ${(o50 / b50).toFixed(2)}, p99 ${(o99 / b99).toFixed(2)} (goal ≤ ${GOAL.toFixed(1)})`);
+}
+
+runBench(main);
