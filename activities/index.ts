@@ -5,6 +5,7 @@ import { withHeartbeats } from './cancellation';
 import type { ActivityDeps } from './deps';
 import { enrolmentActivities } from './enrolment';
 import { withClassifiedFailures } from './failures';
+import { purgeActivities } from './purges';
 import { segmentActivities } from './segments';
 import { sendEmailActivities } from './send-email';
 import { startWorkflowActivities } from './start-workflow';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...startWorkflowActivities(deps),
     ...enrolmentActivities(deps),
     ...waitUntilActivities(deps),
+    ...purgeActivities(deps),
   });
 }
 

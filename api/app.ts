@@ -12,6 +12,7 @@ import { contactRoutes } from './routes/contacts';
 import { emailLinkRoutes } from './routes/email-links';
 import { enrolmentRoutes } from './routes/enrolments';
 import { executionRoutes } from './routes/executions';
+import { executionPurgeRoutes } from './routes/execution-purges';
 import { graphRoutes } from './routes/graph';
 import { projectRoutes } from './routes/projects';
 import { recordRoutes } from './routes/records';
@@ -46,6 +47,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     ...workflowDocumentRoutes(deps),
     ...enrolmentRoutes(deps),
     ...executionRoutes(deps),
+    ...executionPurgeRoutes(deps),
     ...recordRoutes(deps),
     ...segmentRoutes(deps),
     ...settingsRoutes(deps),

@@ -115,11 +115,15 @@ export function documentedErrors(e: Endpoint): Map<number, string[]> {
   return new Map([...errors].sort(([a], [b]) => a - b));
 }
 
-/** The status a handler answers by default: the endpoint's one success status. */
+/**
+ * The status a handler answers by default: the endpoint's one success status, or the lowest of
+ * several (a handler answers the others with `reply`, e.g. 202 for work it leaves to the background).
+ */
 export function defaultStatus(e: Endpoint): number {
   const statuses = Object.keys(e.responses)
     .map(Number)
-    .filter((s) => s < 400);
-  if (statuses.length !== 1) throw new Error(`${e.operationId}: declare exactly one success status (found ${statuses.join(', ')})`);
+    .filter((s) => s < 400)
+    .sort((a, b) => a - b);
+  if (statuses.length === 0) throw new Error(`${e.operationId}: declare a success status`);
   return statuses[0]!;
 }

@@ -42,6 +42,7 @@ const schema = z.object({
     .default(WORKER_DEFAULTS.maxCachedWorkflows),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(2).optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: count(1).optional(),
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
 });
 
 /** Rules between variables, each reported on the variable a user would change. */
@@ -102,6 +103,8 @@ export interface Config {
   /** Postgres connections this process keeps at most. */
   databasePoolSize: number;
   worker: WorkerTuning;
+  /** Finished executions (with their steps and emails), events and emails older than this many days are purged hourly; off when undefined. */
+  retentionDays: number | undefined;
 }
 
 /** How much one worker process takes on at once (SPEC §2; bench/p3.ts measures the defaults). */
@@ -166,5 +169,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     smtpSendTimeoutMs: c.SMTP_SEND_TIMEOUT_MS,
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    retentionDays: c.RETENTION_DAYS,
   };
 }

@@ -22,6 +22,7 @@ import { runMigrations } from '../db/migrate';
 import { startDispatcher, type Dispatcher } from '../temporal/dispatcher';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
 import { startReconciler, type Reconciler } from '../temporal/reconciler';
+import { syncRetentionSchedule } from '../temporal/purge-client';
 import { ensureSegmentRefreshSchedule } from '../temporal/segment-client';
 import { installRuntime } from '../temporal/runtime';
 import { startSchedules, type Schedules } from '../temporal/schedules';
@@ -165,6 +166,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       });
       // The time-skipping test server has no schedules.
       await untilUp(logger, 'segment refresh schedule', () => ensureSegmentRefreshSchedule(client, config.taskQueue));
+      await untilUp(logger, 'retention schedule', () => syncRetentionSchedule(client, config.taskQueue, config.retentionDays));
     }
   } else if (connection) {
     void ensureSearchAttributes(connection, config.temporalNamespace).catch(() => undefined);

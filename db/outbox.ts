@@ -2,6 +2,7 @@
 import { and, asc, eq, inArray, lt, lte, notExists, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { TrackedEventSignal } from '../core/execution';
+import type { PurgeScope } from '../core/retention';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { executionsFinishedTotal, outboxDeadLettersTotal } from '../telemetry/metrics';
 import { onCommit, type Db, type Tx } from './client';
@@ -17,7 +18,9 @@ export type OutboxCommand =
   | { kind: 'terminate'; executionId: string; reason: string }
   | { kind: 'compute-segment'; segmentId: string; projectId: string; generation: number }
   /** Starts an audience enrolment's workflow; the row's `execution_id` holds the enrolment's id. */
-  | { kind: 'enrolment'; enrolmentId: string };
+  | { kind: 'enrolment'; enrolmentId: string }
+  /** Starts the background purge of a workflow's finished executions; `execution_id` holds the purge's id. */
+  | { kind: 'purge'; purgeId: string; projectId: string; scope: PurgeScope };
 
 /** Queues commands; the dispatcher carries them out once the transaction commits. */
 export async function queueCommands(tx: Tx, commands: OutboxCommand[]): Promise<void> {
@@ -27,13 +30,21 @@ export async function queueCommands(tx: Tx, commands: OutboxCommand[]): Promise<
       c.kind === 'compute-segment'
         ? // The column keys a queue whose commands run in order: here the segment's.
           { kind: c.kind, executionId: c.segmentId, payload: { projectId: c.projectId, generation: c.generation } }
-        : { kind: c.kind, executionId: c.kind === 'enrolment' ? c.enrolmentId : c.executionId, payload: commandPayload(c) },
+        : { kind: c.kind, executionId: commandKey(c), payload: commandPayload(c) },
     ),
   );
 }
 
+/** The id that keys a command's queue: its execution's, or its enrolment's or purge's. */
+function commandKey(c: Exclude<OutboxCommand, { kind: 'compute-segment' }>): string {
+  if (c.kind === 'enrolment') return c.enrolmentId;
+  if (c.kind === 'purge') return c.purgeId;
+  return c.executionId;
+}
+
 function commandPayload(c: OutboxCommand): Record<string, unknown> {
   if (c.kind === 'signal') return { event: c.event };
+  if (c.kind === 'purge') return { projectId: c.projectId, scope: c.scope };
   if (c.kind === 'terminate') return { reason: c.reason };
   return {};
 }

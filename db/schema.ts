@@ -60,6 +60,7 @@ export const events = pgTable(
     index('events_project_created_id').on(t.projectId, t.createdAt, t.id),
     index('events_contact_created_id').on(t.contactId, t.createdAt, t.id),
     index('events_project_name_created').on(t.projectId, t.name, t.createdAt, t.id),
+    index('events_created').on(t.createdAt),
   ],
 );
 
@@ -206,6 +207,8 @@ export const executions = pgTable(
     index('executions_contact_started').on(t.contactId, t.startedAt, t.id),
     // Retention: finished executions by age.
     index('executions_finished').on(t.completedAt).where(sql`status in ('COMPLETED', 'EXITED', 'FAILED', 'CANCELLED')`),
+    // A workflow's history purge.
+    index('executions_workflow_finished').on(t.workflowId, t.completedAt).where(sql`status in ('COMPLETED', 'EXITED', 'FAILED', 'CANCELLED')`),
   ],
 );
 
@@ -257,6 +260,7 @@ export const emails = pgTable(
     index('emails_project_sent_id').on(t.projectId, t.sentAt, t.id),
     index('emails_contact_sent').on(t.contactId, t.sentAt, t.id),
     index('emails_execution').on(t.executionId),
+    index('emails_sent').on(t.sentAt),
   ],
 );
 

@@ -17,9 +17,11 @@ import { dispatcherFailuresTotal, executionsStartedTotal } from '../telemetry/me
 import { contacts, executions, outbox, workflowVersions, workflows } from '../db/schema';
 import { EVENT_SIGNAL, temporalWorkflowId, WORKFLOW_TYPE, type ExecutionInput, type TrackedEventSignal } from '../core/execution';
 import type { GraphSnapshot } from '../core/graph';
+import type { PurgeScope } from '../core/retention';
 import { isActive } from '../core/statuses';
 import { classifyFailure } from './command-failures';
 import { startEnrolment } from './enrolment/client';
+import { startWorkflowPurge } from './purge-client';
 import { startSegmentComputation } from './segment-client';
 import { contactEmailKey, contactIdKey, projectIdKey, statusKey, workflowIdKey } from './search-attributes';
 
@@ -119,6 +121,11 @@ export function startDispatcher(deps: {
     }
     if (row.kind === 'enrolment') {
       await startEnrolment({ database, client, taskQueue, searchAttributes: withSearchAttributes, bounded }, row.executionId);
+      return undefined;
+    }
+    if (row.kind === 'purge') {
+      const { projectId, scope } = row.payload as { projectId: string; scope: PurgeScope };
+      await bounded(() => startWorkflowPurge(client, { taskQueue, searchAttributes: withSearchAttributes }, row.executionId, { projectId, scope }));
       return undefined;
     }
     const handle = client.workflow.getHandle(temporalWorkflowId(row.executionId));

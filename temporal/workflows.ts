@@ -49,3 +49,4 @@ async function recordCancelled(state: ExecutionState): Promise<void> {
 }
 
 export { audienceEnrolment } from './enrolment/workflow';
+export { historyPurge } from './purge-workflows';

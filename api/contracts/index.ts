@@ -2,6 +2,7 @@
 import * as contacts from './contacts';
 import * as emailLinks from './email-links';
 import * as enrolments from './enrolments';
+import * as executionPurges from './execution-purges';
 import * as executions from './executions';
 import * as graph from './graph';
 import * as projects from './projects';
@@ -24,6 +25,7 @@ export const endpoints = {
   ...graph,
   ...executions,
   ...enrolments,
+  ...executionPurges,
   ...records,
   ...segments,
   ...settings,

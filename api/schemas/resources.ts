@@ -249,6 +249,15 @@ export const Enrolment = component(
 );
 export const EnrolmentStarted = component('EnrolmentStarted', z.strictObject({ enrolmentId: uuid }));
 
+export const PurgeResult = component('PurgeResult', z.strictObject({ purged: z.number().int().min(0) }));
+export const PurgeStarted = component(
+  'PurgeStarted',
+  z.strictObject({
+    purgeId: uuid,
+    temporalWorkflowId: z.string().meta({ description: 'The Temporal workflow that carries the purge out (Web UI, `temporal workflow describe`).' }),
+  }),
+);
+
 export const ProjectSettings = component(
   'ProjectSettings',
   z.strictObject({
