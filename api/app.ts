@@ -11,6 +11,7 @@ import { contactTagRoutes } from './routes/contact-tags';
 import { contactRoutes } from './routes/contacts';
 import { emailLinkRoutes } from './routes/email-links';
 import { enrolmentRoutes } from './routes/enrolments';
+import { executionGraphRoutes } from './routes/execution-graph';
 import { executionRoutes } from './routes/executions';
 import { graphRoutes } from './routes/graph';
 import { projectRoutes } from './routes/projects';
@@ -46,6 +47,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     ...workflowDocumentRoutes(deps),
     ...enrolmentRoutes(deps),
     ...executionRoutes(deps),
+    ...executionGraphRoutes(deps),
     ...recordRoutes(deps),
     ...segmentRoutes(deps),
     ...settingsRoutes(deps),

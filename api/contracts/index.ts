@@ -2,6 +2,7 @@
 import * as contacts from './contacts';
 import * as emailLinks from './email-links';
 import * as enrolments from './enrolments';
+import * as executionGraph from './execution-graph';
 import * as executions from './executions';
 import * as graph from './graph';
 import * as projects from './projects';
@@ -23,6 +24,7 @@ export const endpoints = {
   ...workflows,
   ...graph,
   ...executions,
+  ...executionGraph,
   ...enrolments,
   ...records,
   ...segments,

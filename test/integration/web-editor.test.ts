@@ -145,6 +145,7 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     await page.getByRole('button', { name: 'Close' }).click();
     await page.locator('.executions a').first().click();
     await page.waitForURL(/\/executions\/[0-9a-f-]{36}$/);
+    const executionUrl = page.url();
     await page.locator('[data-testid="execution-status"]', { hasText: 'WAITING' }).waitFor();
     const path = page.locator('[data-testid="execution-path"] > li');
     await waitFor(async () => (await path.count()) === 3, 'the three visited steps');
@@ -154,6 +155,8 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     expect(await node('Done').locator('.step').getAttribute('class')).toContain('run-unvisited');
     expect(await node('Wait a day').locator('.step').getAttribute('class')).toContain('run-waiting');
     await expectAccessible('execution page');
+
+    const runsBefore = await app.api.client.listExecutions({ params: { id: workflowId } });
 
     // First way out: disable. The banner goes, the edit goes through, the runs go on.
     await page.getByRole('link', { name: 'Welcome series' }).click();
@@ -166,6 +169,24 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     await page.getByRole('button', { name: 'Save step' }).click();
     await page.locator('.notice[role="status"]', { hasText: 'Saved.' }).waitFor();
     expect((await app.api.client.getWorkflow({ params: { id: workflowId } })).steps.find((s) => s.name === 'Done')!.config).toEqual({ reason: 'done' });
+
+    // The run's page keeps showing the graph it runs on: a step added since is not on it.
+    const enrolledVersion = runsBefore.data[0]!.workflowVersion;
+    const later = await app.api.client.createStep({ params: { id: workflowId }, body: { type: 'EXIT', name: 'Added later', config: {} } });
+    const versionNow = (await app.api.client.getWorkflow({ params: { id: workflowId } })).version;
+    expect(versionNow).toBeGreaterThan(enrolledVersion);
+    await page.goto(executionUrl);
+    await node('Wait a day').waitFor();
+    expect(await page.locator('.react-flow__node').count()).toBe(4);
+    expect(await node('Added later').count()).toBe(0);
+    expect(await page.locator('[data-testid="execution-version"]').textContent()).toBe(`version ${enrolledVersion}`);
+    const pinned = await app.api.client.getExecutionGraph({ params: { id: workflowId, executionId: executionUrl.split('/').pop()! } });
+    expect(pinned.version).toBe(enrolledVersion);
+    expect(pinned.steps.map((s) => s.name)).toEqual(['Trigger', 'Welcome email', 'Wait a day', 'Done']);
+    expect((pinned.steps.find((s) => s.name === 'Done')!.config as { reason?: string }).reason).toBe('welcomed');
+    await app.api.client.deleteStep({ params: { id: workflowId, stepId: later.id } });
+    await page.getByRole('link', { name: 'Welcome series' }).click();
+    await node('Done').waitFor();
 
     // Second way out: enabled again it is locked again; cancel-all ends every run.
     await page.getByRole('button', { name: 'Enable workflow' }).click();

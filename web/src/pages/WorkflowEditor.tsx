@@ -15,6 +15,7 @@ import {
   type StepType,
   TrellisApiError,
   useClient,
+  usePolling,
   type WorkflowStats,
   type WorkflowWithGraph,
 } from '../api';
@@ -75,16 +76,14 @@ function Editor({ workflowId }: { workflowId: string }) {
     }
   }, [client, workflowId]);
 
+  usePolling(poll, POLL_MS);
   useEffect(() => {
     void load();
-    void poll();
     void client.listTemplates({ query: { pageSize: 100 } }).then((p) => setTemplates(p.data.map((t) => ({ id: t.id, name: t.name }))));
     void client
       .listWorkflows({ query: { pageSize: 100 } })
       .then((p) => setWorkflows(p.data.filter((w) => w.id !== workflowId).map((w) => ({ id: w.id, name: w.name }))));
-    const timer = window.setInterval(() => void poll(), POLL_MS);
-    return () => window.clearInterval(timer);
-  }, [client, workflowId, load, poll]);
+  }, [client, workflowId, load]);
 
   const names: Names = useMemo(
     () => ({ templates: new Map(templates.map((t) => [t.id, t.name])), workflows: new Map(workflows.map((w) => [w.id, w.name])) }),
