@@ -208,4 +208,133 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
       'the stats to count the cancelled runs',
     );
   });
+
+  it('edits a CONDITION as rows in groups and a SPLIT as branches, with the API errors at the row', async () => {
+    const workflow = await app.api.client.createWorkflow({ body: { name: 'Routing', eventName: 'routed' } });
+    await page.goto(`${app.url}/app/workflows/${workflow.id}`);
+    await node('Trigger').waitFor();
+
+    // A new condition starts as one row; a missing value is refused and named at that row.
+    await page.getByRole('button', { name: 'Condition', exact: true }).click();
+    await page.getByLabel('Name').fill('Is pro');
+    expect(await page.locator('[data-testid="filter-row"]').count()).toBe(1);
+    await page.getByLabel('Field, group 1 row 1').fill('data.plan');
+    await page.getByLabel('Value, group 1 row 1').fill('');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.locator('#field-config-value-error').waitFor();
+    expect(await page.locator('#field-config-value[aria-invalid="true"]').count()).toBe(1);
+    expect(await page.locator('#field-config-value-error').textContent()).toBe('value is required with operator equals');
+    await page.getByLabel('Value, group 1 row 1').fill('pro');
+    await page.getByRole('button', { name: 'Add a condition' }).click();
+    await page.getByLabel('Field, group 1 row 2').fill('data.seats');
+    await page.getByLabel('Operator, group 1 row 2').selectOption('greaterThan');
+    await page.getByLabel('Value, group 1 row 2').fill('10');
+    await page.getByRole('button', { name: 'Add a group' }).click();
+    await page.getByLabel('Field, group 2 row 1').fill('contact.tags');
+    await page.getByLabel('Operator, group 2 row 1').selectOption('contains');
+    await page.getByLabel('Value, group 2 row 1').fill('vip');
+    await page.getByLabel('Groups must').selectOption('OR');
+    await expectAccessible('condition form');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByRole('button', { name: 'Save step' }).waitFor();
+    const conditionOf = async () => (await app.api.client.getWorkflow({ params: { id: workflow.id } })).steps.find((s) => s.name === 'Is pro')!.config;
+    expect(await conditionOf()).toEqual({
+      logic: 'OR',
+      groups: [
+        {
+          filters: [
+            { field: 'data.plan', operator: 'equals', value: 'pro' },
+            { field: 'data.seats', operator: 'greaterThan', value: 10 },
+          ],
+        },
+        { filters: [{ field: 'contact.tags', operator: 'contains', value: 'vip' }] },
+      ],
+    });
+    expect(await node('Is pro').textContent()).toContain('2 groups joined by OR');
+
+    // Saved as a tree, a row's error lands at that row.
+    await page.getByLabel('Operator, group 1 row 2').selectOption('within');
+    await page.getByLabel('Value, group 1 row 2').fill('-3');
+    await page.getByRole('button', { name: 'Save step' }).click();
+    await page.locator('#field-config-groups-0-filters-1-value-error').waitFor();
+    expect(await page.locator('#field-config-groups-0-filters-1-value-error').textContent()).toBe('value must be a positive number with operator within');
+    await page.getByLabel('Value, group 1 row 2').fill('3');
+    await page.getByLabel('Unit, group 1 row 2').selectOption('hours');
+    await page.getByRole('button', { name: 'Save step' }).click();
+    await page.locator('.notice[role="status"]', { hasText: 'Saved.' }).waitFor();
+    expect(((await conditionOf()) as { groups: { filters: unknown[] }[] }).groups[0]!.filters[1]).toEqual({
+      field: 'data.seats',
+      operator: 'within',
+      value: 3,
+      unit: 'hours',
+    });
+    await page.getByRole('button', { name: 'Close' }).click();
+
+    // A split's branches are name and weight rows; its handles follow them.
+    await page.getByRole('button', { name: 'Split', exact: true }).click();
+    await page.getByLabel('Name', { exact: true }).fill('A/B');
+    expect(await page.locator('[data-testid="branch-row"]').count()).toBe(2);
+    await page.getByLabel('Name of branch 2').fill('Bee');
+    await page.getByRole('button', { name: 'Add a branch' }).click();
+    await page.getByLabel('Name of branch 3').fill('c');
+    await page.getByLabel('Weight of branch 3').fill('3');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.locator('#field-config-branches-1-name-error').waitFor();
+    expect(await page.locator('#field-config-branches-1-name-error').textContent()).toContain('must be a slug');
+    await page.getByLabel('Name of branch 2').fill('b');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByRole('button', { name: 'Save step' }).waitFor();
+    const split = (await app.api.client.getWorkflow({ params: { id: workflow.id } })).steps.find((s) => s.name === 'A/B')!;
+    expect(split.config).toEqual({
+      branches: [
+        { name: 'a', weight: 1 },
+        { name: 'b', weight: 1 },
+        { name: 'c', weight: 3 },
+      ],
+    });
+    expect(
+      await node('A/B')
+        .locator('.react-flow__handle.source')
+        .evaluateAll((hs) => hs.map((h) => h.getAttribute('data-branch'))),
+    ).toEqual(['a', 'b', 'c']);
+    await expectAccessible('split form');
+  });
+
+  it('keeps counts and a run current while the page is open, without losing an unsaved edit', async () => {
+    const workflow = await app.api.client.createWorkflow({
+      body: {
+        name: 'Invoice chase',
+        eventName: 'invoiced',
+        steps: [
+          { key: 'wait', type: 'WAIT_FOR_EVENT', name: 'Wait for payment', config: { eventName: 'paid' } },
+          { key: 'done', type: 'EXIT', name: 'Paid', config: { reason: 'paid' } },
+        ],
+        transitions: [
+          { from: 'trigger', to: 'wait' },
+          { from: 'wait', to: 'done' },
+        ],
+      },
+    });
+    await app.api.client.updateWorkflow({ params: { id: workflow.id }, body: { enabled: true } });
+    await page.goto(`${app.url}/app/workflows/${workflow.id}`);
+    await node('Wait for payment').locator('[data-testid="step-active"]', { hasText: '0 active' }).waitFor();
+
+    // An edit in progress in the side panel survives the counts moving under it.
+    await node('Wait for payment').click();
+    await page.getByLabel('Event name').fill('paid_in_full');
+    const track = app.as(app.project.publicKey);
+    expect((await track.post('/v1/track', { event: 'invoiced', email: 'lin@example.com' })).status).toBe(200);
+    await node('Wait for payment').locator('[data-testid="step-active"]', { hasText: '1 active' }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid="workflow-active"]').textContent()).toBe('1');
+    expect(await page.getByLabel('Event name').inputValue()).toBe('paid_in_full');
+
+    // The run's page follows it from waiting to its end.
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.locator('.executions a').first().click();
+    await page.locator('[data-testid="execution-status"]', { hasText: 'WAITING' }).waitFor();
+    expect((await track.post('/v1/track', { event: 'paid', email: 'lin@example.com' })).status).toBe(200);
+    await page.locator('[data-testid="execution-status"]', { hasText: 'EXITED' }).waitFor({ timeout: 30_000 });
+    await page.getByText('Exit reason: paid').waitFor();
+    expect(await page.locator('[data-testid="execution-path"] .badge').allTextContents()).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+  });
 });
