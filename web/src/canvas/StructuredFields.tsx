@@ -72,7 +72,7 @@ function rowPath(tree: Tree, g: number, r: number): string {
 }
 
 /** A value as typed: numbers and booleans written as such become them, anything else is text. */
-function valueOf(text: string): unknown {
+function typedValue(text: string): unknown {
   if (text === '') return undefined;
   try {
     const parsed = JSON.parse(text);
@@ -100,6 +100,16 @@ function Invalid({
   const id = fieldId(path);
   const invalid = errorsAt(errors, path).length > 0;
   return <>{children({ id, 'aria-invalid': invalid, 'aria-describedby': invalid ? `${id}-error` : undefined })}</>;
+}
+
+/** Errors about the whole list rather than one row. */
+function WholeErrors({ errors }: { errors: FieldError[] }) {
+  if (!errors.length) return null;
+  return (
+    <p className="field-error" role="alert">
+      {errors.map((e) => e.message).join('; ')}
+    </p>
+  );
 }
 
 export function FilterEditor({ value, onChange, errors }: { value: string; onChange: (text: string) => void; errors: FieldError[] }) {
@@ -199,7 +209,7 @@ export function FilterEditor({ value, onChange, errors }: { value: string; onCha
                         value={textOf(row.value)}
                         onChange={(e) => {
                           const { value: _, ...rest } = row;
-                          const v = valueOf(e.target.value);
+                          const v = typedValue(e.target.value);
                           setRow(g, r, v === undefined ? rest : { ...rest, value: v });
                         }}
                       />
@@ -247,11 +257,7 @@ export function FilterEditor({ value, onChange, errors }: { value: string; onCha
       <button type="button" className="quiet" onClick={() => save({ ...tree, groups: [...tree.groups, { filters: [blank] }] })}>
         Add a group
       </button>
-      {whole.length > 0 && (
-        <p className="field-error" role="alert">
-          {whole.map((e) => e.message).join('; ')}
-        </p>
-      )}
+      <WholeErrors errors={whole} />
     </fieldset>
   );
 }
@@ -306,11 +312,7 @@ export function BranchesEditor({ value, onChange, errors }: { value: string; onC
       <button type="button" className="quiet" onClick={() => save([...branches, { name: '', weight: 1 }])}>
         Add a branch
       </button>
-      {whole.length > 0 && (
-        <p className="field-error" role="alert">
-          {whole.map((e) => e.message).join('; ')}
-        </p>
-      )}
+      <WholeErrors errors={whole} />
     </fieldset>
   );
 }
