@@ -19,6 +19,7 @@ import { recordRoutes } from './routes/records';
 import { segmentRoutes } from './routes/segments';
 import { settingsRoutes } from './routes/settings';
 import { systemRoutes } from './routes/system';
+import { templateDraftRoutes } from './routes/template-drafts';
 import { templateRoutes } from './routes/templates';
 import { trackRoutes } from './routes/track';
 import { workflowDocumentRoutes } from './routes/workflow-documents';
@@ -41,6 +42,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     ...trackRoutes(deps),
     ...contactRoutes(deps),
     ...contactTagRoutes(deps),
+    ...templateDraftRoutes(deps),
     ...templateRoutes(deps),
     ...workflowRoutes(deps),
     ...graphRoutes(deps),

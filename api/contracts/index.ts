@@ -10,6 +10,7 @@ import * as records from './records';
 import * as segments from './segments';
 import * as settings from './settings';
 import * as system from './system';
+import * as templateDrafts from './template-drafts';
 import * as templates from './templates';
 import * as track from './track';
 import * as workflowDocuments from './workflow-documents';
@@ -21,6 +22,7 @@ export const endpoints = {
   ...track,
   ...contacts,
   ...templates,
+  ...templateDrafts,
   ...workflows,
   ...graph,
   ...executions,

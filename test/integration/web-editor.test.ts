@@ -298,6 +298,27 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
         .evaluateAll((hs) => hs.map((h) => h.getAttribute('data-branch'))),
     ).toEqual(['a', 'b', 'c']);
     await expectAccessible('split form');
+
+    // Connection points are labelled; with the keyboard alone a step is chosen, connected and disconnected.
+    expect(await page.getByRole('img', { name: 'Outgoing connection point, branch yes, of Is pro' }).count()).toBe(1);
+    expect(await page.getByRole('img', { name: 'Incoming connection point of A/B' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Close' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Trigger (Trigger)' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Next step').selectOption({ label: 'Is pro' });
+    await page.getByRole('button', { name: 'Connect', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const deleteButton = page.getByRole('button', { name: 'Delete the connection to Is pro' });
+    await deleteButton.waitFor();
+    const graph = async () => (await app.api.client.getWorkflow({ params: { id: workflow.id } })).transitions.map((t) => [t.fromStepId, t.toStepId, t.branch]);
+    const ids = (await app.api.client.getWorkflow({ params: { id: workflow.id } })).steps;
+    expect(await graph()).toEqual([[ids.find((s) => s.name === 'Trigger')!.id, ids.find((s) => s.name === 'Is pro')!.id, null]]);
+    await deleteButton.focus();
+    await page.keyboard.press('Enter');
+    await deleteButton.waitFor({ state: 'detached' });
+    expect(await graph()).toEqual([]);
+    await expectAccessible('step panel with its connections');
   });
 
   it('keeps counts and a run current while the page is open, without losing an unsaved edit', async () => {
@@ -323,7 +344,7 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     await node('Wait for payment').click();
     await page.getByLabel('Event name').fill('paid_in_full');
     const track = app.as(app.project.publicKey);
-    expect((await track.post('/v1/track', { event: 'invoiced', email: 'lin@example.com' })).status).toBe(200);
+    expect((await track.post('/v1/track', { event: 'invoiced', email: 'lin@example.com', data: { plan: 'pro' } })).status).toBe(200);
     await node('Wait for payment').locator('[data-testid="step-active"]', { hasText: '1 active' }).waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-testid="workflow-active"]').textContent()).toBe('1');
     expect(await page.getByLabel('Event name').inputValue()).toBe('paid_in_full');
@@ -336,5 +357,67 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     await page.locator('[data-testid="execution-status"]', { hasText: 'EXITED' }).waitFor({ timeout: 30_000 });
     await page.getByText('Exit reason: paid').waitFor();
     expect(await page.locator('[data-testid="execution-path"] .badge').allTextContents()).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    const runUrl = page.url();
+    await expectAccessible('finished execution page');
+
+    // The contact's page: data, tags, events newest first, and the run, linked back to its page.
+    const lin = (await app.api.client.listContacts({ query: { search: 'lin@example.com' } })).data[0]!;
+    await app.api.client.addContactTags({ params: { id: lin.id }, body: { tags: ['vip'] } });
+    await page.getByRole('link', { name: 'view the contact' }).click();
+    await page.getByRole('heading', { name: 'lin@example.com' }).waitFor();
+    expect(page.url()).toBe(`${app.url}/app/contacts/${lin.id}`);
+    expect(await page.locator('[data-testid="contact-subscribed"]').textContent()).toBe('Subscribed');
+    expect(await page.locator('[data-testid="contact-data"] tbody td').allTextContents()).toEqual(['plan', '"pro"']);
+    expect(await page.locator('[data-testid="contact-tags"] li').allTextContents()).toEqual(['vip']);
+    const events = (await app.api.client.listEvents({ query: { contactId: lin.id } })).data.map((e) => e.name);
+    expect(events.slice(-2)).toEqual(['paid', 'invoiced']);
+    expect(await page.locator('[data-testid="contact-events"] tbody tr td:first-child').allTextContents()).toEqual(events);
+    expect(await page.locator('[data-testid="contact-runs"] tbody tr td').allTextContents()).toEqual([
+      'Invoice chase',
+      'EXITED',
+      expect.any(String),
+      'View run of Invoice chase',
+    ]);
+    await expectAccessible('contact page');
+    await page.getByRole('link', { name: 'View run of Invoice chase' }).click();
+    await page.waitForURL(runUrl);
+    await page.locator('[data-testid="execution-status"]', { hasText: 'EXITED' }).waitFor();
+  });
+
+  it('edits a template with a live preview of the unsaved content, then saves it', async () => {
+    const templateId = await createTemplate(app.api, {
+      name: 'Receipt',
+      subject: 'Hi {{firstName ?? friend}}',
+      body: '<p>Hello {{firstName ?? there}}</p>',
+      type: 'TRANSACTIONAL',
+    });
+    await page.goto(`${app.url}/app/templates/${templateId}`);
+    await page.getByRole('heading', { name: 'Template: Receipt' }).waitFor();
+    const subject = page.locator('[data-testid="preview-subject"]');
+    await subject.filter({ hasText: 'Hi Ada' }).waitFor();
+    const html = page.frameLocator('iframe.preview-html');
+    expect(await html.locator('p').first().textContent()).toBe('Hello Ada');
+
+    // As typed, not saved: the preview follows the draft and the sample data.
+    await page.getByLabel('Subject').fill('Your receipt, {{firstName}}');
+    await subject.filter({ hasText: 'Your receipt, Ada' }).waitFor();
+    await page.getByLabel('Sample contact data (JSON)').fill('{"firstName": "Grace"}');
+    await subject.filter({ hasText: 'Your receipt, Grace' }).waitFor();
+    await html.locator('p', { hasText: 'Hello Grace' }).waitFor();
+    expect((await app.api.client.getTemplate({ params: { id: templateId } })).subject).toBe('Hi {{firstName ?? friend}}');
+
+    // Liquid that does not parse is named at its field, before saving.
+    await page.getByLabel('Body (HTML with Liquid)').fill('<p>Hello {% if %}</p>');
+    await page.locator('#field-body[aria-invalid="true"]').waitFor();
+    expect(await page.locator('#field-body-error').textContent()).toMatch(/line 1, column \d+/);
+    await page.getByLabel('Body (HTML with Liquid)').fill('<p>Thanks, {{firstName}}</p>');
+    await html.locator('p', { hasText: 'Thanks, Grace' }).waitFor();
+    await expectAccessible('template editor');
+
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.locator('.notice[role="status"]', { hasText: 'Saved.' }).waitFor();
+    const saved = await app.api.client.getTemplate({ params: { id: templateId } });
+    expect([saved.subject, saved.body, saved.type]).toEqual(['Your receipt, {{firstName}}', '<p>Thanks, {{firstName}}</p>', 'TRANSACTIONAL']);
+    expect(await page.getByRole('button', { name: 'Save template' }).isDisabled()).toBe(true);
   });
 });

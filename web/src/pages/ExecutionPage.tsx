@@ -9,6 +9,7 @@ import { edgesOf, nodesOf } from '../canvas/flow';
 import { StepNode } from '../canvas/StepNode';
 import { STEP_KINDS } from '../canvas/step-kinds';
 import { Link } from '../router';
+import { Pending } from './Pending';
 
 const NODE_TYPES = { step: StepNode };
 const POLL_MS = 2000;
@@ -51,18 +52,7 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
   }, [workflow, pinned, execution]);
 
   if (!workflow || !execution) {
-    return (
-      <main className="page">
-        <h1>Execution</h1>
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : (
-          <p>Loading…</p>
-        )}
-      </main>
-    );
+    return <Pending title="Execution" error={error} />;
   }
 
   return (
@@ -82,6 +72,9 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
           {execution.workflowVersion !== workflow.version ? ` (the workflow is now at version ${workflow.version})` : ''}
         </span>
       </div>
+      <p className="notice">
+        Contact: <Link href={`/app/contacts/${execution.contactId}`}>view the contact</Link>
+      </p>
       {execution.exitReason && <p className="info notice">Exit reason: {execution.exitReason}</p>}
       {execution.error && (
         <p className="error notice" role="alert">

@@ -26,6 +26,7 @@ import { NEXT, StepNode, type StepNodeType } from '../canvas/StepNode';
 import { PALETTE, STEP_KINDS } from '../canvas/step-kinds';
 import { Link } from '../router';
 import { triggerLabel } from './WorkflowList';
+import { Pending } from './Pending';
 
 const NODE_TYPES = { step: StepNode };
 const DRAFT_ID = 'new-step';
@@ -168,18 +169,7 @@ function Editor({ workflowId }: { workflowId: string }) {
   };
 
   if (!workflow) {
-    return (
-      <main className="page">
-        <h1>Workflow</h1>
-        {notice ? (
-          <p role="alert" className="error">
-            {notice.text}
-          </p>
-        ) : (
-          <p>Loading…</p>
-        )}
-      </main>
-    );
+    return <Pending title="Workflow" error={notice?.text} />;
   }
 
   const selectedStep = selection?.kind === 'step' ? workflow.steps.find((s) => s.id === selection.id) : undefined;
@@ -401,6 +391,34 @@ function StepPanel(props: {
           }
         }}
       />
+      {outgoing.length > 0 && (
+        <>
+          <h3>Connections</h3>
+          <ul className="plain" data-testid="step-connections">
+            {outgoing.map((t) => {
+              const to = workflow.steps.find((s) => s.id === t.toStepId)?.name ?? 'a step';
+              return (
+                <li key={t.id}>
+                  {t.branch ? `${t.branch}: ` : ''}to {to}{' '}
+                  <button
+                    type="button"
+                    className="link"
+                    aria-label={`Delete the connection${t.branch ? ` of branch ${t.branch}` : ''} to ${to}`}
+                    onClick={() => void props.onEdit(() => client.deleteTransition({ params: { id: workflow.id, transitionId: t.id } }))}
+                  >
+                    Delete
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
+      {step.type === 'SEND_EMAIL' && (
+        <p>
+          <Link href={`/app/templates/${step.config.templateId}`}>Edit the template</Link>
+        </p>
+      )}
       {step.type !== 'EXIT' && (
         <form
           className="stack connect"
