@@ -154,6 +154,7 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     expect(await page.locator('.react-flow__edge.path').count()).toBe(2);
     expect(await node('Done').locator('.step').getAttribute('class')).toContain('run-unvisited');
     expect(await node('Wait a day').locator('.step').getAttribute('class')).toContain('run-waiting');
+    await node('Welcome email').filter({ hasText: 'Template: Welcome' }).waitFor();
     await expectAccessible('execution page');
 
     const runsBefore = await app.api.client.listExecutions({ params: { id: workflowId } });

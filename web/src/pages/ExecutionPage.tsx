@@ -3,9 +3,9 @@
  * graph it runs on (the version it enrolled under, which later edits of the workflow do not change).
  */
 import { Background, Controls, ReactFlow, ReactFlowProvider } from '@xyflow/react';
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { type ExecutionGraph, type ExecutionWithSteps, messageOf, useClient, usePolling, type WorkflowWithGraph } from '../api';
-import { edgesOf, nodesOf } from '../canvas/flow';
+import { edgesOf, type Names, nodesOf } from '../canvas/flow';
 import { StepNode } from '../canvas/StepNode';
 import { STEP_KINDS } from '../canvas/step-kinds';
 import { Link } from '../router';
@@ -38,6 +38,13 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
   // A run still in flight moves on: follow it while the page is visible, until it finishes.
   const finished = execution !== null && execution.completedAt !== null;
   usePolling(load, POLL_MS, !finished);
+  // The names the step summaries mention (templates and started workflows), read once.
+  const [names, setNames] = useState<Names>({ templates: new Map(), workflows: new Map() });
+  useEffect(() => {
+    void Promise.all([client.listTemplates({ query: { pageSize: 100 } }), client.listWorkflows({ query: { pageSize: 100 } })])
+      .then(([t, w]) => setNames({ templates: new Map(t.data.map((x) => [x.id, x.name])), workflows: new Map(w.data.map((x) => [x.id, x.name])) }))
+      .catch(() => undefined);
+  }, [client]);
 
   const { nodes, edges } = useMemo(() => {
     if (!workflow || !execution || !pinned) return { nodes: [], edges: [] };
@@ -46,10 +53,10 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
     const path = execution.steps.map((s) => s.stepId);
     const taken = new Set(path.slice(1).map((to, i) => `${path[i]}>${to}`));
     return {
-      nodes: nodesOf(graph, { templates: new Map(), workflows: new Map() }, (step) => ({ runStatus: statusAt.get(step.id) ?? 'unvisited' })),
+      nodes: nodesOf(graph, names, (step) => ({ runStatus: statusAt.get(step.id) ?? 'unvisited' })),
       edges: edgesOf(graph.transitions, (t) => taken.has(`${t.fromStepId}>${t.toStepId}`)),
     };
-  }, [workflow, pinned, execution]);
+  }, [workflow, pinned, execution, names]);
 
   if (!workflow || !execution) {
     return <Pending title="Execution" error={error} />;
