@@ -84,6 +84,7 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     await page.getByRole('button', { name: 'Add step' }).click();
     await page.getByRole('button', { name: 'Save step' }).waitFor();
     expect(await node('Welcome email').textContent()).toContain('Template: Welcome');
+    expect(await page.getByRole('link', { name: 'Edit the template' }).getAttribute('href')).toBe(`/app/templates/${templateId}`);
 
     await page.getByRole('button', { name: 'Delay', exact: true }).click();
     await page.getByLabel('Name').fill('Wait a day');
@@ -151,6 +152,8 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     await waitFor(async () => (await path.count()) === 3, 'the three visited steps');
     expect(await path.locator('h3').allTextContents()).toEqual(['Trigger (Trigger)', 'Welcome email (Send email)', 'Wait a day (Delay)']);
     expect(await path.locator('.badge').allTextContents()).toEqual(['COMPLETED', 'COMPLETED', 'WAITING']);
+    // Edges are drawn once their steps are measured, a frame after the steps.
+    await page.locator('.react-flow__edge.path').nth(1).waitFor({ state: 'attached' });
     expect(await page.locator('.react-flow__edge.path').count()).toBe(2);
     expect(await node('Done').locator('.step').getAttribute('class')).toContain('run-unvisited');
     expect(await node('Wait a day').locator('.step').getAttribute('class')).toContain('run-waiting');
@@ -183,6 +186,8 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     expect(await page.locator('[data-testid="execution-version"]').textContent()).toBe(`version ${enrolledVersion}`);
     const pinned = await app.api.client.getExecutionGraph({ params: { id: workflowId, executionId: executionUrl.split('/').pop()! } });
     expect(pinned.version).toBe(enrolledVersion);
+    const unknown = await app.api.get(`/workflows/${workflowId}/executions/${workflowId}/graph`);
+    expect([unknown.status, (unknown.body as { error: { message: string } }).error.message]).toEqual([404, 'execution not found']);
     expect(pinned.steps.map((s) => s.name)).toEqual(['Trigger', 'Welcome email', 'Wait a day', 'Done']);
     expect((pinned.steps.find((s) => s.name === 'Done')!.config as { reason?: string }).reason).toBe('welcomed');
     await app.api.client.deleteStep({ params: { id: workflowId, stepId: later.id } });
@@ -218,6 +223,7 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     // A new condition starts as one row; a missing value is refused and named at that row.
     await page.getByRole('button', { name: 'Condition', exact: true }).click();
     await page.getByLabel('Name').fill('Is pro');
+    await page.getByLabel('Field, group 1 row 1').waitFor();
     expect(await page.locator('[data-testid="filter-row"]').count()).toBe(1);
     await page.getByLabel('Field, group 1 row 1').fill('data.plan');
     await page.getByLabel('Value, group 1 row 1').fill('');
@@ -274,6 +280,7 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     // A split's branches are name and weight rows; its handles follow them.
     await page.getByRole('button', { name: 'Split', exact: true }).click();
     await page.getByLabel('Name', { exact: true }).fill('A/B');
+    await page.getByLabel('Name of branch 2').waitFor();
     expect(await page.locator('[data-testid="branch-row"]').count()).toBe(2);
     await page.getByLabel('Name of branch 2').fill('Bee');
     await page.getByRole('button', { name: 'Add a branch' }).click();
@@ -301,6 +308,7 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     await expectAccessible('split form');
 
     // Connection points are labelled; with the keyboard alone a step is chosen, connected and disconnected.
+    await page.getByRole('img', { name: 'Outgoing connection point, branch yes, of Is pro' }).waitFor();
     expect(await page.getByRole('img', { name: 'Outgoing connection point, branch yes, of Is pro' }).count()).toBe(1);
     expect(await page.getByRole('img', { name: 'Incoming connection point of A/B' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Close' }).focus();
