@@ -328,6 +328,10 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     await deleteButton.waitFor({ state: 'detached' });
     expect(await graph()).toEqual([]);
     await expectAccessible('step panel with its connections');
+    await page.getByRole('button', { name: 'Close' }).click();
+    await node('A/B').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Split: A/B' }).waitFor();
   });
 
   it('keeps counts and a run current while the page is open, without losing an unsaved edit', async () => {

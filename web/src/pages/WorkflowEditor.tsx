@@ -4,7 +4,7 @@
  * step, enable/disable, and the locked state with both ways out.
  */
 import { Background, type Connection, Controls, type Edge, type Node, ReactFlow, ReactFlowProvider, useNodesState, useReactFlow } from '@xyflow/react';
-import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type DragEvent, type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
   activeCount,
   type Execution,
@@ -168,6 +168,16 @@ function Editor({ workflowId }: { workflowId: string }) {
     void edit(() => client.updateStep({ params: { id: workflowId, stepId: node.id }, body: { position } }));
   };
 
+  // From the keyboard: Enter on a focused step or connection opens it in the side panel, as a click does.
+  const onCanvasKey = (event: KeyboardEvent) => {
+    if (event.key !== 'Enter') return;
+    const target = event.target as Element;
+    const step = target.closest('.react-flow__node')?.getAttribute('data-id');
+    const edge = target.closest('.react-flow__edge')?.getAttribute('data-id');
+    if (step && step !== DRAFT_ID) setSelection({ kind: 'step', id: step });
+    else if (edge) setSelection({ kind: 'edge', id: edge });
+  };
+
   if (!workflow) {
     return <Pending title="Workflow" error={notice?.text} />;
   }
@@ -253,7 +263,7 @@ function Editor({ workflowId }: { workflowId: string }) {
             </button>
           ))}
         </nav>
-        <section className="canvas" ref={wrapper} aria-label="Workflow canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
+        <section className="canvas" ref={wrapper} aria-label="Workflow canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} onKeyDown={onCanvasKey}>
           <ReactFlow
             nodes={nodes}
             edges={edges}
