@@ -3,7 +3,7 @@
  * graph it runs on (the version it enrolled under, which later edits of the workflow do not change).
  */
 import { Background, Controls, ReactFlow, ReactFlowProvider } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ExecutionGraph, type ExecutionWithSteps, messageOf, useClient, usePolling, type WorkflowWithGraph } from '../api';
 import { edgesOf, type Names, nodesOf } from '../canvas/flow';
 import { StepNode } from '../canvas/StepNode';
@@ -21,13 +21,16 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
   const [execution, setExecution] = useState<ExecutionWithSteps | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  // The pinned graph never changes: read once, then only the run and the workflow are polled.
+  const pinnedRead = useRef<ExecutionGraph | null>(null);
   const load = useCallback(async () => {
     try {
       const [w, e, g] = await Promise.all([
         client.getWorkflow({ params: { id: workflowId } }),
         client.getExecution({ params: { id: workflowId, executionId } }),
-        client.getExecutionGraph({ params: { id: workflowId, executionId } }),
+        pinnedRead.current ?? client.getExecutionGraph({ params: { id: workflowId, executionId } }),
       ]);
+      pinnedRead.current = g;
       setWorkflow(w);
       setExecution(e);
       setPinned(g);
