@@ -11,6 +11,7 @@ import { contactTagRoutes } from './routes/contact-tags';
 import { contactRoutes } from './routes/contacts';
 import { emailLinkRoutes } from './routes/email-links';
 import { enrolmentRoutes } from './routes/enrolments';
+import { executionGraphRoutes } from './routes/execution-graph';
 import { executionRoutes } from './routes/executions';
 import { executionPurgeRoutes } from './routes/execution-purges';
 import { graphRoutes } from './routes/graph';
@@ -19,6 +20,7 @@ import { recordRoutes } from './routes/records';
 import { segmentRoutes } from './routes/segments';
 import { settingsRoutes } from './routes/settings';
 import { systemRoutes } from './routes/system';
+import { templateDraftRoutes } from './routes/template-drafts';
 import { templateRoutes } from './routes/templates';
 import { trackRoutes } from './routes/track';
 import { workflowDocumentRoutes } from './routes/workflow-documents';
@@ -41,6 +43,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     ...trackRoutes(deps),
     ...contactRoutes(deps),
     ...contactTagRoutes(deps),
+    ...templateDraftRoutes(deps),
     ...templateRoutes(deps),
     ...workflowRoutes(deps),
     ...graphRoutes(deps),
@@ -48,6 +51,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     ...enrolmentRoutes(deps),
     ...executionRoutes(deps),
     ...executionPurgeRoutes(deps),
+    ...executionGraphRoutes(deps),
     ...recordRoutes(deps),
     ...segmentRoutes(deps),
     ...settingsRoutes(deps),

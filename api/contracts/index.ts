@@ -2,6 +2,7 @@
 import * as contacts from './contacts';
 import * as emailLinks from './email-links';
 import * as enrolments from './enrolments';
+import * as executionGraph from './execution-graph';
 import * as executionPurges from './execution-purges';
 import * as executions from './executions';
 import * as graph from './graph';
@@ -10,6 +11,7 @@ import * as records from './records';
 import * as segments from './segments';
 import * as settings from './settings';
 import * as system from './system';
+import * as templateDrafts from './template-drafts';
 import * as templates from './templates';
 import * as track from './track';
 import * as workflowDocuments from './workflow-documents';
@@ -21,9 +23,11 @@ export const endpoints = {
   ...track,
   ...contacts,
   ...templates,
+  ...templateDrafts,
   ...workflows,
   ...graph,
   ...executions,
+  ...executionGraph,
   ...enrolments,
   ...executionPurges,
   ...records,

@@ -84,6 +84,7 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     await page.getByRole('button', { name: 'Add step' }).click();
     await page.getByRole('button', { name: 'Save step' }).waitFor();
     expect(await node('Welcome email').textContent()).toContain('Template: Welcome');
+    expect(await page.getByRole('link', { name: 'Edit the template' }).getAttribute('href')).toBe(`/app/templates/${templateId}`);
 
     await page.getByRole('button', { name: 'Delay', exact: true }).click();
     await page.getByLabel('Name').fill('Wait a day');
@@ -145,15 +146,21 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     await page.getByRole('button', { name: 'Close' }).click();
     await page.locator('.executions a').first().click();
     await page.waitForURL(/\/executions\/[0-9a-f-]{36}$/);
+    const executionUrl = page.url();
     await page.locator('[data-testid="execution-status"]', { hasText: 'WAITING' }).waitFor();
     const path = page.locator('[data-testid="execution-path"] > li');
     await waitFor(async () => (await path.count()) === 3, 'the three visited steps');
     expect(await path.locator('h3').allTextContents()).toEqual(['Trigger (Trigger)', 'Welcome email (Send email)', 'Wait a day (Delay)']);
     expect(await path.locator('.badge').allTextContents()).toEqual(['COMPLETED', 'COMPLETED', 'WAITING']);
+    // Edges are drawn once their steps are measured, a frame after the steps.
+    await page.locator('.react-flow__edge.path').nth(1).waitFor({ state: 'attached' });
     expect(await page.locator('.react-flow__edge.path').count()).toBe(2);
     expect(await node('Done').locator('.step').getAttribute('class')).toContain('run-unvisited');
     expect(await node('Wait a day').locator('.step').getAttribute('class')).toContain('run-waiting');
+    await node('Welcome email').filter({ hasText: 'Template: Welcome' }).waitFor();
     await expectAccessible('execution page');
+
+    const runsBefore = await app.api.client.listExecutions({ params: { id: workflowId } });
 
     // First way out: disable. The banner goes, the edit goes through, the runs go on.
     await page.getByRole('link', { name: 'Welcome series' }).click();
@@ -166,6 +173,26 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     await page.getByRole('button', { name: 'Save step' }).click();
     await page.locator('.notice[role="status"]', { hasText: 'Saved.' }).waitFor();
     expect((await app.api.client.getWorkflow({ params: { id: workflowId } })).steps.find((s) => s.name === 'Done')!.config).toEqual({ reason: 'done' });
+
+    // The run's page keeps showing the graph it runs on: a step added since is not on it.
+    const enrolledVersion = runsBefore.data[0]!.workflowVersion;
+    const later = await app.api.client.createStep({ params: { id: workflowId }, body: { type: 'EXIT', name: 'Added later', config: {} } });
+    const versionNow = (await app.api.client.getWorkflow({ params: { id: workflowId } })).version;
+    expect(versionNow).toBeGreaterThan(enrolledVersion);
+    await page.goto(executionUrl);
+    await node('Wait a day').waitFor();
+    expect(await page.locator('.react-flow__node').count()).toBe(4);
+    expect(await node('Added later').count()).toBe(0);
+    expect(await page.locator('[data-testid="execution-version"]').textContent()).toBe(`version ${enrolledVersion}`);
+    const pinned = await app.api.client.getExecutionGraph({ params: { id: workflowId, executionId: executionUrl.split('/').pop()! } });
+    expect(pinned.version).toBe(enrolledVersion);
+    const unknown = await app.api.get(`/workflows/${workflowId}/executions/${workflowId}/graph`);
+    expect([unknown.status, (unknown.body as { error: { message: string } }).error.message]).toEqual([404, 'execution not found']);
+    expect(pinned.steps.map((s) => s.name)).toEqual(['Trigger', 'Welcome email', 'Wait a day', 'Done']);
+    expect((pinned.steps.find((s) => s.name === 'Done')!.config as { reason?: string }).reason).toBe('welcomed');
+    await app.api.client.deleteStep({ params: { id: workflowId, stepId: later.id } });
+    await page.getByRole('link', { name: 'Welcome series' }).click();
+    await node('Done').waitFor();
 
     // Second way out: enabled again it is locked again; cancel-all ends every run.
     await page.getByRole('button', { name: 'Enable workflow' }).click();
@@ -186,5 +213,224 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
       async () => ((await app.api.client.getWorkflowStats({ params: { id: workflowId } })).executions as Record<string, number>).CANCELLED === 3,
       'the stats to count the cancelled runs',
     );
+  });
+
+  it('edits a CONDITION as rows in groups and a SPLIT as branches, with the API errors at the row', async () => {
+    const workflow = await app.api.client.createWorkflow({ body: { name: 'Routing', eventName: 'routed' } });
+    await page.goto(`${app.url}/app/workflows/${workflow.id}`);
+    await node('Trigger').waitFor();
+
+    // A new condition starts as one row; a missing value is refused and named at that row.
+    await page.getByRole('button', { name: 'Condition', exact: true }).click();
+    await page.getByLabel('Name').fill('Is pro');
+    await page.getByLabel('Field, group 1 row 1').waitFor();
+    expect(await page.locator('[data-testid="filter-row"]').count()).toBe(1);
+    await page.getByLabel('Field, group 1 row 1').fill('data.plan');
+    await page.getByLabel('Value, group 1 row 1').fill('');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.locator('#field-config-value-error').waitFor();
+    expect(await page.locator('#field-config-value[aria-invalid="true"]').count()).toBe(1);
+    expect(await page.locator('#field-config-value-error').textContent()).toBe('value is required with operator equals');
+    await page.getByLabel('Value, group 1 row 1').fill('pro');
+    await page.getByRole('button', { name: 'Add a condition' }).click();
+    await page.getByLabel('Field, group 1 row 2').fill('data.seats');
+    await page.getByLabel('Operator, group 1 row 2').selectOption('greaterThan');
+    await page.getByLabel('Value, group 1 row 2').fill('10');
+    await page.getByRole('button', { name: 'Add a group' }).click();
+    await page.getByLabel('Field, group 2 row 1').fill('contact.tags');
+    await page.getByLabel('Operator, group 2 row 1').selectOption('contains');
+    await page.getByLabel('Value, group 2 row 1').fill('vip');
+    await page.getByLabel('Groups must').selectOption('OR');
+    await expectAccessible('condition form');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByRole('button', { name: 'Save step' }).waitFor();
+    const conditionOf = async () => (await app.api.client.getWorkflow({ params: { id: workflow.id } })).steps.find((s) => s.name === 'Is pro')!.config;
+    expect(await conditionOf()).toEqual({
+      logic: 'OR',
+      groups: [
+        {
+          filters: [
+            { field: 'data.plan', operator: 'equals', value: 'pro' },
+            { field: 'data.seats', operator: 'greaterThan', value: 10 },
+          ],
+        },
+        { filters: [{ field: 'contact.tags', operator: 'contains', value: 'vip' }] },
+      ],
+    });
+    expect(await node('Is pro').textContent()).toContain('2 groups joined by OR');
+
+    // Saved as a tree, a row's error lands at that row.
+    await page.getByLabel('Operator, group 1 row 2').selectOption('within');
+    await page.getByLabel('Value, group 1 row 2').fill('-3');
+    await page.getByRole('button', { name: 'Save step' }).click();
+    await page.locator('#field-config-groups-0-filters-1-value-error').waitFor();
+    expect(await page.locator('#field-config-groups-0-filters-1-value-error').textContent()).toBe('value must be a positive number with operator within');
+    await page.getByLabel('Value, group 1 row 2').fill('3');
+    await page.getByLabel('Unit, group 1 row 2').selectOption('hours');
+    await page.getByRole('button', { name: 'Save step' }).click();
+    await page.locator('.notice[role="status"]', { hasText: 'Saved.' }).waitFor();
+    expect(((await conditionOf()) as { groups: { filters: unknown[] }[] }).groups[0]!.filters[1]).toEqual({
+      field: 'data.seats',
+      operator: 'within',
+      value: 3,
+      unit: 'hours',
+    });
+    await page.getByRole('button', { name: 'Close' }).click();
+
+    // A split's branches are name and weight rows; its handles follow them.
+    await page.getByRole('button', { name: 'Split', exact: true }).click();
+    await page.getByLabel('Name', { exact: true }).fill('A/B');
+    await page.getByLabel('Name of branch 2').waitFor();
+    expect(await page.locator('[data-testid="branch-row"]').count()).toBe(2);
+    await page.getByLabel('Name of branch 2').fill('Bee');
+    await page.getByRole('button', { name: 'Add a branch' }).click();
+    await page.getByLabel('Name of branch 3').fill('c');
+    await page.getByLabel('Weight of branch 3').fill('3');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.locator('#field-config-branches-1-name-error').waitFor();
+    expect(await page.locator('#field-config-branches-1-name-error').textContent()).toContain('must be a slug');
+    await page.getByLabel('Name of branch 2').fill('b');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByRole('button', { name: 'Save step' }).waitFor();
+    const split = (await app.api.client.getWorkflow({ params: { id: workflow.id } })).steps.find((s) => s.name === 'A/B')!;
+    expect(split.config).toEqual({
+      branches: [
+        { name: 'a', weight: 1 },
+        { name: 'b', weight: 1 },
+        { name: 'c', weight: 3 },
+      ],
+    });
+    expect(
+      await node('A/B')
+        .locator('.react-flow__handle.source')
+        .evaluateAll((hs) => hs.map((h) => h.getAttribute('data-branch'))),
+    ).toEqual(['a', 'b', 'c']);
+    await expectAccessible('split form');
+
+    // Connection points are labelled; with the keyboard alone a step is chosen, connected and disconnected.
+    await page.getByRole('img', { name: 'Outgoing connection point, branch yes, of Is pro' }).waitFor();
+    expect(await page.getByRole('img', { name: 'Outgoing connection point, branch yes, of Is pro' }).count()).toBe(1);
+    expect(await page.getByRole('img', { name: 'Incoming connection point of A/B' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Close' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Trigger (Trigger)' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Next step').selectOption({ label: 'Is pro' });
+    await page.getByRole('button', { name: 'Connect', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const deleteButton = page.getByRole('button', { name: 'Delete the connection to Is pro' });
+    await deleteButton.waitFor();
+    const graph = async () => (await app.api.client.getWorkflow({ params: { id: workflow.id } })).transitions.map((t) => [t.fromStepId, t.toStepId, t.branch]);
+    const ids = (await app.api.client.getWorkflow({ params: { id: workflow.id } })).steps;
+    expect(await graph()).toEqual([[ids.find((s) => s.name === 'Trigger')!.id, ids.find((s) => s.name === 'Is pro')!.id, null]]);
+    await deleteButton.focus();
+    await page.keyboard.press('Enter');
+    await deleteButton.waitFor({ state: 'detached' });
+    expect(await graph()).toEqual([]);
+    await expectAccessible('step panel with its connections');
+    await page.getByRole('button', { name: 'Close' }).click();
+    await node('A/B').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Split: A/B' }).waitFor();
+  });
+
+  it('keeps counts and a run current while the page is open, without losing an unsaved edit', async () => {
+    const workflow = await app.api.client.createWorkflow({
+      body: {
+        name: 'Invoice chase',
+        eventName: 'invoiced',
+        steps: [
+          { key: 'wait', type: 'WAIT_FOR_EVENT', name: 'Wait for payment', config: { eventName: 'paid' } },
+          { key: 'done', type: 'EXIT', name: 'Paid', config: { reason: 'paid' } },
+        ],
+        transitions: [
+          { from: 'trigger', to: 'wait' },
+          { from: 'wait', to: 'done' },
+        ],
+      },
+    });
+    await app.api.client.updateWorkflow({ params: { id: workflow.id }, body: { enabled: true } });
+    await page.goto(`${app.url}/app/workflows/${workflow.id}`);
+    await node('Wait for payment').locator('[data-testid="step-active"]', { hasText: '0 active' }).waitFor();
+
+    // An edit in progress in the side panel survives the counts moving under it.
+    await node('Wait for payment').click();
+    await page.getByLabel('Event name').fill('paid_in_full');
+    const track = app.as(app.project.publicKey);
+    expect((await track.post('/v1/track', { event: 'invoiced', email: 'lin@example.com', data: { plan: 'pro' } })).status).toBe(200);
+    await node('Wait for payment').locator('[data-testid="step-active"]', { hasText: '1 active' }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid="workflow-active"]').textContent()).toBe('1');
+    expect(await page.getByLabel('Event name').inputValue()).toBe('paid_in_full');
+
+    // The run's page follows it from waiting to its end.
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.locator('.executions a').first().click();
+    await page.locator('[data-testid="execution-status"]', { hasText: 'WAITING' }).waitFor();
+    expect((await track.post('/v1/track', { event: 'paid', email: 'lin@example.com' })).status).toBe(200);
+    await page.locator('[data-testid="execution-status"]', { hasText: 'EXITED' }).waitFor({ timeout: 30_000 });
+    await page.getByText('Exit reason: paid').waitFor();
+    expect(await page.locator('[data-testid="execution-path"] .badge').allTextContents()).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    const runUrl = page.url();
+    await expectAccessible('finished execution page');
+
+    // The contact's page: data, tags, events newest first, and the run, linked back to its page.
+    const lin = (await app.api.client.listContacts({ query: { search: 'lin@example.com' } })).data[0]!;
+    await app.api.client.addContactTags({ params: { id: lin.id }, body: { tags: ['vip'] } });
+    await page.getByRole('link', { name: 'view the contact' }).click();
+    await page.getByRole('heading', { name: 'lin@example.com' }).waitFor();
+    expect(page.url()).toBe(`${app.url}/app/contacts/${lin.id}`);
+    expect(await page.locator('[data-testid="contact-subscribed"]').textContent()).toBe('Subscribed');
+    expect(await page.locator('[data-testid="contact-data"] tbody td').allTextContents()).toEqual(['plan', '"pro"']);
+    expect(await page.locator('[data-testid="contact-tags"] li').allTextContents()).toEqual(['vip']);
+    const events = (await app.api.client.listEvents({ query: { contactId: lin.id } })).data.map((e) => e.name);
+    expect(events.slice(-2)).toEqual(['paid', 'invoiced']);
+    expect(await page.locator('[data-testid="contact-events"] tbody tr td:first-child').allTextContents()).toEqual(events);
+    expect(await page.locator('[data-testid="contact-runs"] tbody tr td').allTextContents()).toEqual([
+      'Invoice chase',
+      'EXITED',
+      expect.any(String),
+      'View run of Invoice chase',
+    ]);
+    await expectAccessible('contact page');
+    await page.getByRole('link', { name: 'View run of Invoice chase' }).click();
+    await page.waitForURL(runUrl);
+    await page.locator('[data-testid="execution-status"]', { hasText: 'EXITED' }).waitFor();
+  });
+
+  it('edits a template with a live preview of the unsaved content, then saves it', async () => {
+    const templateId = await createTemplate(app.api, {
+      name: 'Receipt',
+      subject: 'Hi {{firstName ?? friend}}',
+      body: '<p>Hello {{firstName ?? there}}</p>',
+      type: 'TRANSACTIONAL',
+    });
+    await page.goto(`${app.url}/app/templates/${templateId}`);
+    await page.getByRole('heading', { name: 'Template: Receipt' }).waitFor();
+    const subject = page.locator('[data-testid="preview-subject"]');
+    await subject.filter({ hasText: 'Hi Ada' }).waitFor();
+    const html = page.frameLocator('iframe.preview-html');
+    expect(await html.locator('p').first().textContent()).toBe('Hello Ada');
+
+    // As typed, not saved: the preview follows the draft and the sample data.
+    await page.getByLabel('Subject').fill('Your receipt, {{firstName}}');
+    await subject.filter({ hasText: 'Your receipt, Ada' }).waitFor();
+    await page.getByLabel('Sample contact data (JSON)').fill('{"firstName": "Grace"}');
+    await subject.filter({ hasText: 'Your receipt, Grace' }).waitFor();
+    await html.locator('p', { hasText: 'Hello Grace' }).waitFor();
+    expect((await app.api.client.getTemplate({ params: { id: templateId } })).subject).toBe('Hi {{firstName ?? friend}}');
+
+    // Liquid that does not parse is named at its field, before saving.
+    await page.getByLabel('Body (HTML with Liquid)').fill('<p>Hello {% if %}</p>');
+    await page.locator('#field-body[aria-invalid="true"]').waitFor();
+    expect(await page.locator('#field-body-error').textContent()).toMatch(/line 1, column \d+/);
+    await page.getByLabel('Body (HTML with Liquid)').fill('<p>Thanks, {{firstName}}</p>');
+    await html.locator('p', { hasText: 'Thanks, Grace' }).waitFor();
+    await expectAccessible('template editor');
+
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.locator('.notice[role="status"]', { hasText: 'Saved.' }).waitFor();
+    const saved = await app.api.client.getTemplate({ params: { id: templateId } });
+    expect([saved.subject, saved.body, saved.type]).toEqual(['Your receipt, {{firstName}}', '<p>Thanks, {{firstName}}</p>', 'TRANSACTIONAL']);
+    expect(await page.getByRole('button', { name: 'Save template' }).isDisabled()).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
  * The app talks to the API through the typed client (api/client.ts), built from the same endpoint
  * declarations the server answers by: a renamed field or route breaks the app's type check.
  */
-import { createContext, useContext } from 'react';
+import { createContext, useContext, useEffect, useRef } from 'react';
 import { createClient, TrellisApiError, type TrellisClient } from '../../api/client';
 import type { ResponseOf } from '../../api/endpoint';
 import type { Endpoints } from '../../api/contracts';
@@ -19,6 +19,8 @@ export type WorkflowStats = ResponseOf<Endpoints['getWorkflowStats']>;
 export type ExecutionWithSteps = ResponseOf<Endpoints['getExecution']>;
 export type Execution = ResponseOf<Endpoints['listExecutions']>['data'][number];
 export type Template = ResponseOf<Endpoints['getTemplate']>;
+export type ExecutionGraph = ResponseOf<Endpoints['getExecutionGraph']>;
+export type Contact = ResponseOf<Endpoints['getContact']>;
 
 /** A client for this origin with the signed-in key. */
 export function clientFor(key: string): Client {
@@ -59,4 +61,28 @@ export function activeCount(stats: WorkflowStats | undefined): number {
   if (!stats) return 0;
   const byStatus = stats.executions as Record<string, number>;
   return (byStatus.RUNNING ?? 0) + (byStatus.WAITING ?? 0);
+}
+
+/**
+ * Calls `load` now and every `ms` while `active` and the tab is visible (and at once when it becomes
+ * visible again): live counts and a run in flight stay current without a reload.
+ */
+export function usePolling(load: () => Promise<void>, ms: number, active = true): void {
+  const latest = useRef(load);
+  latest.current = load;
+  useEffect(() => {
+    void load();
+  }, [load]);
+  useEffect(() => {
+    if (!active) return;
+    const tick = () => {
+      if (document.visibilityState === 'visible') void latest.current();
+    };
+    const timer = window.setInterval(tick, ms);
+    document.addEventListener('visibilitychange', tick);
+    return () => {
+      window.clearInterval(timer);
+      document.removeEventListener('visibilitychange', tick);
+    };
+  }, [ms, active]);
 }

@@ -4,11 +4,22 @@ import './styles.css';
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ClientContext, clientFor } from './api';
+import { ContactPage } from './pages/ContactPage';
 import { ExecutionPage } from './pages/ExecutionPage';
+import { TemplateEditor } from './pages/TemplateEditor';
 import { WorkflowEditor } from './pages/WorkflowEditor';
 import { WorkflowList } from './pages/WorkflowList';
-import { Link, routeOf, usePath } from './router';
+import { Link, type Route, routeOf, usePath } from './router';
 import { forgetKey, readKey, saveKey } from './session';
+
+const TITLES: Record<Route['page'], string> = {
+  workflows: 'Workflows',
+  workflow: 'Workflow',
+  execution: 'Execution',
+  template: 'Template',
+  contact: 'Contact',
+  'not-found': 'Not found',
+};
 
 function App() {
   const [key, setKey] = useState(readKey);
@@ -20,7 +31,7 @@ function App() {
     if (client && route.page === 'workflows' && path !== '/app/workflows') window.history.replaceState(null, '', '/app/workflows');
   }, [client, route.page, path]);
   useEffect(() => {
-    document.title = `${route.page === 'workflows' ? 'Workflows' : route.page === 'workflow' ? 'Workflow' : route.page === 'execution' ? 'Execution' : 'Not found'} · Trellis`;
+    document.title = `${TITLES[route.page]} · Trellis`;
   }, [route.page]);
   if (!client) return <SignIn onKey={setKey} />;
   return (
@@ -46,6 +57,8 @@ function App() {
       {route.page === 'workflows' && <WorkflowList />}
       {route.page === 'workflow' && <WorkflowEditor key={route.workflowId} workflowId={route.workflowId} />}
       {route.page === 'execution' && <ExecutionPage key={route.executionId} workflowId={route.workflowId} executionId={route.executionId} />}
+      {route.page === 'template' && <TemplateEditor key={route.templateId} templateId={route.templateId} />}
+      {route.page === 'contact' && <ContactPage key={route.contactId} contactId={route.contactId} />}
       {route.page === 'not-found' && (
         <main className="page">
           <h1>Page not found</h1>

@@ -39,6 +39,8 @@ export type Route =
   | { page: 'workflows' }
   | { page: 'workflow'; workflowId: string }
   | { page: 'execution'; workflowId: string; executionId: string }
+  | { page: 'template'; templateId: string }
+  | { page: 'contact'; contactId: string }
   | { page: 'not-found' };
 
 /** Which page a path shows. */
@@ -48,5 +50,7 @@ export function routeOf(path: string): Route {
   if (parts.length === 1 || (parts.length === 2 && parts[1] === 'workflows')) return { page: 'workflows' };
   if (parts[1] === 'workflows' && parts.length === 3) return { page: 'workflow', workflowId: parts[2]! };
   if (parts[1] === 'workflows' && parts[3] === 'executions' && parts.length === 5) return { page: 'execution', workflowId: parts[2]!, executionId: parts[4]! };
+  if (parts[1] === 'templates' && parts.length === 3) return { page: 'template', templateId: parts[2]! };
+  if (parts[1] === 'contacts' && parts.length === 3) return { page: 'contact', contactId: parts[2]! };
   return { page: 'not-found' };
 }

@@ -2,6 +2,7 @@
 import { type FormEvent, type ReactElement, useState } from 'react';
 import type { FieldError, StepType } from '../api';
 import { FieldMessage, errorsAt, fieldId } from '../pages/FieldMessage';
+import { BranchesEditor, FilterEditor } from './StructuredFields';
 import { STEP_KINDS, configOf, type FieldSpec, formValues } from './step-kinds';
 
 export interface Choice {
@@ -82,6 +83,8 @@ function Field(props: {
   workflows: Choice[];
 }) {
   const { field, path, value, onChange, errors } = props;
+  if (field.kind === 'filter') return <FilterEditor value={value} onChange={onChange} errors={errors} />;
+  if (field.kind === 'branches') return <BranchesEditor value={value} onChange={onChange} errors={errors} />;
   const id = fieldId(path);
   const invalid = errorsAt(errors, path).length > 0;
   const common = {

@@ -28,7 +28,9 @@ export function StepNode({ data, selected }: NodeProps<StepNodeType>) {
   if (data.runStatus) classes.push(`run-${data.runStatus.toLowerCase()}`);
   return (
     <div className={classes.join(' ')} data-step-name={data.name}>
-      {data.type !== 'TRIGGER' && <Handle type="target" position={Position.Top} title={`Connect into ${data.name}`} />}
+      {data.type !== 'TRIGGER' && (
+        <Handle type="target" position={Position.Top} title={`Connect into ${data.name}`} role="img" aria-label={`Incoming connection point of ${data.name}`} />
+      )}
       <div className="step-type">{STEP_KINDS[data.type].label}</div>
       <div className="step-name">{data.name}</div>
       <div className="step-summary" title={data.summary}>
@@ -48,6 +50,8 @@ export function StepNode({ data, selected }: NodeProps<StepNodeType>) {
           position={Position.Bottom}
           style={{ left: `${((i + 1) / (data.outlets.length + 1)) * 100}%` }}
           title={outlet ? `Connect branch ${outlet} of ${data.name}` : `Connect from ${data.name}`}
+          role="img"
+          aria-label={outlet ? `Outgoing connection point, branch ${outlet}, of ${data.name}` : `Outgoing connection point of ${data.name}`}
           data-branch={outlet || NEXT}
         >
           {outlet && <span className="handle-label">{outlet}</span>}

@@ -29,7 +29,15 @@ export function outlets(step: Step): string[] {
 }
 
 export function nodesOf(workflow: WorkflowWithGraph, names: Names, extra: (step: Step) => Partial<StepNodeData> = () => ({})): StepNodeType[] {
-  const at = positions(workflow.steps, workflow.transitions);
+  // Targets left to right in the order of their handles (yes before no, a SPLIT's branches in order):
+  // dagre's initial ordering puts a step's last-added successor leftmost, so each step's transitions
+  // go to it in reverse handle order.
+  const outletsOf = new Map(workflow.steps.map((s) => [s.id, outlets(s)]));
+  const rank = (t: Transition) => (outletsOf.get(t.fromStepId) ?? []).indexOf(t.branch ?? '');
+  const at = positions(
+    workflow.steps,
+    [...workflow.transitions].sort((a, b) => rank(b) - rank(a)),
+  );
   const trigger = triggerLabel(workflow);
   return workflow.steps.map((step) => ({
     id: step.id,

@@ -5,7 +5,8 @@
  */
 import type { StepType } from '../api';
 
-export type FieldKind = 'text' | 'number' | 'select' | 'json' | 'tags' | 'boolean' | 'template' | 'workflow';
+/** `filter` and `branches` are structured editors over JSON (StructuredFields.tsx). */
+export type FieldKind = 'text' | 'number' | 'select' | 'json' | 'filter' | 'branches' | 'tags' | 'boolean' | 'template' | 'workflow';
 
 export interface FieldSpec {
   /** The config field; '' is the whole config (a CONDITION's filter). */
@@ -52,7 +53,7 @@ export const STEP_KINDS: Record<StepType, StepKind> = {
   },
   CONDITION: {
     label: 'Condition',
-    fields: [{ name: '', label: 'Filter (JSON)', kind: 'json', help: 'e.g. {"field": "data.plan", "operator": "equals", "value": "pro"}' }],
+    fields: [{ name: '', label: 'Filter', kind: 'filter' }],
     defaults: { field: 'data.plan', operator: 'equals', value: 'pro' },
   },
   WEBHOOK: {
@@ -78,7 +79,7 @@ export const STEP_KINDS: Record<StepType, StepKind> = {
   EXIT: { label: 'Exit', fields: [{ name: 'reason', label: 'Reason (optional)', kind: 'text' }], defaults: {} },
   SPLIT: {
     label: 'Split',
-    fields: [{ name: 'branches', label: 'Branches (JSON)', kind: 'json', help: 'e.g. [{"name": "a", "weight": 1}, {"name": "b", "weight": 1}]' }],
+    fields: [{ name: 'branches', label: 'Branches', kind: 'branches' }],
     defaults: {
       branches: [
         { name: 'a', weight: 1 },
@@ -130,13 +131,17 @@ export const PALETTE: StepType[] = [
   'EXIT',
 ];
 
+function isJson(kind: FieldKind): boolean {
+  return kind === 'json' || kind === 'filter' || kind === 'branches';
+}
+
 /** The form's text for each field of a config. */
 export function formValues(kind: StepKind, config: Record<string, unknown>): Record<string, string> {
   const values: Record<string, string> = {};
   for (const field of kind.fields) {
     const value = field.name === '' ? config : config[field.name];
     if (value === undefined || value === null) values[field.name] = '';
-    else if (field.kind === 'json') values[field.name] = JSON.stringify(value, null, 2);
+    else if (isJson(field.kind)) values[field.name] = JSON.stringify(value, null, 2);
     else if (field.kind === 'tags') values[field.name] = (value as string[]).join(', ');
     else values[field.name] = String(value);
   }
@@ -161,7 +166,7 @@ export function configOf(kind: StepKind, values: Record<string, string>): { conf
         .split(',')
         .map((t) => t.trim())
         .filter(Boolean);
-    if (field.kind === 'json') {
+    if (isJson(field.kind)) {
       try {
         value = JSON.parse(text);
       } catch {

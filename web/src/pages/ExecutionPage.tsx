@@ -1,11 +1,15 @@
-/** /app/workflows/:id/executions/:executionId — one run: its status, and the path it took on the canvas. */
+/**
+ * /app/workflows/:id/executions/:executionId — one run: its status, and the path it took on the
+ * graph it runs on (the version it enrolled under, which later edits of the workflow do not change).
+ */
 import { Background, Controls, ReactFlow, ReactFlowProvider } from '@xyflow/react';
-import { useEffect, useMemo, useState } from 'react';
-import { type ExecutionWithSteps, messageOf, useClient, type WorkflowWithGraph } from '../api';
-import { edgesOf, nodesOf } from '../canvas/flow';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type ExecutionGraph, type ExecutionWithSteps, messageOf, useClient, usePolling, type WorkflowWithGraph } from '../api';
+import { edgesOf, type Names, nodesOf } from '../canvas/flow';
 import { StepNode } from '../canvas/StepNode';
 import { STEP_KINDS } from '../canvas/step-kinds';
 import { Link } from '../router';
+import { Pending } from './Pending';
 
 const NODE_TYPES = { step: StepNode };
 const POLL_MS = 2000;
@@ -13,54 +17,52 @@ const POLL_MS = 2000;
 export function ExecutionPage({ workflowId, executionId }: { workflowId: string; executionId: string }) {
   const client = useClient();
   const [workflow, setWorkflow] = useState<WorkflowWithGraph | null>(null);
+  const [pinned, setPinned] = useState<ExecutionGraph | null>(null);
   const [execution, setExecution] = useState<ExecutionWithSteps | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => {
-    let finished = false;
-    const load = async () => {
-      try {
-        const [w, e] = await Promise.all([
-          client.getWorkflow({ params: { id: workflowId } }),
-          client.getExecution({ params: { id: workflowId, executionId } }),
-        ]);
-        setWorkflow(w);
-        setExecution(e);
-        finished = e.completedAt !== null;
-      } catch (err) {
-        setError(messageOf(err));
-      }
-    };
-    void load();
-    // A run still in flight moves on: follow it until it finishes.
-    const timer = window.setInterval(() => !finished && void load(), POLL_MS);
-    return () => window.clearInterval(timer);
+  // The pinned graph never changes: read once, then only the run and the workflow are polled.
+  const pinnedRead = useRef<ExecutionGraph | null>(null);
+  const load = useCallback(async () => {
+    try {
+      const [w, e, g] = await Promise.all([
+        client.getWorkflow({ params: { id: workflowId } }),
+        client.getExecution({ params: { id: workflowId, executionId } }),
+        pinnedRead.current ?? client.getExecutionGraph({ params: { id: workflowId, executionId } }),
+      ]);
+      pinnedRead.current = g;
+      setWorkflow(w);
+      setExecution(e);
+      setPinned(g);
+    } catch (err) {
+      setError(messageOf(err));
+    }
   }, [client, workflowId, executionId]);
+  // A run still in flight moves on: follow it while the page is visible, until it finishes.
+  const finished = execution !== null && execution.completedAt !== null;
+  usePolling(load, POLL_MS, !finished);
+  // The names the step summaries mention (templates and started workflows), read once.
+  const [names, setNames] = useState<Names>({ templates: new Map(), workflows: new Map() });
+  useEffect(() => {
+    void Promise.all([client.listTemplates({ query: { pageSize: 100 } }), client.listWorkflows({ query: { pageSize: 100 } })])
+      .then(([t, w]) => setNames({ templates: new Map(t.data.map((x) => [x.id, x.name])), workflows: new Map(w.data.map((x) => [x.id, x.name])) }))
+      .catch(() => undefined);
+  }, [client]);
 
   const { nodes, edges } = useMemo(() => {
-    if (!workflow || !execution) return { nodes: [], edges: [] };
+    if (!workflow || !execution || !pinned) return { nodes: [], edges: [] };
+    const graph = pinnedWorkflow(workflow, pinned);
     const statusAt = new Map(execution.steps.map((s) => [s.stepId, s.status as string]));
     const path = execution.steps.map((s) => s.stepId);
     const taken = new Set(path.slice(1).map((to, i) => `${path[i]}>${to}`));
     return {
-      nodes: nodesOf(workflow, { templates: new Map(), workflows: new Map() }, (step) => ({ runStatus: statusAt.get(step.id) ?? 'unvisited' })),
-      edges: edgesOf(workflow.transitions, (t) => taken.has(`${t.fromStepId}>${t.toStepId}`)),
+      nodes: nodesOf(graph, names, (step) => ({ runStatus: statusAt.get(step.id) ?? 'unvisited' })),
+      edges: edgesOf(graph.transitions, (t) => taken.has(`${t.fromStepId}>${t.toStepId}`)),
     };
-  }, [workflow, execution]);
+  }, [workflow, pinned, execution, names]);
 
   if (!workflow || !execution) {
-    return (
-      <main className="page">
-        <h1>Execution</h1>
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : (
-          <p>Loading…</p>
-        )}
-      </main>
-    );
+    return <Pending title="Execution" error={error} />;
   }
 
   return (
@@ -75,9 +77,14 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
         </span>
         <span className="muted">
           started {new Date(execution.startedAt).toLocaleString()}
-          {execution.completedAt ? `, finished ${new Date(execution.completedAt).toLocaleString()}` : ''} · version {execution.workflowVersion}
+          {execution.completedAt ? `, finished ${new Date(execution.completedAt).toLocaleString()}` : ''} ·{' '}
+          <span data-testid="execution-version">version {execution.workflowVersion}</span>
+          {execution.workflowVersion !== workflow.version ? ` (the workflow is now at version ${workflow.version})` : ''}
         </span>
       </div>
+      <p className="notice">
+        Contact: <Link href={`/app/contacts/${execution.contactId}`}>view the contact</Link>
+      </p>
       {execution.exitReason && <p className="info notice">Exit reason: {execution.exitReason}</p>}
       {execution.error && (
         <p className="error notice" role="alert">
@@ -85,7 +92,7 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
         </p>
       )}
       <div className="editor-body two">
-        <section className="canvas" aria-label="The path this execution took">
+        <section className="canvas" aria-label={`The path this execution took on version ${execution.workflowVersion}`}>
           <ReactFlowProvider>
             <ReactFlow
               nodes={nodes}
@@ -130,4 +137,23 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
       </div>
     </main>
   );
+}
+
+/**
+ * The pinned graph in the canvas's shape. Its steps keep the positions they have now when every one
+ * of them still has one; otherwise the graph is laid out automatically.
+ */
+function pinnedWorkflow(workflow: WorkflowWithGraph, pinned: ExecutionGraph): WorkflowWithGraph {
+  const now = new Map(workflow.steps.map((s) => [s.id, s.position]));
+  const placed = pinned.steps.every((s) => s.type === 'TRIGGER' || now.get(s.id));
+  return {
+    ...workflow,
+    steps: pinned.steps.map((s) => ({
+      ...s,
+      workflowId: workflow.id,
+      key: '',
+      position: placed ? (now.get(s.id) ?? null) : null,
+    })) as WorkflowWithGraph['steps'],
+    transitions: pinned.transitions.map((t) => ({ ...t, workflowId: workflow.id })),
+  };
 }

@@ -4,7 +4,7 @@
  * step, enable/disable, and the locked state with both ways out.
  */
 import { Background, type Connection, Controls, type Edge, type Node, ReactFlow, ReactFlowProvider, useNodesState, useReactFlow } from '@xyflow/react';
-import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type DragEvent, type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
   activeCount,
   type Execution,
@@ -15,6 +15,7 @@ import {
   type StepType,
   TrellisApiError,
   useClient,
+  usePolling,
   type WorkflowStats,
   type WorkflowWithGraph,
 } from '../api';
@@ -25,6 +26,7 @@ import { NEXT, StepNode, type StepNodeType } from '../canvas/StepNode';
 import { PALETTE, STEP_KINDS } from '../canvas/step-kinds';
 import { Link } from '../router';
 import { triggerLabel } from './WorkflowList';
+import { Pending } from './Pending';
 
 const NODE_TYPES = { step: StepNode };
 const DRAFT_ID = 'new-step';
@@ -75,16 +77,14 @@ function Editor({ workflowId }: { workflowId: string }) {
     }
   }, [client, workflowId]);
 
+  usePolling(poll, POLL_MS);
   useEffect(() => {
     void load();
-    void poll();
     void client.listTemplates({ query: { pageSize: 100 } }).then((p) => setTemplates(p.data.map((t) => ({ id: t.id, name: t.name }))));
     void client
       .listWorkflows({ query: { pageSize: 100 } })
       .then((p) => setWorkflows(p.data.filter((w) => w.id !== workflowId).map((w) => ({ id: w.id, name: w.name }))));
-    const timer = window.setInterval(() => void poll(), POLL_MS);
-    return () => window.clearInterval(timer);
-  }, [client, workflowId, load, poll]);
+  }, [client, workflowId, load]);
 
   const names: Names = useMemo(
     () => ({ templates: new Map(templates.map((t) => [t.id, t.name])), workflows: new Map(workflows.map((w) => [w.id, w.name])) }),
@@ -168,19 +168,18 @@ function Editor({ workflowId }: { workflowId: string }) {
     void edit(() => client.updateStep({ params: { id: workflowId, stepId: node.id }, body: { position } }));
   };
 
+  // From the keyboard: Enter on a focused step or connection opens it in the side panel, as a click does.
+  const onCanvasKey = (event: KeyboardEvent) => {
+    if (event.key !== 'Enter') return;
+    const target = event.target as Element;
+    const step = target.closest('.react-flow__node')?.getAttribute('data-id');
+    const edge = target.closest('.react-flow__edge')?.getAttribute('data-id');
+    if (step && step !== DRAFT_ID) setSelection({ kind: 'step', id: step });
+    else if (edge) setSelection({ kind: 'edge', id: edge });
+  };
+
   if (!workflow) {
-    return (
-      <main className="page">
-        <h1>Workflow</h1>
-        {notice ? (
-          <p role="alert" className="error">
-            {notice.text}
-          </p>
-        ) : (
-          <p>Loading…</p>
-        )}
-      </main>
-    );
+    return <Pending title="Workflow" error={notice?.text} />;
   }
 
   const selectedStep = selection?.kind === 'step' ? workflow.steps.find((s) => s.id === selection.id) : undefined;
@@ -264,7 +263,7 @@ function Editor({ workflowId }: { workflowId: string }) {
             </button>
           ))}
         </nav>
-        <section className="canvas" ref={wrapper} aria-label="Workflow canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
+        <section className="canvas" ref={wrapper} aria-label="Workflow canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} onKeyDown={onCanvasKey}>
           <ReactFlow
             nodes={nodes}
             edges={edges}
@@ -402,6 +401,34 @@ function StepPanel(props: {
           }
         }}
       />
+      {outgoing.length > 0 && (
+        <>
+          <h3>Connections</h3>
+          <ul className="plain" data-testid="step-connections">
+            {outgoing.map((t) => {
+              const to = workflow.steps.find((s) => s.id === t.toStepId)?.name ?? 'a step';
+              return (
+                <li key={t.id}>
+                  {t.branch ? `${t.branch}: ` : ''}to {to}{' '}
+                  <button
+                    type="button"
+                    className="link"
+                    aria-label={`Delete the connection${t.branch ? ` of branch ${t.branch}` : ''} to ${to}`}
+                    onClick={() => void props.onEdit(() => client.deleteTransition({ params: { id: workflow.id, transitionId: t.id } }))}
+                  >
+                    Delete
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
+      {step.type === 'SEND_EMAIL' && (
+        <p>
+          <Link href={`/app/templates/${step.config.templateId}`}>Edit the template</Link>
+        </p>
+      )}
       {step.type !== 'EXIT' && (
         <form
           className="stack connect"
