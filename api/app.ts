@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps';
 import { docsAssets } from './docs-page';
 import { errorMiddleware, notFound } from './errors';
 import { httpMetrics, requestLogging } from './observability';
+import type { LiveReload } from './live-reload';
 import { webApp } from './web-app';
 import { errorHandler, mountMethodNotAllowed, mountRoutes, type ResponseCheck } from './routing';
 import { contactTagRoutes } from './routes/contact-tags';
@@ -30,12 +31,12 @@ import { workflowRoutes } from './routes/workflows';
  * Builds the HTTP application over its dependencies. With `responseCheck` every answer is held
  * against its route's declaration and violations are recorded there (tests, the API fuzzer).
  */
-export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseCheck } = {}): express.Express {
+export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseCheck; liveReload?: LiveReload } = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLogging(deps.logger), httpMetrics);
-  app.use(docsAssets(), webApp());
+  app.use(docsAssets(), webApp(undefined, options.liveReload));
   const routes = [
     ...systemRoutes(deps),
     ...emailLinkRoutes(deps),

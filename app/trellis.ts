@@ -3,6 +3,7 @@
  * Every role runs an outbox dispatcher, so queued Temporal commands are carried out wherever a
  * process is up.
  */
+import type { LiveReload } from '../api/live-reload';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
@@ -52,6 +53,8 @@ export interface Trellis {
 }
 
 export interface StartOptions {
+  /** `npm run dev`: open pages of the web app reload after each rebuild. */
+  liveReload?: LiveReload;
   /** A prebuilt workflow bundle (tests bundle once for the whole run). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Overrides of the clients activities use (tests inject a resolver, for instance). */
@@ -187,7 +190,11 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   let url: string | undefined;
   const responseCheck = { violations: [] as string[] };
   if (config.role !== 'worker') {
-    server = await listen(createApp(apiDeps, { responseCheck: options.checkResponses ? responseCheck : undefined }), config.host, config.port);
+    server = await listen(
+      createApp(apiDeps, { responseCheck: options.checkResponses ? responseCheck : undefined, liveReload: options.liveReload }),
+      config.host,
+      config.port,
+    );
     url = baseUrl(config.host, server);
   }
   let metricsServer: Server | undefined;
@@ -231,6 +238,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       // on their own, activities still running when it is over are cancelled (and retried elsewhere).
       const graceMs = config.shutdownGraceMs;
       reconciler?.stop();
+      options.liveReload?.close();
       await Promise.all([
         ...[server, metricsServer].map((s) => s && closeServer(s, graceMs)),
         inbound?.close(),

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createLiveReload } from '../api/live-reload';
 import { loadConfig } from '../app/config';
 import { startTrellis } from '../app/trellis';
 import { startTemporalDevServer } from './local-servers';
@@ -73,13 +74,16 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? temporal!.address,
     ADMIN_API_KEY: adminKey,
   });
-  // The web app is served from its build folder, rebuilt on every change of web/.
+  // The web app is served from its build folder, rebuilt on every change of web/; open pages reload.
+  const liveReload = createLiveReload();
   let builds = 0;
   const stopWeb = await watchWebApp(WEB_OUT, (build) => {
     builds += 1;
-    if (builds > 1) console.info(`web app rebuilt (initial JavaScript ${kilobytes(build.initialScriptGzipBytes)} gzipped): reload the page`);
+    if (builds === 1) return;
+    console.info(`web app rebuilt (initial JavaScript ${kilobytes(build.initialScriptGzipBytes)} gzipped): open pages reload`);
+    liveReload.announce();
   });
-  const trellis = await startTrellis(config);
+  const trellis = await startTrellis(config, { liveReload });
   const project = await keptProject(trellis.url!, adminKey);
   const examples = project.created ? await loadExamples(trellis.url!, project.secretKey) : [];
 

@@ -5,6 +5,7 @@
  */
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLiveReload } from '../../api/live-reload';
 import { buildWebApp } from '../../scripts/web-bundle';
 import { seriousViolations, chromiumPath } from '../support/browser';
 import { createTemplate } from '../support/builders';
@@ -432,5 +433,29 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     const saved = await app.api.client.getTemplate({ params: { id: templateId } });
     expect([saved.subject, saved.body, saved.type]).toEqual(['Your receipt, {{firstName}}', '<p>Thanks, {{firstName}}</p>', 'TRANSACTIONAL']);
     expect(await page.getByRole('button', { name: 'Save template' }).isDisabled()).toBe(true);
+  });
+
+  it('reloads an open page when the web app is rebuilt under npm run dev', async () => {
+    const liveReload = createLiveReload();
+    const dev = await startTestApp({ start: { liveReload } });
+    try {
+      const devPage = await browser.newPage();
+      await devPage.goto(`${dev.url}/app/#key=${dev.project.secretKey}`);
+      await devPage.getByRole('heading', { name: 'Workflows' }).waitFor();
+      // A mark on the page's global object: a reload takes it away.
+      await devPage.evaluate(() => Object.assign(globalThis, { beforeRebuild: true }));
+      const reloaded = devPage.waitForEvent('load');
+      // The stream is open once the server holds a page to tell.
+      await waitFor(async () => (liveReload.announce(), (await devPage.evaluate(() => 'beforeRebuild' in globalThis)) === false), 'the page to reload', 10_000);
+      await reloaded;
+      await devPage.getByRole('heading', { name: 'Workflows' }).waitFor();
+      await devPage.close();
+      // Outside npm run dev there is no such stream, and the page is not told of one.
+      const plain = await fetch(`${app.url}/app/workflows`);
+      expect(await plain.text()).not.toContain('trellis-live-reload');
+      expect((await fetch(`${app.url}/app/live-reload`)).headers.get('content-type')).toContain('text/html');
+    } finally {
+      await dev.close();
+    }
   });
 });

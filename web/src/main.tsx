@@ -21,6 +21,12 @@ const TITLES: Record<Route['page'], string> = {
   'not-found': 'Not found',
 };
 
+/** Under `npm run dev` the server names a stream of rebuilds: the page reloads after each. */
+function listenForRebuilds(): void {
+  const stream = document.querySelector<HTMLMetaElement>('meta[name="trellis-live-reload"]')?.content;
+  if (stream) new EventSource(stream).addEventListener('reload', () => window.location.reload());
+}
+
 function App() {
   const [key, setKey] = useState(readKey);
   const path = usePath();
@@ -92,4 +98,5 @@ function SignIn({ onKey }: { onKey: (key: string) => void }) {
   );
 }
 
+listenForRebuilds();
 createRoot(document.getElementById('root')!).render(<App />);
