@@ -8,6 +8,7 @@ import { withClassifiedFailures } from './failures';
 import { purgeActivities } from './purges';
 import { segmentActivities } from './segments';
 import { sendEmailActivities } from './send-email';
+import { sendSmsActivities } from './send-sms';
 import { startWorkflowActivities } from './start-workflow';
 import { triggerEventActivities } from './trigger-event';
 import { updateContactActivities } from './update-contact';
@@ -23,7 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...conditionActivities(deps),
     ...updateContactActivities(deps),
     // The calls to the outside world: they heartbeat, so that a cancel reaches them in flight.
-    ...withHeartbeats({ ...sendEmailActivities(deps), ...webhookActivities(deps) }, deps.stopping),
+    ...withHeartbeats({ ...sendEmailActivities(deps), ...sendSmsActivities(deps), ...webhookActivities(deps) }, deps.stopping),
     ...segmentActivities(deps),
     ...triggerEventActivities(deps),
     ...startWorkflowActivities(deps),

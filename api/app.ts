@@ -16,6 +16,7 @@ import { executionGraphRoutes } from './routes/execution-graph';
 import { executionRoutes } from './routes/executions';
 import { executionPurgeRoutes } from './routes/execution-purges';
 import { graphRoutes } from './routes/graph';
+import { messageRoutes } from './routes/messages';
 import { projectRoutes } from './routes/projects';
 import { recordRoutes } from './routes/records';
 import { segmentRoutes } from './routes/segments';
@@ -54,6 +55,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     ...executionPurgeRoutes(deps),
     ...executionGraphRoutes(deps),
     ...recordRoutes(deps),
+    ...messageRoutes(deps),
     ...segmentRoutes(deps),
     ...settingsRoutes(deps),
   ];

@@ -3,6 +3,7 @@
  * returns the type its response schema (api/schemas/resources.ts) takes; the text columns that hold
  * an enumeration are narrowed to it, which the response check verifies in the tests.
  */
+import type { MessageRow } from '../db/messages';
 import type { z } from 'zod';
 import type { contacts, emails, enrolments, events, executions, stepExecutions, steps, templates, transitions, workflows } from '../db/schema';
 import { workflowStatus } from '../core/workflow-status';
@@ -123,6 +124,19 @@ export const emailOut = (m: Row<typeof emails>): Out<typeof S.Email> => ({
   sentAt: iso(m.sentAt),
   openedAt: isoOrNull(m.openedAt),
   clickedAt: isoOrNull(m.clickedAt),
+});
+
+export const messageOut = (m: MessageRow): Out<typeof S.Message> => ({
+  id: m.id,
+  contactId: m.contactId,
+  executionId: m.executionId,
+  stepId: m.stepId,
+  to: m.to,
+  body: m.body,
+  providerId: m.providerId,
+  status: m.status as Out<typeof S.Message>['status'],
+  error: m.error,
+  sentAt: iso(m.sentAt),
 });
 
 export const segmentOut = (s: SegmentWithCount): Out<typeof S.Segment> => ({

@@ -17,6 +17,7 @@ export const STEP_TYPES = [
   'TRIGGER_EVENT',
   'START_WORKFLOW',
   'WAIT_UNTIL',
+  'SEND_SMS',
 ] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 

@@ -157,7 +157,17 @@ export const waitUntilConfigSchema = z
     }
   });
 
+/** SEND_SMS (SPEC §14.2): the text and the number, both with {{variables}}; `to` defaults to `{{phone}}`. */
+export const sendSmsConfigSchema = z.strictObject({
+  body: z
+    .string()
+    .refine((body) => body.trim().length > 0, 'body must not be empty')
+    .pipe(z.string().max(1600, 'body is at most 1,600 characters')),
+  to: z.string().trim().min(1, 'to must not be empty').max(200).optional(),
+});
+
 export type SendEmailConfig = z.infer<typeof sendEmailConfigSchema>;
+export type SendSmsConfig = z.infer<typeof sendSmsConfigSchema>;
 export type DelayConfig = z.infer<typeof delayConfigSchema>;
 export type WaitForEventConfig = z.infer<typeof waitForEventConfigSchema>;
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
@@ -182,6 +192,7 @@ export const stepConfigSchemas = {
   TRIGGER_EVENT: triggerEventConfigSchema,
   START_WORKFLOW: startWorkflowConfigSchema,
   WAIT_UNTIL: waitUntilConfigSchema,
+  SEND_SMS: sendSmsConfigSchema,
 } as const satisfies Record<StepType, z.ZodType>;
 
 /** The config type of each step type. */

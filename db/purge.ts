@@ -8,7 +8,7 @@ import { IDEMPOTENCY_TTL_HOURS, type PurgeScope } from '../core/retention';
 import { TERMINAL_STATUSES, type ExecutionStatus } from '../core/statuses';
 import type { Db } from './client';
 import { queueCommands } from './outbox';
-import { emails, events, executions, idempotencyKeys, outboxDeadLetters, workflows } from './schema';
+import { emails, events, executions, idempotencyKeys, messages, outboxDeadLetters, workflows } from './schema';
 
 /** Finished executions (of one workflow, when given) with one of `statuses`, finished before `before`. */
 export interface FinishedSelection {
@@ -47,6 +47,7 @@ export async function purgeExecutions(db: Db, selection: FinishedSelection, limi
     if (picked.length === 0) return 0;
     const ids = picked.map((p) => p.id);
     await tx.delete(emails).where(inArray(emails.executionId, ids));
+    await tx.delete(messages).where(inArray(messages.executionId, ids));
     await tx.delete(outboxDeadLetters).where(inArray(outboxDeadLetters.executionId, ids));
     await tx.delete(executions).where(inArray(executions.id, ids));
     return ids.length;

@@ -264,6 +264,36 @@ export const emails = pgTable(
   ],
 );
 
+/** Text messages of SEND_SMS steps (SPEC §14.2): one row per execution and step, its id derived from both. */
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    executionId: uuid('execution_id').references(() => executions.id, { onDelete: 'set null' }),
+    stepId: uuid('step_id'),
+    to: text('to').notNull(),
+    body: text('body').notNull(),
+    /** The provider's id of the message (Twilio's `sid`), when it took it. */
+    providerId: text('provider_id'),
+    status: text('status').notNull(),
+    error: text('error'),
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  // GET /messages (by project, contact or execution), newest first; retention by age.
+  (t) => [
+    index('messages_project_sent_id').on(t.projectId, t.sentAt, t.id),
+    index('messages_contact_sent').on(t.contactId, t.sentAt, t.id),
+    index('messages_execution').on(t.executionId),
+    index('messages_sent').on(t.sentAt),
+  ],
+);
+
 /**
  * Temporal commands committed with the Postgres change that causes them (start, signal, cancel) and
  * carried out by the dispatcher, so that an answered request never loses them.

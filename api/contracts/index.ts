@@ -6,6 +6,7 @@ import * as executionGraph from './execution-graph';
 import * as executionPurges from './execution-purges';
 import * as executions from './executions';
 import * as graph from './graph';
+import * as messages from './messages';
 import * as projects from './projects';
 import * as records from './records';
 import * as segments from './segments';
@@ -31,6 +32,7 @@ export const endpoints = {
   ...enrolments,
   ...executionPurges,
   ...records,
+  ...messages,
   ...segments,
   ...settings,
   ...workflowDocuments,

@@ -29,6 +29,7 @@ const DEFAULT_NAMES: Record<StepType, string> = {
   TRIGGER_EVENT: 'Trigger event',
   START_WORKFLOW: 'Start workflow',
   WAIT_UNTIL: 'Wait until',
+  SEND_SMS: 'Send text message',
 };
 
 /**

@@ -29,6 +29,7 @@ export const ExecutionGraph = component(
         pinnedStep('TRIGGER_EVENT'),
         pinnedStep('START_WORKFLOW'),
         pinnedStep('WAIT_UNTIL'),
+        pinnedStep('SEND_SMS'),
       ]),
     ),
     transitions: z.array(z.strictObject({ id: uuid, fromStepId: uuid, toStepId: uuid, branch: z.string().nullable() })),

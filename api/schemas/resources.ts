@@ -184,6 +184,25 @@ export const Email = component(
 );
 export const EmailPage = pageOf('Email', Email);
 
+export const MESSAGE_STATUSES = ['SENT', 'FAILED', 'SUPPRESSED', 'CAPTURED'] as const;
+export const Message = component(
+  'Message',
+  z.strictObject({
+    id: uuid,
+    contactId: uuid,
+    executionId: uuid.nullable(),
+    stepId: uuid.nullable(),
+    to: z.string().meta({ description: 'The number in E.164 when it was one; else as rendered.' }),
+    body: z.string(),
+    providerId: nullableText.meta({ description: "The provider's id of the message (Twilio's `sid`)." }),
+    status: z.enum(MESSAGE_STATUSES),
+    error: nullableText,
+    sentAt: timestamp,
+  }),
+  { description: 'A text message of a SEND_SMS step (SPEC §14.2).' },
+);
+export const MessagePage = pageOf('Message', Message);
+
 export const TrackResult = component(
   'TrackResult',
   z.strictObject({ success: z.literal(true), data: z.strictObject({ contact: uuid, event: uuid, timestamp }) }),

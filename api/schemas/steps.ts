@@ -32,6 +32,7 @@ const CONFIG_NAMES: Record<StepType, string> = {
   TRIGGER_EVENT: 'TriggerEventConfig',
   START_WORKFLOW: 'StartWorkflowConfig',
   WAIT_UNTIL: 'WaitUntilConfig',
+  SEND_SMS: 'SendSmsConfig',
 };
 for (const type of STEP_TYPES) if (type !== 'CONDITION') component(CONFIG_NAMES[type], stepConfigSchemas[type]);
 
@@ -77,6 +78,7 @@ export const Step = component(
     storedStep('TRIGGER_EVENT'),
     storedStep('START_WORKFLOW'),
     storedStep('WAIT_UNTIL'),
+    storedStep('SEND_SMS'),
   ]),
   {
     examples: [
@@ -108,6 +110,7 @@ export const StepCreate = component(
     newStep('TRIGGER_EVENT'),
     newStep('START_WORKFLOW'),
     newStep('WAIT_UNTIL'),
+    newStep('SEND_SMS'),
   ]),
   { description: 'A new step (any type but TRIGGER): an optional name (a default per type), its config, an optional position.' },
 );

@@ -36,7 +36,7 @@ const mailOptions: ActivityOptions = {
   },
 };
 
-/** Webhooks: 5 attempts in all, from 1 s doubling; each attempt bounded to 10 s by the HTTP client. */
+/** Webhooks and text messages (activities/send-sms.ts SMS_ATTEMPTS): 5 attempts in all, from 1 s doubling; each attempt bounded to 10 s by the HTTP client. */
 const httpOptions: ActivityOptions = {
   startToCloseTimeout: '15 seconds',
   retry: {

@@ -12,6 +12,7 @@ import { sendEmail } from './steps/send-email';
 import { split } from './steps/split';
 import { startWorkflow } from './steps/start-workflow';
 import { triggerEvent } from './steps/trigger-event';
+import { sendSms } from './steps/send-sms';
 import { updateContact } from './steps/update-contact';
 import { waitForEvent } from './steps/wait-for-event';
 import { waitUntil } from './steps/wait-until';
@@ -31,6 +32,7 @@ const handlers: { [T in WorkStepType]: StepHandler<T> } = {
   TRIGGER_EVENT: triggerEvent,
   START_WORKFLOW: startWorkflow,
   WAIT_UNTIL: waitUntil,
+  SEND_SMS: sendSms,
 };
 
 /** Runs the handler of the step's own type. */
@@ -40,7 +42,7 @@ function runHandler<T extends WorkStepType>(step: GraphStepOf<T>, visit: StepRec
 }
 
 /** Step types whose successor does not depend on the outcome, so their activity can also close the execution. */
-const STATIC_SUCCESSOR: ReadonlySet<StepType> = new Set(['SEND_EMAIL', 'WEBHOOK', 'UPDATE_CONTACT', 'TRIGGER_EVENT', 'START_WORKFLOW']);
+const STATIC_SUCCESSOR: ReadonlySet<StepType> = new Set(['SEND_EMAIL', 'SEND_SMS', 'WEBHOOK', 'UPDATE_CONTACT', 'TRIGGER_EVENT', 'START_WORKFLOW']);
 
 /** Runs the execution's graph from its TRIGGER step to the end. */
 export async function runExecution(state: ExecutionState): Promise<ExecutionResult> {

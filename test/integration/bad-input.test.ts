@@ -228,7 +228,7 @@ describe('bad input never gets a 500', () => {
     }
 
     it('refuses an unknown step type', async () => {
-      expectInvalid(await api.post(`/workflows/${workflowId}/steps`, { type: 'SEND_SMS', config: {} }), ['type']);
+      expectInvalid(await api.post(`/workflows/${workflowId}/steps`, { type: 'SEND_FAX', config: {} }), ['type']);
       expectInvalid(await api.post(`/workflows/${workflowId}/steps`, { config: {} }), ['type']);
       expectInvalid(await api.post(`/workflows/${workflowId}/steps`, { type: 'DELAY', config: { amount: 1, unit: 'days' }, position: { x: 'a', y: 1 } }), [
         'position.x',

@@ -100,6 +100,7 @@ describe('the API describes itself', () => {
       'TRIGGER_EVENT',
       'START_WORKFLOW',
       'WAIT_UNTIL',
+      'SEND_SMS',
     ]);
     expect(variants.find((v) => v.properties.type.const === 'CONDITION')!.properties.config).toEqual({ $ref: '#/components/schemas/Filter' });
     expect(variants.find((v) => v.properties.type.const === 'DELAY')!.properties.config).toEqual({ $ref: '#/components/schemas/DelayConfig' });

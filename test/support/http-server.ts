@@ -28,6 +28,8 @@ export interface TestHttpServer {
   on(path: string, responder: Responder): void;
   /** Holds the requests to `path` unanswered; resolves with the first one once it has arrived. */
   hold(path: string): Promise<HeldRequest>;
+  /** Answers the requests to `path` again (after `hold`). */
+  release(path: string): void;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startHttpServer(): Promise<TestHttpServer> {
     requests,
     on: (path, responder) => responders.set(path, responder),
     hold: (path) => new Promise<HeldRequest>((resolve) => holds.set(path, resolve)),
+    release: (path) => holds.delete(path),
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());

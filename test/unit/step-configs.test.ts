@@ -12,6 +12,8 @@ describe('parseStepConfig accepts', () => {
     ['TRIGGER', {}],
     ['SEND_EMAIL', { templateId: TEMPLATE_ID }],
     ['SEND_EMAIL', { templateId: TEMPLATE_ID, from: 'Ada <ada@example.com>' }],
+    ['SEND_SMS', { body: 'Hi {{firstName}}' }],
+    ['SEND_SMS', { body: 'x'.repeat(1600), to: '{{data.mobile}}' }],
     ['DELAY', { amount: 1, unit: 'minutes' }],
     ['DELAY', { amount: 525_600, unit: 'minutes' }],
     ['DELAY', { amount: 8760, unit: 'hours' }],
@@ -172,7 +174,7 @@ describe('parseStepConfig refuses', () => {
   });
 
   it('refuses an unknown step type', () => {
-    expect(parseStepConfig('SEND_SMS' as StepType, {})).toEqual({
+    expect(parseStepConfig('SEND_FAX' as StepType, {})).toEqual({
       ok: false,
       issues: [{ path: 'type', message: `type must be one of ${STEP_TYPES.join(', ')}` }],
     });
@@ -203,5 +205,17 @@ describe('delayMilliseconds', () => {
   it('caps at 365 days', () => {
     expect(MAX_DELAY_MILLISECONDS).toBe(31_536_000_000);
     expect(DELAY_UNITS).toEqual(['minutes', 'hours', 'days', 'weeks']);
+  });
+});
+
+describe('SEND_SMS config', () => {
+  it.each([
+    [{}, 'config.body', 'Invalid input: expected string, received undefined'],
+    [{ body: '  ' }, 'config.body', 'body must not be empty'],
+    [{ body: 'x'.repeat(1601) }, 'config.body', 'body is at most 1,600 characters'],
+    [{ body: 'hi', to: '' }, 'config.to', 'to must not be empty'],
+    [{ body: 'hi', media: 'x' }, 'config.media', 'unknown field "media"'],
+  ])('refuses %j at %s', (config, path, message) => {
+    expect(parseStepConfig('SEND_SMS', config)).toEqual({ ok: false, issues: [{ path, message }] });
   });
 });

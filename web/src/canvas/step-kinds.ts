@@ -114,11 +114,20 @@ export const STEP_KINDS: Record<StepType, StepKind> = {
     ],
     defaults: { time: '09:00' },
   },
+  SEND_SMS: {
+    label: 'Send text message',
+    fields: [
+      { name: 'body', label: 'Message', kind: 'text', help: 'May use {{variables}}, e.g. Hi {{firstName}}' },
+      { name: 'to', label: 'To (optional)', kind: 'text', help: 'Defaults to {{phone}}; E.164, e.g. +15551234567' },
+    ],
+    defaults: { body: 'Hi {{firstName}}' },
+  },
 };
 
 /** The types a palette offers (the TRIGGER is made with the workflow). */
 export const PALETTE: StepType[] = [
   'SEND_EMAIL',
+  'SEND_SMS',
   'DELAY',
   'WAIT_FOR_EVENT',
   'WAIT_UNTIL',
@@ -228,6 +237,8 @@ export function summarize(
       return `Record “${String(c.eventName)}”`;
     case 'START_WORKFLOW':
       return `Start ${names.workflows.get(String(c.workflowId)) ?? String(c.workflowId)}`;
+    case 'SEND_SMS':
+      return `Text ${String(c.to ?? '{{phone}}')}: ${String(c.body ?? '')}`;
     case 'WAIT_UNTIL':
       return typeof c.date === 'string' ? `Until ${c.date}${c.time ? ` at ${String(c.time)}` : ''}` : `Until ${String(c.time)}`;
   }
