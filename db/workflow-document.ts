@@ -131,6 +131,7 @@ export async function exportWorkflow(tx: Tx, workflowId: string) {
     triggerType: wf!.triggerType,
     triggerConfig: wf!.triggerConfig,
     allowReentry: wf!.allowReentry,
+    exitOn: wf!.exitOn ?? null,
     templates: embedded,
     steps: stepRows
       .filter((s) => s.type !== 'TRIGGER')

@@ -67,6 +67,30 @@ describe('workflow documents', () => {
     }
   });
 
+  it('carries exitOn through export and import, and the imported goals end executions', async () => {
+    const exitOn = { events: ['invoice.paid'], filter: { field: 'data.balance', operator: 'lessThanOrEqual', value: 0 }, onUnsubscribe: true };
+    const doc = { ...example('welcome-series.json'), name: 'With goals', exitOn };
+    const first = await app.api.post('/workflows', doc);
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(first.body.exitOn).toEqual(exitOn);
+    const exported = (await app.api.get(`/workflows/${first.body.id}/export`)).body;
+    expect(exported).toEqual(doc);
+    const other = await app.newProject('goals project');
+    const second = await other.api.post('/workflows', exported);
+    expect(second.status, JSON.stringify(second.body)).toBe(201);
+    expect(second.body.exitOn).toEqual(exitOn);
+    expect((await other.api.get(`/workflows/${second.body.id}/export`)).body).toEqual(doc);
+    expect((await other.api.patch(`/workflows/${second.body.id}`, { enabled: true })).status).toBe(200);
+    const tracked = await other.api.post('/v1/track', { event: 'signed_up', email: 'goal@second.example' });
+    await onlyExecutionIn(other.api, second.body.id, tracked.body.data.contact, ['WAITING']);
+    await other.api.post('/v1/track', { event: 'invoice.paid', email: 'goal@second.example' });
+    const exited = await onlyExecutionIn(other.api, second.body.id, tracked.body.data.contact, ['EXITED']);
+    expect(exited.exitReason).toBe('goal:invoice.paid');
+    const bad = await app.api.post('/workflows', { ...doc, exitOn: { filter: { field: 'nowhere', operator: 'equals', value: 1 } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path)).toEqual(['exitOn.filter.field']);
+  });
+
   describe('PUT /workflows/:id/graph', () => {
     async function created(api: Api, body: Record<string, unknown>) {
       const r = await api.post('/workflows', { name: 'graph', eventName: 'graph.put', ...body });
