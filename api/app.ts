@@ -21,6 +21,7 @@ import { systemRoutes } from './routes/system';
 import { templateRoutes } from './routes/templates';
 import { trackRoutes } from './routes/track';
 import { workflowDocumentRoutes } from './routes/workflow-documents';
+import { workflowTemplateRoutes } from './routes/workflow-templates';
 import { workflowRoutes } from './routes/workflows';
 
 /**
@@ -41,6 +42,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     ...contactRoutes(deps),
     ...contactTagRoutes(deps),
     ...templateRoutes(deps),
+    ...workflowTemplateRoutes(deps),
     ...workflowRoutes(deps),
     ...graphRoutes(deps),
     ...workflowDocumentRoutes(deps),

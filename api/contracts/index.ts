@@ -12,6 +12,7 @@ import * as system from './system';
 import * as templates from './templates';
 import * as track from './track';
 import * as workflowDocuments from './workflow-documents';
+import * as workflowTemplates from './workflow-templates';
 import * as workflows from './workflows';
 
 export const endpoints = {
@@ -28,6 +29,7 @@ export const endpoints = {
   ...segments,
   ...settings,
   ...workflowDocuments,
+  ...workflowTemplates,
   ...emailLinks,
 };
 

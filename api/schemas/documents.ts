@@ -88,3 +88,11 @@ export const WorkflowStats = component(
   }),
   { description: 'Executions by status, goal conversions, and per step: active now, visits entered, completed, failed, exited there, and branch counts.' },
 );
+
+export const WorkflowTemplateList = component(
+  'WorkflowTemplateList',
+  z.strictObject({
+    data: z.array(z.strictObject({ key: z.string(), name: z.string(), description: z.string() })),
+  }),
+  { description: 'Every built-in workflow, by key (the name of its file under examples/).' },
+);
