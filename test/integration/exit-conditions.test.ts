@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { executionIn } from '../support/executions';
+import { startTestApp, type TestApp } from '../support/harness';
 import { startSkippingApp, type SkippingApp } from '../support/time-skipping';
 
 /** Exit conditions (goals) end active executions at whatever step they are, as EXITED with the goal. */
@@ -178,5 +179,45 @@ describe('exit conditions: a goal ends the execution at any step', () => {
     const bad = await app.api.patch(`/workflows/${wf.id}`, { exitOn: { filter: { field: 'data.x', operator: 'nearly' } } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.map((d: { path: string }) => d.path)).toContain('exitOn.filter.operator');
+  });
+});
+
+/** On the dev server: a goal reached by the run's own step, with the next step's call racing the signal. */
+describe('exit conditions: a step of the run itself reaches exitOn.filter', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("the workflow's own UPDATE_CONTACT that reaches exitOn.filter ends it there, before any later step", async () => {
+    const after = await createTemplate(app.api, { subject: 'Never sent', body: '<p>no</p>' });
+    const wf = await buildWorkflow(app.api, {
+      eventName: 'quiz.finished',
+      steps: [
+        { key: 'qualify', type: 'UPDATE_CONTACT', config: { data: { qualified: true } } },
+        { key: 'later', type: 'SEND_EMAIL', config: { templateId: after } },
+      ],
+      edges: [
+        ['trigger', 'qualify'],
+        ['qualify', 'later'],
+      ],
+      enabled: false,
+    });
+    await app.api.client.updateWorkflow({
+      params: { id: wf.id },
+      body: { exitOn: { filter: { field: 'data.qualified', operator: 'equals', value: true } }, enabled: true },
+    });
+    const tracked = await app.api.post('/v1/track', { event: 'quiz.finished', email: 'self@example.com' });
+    const { data } = await app.api.client.listExecutions({ params: { id: wf.id }, query: { contactId: tracked.body.data.contact } });
+    const finished = await executionIn(app.api, wf.id, data[0]!.id, ['EXITED', 'COMPLETED', 'FAILED', 'CANCELLED']);
+    expect(finished).toMatchObject({ status: 'EXITED', exitReason: 'goal:filter' });
+    expect(finished.steps.map((s: { type: string }) => s.type)).toEqual(['TRIGGER', 'UPDATE_CONTACT']);
+    const run = await app.trellis.client.workflow.getHandle(`trellis-execution-${finished.id}`).result();
+    expect(run).toEqual({ status: 'EXITED', exitReason: 'goal:filter' });
+    expect((await app.api.client.listEmails({ query: { executionId: finished.id } })).data).toEqual([]);
   });
 });
