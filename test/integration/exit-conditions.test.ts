@@ -179,6 +179,9 @@ describe('exit conditions: a goal ends the execution at any step', () => {
     const bad = await app.api.patch(`/workflows/${wf.id}`, { exitOn: { filter: { field: 'data.x', operator: 'nearly' } } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.map((d: { path: string }) => d.path)).toContain('exitOn.filter.operator');
+    const eventField = await app.api.patch(`/workflows/${wf.id}`, { exitOn: { filter: { field: 'event.total', operator: 'exists' } } });
+    expect(eventField.status).toBe(400);
+    expect(eventField.body.error.details.map((d: { path: string }) => d.path)).toEqual(['exitOn.filter.field']);
   });
 });
 
