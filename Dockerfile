@@ -12,6 +12,8 @@ ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/db/migrations ./db/migrations
+# The built-in workflow templates (GET /workflow-templates) are read from here.
+COPY --from=build /app/examples ./examples
 COPY package.json ./
 EXPOSE 3000
 CMD ["node", "dist/app/main.js"]

@@ -26,6 +26,7 @@ import { templateDraftRoutes } from './routes/template-drafts';
 import { templateRoutes } from './routes/templates';
 import { trackRoutes } from './routes/track';
 import { workflowDocumentRoutes } from './routes/workflow-documents';
+import { workflowTemplateRoutes } from './routes/workflow-templates';
 import { workflowRoutes } from './routes/workflows';
 
 /**
@@ -47,6 +48,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     ...contactTagRoutes(deps),
     ...templateDraftRoutes(deps),
     ...templateRoutes(deps),
+    ...workflowTemplateRoutes(deps),
     ...workflowRoutes(deps),
     ...graphRoutes(deps),
     ...workflowDocumentRoutes(deps),

@@ -2,6 +2,7 @@
  * The step graph of a workflow: the types every layer shares. Walking a snapshot is the interpreter's
  * own code (temporal/interpreter/transitions.ts), changed only behind `patched()`.
  */
+import type { Filter } from './filter';
 import type { StepConfigs } from './step-configs';
 
 export const STEP_TYPES = [
@@ -44,6 +45,8 @@ export interface GraphTransition {
 /** Exit conditions (goals, SPEC §14.3): events that end an active execution, and unsubscribing. */
 export interface ExitOn {
   events?: string[];
+  /** A contact change that makes the contact match it ends the execution (`goal:filter`). */
+  filter?: Filter;
   onUnsubscribe?: boolean;
 }
 
@@ -59,10 +62,18 @@ export interface GraphSnapshot {
 
 const UNSUBSCRIBED_EVENT = 'contact.unsubscribed';
 
+/**
+ * The name of the signal that tells a run its contact now matches `exitOn.filter`. Never recorded as
+ * an event: the dot-less, bracketed name cannot be tracked.
+ */
+export const FILTER_GOAL_SIGNAL = '[goal:filter]';
+export const FILTER_GOAL_REASON = 'goal:filter';
+
 /** The exit reason an event named `name` gives an execution of a graph: `goal:<name>`, `unsubscribed`, or none. */
 export function exitReasonFor(exitOn: ExitOn | undefined, name: string): string | undefined {
   if (!exitOn) return undefined;
   if (exitOn.events?.includes(name)) return `goal:${name}`;
+  if (exitOn.filter && name === FILTER_GOAL_SIGNAL) return FILTER_GOAL_REASON;
   if (exitOn.onUnsubscribe && name === UNSUBSCRIBED_EVENT) return 'unsubscribed';
   return undefined;
 }

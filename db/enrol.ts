@@ -1,11 +1,13 @@
 /** Enrolling a contact in a workflow: the re-entry rules, the pinned graph version, the Temporal start. */
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { GraphSnapshot, GraphStep } from '../core/graph';
-import { exitEventNames, type ExitOn } from '../core/graph';
+import { evaluateFilter, type Filter } from '../core/filter';
+import { exitEventNames, FILTER_GOAL_REASON, type ExitOn } from '../core/graph';
 import type { JsonObject } from '../core/execution';
 import type { Tx } from './client';
+import { contactSubject, exitExecutions } from './exits';
 import { queueCommands } from './outbox';
-import { executions, stepExecutions, steps, transitions, workflowVersions, workflows } from './schema';
+import { contacts, executions, stepExecutions, steps, transitions, workflowVersions, workflows } from './schema';
 
 export type WorkflowRow = typeof workflows.$inferSelect;
 export type ExecutionRow = typeof executions.$inferSelect;
@@ -122,6 +124,17 @@ export async function enrolContact(
       completedAt: execution.startedAt,
     });
   }
+  if (graph.exitOn?.filter && (await matchesAtEnrolment(tx, input.contactId, graph.exitOn.filter))) {
+    // Already at the goal (SPEC §14.3): EXITED at once, and no Temporal run to start.
+    await exitExecutions(tx, [{ executionId: execution.id, reason: FILTER_GOAL_REASON }]);
+    const [exited] = await tx.select().from(executions).where(eq(executions.id, execution.id));
+    return { ok: true, execution: exited! };
+  }
   await queueCommands(tx, [{ kind: 'start', executionId: execution.id }]);
   return { ok: true, execution };
+}
+
+async function matchesAtEnrolment(tx: Tx, contactId: string, filter: Filter): Promise<boolean> {
+  const [contact] = await tx.select().from(contacts).where(eq(contacts.id, contactId));
+  return contact !== undefined && evaluateFilter(filter, contactSubject(contact), Date.now());
 }

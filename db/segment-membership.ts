@@ -4,23 +4,16 @@
  * and record `segment.<slug>.entry` / `.exit` through recordEvent, like every system event.
  */
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
-import { evaluateFilter, type Filter, type FilterSubject } from '../core/filter';
+import { evaluateFilter, type Filter } from '../core/filter';
 import { membershipEventName } from '../core/segment';
 import type { Tx } from './client';
 import type { ContactRow } from './contacts';
 import { recordEvent } from './events';
+import { contactSubject, exitOnFilterMatch } from './exits';
 import { contacts, segmentMembers, segments } from './schema';
 
 export type SegmentRow = typeof segments.$inferSelect;
 type Announced = Pick<SegmentRow, 'id' | 'name' | 'slug' | 'projectId'>;
-
-/** What a segment's filter sees of a contact: no execution context (`event.*` is refused on segments). */
-function subjectOf(contact: ContactRow): FilterSubject {
-  return {
-    contact: { email: contact.email, subscribed: contact.subscribed, createdAt: contact.createdAt.toISOString(), data: contact.data, tags: contact.tags },
-    event: {},
-  };
-}
 
 async function announce(tx: Tx, segment: Announced, contactId: string, change: 'entry' | 'exit', contactIsNew?: boolean, depth?: number): Promise<void> {
   await recordEvent(tx, {
@@ -39,6 +32,8 @@ async function announce(tx: Tx, segment: Announced, contactId: string, change: '
  * project has no segments. Answers how many entry/exit events it recorded.
  */
 export async function refreshMembership(tx: Tx, contact: ContactRow, options: { contactIsNew?: boolean; depth?: number } = {}): Promise<number> {
+  // The same change may reach an exit goal (SPEC §14.3); a contact created by this transaction has no executions.
+  if (!options.contactIsNew) await exitOnFilterMatch(tx, contact.id, contactSubject(contact));
   const rows = await tx
     .select({
       id: segments.id,
@@ -55,7 +50,7 @@ export async function refreshMembership(tx: Tx, contact: ContactRow, options: { 
     .where(eq(segments.projectId, contact.projectId))
     .orderBy(asc(segments.id));
   if (rows.length === 0) return 0;
-  const subject = subjectOf(contact);
+  const subject = contactSubject(contact);
   const now = Date.now();
   const changed = rows
     .map((s) => ({ segment: s, matches: evaluateFilter(s.filter as unknown as Filter, subject, now) }))
@@ -118,7 +113,7 @@ export async function evaluateSegmentPage(
   const entered: string[] = [];
   const left: string[] = [];
   for (const contact of rows) {
-    const matches = evaluateFilter(filter, subjectOf(contact), now);
+    const matches = evaluateFilter(filter, contactSubject(contact), now);
     if (matches && !isMember.has(contact.id)) entered.push(contact.id);
     if (!matches && isMember.has(contact.id)) left.push(contact.id);
   }

@@ -153,7 +153,11 @@ async function loadExamples(url: string, secretKey: string): Promise<string[]> {
       headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
       body: fs.readFileSync(path.join(folder, file), 'utf8'),
     });
-    if (res.status !== 201) throw new Error(`could not load examples/${file}: ${res.status} ${await res.text()}`);
+    // An example may use a step type this build lacks: the demo goes on without it.
+    if (res.status !== 201) {
+      console.warn(`skipped examples/${file}: ${res.status} ${await res.text()}`);
+      continue;
+    }
     names.push(((await res.json()) as { name: string }).name);
   }
   return names;

@@ -16,6 +16,7 @@ import * as templateDrafts from './template-drafts';
 import * as templates from './templates';
 import * as track from './track';
 import * as workflowDocuments from './workflow-documents';
+import * as workflowTemplates from './workflow-templates';
 import * as workflows from './workflows';
 
 export const endpoints = {
@@ -36,6 +37,7 @@ export const endpoints = {
   ...segments,
   ...settings,
   ...workflowDocuments,
+  ...workflowTemplates,
   ...emailLinks,
 };
 

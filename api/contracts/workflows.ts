@@ -20,7 +20,7 @@ export const createWorkflow = endpoint({
   tag: 'Workflows',
   summary: 'Create a workflow',
   description:
-    'Disabled, version 1, with its TRIGGER step: `{name, eventName}` makes an EVENT trigger on `eventName`; a whole workflow document (`triggerType`, `triggerConfig`, `templates`, `steps`, `transitions`, as GET /workflows/:id/export gives it) makes the workflow with its graph and templates in one transaction.',
+    'Disabled, version 1, with its TRIGGER step: `{name, eventName}` makes an EVENT trigger on `eventName`; a whole workflow document (`triggerType`, `triggerConfig`, `exitOn`, `templates`, `steps`, `transitions`, as GET /workflows/:id/export gives it) makes the workflow with its graph and templates in one transaction.',
   body: z.strictObject({
     name,
     eventName: z.string().trim().min(1).max(200).optional(),
@@ -28,6 +28,7 @@ export const createWorkflow = endpoint({
     allowReentry: z.boolean().optional(),
     triggerType: z.enum(TRIGGER_TYPES).optional(),
     triggerConfig: z.record(z.string(), z.unknown()).optional(),
+    exitOn: ExitOn.nullable().optional(),
     steps: graphBody.shape.steps.optional(),
     transitions: graphBody.shape.transitions.optional(),
     templates: graphBody.shape.templates,

@@ -75,7 +75,14 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
         const graph = await resolveDocument(tx, project.id, { steps: body.steps ?? [], transitions: body.transitions ?? [], templates: body.templates });
         const [wf] = await tx
           .insert(workflows)
-          .values({ projectId: project.id, name: body.name, description: body.description ?? null, ...trigger, allowReentry: body.allowReentry ?? false })
+          .values({
+            projectId: project.id,
+            name: body.name,
+            description: body.description ?? null,
+            ...trigger,
+            allowReentry: body.allowReentry ?? false,
+            exitOn: body.exitOn ?? null,
+          })
           .returning();
         await tx.insert(steps).values({ workflowId: wf!.id, key: TRIGGER_KEY, type: 'TRIGGER', name: 'Trigger', config: {} });
         await writeGraph(tx, wf!.id, graph);

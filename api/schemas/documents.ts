@@ -4,7 +4,7 @@ import { EXECUTION_STATUSES } from '../../core/statuses';
 import { documentKey, graphDocument } from '../../core/workflow-document';
 import { emailInput, jsonObject, uuid } from './common';
 import { component } from './registry';
-import { TEMPLATE_TYPES, TRIGGER_TYPES } from './resources';
+import { ExitOn, TEMPLATE_TYPES, TRIGGER_TYPES } from './resources';
 
 /** What a client writes for a template: the fields of /templates and of documents' `templates`. */
 export const templateFields = {
@@ -39,6 +39,7 @@ export const WorkflowDocument = component(
     triggerType: z.enum(TRIGGER_TYPES),
     triggerConfig: jsonObject,
     allowReentry: z.boolean(),
+    exitOn: ExitOn.nullable(),
     templates: z.array(
       z.strictObject({
         key: z.string(),
@@ -86,4 +87,12 @@ export const WorkflowStats = component(
     ),
   }),
   { description: 'Executions by status, goal conversions, and per step: active now, visits entered, completed, failed, exited there, and branch counts.' },
+);
+
+export const WorkflowTemplateList = component(
+  'WorkflowTemplateList',
+  z.strictObject({
+    data: z.array(z.strictObject({ key: z.string(), name: z.string(), description: z.string() })),
+  }),
+  { description: 'Every built-in workflow, by key (the name of its file under examples/).' },
 );

@@ -1,5 +1,7 @@
 /** The resources the API answers with (SPEC §5), as their JSON looks on the wire. */
 import { z } from 'zod';
+import { filterSchema } from '../../core/filter-schema';
+import { eventFieldPaths } from '../../core/segment';
 import { STEP_TYPES } from '../../core/graph';
 import { EXECUTION_STATUSES, STEP_STATUSES } from '../../core/statuses';
 import { WEEKDAYS } from '../../core/wait-until';
@@ -80,11 +82,17 @@ export const ExitOn = component(
       .max(50)
       .refine((names) => new Set(names).size === names.length, 'events must not repeat a name')
       .optional(),
+    // A contact change has no event: event.* fields are refused, as on segments.
+    filter: filterSchema
+      .superRefine((filter, ctx) => {
+        for (const path of eventFieldPaths(filter)) ctx.addIssue({ code: 'custom', path, message: 'exit goals cannot use event.* fields (there is no event)' });
+      })
+      .optional(),
     onUnsubscribe: z.boolean().optional(),
   }),
   {
     description:
-      'Exit conditions (goals, SPEC §14.3): an event of one of these names, or (with onUnsubscribe) an unsubscribe, ends an active execution as EXITED.',
+      'Exit conditions (goals, SPEC §14.3): an event of one of these names, a contact change that makes the contact match `filter` (and a contact that matches it when it enrols), or (with onUnsubscribe) an unsubscribe, ends an active execution as EXITED.',
     examples: [{ events: ['invoice.paid'], onUnsubscribe: true }],
   },
 );

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { executionIn } from '../support/executions';
+import { startTestApp, type TestApp } from '../support/harness';
 import { startSkippingApp, type SkippingApp } from '../support/time-skipping';
 
 /** Exit conditions (goals) end active executions at whatever step they are, as EXITED with the goal. */
@@ -128,5 +129,98 @@ describe('exit conditions: a goal ends the execution at any step', () => {
     expect(locked.body.error.code).toBe('WORKFLOW_LOCKED');
     // Restating the same conditions is no edit.
     expect((await app.api.patch(`/workflows/${wf.id}`, { exitOn: { events: ['invoice.paid'] } })).status).toBe(200);
+  });
+
+  it('a change that makes the contact match exitOn.filter mid-journey: EXITED goal:filter, no later message', async () => {
+    const wf = await escalation({ filter: { field: 'data.invoiceStatus', operator: 'equals', value: 'paid' } });
+    const { contactId, execution } = await enrolAndWait(wf.id, 'filtered@example.com');
+    // A change that does not match leaves it waiting.
+    await app.api.client.updateContact({ params: { id: contactId }, body: { data: { invoiceStatus: 'partial' } } });
+    expect((await app.api.client.getExecution({ params: { id: wf.id, executionId: execution.id } })).status).toBe('WAITING');
+    // A track that merges the matching data reaches the goal in its own transaction.
+    const tracked = await app.api.post('/v1/track', { event: 'invoice.viewed', email: 'filtered@example.com', data: { invoiceStatus: 'paid' } });
+    expect(tracked.status).toBe(200);
+    const exited = await app.api.client.getExecution({ params: { id: wf.id, executionId: execution.id } });
+    expect(exited).toMatchObject({ status: 'EXITED', exitReason: 'goal:filter' });
+    expect(exited.steps.map((s) => `${s.type}:${s.status}`)).toEqual(['TRIGGER:COMPLETED', 'SEND_EMAIL:COMPLETED', 'DELAY:CANCELLED']);
+    const result = await app.env.client.workflow.getHandle(`trellis-execution-${execution.id}`).result();
+    expect(result).toEqual({ status: 'EXITED', exitReason: 'goal:filter' });
+    await app.env.sleep('8 days');
+    expect(await subjects(execution.id)).toEqual(['Invoice overdue']);
+    const stats = await app.api.get(`/workflows/${wf.id}/stats`);
+    expect(stats.body).toMatchObject({ executions: { EXITED: 1, total: 1 }, conversions: 1 });
+  });
+
+  it('a tag that makes the contact match exitOn.filter ends it too', async () => {
+    const wf = await escalation({ filter: { field: 'contact.tags', operator: 'contains', value: 'paid' } });
+    const { contactId, execution } = await enrolAndWait(wf.id, 'tagged@example.com');
+    const tagged = await app.api.post(`/contacts/${contactId}/tags`, { tags: ['paid'] });
+    expect(tagged.status).toBeLessThan(300);
+    const exited = await app.api.client.getExecution({ params: { id: wf.id, executionId: execution.id } });
+    expect(exited).toMatchObject({ status: 'EXITED', exitReason: 'goal:filter' });
+    const result = await app.env.client.workflow.getHandle(`trellis-execution-${execution.id}`).result();
+    expect(result).toEqual({ status: 'EXITED', exitReason: 'goal:filter' });
+  });
+
+  it('a contact that already matches exitOn.filter when it enrols exits at once, sending nothing', async () => {
+    const wf = await escalation({ filter: { field: 'data.invoiceStatus', operator: 'equals', value: 'paid' } });
+    const tracked = await app.api.post('/v1/track', { event: 'invoice.overdue', email: 'already@example.com', data: { invoiceStatus: 'paid' } });
+    expect(tracked.status).toBe(200);
+    const { data } = await app.api.client.listExecutions({ params: { id: wf.id }, query: { contactId: tracked.body.data.contact } });
+    expect(data).toHaveLength(1);
+    const execution = await app.api.client.getExecution({ params: { id: wf.id, executionId: data[0]!.id } });
+    expect(execution).toMatchObject({ status: 'EXITED', exitReason: 'goal:filter' });
+    expect(execution.steps.map((s) => `${s.type}:${s.status}`)).toEqual(['TRIGGER:COMPLETED']);
+    expect(await subjects(execution.id)).toEqual([]);
+  });
+
+  it('refuses a bad exitOn.filter with paths', async () => {
+    const wf = await escalation({ events: ['invoice.paid'] });
+    const bad = await app.api.patch(`/workflows/${wf.id}`, { exitOn: { filter: { field: 'data.x', operator: 'nearly' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path)).toContain('exitOn.filter.operator');
+    const eventField = await app.api.patch(`/workflows/${wf.id}`, { exitOn: { filter: { field: 'event.total', operator: 'exists' } } });
+    expect(eventField.status).toBe(400);
+    expect(eventField.body.error.details.map((d: { path: string }) => d.path)).toEqual(['exitOn.filter.field']);
+  });
+});
+
+/** On the dev server: a goal reached by the run's own step, with the next step's call racing the signal. */
+describe('exit conditions: a step of the run itself reaches exitOn.filter', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("the workflow's own UPDATE_CONTACT that reaches exitOn.filter ends it there, before any later step", async () => {
+    const after = await createTemplate(app.api, { subject: 'Never sent', body: '<p>no</p>' });
+    const wf = await buildWorkflow(app.api, {
+      eventName: 'quiz.finished',
+      steps: [
+        { key: 'qualify', type: 'UPDATE_CONTACT', config: { data: { qualified: true } } },
+        { key: 'later', type: 'SEND_EMAIL', config: { templateId: after } },
+      ],
+      edges: [
+        ['trigger', 'qualify'],
+        ['qualify', 'later'],
+      ],
+      enabled: false,
+    });
+    await app.api.client.updateWorkflow({
+      params: { id: wf.id },
+      body: { exitOn: { filter: { field: 'data.qualified', operator: 'equals', value: true } }, enabled: true },
+    });
+    const tracked = await app.api.post('/v1/track', { event: 'quiz.finished', email: 'self@example.com' });
+    const { data } = await app.api.client.listExecutions({ params: { id: wf.id }, query: { contactId: tracked.body.data.contact } });
+    const finished = await executionIn(app.api, wf.id, data[0]!.id, ['EXITED', 'COMPLETED', 'FAILED', 'CANCELLED']);
+    expect(finished).toMatchObject({ status: 'EXITED', exitReason: 'goal:filter' });
+    expect(finished.steps.map((s: { type: string }) => s.type)).toEqual(['TRIGGER', 'UPDATE_CONTACT']);
+    const run = await app.trellis.client.workflow.getHandle(`trellis-execution-${finished.id}`).result();
+    expect(run).toEqual({ status: 'EXITED', exitReason: 'goal:filter' });
+    expect((await app.api.client.listEmails({ query: { executionId: finished.id } })).data).toEqual([]);
   });
 });
