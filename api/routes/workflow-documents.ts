@@ -16,7 +16,7 @@ import * as api from '../contracts/workflow-documents';
 import type { WorkflowDocument } from '../schemas/documents';
 import { route, type Route } from '../routing';
 import { resolveDocument } from '../workflow-document-input';
-import { workflowWithGraph } from './workflows';
+import { workflowWithGraph } from '../workflow-view';
 
 /** The project's workflow row, read without a lock; 404 for another project's or an unknown id. */
 async function readWorkflow(tx: Tx, projectId: string, id: string) {

@@ -10,7 +10,7 @@ import { activeExecutions, assertUnlocked, lockWorkflow } from '../locking';
 import { listPage } from '../paging';
 import { route, type Route } from '../routing';
 import { EventTriggerConfig, ManualTriggerConfig } from '../schemas/resources';
-import { stepOut, transitionOut, workflowOut } from '../serialize';
+import { workflowOut } from '../serialize';
 import { parse } from '../validate';
 import { likePattern } from '../../db/search';
 import { scheduleConfigSchema } from '../../core/schedule';
@@ -20,6 +20,7 @@ import type { z } from 'zod';
 import { TRIGGER_KEY } from '../../core/workflow-document';
 import { writeGraph } from '../../db/workflow-document';
 import { resolveDocument } from '../workflow-document-input';
+import { workflowWithGraph } from '../workflow-view';
 
 const triggerConfigs = { EVENT: EventTriggerConfig, MANUAL: ManualTriggerConfig, SCHEDULE: scheduleConfigSchema } as const;
 
@@ -48,15 +49,6 @@ async function checkScheduleSegment(tx: Tx, projectId: string, type: string, con
   if (segmentId !== undefined && !(await segmentExists(tx, projectId, segmentId))) {
     throw badRequest(`segment ${segmentId} not found in this project`, [{ path: 'triggerConfig.segmentId', message: 'no such segment in this project' }]);
   }
-}
-
-/** The workflow with its graph, as GET /workflows/:id shows it. */
-export async function workflowWithGraph(tx: Tx, id: string) {
-  const [wf] = await tx.select().from(workflows).where(eq(workflows.id, id));
-  if (!wf) throw notFound('workflow');
-  const stepRows = await tx.select().from(steps).where(eq(steps.workflowId, id)).orderBy(asc(steps.createdAt), asc(steps.id));
-  const transitionRows = await tx.select().from(transitions).where(eq(transitions.workflowId, id)).orderBy(asc(transitions.createdAt), asc(transitions.id));
-  return { ...workflowOut(wf), steps: stepRows.map(stepOut), transitions: transitionRows.map(transitionOut) };
 }
 
 export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[] {
