@@ -61,6 +61,14 @@ export interface ScheduleConfig {
   segmentId?: string;
 }
 
+/** The stored shape of a SCHEDULE workflow's `triggerConfig` (validated in full when written). */
+const storedScheduleConfig = z.object({ cron: z.string(), timezone: z.string().optional(), segmentId: z.string().optional() });
+
+/** Reads the stored `triggerConfig` of a SCHEDULE workflow; throws when it is not one. */
+export function scheduleConfigOf(triggerConfig: unknown): ScheduleConfig {
+  return storedScheduleConfig.parse(triggerConfig);
+}
+
 /** `triggerConfig` of a SCHEDULE workflow: a cron Temporal can run, an IANA zone, an optional segment. */
 export const scheduleConfigSchema = z.strictObject({
   cron: z

@@ -1,5 +1,6 @@
 /** The Postgres pool and the drizzle handle every layer uses. */
 import { drizzle, NodePgSession, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { sql } from 'drizzle-orm';
 import { Pool } from 'pg';
 import * as schema from './schema';
 
@@ -88,4 +89,9 @@ function track(tx: Parameters<Parameters<Db['transaction']>[0]>[0], pending: (()
     pending.push(...own);
     return result;
   };
+}
+
+/** Answers when Postgres answers a trivial query; throws otherwise (readiness checks). */
+export async function pingDatabase(db: Db): Promise<void> {
+  await db.execute(sql`select 1`);
 }

@@ -1,10 +1,13 @@
 /** Contact writes shared by the API, /v1/track and the UPDATE_CONTACT step. */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, arrayContains, desc, eq, ilike, sql } from 'drizzle-orm';
 import type { JsonObject } from '../core/execution';
 import { MAX_TAGS, TooManyTags, nextTags, tagDiff, tagEventName } from '../core/tags';
-import type { Tx } from './client';
+import { cancelExecutions } from './cancel';
+import type { Db, Tx } from './client';
 import { recordEvent } from './events';
-import { contacts } from './schema';
+import { selectPage, type PageQuery, type RowPage } from './paging';
+import { contacts, executions } from './schema';
+import { likePattern } from './search';
 import { refreshMembership } from './segment-membership';
 
 export type ContactRow = typeof contacts.$inferSelect;
@@ -148,4 +151,56 @@ export async function insertContact(
   await recordTagEvents(tx, row, { added: tags, removed: [] }, { contactIsNew: true });
   await refreshMembership(tx, row, { contactIsNew: true });
   return row;
+}
+
+/** A page of a project's contacts, newest first, optionally those whose email contains `search` or with `tag`. */
+export function contactPage(db: Db, projectId: string, q: PageQuery & { search?: string; tag?: string }): Promise<RowPage<ContactRow>> {
+  const where = and(
+    eq(contacts.projectId, projectId),
+    q.search ? ilike(contacts.email, likePattern(q.search)) : undefined,
+    q.tag ? arrayContains(contacts.tags, [q.tag]) : undefined,
+  );
+  return selectPage(db, contacts, where, [desc(contacts.createdAt), desc(contacts.id)], q);
+}
+
+/** A contact of a project, or undefined. */
+export async function getContact(db: Db, projectId: string, contactId: string): Promise<ContactRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(contacts)
+    .where(and(eq(contacts.id, contactId), eq(contacts.projectId, projectId)));
+  return row;
+}
+
+/** Whether a project has the contact. */
+export async function contactExists(db: Db, projectId: string, contactId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(and(eq(contacts.id, contactId), eq(contacts.projectId, projectId)));
+  return row !== undefined;
+}
+
+/** A page of a contact's executions, newest first. */
+export function contactExecutionPage(db: Db, contactId: string, q: PageQuery): Promise<RowPage<typeof executions.$inferSelect>> {
+  return selectPage(db, executions, eq(executions.contactId, contactId), [desc(executions.startedAt), desc(executions.id)], q);
+}
+
+/** Locks a contact of a project and applies `change` (see updateContactRow); undefined when there is no such contact. Throws TooManyTags. */
+export function changeContact(db: Db, projectId: string, contactId: string, change: ContactChange): Promise<ContactRow | undefined> {
+  return db.transaction(async (tx) => {
+    const current = await lockContact(tx, projectId, contactId);
+    return current ? updateContactRow(tx, current, change) : undefined;
+  });
+}
+
+/** Deletes a contact of a project, cancelling its executions first; false when there is no such contact. */
+export function deleteContact(db: Db, projectId: string, contactId: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const current = await lockContact(tx, projectId, contactId);
+    if (!current) return false;
+    await cancelExecutions(tx, eq(executions.contactId, contactId));
+    await tx.delete(contacts).where(eq(contacts.id, contactId));
+    return true;
+  });
 }

@@ -2,9 +2,10 @@
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { EnrolmentBatchResult, EnrolmentSource } from '../core/enrolment';
 import type { JsonObject } from '../core/execution';
-import type { ScheduleConfig } from '../core/schedule';
+import { scheduleConfigOf } from '../core/schedule';
 import type { Db, Tx } from './client';
 import { enrolContact } from './enrol';
+import { queueCommands } from './outbox';
 import { contacts, enrolments, segmentMembers, segments, workflows } from './schema';
 
 export type EnrolmentRow = typeof enrolments.$inferSelect;
@@ -38,6 +39,49 @@ export async function segmentExists(tx: Tx, projectId: string, segmentId: string
   return row !== undefined;
 }
 
+/** Why a bulk enrolment was refused. */
+export type BulkEnrolmentRefusal = 'NO_WORKFLOW' | 'WORKFLOW_DISABLED' | 'NO_SEGMENT';
+
+/**
+ * Opens a bulk enrolment of a project's enabled workflow (a segment, or a list of contact ids) and
+ * queues the start of its workflow in the same transaction, so it is durable once this returns.
+ */
+export async function startBulkEnrolment(
+  db: Db,
+  input: { projectId: string; workflowId: string; segmentId?: string; contactIds?: string[]; context: JsonObject },
+): Promise<{ enrolment: EnrolmentRow } | { refused: BulkEnrolmentRefusal }> {
+  return db.transaction(async (tx) => {
+    const [workflow] = await tx
+      .select()
+      .from(workflows)
+      .where(and(eq(workflows.id, input.workflowId), eq(workflows.projectId, input.projectId)))
+      .for('share');
+    if (!workflow) return { refused: 'NO_WORKFLOW' as const };
+    if (!workflow.enabled) return { refused: 'WORKFLOW_DISABLED' as const };
+    if (input.segmentId !== undefined && !(await segmentExists(tx, input.projectId, input.segmentId))) return { refused: 'NO_SEGMENT' as const };
+    const enrolment = await createEnrolment(tx, {
+      projectId: input.projectId,
+      workflowId: workflow.id,
+      source: 'BULK',
+      segmentId: input.segmentId,
+      contactIds: input.contactIds,
+      subscribedOnly: false,
+      context: input.context,
+    });
+    await queueCommands(tx, [{ kind: 'enrolment', enrolmentId: enrolment.id }]);
+    return { enrolment };
+  });
+}
+
+/** An enrolment of a project's workflow, or undefined. */
+export async function getEnrolment(db: Db, projectId: string, workflowId: string, enrolmentId: string): Promise<EnrolmentRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(enrolments)
+    .where(and(eq(enrolments.id, enrolmentId), eq(enrolments.workflowId, workflowId), eq(enrolments.projectId, projectId)));
+  return row;
+}
+
 /**
  * The enrolment of one schedule tick, created by the first call for that tick: every subscribed
  * contact (or subscribed member of the segment), with context `{scheduledAt}`. Null when the workflow
@@ -48,7 +92,7 @@ export async function openTick(db: Db, workflowId: string, scheduledAt: Date): P
   return db.transaction(async (tx) => {
     const [wf] = await tx.select().from(workflows).where(eq(workflows.id, workflowId)).for('share');
     if (!wf?.enabled || wf.triggerType !== 'SCHEDULE') return null;
-    const config = wf.triggerConfig as unknown as ScheduleConfig;
+    const config = scheduleConfigOf(wf.triggerConfig);
     await tx
       .insert(enrolments)
       .values({

@@ -92,30 +92,6 @@ export async function writeGraph(tx: Tx, workflowId: string, next: { steps: Reso
   }
 }
 
-/**
- * Creates a workflow, disabled at version 1, with its TRIGGER step and the document's graph (already
- * checked against the project); answers its id.
- */
-export async function insertWorkflow(
-  tx: Tx,
-  values: {
-    projectId: string;
-    name: string;
-    description: string | null;
-    triggerType: string;
-    triggerConfig: Record<string, unknown>;
-    triggerEvent: string | null;
-    allowReentry: boolean;
-    exitOn: Record<string, unknown> | null;
-  },
-  graph: { steps: ResolvedStep[]; transitions: DocumentTransition[] },
-): Promise<string> {
-  const [wf] = await tx.insert(workflows).values(values).returning({ id: workflows.id });
-  await tx.insert(steps).values({ workflowId: wf!.id, key: TRIGGER_KEY, type: 'TRIGGER', name: 'Trigger', config: {} });
-  await writeGraph(tx, wf!.id, graph);
-  return wf!.id;
-}
-
 /** The name a step gets when none is given. */
 export function defaultStepName(type: StepType): string {
   const words = type.toLowerCase().replace(/_/g, ' ');

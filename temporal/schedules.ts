@@ -23,7 +23,7 @@ import {
   tickWorkflowIdPrefix,
   type AudienceEnrolmentInput,
 } from '../core/enrolment';
-import { DEFAULT_TIMEZONE, type ScheduleConfig } from '../core/schedule';
+import { DEFAULT_TIMEZONE, scheduleConfigOf } from '../core/schedule';
 import type { Database } from '../db/client';
 import { workflows } from '../db/schema';
 import type { Logger } from '../telemetry/logger';
@@ -62,7 +62,7 @@ export function startSchedules(deps: {
 
   /** What the schedule of `wf` should be; the action's memo fingerprints it for comparison. */
   function desired(wf: WorkflowRow): ScheduleUpdateOptions<ScheduleOptionsStartWorkflowAction<never>> {
-    const config = wf.triggerConfig as unknown as ScheduleConfig;
+    const config = scheduleConfigOf(wf.triggerConfig);
     const timezone = config.timezone ?? DEFAULT_TIMEZONE;
     const input: AudienceEnrolmentInput = { tickOf: wf.id };
     const attributes = new TypedSearchAttributes([
@@ -88,7 +88,7 @@ export function startSchedules(deps: {
   }
 
   function fingerprint(wf: WorkflowRow): string {
-    const c = wf.triggerConfig as unknown as ScheduleConfig;
+    const c = scheduleConfigOf(wf.triggerConfig);
     return JSON.stringify([c.cron, c.timezone ?? DEFAULT_TIMEZONE, c.segmentId ?? null, enrolmentTaskQueue(taskQueue), wf.name, CATCHUP_WINDOW]);
   }
 

@@ -1,14 +1,10 @@
 /** /contacts (SPEC §5.1) and a contact's executions. */
-import { and, arrayContains, desc, eq, ilike } from 'drizzle-orm';
-import { cancelExecutions } from '../../db/cancel';
-import { insertContact, lockContact } from '../../db/contacts';
-import { likePattern } from '../../db/search';
-import { changeContact } from './contact-tags';
-import { contacts, executions } from '../../db/schema';
+import { contactExecutionPage, contactExists, contactPage, deleteContact, getContact, insertContact } from '../../db/contacts';
+import { changeContactOrFail } from '../contact-change';
 import * as api from '../contracts/contacts';
 import type { ApiDeps } from '../deps';
 import { conflict, isUniqueViolation, notFound } from '../errors';
-import { listPage } from '../paging';
+import { pageOut } from '../paging';
 import { route, type Route } from '../routing';
 import { contactOut, executionOut } from '../serialize';
 
@@ -24,30 +20,18 @@ export function contactRoutes({ database, dispatcher }: ApiDeps): Route[] {
     }),
 
     route(api.listContacts, async ({ project, query }) => {
-      const where = and(
-        eq(contacts.projectId, project.id),
-        query.search ? ilike(contacts.email, likePattern(query.search)) : undefined,
-        query.tag ? arrayContains(contacts.tags, [query.tag]) : undefined,
-      );
-      return listPage(db, contacts, where, [desc(contacts.createdAt), desc(contacts.id)], query, contactOut);
+      return pageOut(await contactPage(db, project.id, query), query, contactOut);
     }),
 
     route(api.getContact, async ({ project, params }) => {
-      const [row] = await db
-        .select()
-        .from(contacts)
-        .where(and(eq(contacts.id, params.id), eq(contacts.projectId, project.id)));
+      const row = await getContact(db, project.id, params.id);
       if (!row) throw notFound('contact');
       return contactOut(row);
     }),
 
     route(api.updateContact, async ({ project, params, body }) => {
       try {
-        const row = await db.transaction(async (tx) => {
-          const current = await lockContact(tx, project.id, params.id);
-          if (!current) throw notFound('contact');
-          return changeContact(tx, current, body);
-        });
+        const row = await changeContactOrFail(db, project.id, params.id, body);
         dispatcher.kick();
         return contactOut(row);
       } catch (err) {
@@ -57,22 +41,13 @@ export function contactRoutes({ database, dispatcher }: ApiDeps): Route[] {
     }),
 
     route(api.deleteContact, async ({ project, params }) => {
-      await db.transaction(async (tx) => {
-        const current = await lockContact(tx, project.id, params.id);
-        if (!current) throw notFound('contact');
-        await cancelExecutions(tx, eq(executions.contactId, params.id));
-        await tx.delete(contacts).where(eq(contacts.id, params.id));
-      });
+      if (!(await deleteContact(db, project.id, params.id))) throw notFound('contact');
       dispatcher.kick();
     }),
 
     route(api.listContactExecutions, async ({ project, params, query }) => {
-      const [contact] = await db
-        .select({ id: contacts.id })
-        .from(contacts)
-        .where(and(eq(contacts.id, params.id), eq(contacts.projectId, project.id)));
-      if (!contact) throw notFound('contact');
-      return listPage(db, executions, eq(executions.contactId, params.id), [desc(executions.startedAt), desc(executions.id)], query, executionOut);
+      if (!(await contactExists(db, project.id, params.id))) throw notFound('contact');
+      return pageOut(await contactExecutionPage(db, params.id, query), query, executionOut);
     }),
   ];
 }

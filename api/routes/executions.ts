@@ -1,14 +1,18 @@
 /** Executions of a workflow (SPEC §5.5): manual start, history, cancel one, cancel all. */
-import { and, asc, desc, eq } from 'drizzle-orm';
 import { isTerminal } from '../../core/statuses';
-import { cancelExecutions } from '../../db/cancel';
-import { upsertContact, lockContact } from '../../db/contacts';
-import { enrolContact } from '../../db/enrol';
-import { executions, stepExecutions, workflows } from '../../db/schema';
+import {
+  cancelExecution,
+  cancelWorkflowExecutions,
+  executionPage,
+  getProjectWorkflow,
+  getWorkflowExecution,
+  startManualExecution,
+  stepHistory,
+} from '../../db/executions';
 import * as api from '../contracts/executions';
 import type { ApiDeps } from '../deps';
 import { ApiError, conflict, notFound } from '../errors';
-import { listPage } from '../paging';
+import { pageOut } from '../paging';
 import { route, type Route } from '../routing';
 import { executionOut, stepExecutionOut } from '../serialize';
 
@@ -25,92 +29,66 @@ export function executionRoutes({ database, dispatcher, temporal }: ApiDeps): Ro
   }
 
   async function ownWorkflow(projectId: string, id: string) {
-    const [wf] = await db
-      .select()
-      .from(workflows)
-      .where(and(eq(workflows.id, id), eq(workflows.projectId, projectId)));
+    const wf = await getProjectWorkflow(db, projectId, id);
     if (!wf) throw notFound('workflow');
     return wf;
   }
 
   return [
     route(api.startExecution, async ({ project, params: { id }, body }) => {
-      const execution = await db.transaction(async (tx) => {
-        const contact = body.contactId ? await lockContact(tx, project.id, body.contactId) : (await upsertContact(tx, project.id, body.email!, {})).contact;
-        if (!contact) throw notFound('contact');
-        // Locks in the order every enrolment takes them: the contact, then the workflow (shared). An
-        // answer other than 201 rolls back a contact the email created.
-        const [workflow] = await tx
-          .select()
-          .from(workflows)
-          .where(and(eq(workflows.id, id), eq(workflows.projectId, project.id)))
-          .for('share');
-        if (!workflow) throw notFound('workflow');
-        if (!workflow.enabled) throw new ApiError(400, 'WORKFLOW_DISABLED', 'the workflow is disabled; enable it to start executions');
-        const result = await enrolContact(tx, {
-          workflow,
-          contactId: contact.id,
-          context: body.context ?? {},
-          trigger: { type: 'MANUAL' },
-        });
-        if (!result.ok) {
-          throw conflict(
-            workflow.allowReentry
-              ? 'the contact already has an active execution of this workflow'
-              : 'the contact has already entered this workflow, which does not allow re-entry',
-            'REENTRY_NOT_ALLOWED',
-          );
-        }
-        return result.execution;
+      // An answer other than 201 rolls back a contact the email created.
+      const result = await startManualExecution(db, {
+        projectId: project.id,
+        workflowId: id,
+        contactId: body.contactId,
+        email: body.email,
+        context: body.context ?? {},
       });
+      if ('refused' in result) {
+        if (result.refused === 'NO_CONTACT') throw notFound('contact');
+        if (result.refused === 'NO_WORKFLOW') throw notFound('workflow');
+        if (result.refused === 'WORKFLOW_DISABLED') throw new ApiError(400, 'WORKFLOW_DISABLED', 'the workflow is disabled; enable it to start executions');
+        throw conflict(
+          result.allowReentry
+            ? 'the contact already has an active execution of this workflow'
+            : 'the contact has already entered this workflow, which does not allow re-entry',
+          'REENTRY_NOT_ALLOWED',
+        );
+      }
+      const { execution } = result;
       dispatcher.kick();
       return executionOut(execution);
     }),
 
     route(api.listExecutions, async ({ project, params, query: q }) => {
       const wf = await ownWorkflow(project.id, params.id);
-      const where = and(
-        eq(executions.workflowId, wf.id),
-        q.status ? eq(executions.status, q.status) : undefined,
-        q.contactId ? eq(executions.contactId, q.contactId) : undefined,
-      );
-      return listPage(db, executions, where, [desc(executions.startedAt), desc(executions.id)], q, executionOut);
+      return pageOut(await executionPage(db, wf.id, q), q, executionOut);
     }),
 
     route(api.cancelAllExecutions, async ({ project, params }) => {
       const wf = await ownWorkflow(project.id, params.id);
       await requireTemporal();
-      const cancelled = await db.transaction((tx) => cancelExecutions(tx, eq(executions.workflowId, wf.id)));
+      const cancelled = await cancelWorkflowExecutions(db, wf.id);
       dispatcher.kick();
       return { cancelled };
     }),
 
     route(api.getExecution, async ({ project, params: { id, executionId } }) => {
       const wf = await ownWorkflow(project.id, id);
-      const [row] = await db
-        .select()
-        .from(executions)
-        .where(and(eq(executions.id, executionId), eq(executions.workflowId, wf.id)));
+      const row = await getWorkflowExecution(db, wf.id, executionId);
       if (!row) throw notFound('execution');
-      const history = await db.select().from(stepExecutions).where(eq(stepExecutions.executionId, row.id)).orderBy(asc(stepExecutions.seq));
+      const history = await stepHistory(db, row.id);
       return { ...executionOut(row), steps: history.map(stepExecutionOut) };
     }),
 
     route(api.cancelExecution, async ({ project, params: { id, executionId } }) => {
       const wf = await ownWorkflow(project.id, id);
-      const [existing] = await db
-        .select()
-        .from(executions)
-        .where(and(eq(executions.id, executionId), eq(executions.workflowId, wf.id)));
+      const existing = await getWorkflowExecution(db, wf.id, executionId);
       if (!existing) throw notFound('execution');
       if (isTerminal(existing.status)) throw conflict(`the execution has already finished (${existing.status})`);
       await requireTemporal();
-      const row = await db.transaction(async (tx) => {
-        const cancelled = await cancelExecutions(tx, eq(executions.id, executionId));
-        const [after] = await tx.select().from(executions).where(eq(executions.id, executionId));
-        if (cancelled === 0) throw conflict(`the execution has already finished (${after!.status})`);
-        return after!;
-      });
+      const { cancelled, row } = await cancelExecution(db, executionId);
+      if (!cancelled) throw conflict(`the execution has already finished (${row.status})`);
       dispatcher.kick();
       return executionOut(row);
     }),

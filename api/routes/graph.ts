@@ -1,6 +1,5 @@
 /** Steps and transitions of a workflow (SPEC §5.4): validated configs, graph rules, locking, splice. */
 import { isDeepStrictEqual } from 'node:util';
-import { and, eq, inArray } from 'drizzle-orm';
 import type { StepType } from '../../core/graph';
 import { spliceStep, validateGraph, validateTransition } from '../../core/graph-rules';
 import { parseStepConfig } from '../../core/step-configs';
@@ -8,7 +7,7 @@ import type { Tx } from '../../db/client';
 import { loadGraph } from '../../db/enrol';
 import { newStepKey } from '../../db/workflow-document';
 import { startTargetProblem } from '../../db/start-target';
-import { steps, templates, transitions } from '../../db/schema';
+import { deleteStep, deleteTransition, findStep as findStepRow, insertStep, insertTransition, shareTemplate, updateStep } from '../../db/graph';
 import * as api from '../contracts/graph';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';
@@ -46,21 +45,14 @@ async function validConfig(tx: Tx, projectId: string, workflowId: string, type: 
   if (type === 'SEND_EMAIL') {
     const templateId = parsed.config.templateId as string;
     // Shared lock: the template cannot be deleted until this edit commits.
-    const [t] = await tx
-      .select({ id: templates.id })
-      .from(templates)
-      .where(and(eq(templates.id, templateId), eq(templates.projectId, projectId)))
-      .for('share');
-    if (!t) throw badRequest('template not found', [{ path: 'config.templateId', message: 'no such template in this project' }]);
+    if (!(await shareTemplate(tx, projectId, templateId)))
+      throw badRequest('template not found', [{ path: 'config.templateId', message: 'no such template in this project' }]);
   }
   return parsed.config;
 }
 
 async function findStep(tx: Tx, workflowId: string, stepId: string) {
-  const [s] = await tx
-    .select()
-    .from(steps)
-    .where(and(eq(steps.id, stepId), eq(steps.workflowId, workflowId)));
+  const s = await findStepRow(tx, workflowId, stepId);
   if (!s) throw notFound('step');
   return s;
 }
@@ -74,18 +66,14 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
         if (body.type === 'TRIGGER')
           throw badRequest('a workflow has exactly one TRIGGER step, created with it', [{ path: 'type', message: 'TRIGGER cannot be added' }]);
         const config = await validConfig(tx, project.id, wf.id, body.type, body.config);
-        const [s] = await tx
-          .insert(steps)
-          .values({
-            workflowId: wf.id,
-            key: await newStepKey(tx, wf.id, body.type),
-            type: body.type,
-            name: body.name ?? DEFAULT_NAMES[body.type],
-            config,
-            position: body.position ?? null,
-          })
-          .returning();
-        return s!;
+        return insertStep(tx, {
+          workflowId: wf.id,
+          key: await newStepKey(tx, wf.id, body.type),
+          type: body.type,
+          name: body.name ?? DEFAULT_NAMES[body.type],
+          config,
+          position: body.position ?? null,
+        });
       });
       return stepOut(row);
     }),
@@ -112,8 +100,7 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
         };
         // An empty edit changes nothing (and an UPDATE needs something to set).
         if (Object.keys(changes).length === 0) return step;
-        const [s] = await tx.update(steps).set(changes).where(eq(steps.id, step.id)).returning();
-        return s!;
+        return updateStep(tx, step.id, changes);
       });
       return stepOut(row);
     }),
@@ -128,14 +115,8 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
           const graph = await loadGraph(tx, wf.id, wf.version);
           const plan = spliceStep(graph, step.id);
           if (!plan.ok) throw badRequest(plan.message);
-          if (plan.removeTransitionIds.length) await tx.delete(transitions).where(inArray(transitions.id, plan.removeTransitionIds));
-          if (plan.addTransitions.length) {
-            await tx
-              .insert(transitions)
-              .values(plan.addTransitions.map((t) => ({ workflowId: wf.id, fromStepId: t.fromStepId, toStepId: t.toStepId, branch: t.branch })));
-          }
-        }
-        await tx.delete(steps).where(eq(steps.id, step.id));
+          await deleteStep(tx, wf.id, step.id, plan);
+        } else await deleteStep(tx, wf.id, step.id);
       });
     }),
 
@@ -146,11 +127,7 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
         const draft = { fromStepId: body.fromStepId, toStepId: body.toStepId, branch: body.branch ?? null };
         const problem = validateTransition(graph, draft);
         if (problem) throw badRequest(problem, [{ path: '', message: problem }]);
-        const [t] = await tx
-          .insert(transitions)
-          .values({ workflowId: wf.id, ...draft })
-          .returning();
-        return t!;
+        return insertTransition(tx, wf.id, draft);
       });
       return transitionOut(row);
     }),
@@ -158,11 +135,7 @@ export function graphRoutes({ database }: ApiDeps): Route[] {
     route(api.deleteTransition, async ({ project, params: { id, transitionId } }) => {
       await db.transaction(async (tx) => {
         const wf = await beginStructuralEdit(tx, project.id, id);
-        const deleted = await tx
-          .delete(transitions)
-          .where(and(eq(transitions.id, transitionId), eq(transitions.workflowId, wf.id)))
-          .returning({ id: transitions.id });
-        if (deleted.length === 0) throw notFound('transition');
+        if (!(await deleteTransition(tx, wf.id, transitionId))) throw notFound('transition');
       });
     }),
   ];

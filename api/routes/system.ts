@@ -1,5 +1,5 @@
 /** Health, readiness, the OpenAPI document and its reference page (public, no key). */
-import { sql } from 'drizzle-orm';
+import { pingDatabase } from '../../db/client';
 import { endpoints } from '../contracts';
 import * as api from '../contracts/system';
 import type { ApiDeps } from '../deps';
@@ -17,7 +17,7 @@ export function systemRoutes(deps: ApiDeps): Route[] {
     route(api.readyz, async () => {
       const checks = { postgres: false, temporal: false, worker: deps.isReady() };
       try {
-        await deps.database.db.execute(sql`select 1`);
+        await pingDatabase(deps.database.db);
         checks.postgres = true;
       } catch {
         /* reported below */

@@ -2,13 +2,10 @@
  * A workflow as one document (SPEC §5.3): replace its graph in one request, export it, and see
  * where its contacts are (per-step counts as JSON, or as a Mermaid diagram).
  */
-import { and, asc, eq } from 'drizzle-orm';
-import type { Tx } from '../../db/client';
 import type { z } from 'zod';
 import { mermaidDiagram } from '../../core/mermaid';
-import { transitions, workflows } from '../../db/schema';
-import { exportWorkflow, isStructuralChange, stepRowsOf, writeGraph } from '../../db/workflow-document';
-import { workflowStats } from '../../db/workflow-stats';
+import { isStructuralChange, writeGraph } from '../../db/workflow-document';
+import { exportProjectWorkflow, workflowWithStepStats } from '../../db/workflows';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
 import { beginStructuralEdit, lockWorkflow } from '../locking';
@@ -16,32 +13,16 @@ import * as api from '../contracts/workflow-documents';
 import type { WorkflowDocument } from '../schemas/documents';
 import { route, type Route } from '../routing';
 import { resolveDocument } from '../workflow-document-input';
-import { workflowWithGraph } from './workflows';
-
-/** The project's workflow row, read without a lock; 404 for another project's or an unknown id. */
-async function readWorkflow(tx: Tx, projectId: string, id: string) {
-  const [wf] = await tx
-    .select()
-    .from(workflows)
-    .where(and(eq(workflows.id, id), eq(workflows.projectId, projectId)));
-  if (!wf) throw notFound('workflow');
-  return wf;
-}
+import { workflowWithGraph } from '../workflow-view';
 
 export function workflowDocumentRoutes({ database }: ApiDeps): Route[] {
   const { db } = database;
 
-  /** The workflow's steps with their counts, read in one snapshot. */
+  /** The workflow's steps with their counts, read in one snapshot; 404 for another project's or an unknown id. */
   async function stepsWithStats(projectId: string, id: string) {
-    return db.transaction(
-      async (tx) => {
-        const wf = await readWorkflow(tx, projectId, id);
-        const stepRows = await stepRowsOf(tx, wf.id);
-        const edges = await tx.select().from(transitions).where(eq(transitions.workflowId, wf.id)).orderBy(asc(transitions.createdAt), asc(transitions.id));
-        return { wf, stepRows, edges, stats: await workflowStats(tx, wf.id, stepRows) };
-      },
-      { isolationLevel: 'repeatable read', accessMode: 'read only' },
-    );
+    const found = await workflowWithStepStats(db, projectId, id);
+    if (!found) throw notFound('workflow');
+    return found;
   }
 
   return [
@@ -56,16 +37,12 @@ export function workflowDocumentRoutes({ database }: ApiDeps): Route[] {
       }),
     ),
 
-    route(api.exportWorkflow, async ({ project, params: { id } }) =>
-      db.transaction(
-        async (tx) => {
-          await readWorkflow(tx, project.id, id);
-          // The stored enumerations (trigger and template types) are the document's; the response check holds them to it.
-          return (await exportWorkflow(tx, id)) as z.input<typeof WorkflowDocument>;
-        },
-        { isolationLevel: 'repeatable read', accessMode: 'read only' },
-      ),
-    ),
+    route(api.exportWorkflow, async ({ project, params: { id } }) => {
+      const document = await exportProjectWorkflow(db, project.id, id);
+      if (!document) throw notFound('workflow');
+      // The stored enumerations (trigger and template types) are the document's; the response check holds them to it.
+      return document as z.input<typeof WorkflowDocument>;
+    }),
 
     route(api.getWorkflowStats, async ({ project, params: { id } }) => {
       const { wf, stepRows, stats } = await stepsWithStats(project.id, id);

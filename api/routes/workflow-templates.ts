@@ -3,7 +3,8 @@
  * email templates it needs marked as placeholders to edit.
  */
 import type { z } from 'zod';
-import { insertWorkflow } from '../../db/workflow-document';
+import { writeGraph } from '../../db/workflow-document';
+import { insertWorkflow } from '../../db/workflows';
 import * as api from '../contracts/workflow-templates';
 import { createWorkflow } from '../contracts/workflows';
 import type { ApiDeps } from '../deps';
@@ -12,7 +13,7 @@ import { route, type Route } from '../routing';
 import { parse } from '../validate';
 import { PLACEHOLDER_PREFIX, workflowTemplates } from '../workflow-template-catalog';
 import { resolveDocument } from '../workflow-document-input';
-import { workflowWithGraph } from './workflows';
+import { workflowWithGraph } from '../workflow-view';
 
 export function workflowTemplateRoutes({ database }: ApiDeps): Route[] {
   const { db } = database;
@@ -33,21 +34,18 @@ export function workflowTemplateRoutes({ database }: ApiDeps): Route[] {
           transitions: doc.transitions ?? [],
           templates: doc.templates?.map((t) => ({ ...t, name: `${PLACEHOLDER_PREFIX}${t.name}`.slice(0, 200) })),
         });
-        const id = await insertWorkflow(
-          tx,
-          {
-            projectId: project.id,
-            name: body.name ?? doc.name,
-            description: doc.description ?? null,
-            triggerType,
-            triggerConfig,
-            triggerEvent: triggerType === 'EVENT' ? String(triggerConfig.eventName) : null,
-            allowReentry: doc.allowReentry ?? false,
-            exitOn: doc.exitOn ?? null,
-          },
-          graph,
-        );
-        return workflowWithGraph(tx, id);
+        const wf = await insertWorkflow(tx, {
+          projectId: project.id,
+          name: body.name ?? doc.name,
+          description: doc.description ?? null,
+          triggerType,
+          triggerConfig,
+          triggerEvent: triggerType === 'EVENT' ? String(triggerConfig.eventName) : null,
+          allowReentry: doc.allowReentry ?? false,
+          exitOn: doc.exitOn ?? null,
+        });
+        await writeGraph(tx, wf.id, graph);
+        return workflowWithGraph(tx, wf.id);
       });
     }),
   ];

@@ -1,25 +1,23 @@
 /** /workflows (SPEC §5.3): definitions, triggers, duplicate and delete. */
 import { isDeepStrictEqual } from 'node:util';
-import { and, asc, desc, eq, ilike, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client';
-import { steps, transitions, workflows, executions } from '../../db/schema';
+import { deleteWorkflowRow, duplicateWorkflow, getProjectWorkflow, hasExecutions, insertWorkflow, updateWorkflowRow, workflowPage } from '../../db/workflows';
 import * as api from '../contracts/workflows';
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
 import { activeExecutions, assertUnlocked, lockWorkflow } from '../locking';
-import { listPage } from '../paging';
+import { pageOut } from '../paging';
 import { route, type Route } from '../routing';
 import { EventTriggerConfig, ManualTriggerConfig } from '../schemas/resources';
-import { stepOut, transitionOut, workflowOut } from '../serialize';
+import { workflowOut } from '../serialize';
 import { parse } from '../validate';
-import { likePattern } from '../../db/search';
 import { scheduleConfigSchema } from '../../core/schedule';
 import { segmentExists } from '../../db/enrolments';
 import { scheduleView } from '../schedule-view';
 import type { z } from 'zod';
-import { TRIGGER_KEY } from '../../core/workflow-document';
 import { writeGraph } from '../../db/workflow-document';
 import { resolveDocument } from '../workflow-document-input';
+import { workflowWithGraph } from '../workflow-view';
 
 const triggerConfigs = { EVENT: EventTriggerConfig, MANUAL: ManualTriggerConfig, SCHEDULE: scheduleConfigSchema } as const;
 
@@ -50,15 +48,6 @@ async function checkScheduleSegment(tx: Tx, projectId: string, type: string, con
   }
 }
 
-/** The workflow with its graph, as GET /workflows/:id shows it. */
-export async function workflowWithGraph(tx: Tx, id: string) {
-  const [wf] = await tx.select().from(workflows).where(eq(workflows.id, id));
-  if (!wf) throw notFound('workflow');
-  const stepRows = await tx.select().from(steps).where(eq(steps.workflowId, id)).orderBy(asc(steps.createdAt), asc(steps.id));
-  const transitionRows = await tx.select().from(transitions).where(eq(transitions.workflowId, id)).orderBy(asc(transitions.createdAt), asc(transitions.id));
-  return { ...workflowOut(wf), steps: stepRows.map(stepOut), transitions: transitionRows.map(transitionOut) };
-}
-
 export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[] {
   const { db } = database;
 
@@ -73,40 +62,25 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
       return db.transaction(async (tx) => {
         await checkScheduleSegment(tx, project.id, trigger.triggerType, trigger.triggerConfig);
         const graph = await resolveDocument(tx, project.id, { steps: body.steps ?? [], transitions: body.transitions ?? [], templates: body.templates });
-        const [wf] = await tx
-          .insert(workflows)
-          .values({
-            projectId: project.id,
-            name: body.name,
-            description: body.description ?? null,
-            ...trigger,
-            allowReentry: body.allowReentry ?? false,
-            exitOn: body.exitOn ?? null,
-          })
-          .returning();
-        await tx.insert(steps).values({ workflowId: wf!.id, key: TRIGGER_KEY, type: 'TRIGGER', name: 'Trigger', config: {} });
-        await writeGraph(tx, wf!.id, graph);
-        return workflowWithGraph(tx, wf!.id);
+        const wf = await insertWorkflow(tx, {
+          projectId: project.id,
+          name: body.name,
+          description: body.description ?? null,
+          ...trigger,
+          allowReentry: body.allowReentry ?? false,
+          exitOn: body.exitOn ?? null,
+        });
+        await writeGraph(tx, wf.id, graph);
+        return workflowWithGraph(tx, wf.id);
       });
     }),
 
     route(api.listWorkflows, async ({ project, query: q }) => {
-      const where = and(
-        eq(workflows.projectId, project.id),
-        q.search ? ilike(workflows.name, likePattern(q.search)) : undefined,
-        q.enabled ? eq(workflows.enabled, q.enabled === 'true') : undefined,
-        // Archived workflows are listed only when asked for, and then alone.
-        eq(workflows.archived, q.archived === 'true'),
-      );
-      return listPage(db, workflows, where, [desc(workflows.createdAt), desc(workflows.id)], q, workflowOut);
+      return pageOut(await workflowPage(db, project.id, q), q, workflowOut);
     }),
 
     route(api.getWorkflow, async ({ project, params: { id } }) => {
-      const [wf] = await db
-        .select({ id: workflows.id })
-        .from(workflows)
-        .where(and(eq(workflows.id, id), eq(workflows.projectId, project.id)));
-      if (!wf) throw notFound('workflow');
+      if (!(await getProjectWorkflow(db, project.id, id))) throw notFound('workflow');
       const out = await workflowWithGraph(db, id);
       return out.triggerType === 'SCHEDULE' ? { ...out, schedule: await scheduleView(db, out) } : out;
     }),
@@ -125,8 +99,7 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
           // `triggerEvent` keeps the last event name even while the trigger is MANUAL, so a detour
           // through MANUAL cannot rename the event either.
           if (wf.triggerEvent !== null && newEvent !== null && newEvent !== wf.triggerEvent) {
-            const [any] = await tx.select({ id: executions.id }).from(executions).where(eq(executions.workflowId, wf.id)).limit(1);
-            if (any)
+            if (await hasExecutions(tx, wf.id))
               throw conflict(
                 'the trigger event name cannot change once the workflow has executions; duplicate the workflow instead',
                 'TRIGGER_EVENT_IMMUTABLE',
@@ -149,9 +122,10 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
         }
         // Archiving disables; unarchiving leaves the workflow disabled until it is enabled.
         const enabled = body.archived === true ? false : body.enabled;
-        const [updated] = await tx
-          .update(workflows)
-          .set({
+        const updated = await updateWorkflowRow(
+          tx,
+          wf.id,
+          {
             ...(body.name !== undefined ? { name: body.name } : {}),
             ...(body.description !== undefined ? { description: body.description } : {}),
             ...(enabled !== undefined ? { enabled } : {}),
@@ -162,12 +136,10 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
             ...(body.ignoreQuietHours !== undefined ? { ignoreQuietHours: body.ignoreQuietHours } : {}),
             ...(trigger ?? {}),
             ...(exitOn ?? {}),
-            ...(trigger || exitOn ? { version: sql`${workflows.version} + 1` } : {}),
-            updatedAt: sql`now()`,
-          })
-          .where(eq(workflows.id, wf.id))
-          .returning();
-        return { before: wf, after: updated! };
+          },
+          Boolean(trigger || exitOn),
+        );
+        return { before: wf, after: updated };
       });
       if (out.before.triggerType === 'SCHEDULE' || out.after.triggerType === 'SCHEDULE') await syncSchedule(id);
       return workflowOut(out.after);
@@ -182,7 +154,7 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
             activeExecutions: active,
           });
         }
-        await tx.delete(workflows).where(eq(workflows.id, wf.id));
+        await deleteWorkflowRow(tx, wf.id);
         return wf;
       });
       if (deleted.triggerType === 'SCHEDULE') await syncSchedule(id);
@@ -191,42 +163,8 @@ export function workflowRoutes({ database, schedules, logger }: ApiDeps): Route[
     route(api.duplicateWorkflow, async ({ project, params: { id } }) => {
       return await db.transaction(async (tx) => {
         const wf = await lockWorkflow(tx, project.id, id);
-        const [copy] = await tx
-          .insert(workflows)
-          .values({
-            projectId: project.id,
-            name: `${wf.name} (copy)`,
-            description: wf.description,
-            triggerType: wf.triggerType,
-            triggerConfig: wf.triggerConfig,
-            triggerEvent: wf.triggerEvent,
-            allowReentry: wf.allowReentry,
-            enabled: false,
-          })
-          .returning();
-        const stepRows = await tx.select().from(steps).where(eq(steps.workflowId, wf.id)).orderBy(asc(steps.createdAt), asc(steps.id));
-        const ids = new Map<string, string>();
-        for (const s of stepRows) {
-          const [n] = await tx
-            .insert(steps)
-            // clock_timestamp(): the copy's steps keep the original's order.
-            .values({ workflowId: copy!.id, key: s.key, type: s.type, name: s.name, config: s.config, position: s.position, createdAt: sql`clock_timestamp()` })
-            .returning({ id: steps.id });
-          ids.set(s.id, n!.id);
-        }
-        const transitionRows = await tx
-          .select()
-          .from(transitions)
-          .where(eq(transitions.workflowId, wf.id))
-          .orderBy(asc(transitions.createdAt), asc(transitions.id));
-        if (transitionRows.length) {
-          await tx
-            .insert(transitions)
-            .values(
-              transitionRows.map((t) => ({ workflowId: copy!.id, fromStepId: ids.get(t.fromStepId)!, toStepId: ids.get(t.toStepId)!, branch: t.branch })),
-            );
-        }
-        return workflowWithGraph(tx, copy!.id);
+        const copyId = await duplicateWorkflow(tx, wf);
+        return workflowWithGraph(tx, copyId);
       });
     }),
   ];

@@ -446,7 +446,14 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
       await devPage.evaluate(() => Object.assign(globalThis, { beforeRebuild: true }));
       const reloaded = devPage.waitForEvent('load');
       // The stream is open once the server holds a page to tell.
-      await waitFor(async () => (liveReload.announce(), (await devPage.evaluate(() => 'beforeRebuild' in globalThis)) === false), 'the page to reload', 10_000);
+      await waitFor(
+        async () => {
+          liveReload.announce();
+          return (await devPage.evaluate(() => 'beforeRebuild' in globalThis)) === false;
+        },
+        'the page to reload',
+        10_000,
+      );
       await reloaded;
       await devPage.getByRole('heading', { name: 'Workflows' }).waitFor();
       await devPage.close();

@@ -22,7 +22,7 @@ import { upsertContact } from '../db/contacts';
 import { recordEvent } from '../db/events';
 import { events, projects } from '../db/schema';
 import type { Dispatcher } from '../temporal/dispatcher';
-import { checkInbound, type DNSResolver } from './inbound-auth';
+import { checkInbound, type DNSResolver } from './auth';
 import type { Logger } from '../telemetry/logger';
 
 /** The largest message accepted; SIZE is advertised and a bigger one is answered 552. */
