@@ -204,3 +204,17 @@ export function deleteContact(db: Db, projectId: string, contactId: string): Pro
     return true;
   });
 }
+
+/**
+ * Sets a contact's subscription from an email link (recording the change, if any): answers whether it
+ * changed, or undefined when the contact is gone.
+ */
+export function setSubscription(db: Db, contactId: string, subscribed: boolean): Promise<boolean | undefined> {
+  return db.transaction(async (tx) => {
+    const [contact] = await tx.select().from(contacts).where(eq(contacts.id, contactId)).for('update');
+    if (!contact) return undefined;
+    if (contact.subscribed === subscribed) return false;
+    await updateContactRow(tx, contact, { subscribed });
+    return true;
+  });
+}

@@ -4,12 +4,10 @@
  * answer, then the dispatcher is kicked so they reach waiting executions and start workflows at once.
  */
 import type { Response } from 'express';
-import { eq } from 'drizzle-orm';
 import { emailLinks, type EmailLinks, type LinkPayload } from '../../email-links/tokens';
 import { escapeHtml } from '../../core/render';
-import { updateContactRow } from '../../db/contacts';
+import { setSubscription } from '../../db/contacts';
 import { recordClick, recordOpen } from '../../db/email-engagement';
-import { contacts } from '../../db/schema';
 import * as api from '../contracts/email-links';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
@@ -31,13 +29,7 @@ export function emailLinkRoutes({ database, dispatcher, config }: ApiDeps): Rout
   /** Sets the contact's subscription (recording the change, if any) and shows the confirmation page. */
   async function setSubscribed(token: unknown, subscribed: boolean, res: Response): Promise<void> {
     const { links, payload } = await verify(token, subscribed ? 'subscribe' : 'unsubscribe');
-    const changed = await db.transaction(async (tx) => {
-      const [contact] = await tx.select().from(contacts).where(eq(contacts.id, payload.contactId)).for('update');
-      if (!contact) return undefined;
-      if (contact.subscribed === subscribed) return false;
-      await updateContactRow(tx, contact, { subscribed });
-      return true;
-    });
+    const changed = await setSubscription(db, payload.contactId, subscribed);
     // The contact was erased: its links went with it.
     if (changed === undefined) throw notFound('link');
     if (changed) dispatcher.kick();

@@ -1,10 +1,9 @@
 /** /admin/projects: creating projects and their keys, behind ADMIN_API_KEY. */
-import { desc } from 'drizzle-orm';
-import { projects } from '../../db/schema';
+import { insertProject, projectPage } from '../../db/projects';
 import { hashSecret, newKeys } from '../auth';
 import * as api from '../contracts/projects';
 import type { ApiDeps } from '../deps';
-import { listPage } from '../paging';
+import { pageOut } from '../paging';
 import { route, type Route } from '../routing';
 
 export function projectRoutes({ config, database }: ApiDeps): Route[] {
@@ -12,15 +11,12 @@ export function projectRoutes({ config, database }: ApiDeps): Route[] {
   return [
     route(api.createProject, async ({ body }) => {
       const keys = newKeys();
-      const [p] = await database.db
-        .insert(projects)
-        .values({ name: body.name, publicKey: keys.publicKey, secretKeyHash: hashSecret(keys.secretKey) })
-        .returning();
-      return { id: p!.id, name: p!.name, publicKey: p!.publicKey, secretKey: keys.secretKey, inboundAddress: inboundAddress(p!.id) };
+      const p = await insertProject(database.db, { name: body.name, publicKey: keys.publicKey, secretKeyHash: hashSecret(keys.secretKey) });
+      return { id: p.id, name: p.name, publicKey: p.publicKey, secretKey: keys.secretKey, inboundAddress: inboundAddress(p.id) };
     }),
 
     route(api.listProjects, async ({ query }) =>
-      listPage(database.db, projects, undefined, [desc(projects.createdAt), desc(projects.id)], query, (p) => ({
+      pageOut(await projectPage(database.db, query), query, (p) => ({
         id: p.id,
         name: p.name,
         publicKey: p.publicKey,

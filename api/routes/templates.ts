@@ -3,17 +3,15 @@
  * `POST /templates/:id/preview` renders a template as SEND_EMAIL would (footer, text part, headers;
  * no tracking) for a contact or for given data, without sending or recording anything.
  */
-import { and, desc, eq, ilike, sql } from 'drizzle-orm';
 import { emailLinks } from '../../email-links/tokens';
 import { buildVariables, TemplateError } from '../../core/render';
 import { templateSyntaxIssues } from '../template-input';
-import { contacts, templates } from '../../db/schema';
-import { likePattern } from '../../db/search';
-import { workflowsUsingTemplate } from '../../db/templates';
+import { getContact } from '../../db/contacts';
+import { deleteUnusedTemplate, getTemplate, insertTemplate, templatePage, updateTemplate } from '../../db/templates';
 import * as api from '../contracts/templates';
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
-import { listPage } from '../paging';
+import { pageOut } from '../paging';
 import { route, type Route } from '../routing';
 import { templateOut } from '../serialize';
 
@@ -28,23 +26,15 @@ export function templateRoutes({ database, config, renderer }: ApiDeps): Route[]
   return [
     route(api.createTemplate, async ({ project, body }) => {
       checkSyntax(body);
-      const [row] = await db
-        .insert(templates)
-        .values({ ...body, type: body.type ?? 'MARKETING', projectId: project.id })
-        .returning();
-      return templateOut(row!);
+      return templateOut(await insertTemplate(db, project.id, { ...body, type: body.type ?? 'MARKETING' }));
     }),
 
     route(api.listTemplates, async ({ project, query: q }) => {
-      const where = and(eq(templates.projectId, project.id), q.search ? ilike(templates.name, likePattern(q.search)) : undefined);
-      return listPage(db, templates, where, [desc(templates.createdAt), desc(templates.id)], q, templateOut);
+      return pageOut(await templatePage(db, project.id, q), q, templateOut);
     }),
 
     route(api.getTemplate, async ({ project, params: { id } }) => {
-      const [row] = await db
-        .select()
-        .from(templates)
-        .where(and(eq(templates.id, id), eq(templates.projectId, project.id)));
+      const row = await getTemplate(db, project.id, id);
       if (!row) throw notFound('template');
       return templateOut(row);
     }),
@@ -53,18 +43,12 @@ export function templateRoutes({ database, config, renderer }: ApiDeps): Route[]
       if ((body.contactId === undefined) === (body.data === undefined)) {
         throw badRequest('give either contactId or data', [{ path: 'contactId', message: 'give either contactId or data' }]);
       }
-      const [template] = await db
-        .select()
-        .from(templates)
-        .where(and(eq(templates.id, id), eq(templates.projectId, project.id)));
+      const template = await getTemplate(db, project.id, id);
       if (!template) throw notFound('template');
       let contact: { id: string; email: string; data: Record<string, unknown> };
       let links: { unsubscribeUrl: string; subscribeUrl: string };
       if (body.contactId !== undefined) {
-        const [row] = await db
-          .select()
-          .from(contacts)
-          .where(and(eq(contacts.id, body.contactId), eq(contacts.projectId, project.id)));
+        const row = await getContact(db, project.id, body.contactId);
         if (!row) throw notFound('contact');
         contact = row;
         const signer = await emailLinks(database, config.publicUrl);
@@ -87,29 +71,15 @@ export function templateRoutes({ database, config, renderer }: ApiDeps): Route[]
 
     route(api.updateTemplate, async ({ project, params: { id }, body }) => {
       checkSyntax(body);
-      const [row] = await db
-        .update(templates)
-        .set({ ...body, updatedAt: sql`now()` })
-        .where(and(eq(templates.id, id), eq(templates.projectId, project.id)))
-        .returning();
+      const row = await updateTemplate(db, project.id, id, body);
       if (!row) throw notFound('template');
       return templateOut(row);
     }),
 
     route(api.deleteTemplate, async ({ project, params: { id } }) => {
-      await db.transaction(async (tx) => {
-        const [row] = await tx
-          .select()
-          .from(templates)
-          .where(and(eq(templates.id, id), eq(templates.projectId, project.id)))
-          .for('update');
-        if (!row) throw notFound('template');
-        const names = await workflowsUsingTemplate(tx, project.id, id);
-        if (names.length) {
-          throw conflict(`template is used by workflow(s): ${names.join(', ')}`, 'CONFLICT', { workflows: names });
-        }
-        await tx.delete(templates).where(eq(templates.id, id));
-      });
+      const outcome = await deleteUnusedTemplate(db, project.id, id);
+      if ('missing' in outcome) throw notFound('template');
+      if ('usedBy' in outcome) throw conflict(`template is used by workflow(s): ${outcome.usedBy.join(', ')}`, 'CONFLICT', { workflows: outcome.usedBy });
     }),
   ];
 }

@@ -5,12 +5,6 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(__dirname, '..', '..');
 const ROUTES = join(ROOT, 'api', 'routes');
 
-/**
- * Route files that still build their own queries, to be moved into db/ (issue 9). The list may only
- * shrink: a file that no longer needs its place fails the test below until it is taken off.
- */
-const NOT_YET_MOVED = new Set(['email-links.ts', 'projects.ts', 'records.ts', 'templates.ts']);
-
 /** Every module specifier a file imports (or re-exports) at run time; `import type` is left out. */
 function valueImports(source: string): string[] {
   const found: string[] = [];
@@ -42,13 +36,8 @@ describe('the layers of the API', () => {
   });
 
   it('keeps SQL and the schema tables out of route files, and route files out of each other', () => {
-    const found = routeFiles.flatMap((f) => problems(f).filter((p) => !(NOT_YET_MOVED.has(f) && !p.includes('another route file'))));
+    const found = routeFiles.flatMap((f) => problems(f));
     expect(found).toEqual([]);
-  });
-
-  it('keeps the not-yet-moved list short: a file that follows the rule is taken off it', () => {
-    const clean = [...NOT_YET_MOVED].filter((f) => routeFiles.includes(f) && problems(f).length === 0);
-    expect(clean).toEqual([]);
   });
 
   it('tells a type-only import from one that runs', () => {
