@@ -62,12 +62,21 @@ describe('a worker killed between the provider’s answer and the record', () =>
     provider.release(PATH);
     provider.on(PATH, () => ({ status: 201, body: { sid: `SM-${provider.requests.length}` } }));
     first.answer(201, { sid: 'SM-first' });
-    await waitFor(async () => {
-      const { rows } = await pg.query<{ n: number }>(
-        "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and query ilike '%from \"executions\"%for update%'",
+    await waitFor(
+      async () => {
+        const { rows } = await pg.query<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and query ilike '%from \"executions\"%for update%'",
+        );
+        return rows[0]!.n > 0;
+      },
+      'the record to wait on the row lock',
+      60_000,
+    ).catch((err: Error) => {
+      // What the worker did instead, for a failure on a loaded machine.
+      throw new Error(
+        `${err.message}; provider calls: ${provider.requests.filter((r) => r.path === PATH).length}; worker output:\n${workers[0]!.output().slice(-4000)}`,
       );
-      return rows[0]!.n > 0;
-    }, 'the record to wait on the row lock');
+    });
     await workers[0]!.kill();
     await pg.query('rollback');
     workers.push(await startWorkerProcess(app.trellis.config.taskQueue, env));
