@@ -6,10 +6,11 @@ const count = (min: number) => z.coerce.number({ error: 'expected a whole number
 
 /**
  * The worker's defaults, sized so that one worker process stays under 400 MB of RSS with 10,000
- * runs waiting in a DELAY (bench/p3.ts): runs beyond the cache wait in Temporal at no cost to the
- * worker and are replayed from their history when they wake.
+ * runs waiting in a DELAY (bench/p3.ts; with docker-compose.yml's heap limit and malloc arenas): a
+ * cached run costs about half a megabyte, and runs beyond the cache wait in Temporal at no cost to
+ * the worker and are replayed from their history when they wake.
  */
-export const WORKER_DEFAULTS = { maxCachedWorkflows: 250, maxConcurrentWorkflowTasks: 10 } as const;
+export const WORKER_DEFAULTS = { maxCachedWorkflows: 100, maxConcurrentWorkflowTasks: 10 } as const;
 const DEFAULT_POOL_SIZE = 20;
 
 const schema = z.object({

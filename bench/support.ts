@@ -98,6 +98,9 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+/** NODE_OPTIONS of the bench's worker processes: docker-compose.yml's worker setting, unless BENCH_WORKER_NODE_OPTIONS says otherwise. */
+export const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=256';
+
 /**
  * A Trellis worker (ROLE=worker) in a process of its own, so its memory is its own: `npm start`'s
  * compiled code and prebuilt workflow bundle (run `npm run build` first; the bench scripts do).
@@ -108,7 +111,18 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   // 'info': the readiness line waited for below is an info line.
   const child = spawn(process.execPath, [main], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ROLE: 'worker', LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ROLE: 'worker',
+      LOG_LEVEL: 'info',
+      // The worker's Node flags as docker-compose.yml sets them (a heap limit); BENCH_WORKER_NODE_OPTIONS='' for Node's defaults.
+      ...(WORKER_NODE_OPTIONS ? { NODE_OPTIONS: WORKER_NODE_OPTIONS } : {}),
+      // docker-compose.yml's malloc arenas; the worker's own settings (WORKER_*) and glibc's (MALLOC_*) from the bench's environment.
+      MALLOC_ARENA_MAX: '2',
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WORKER_') || k.startsWith('MALLOC_'))),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -18,7 +18,7 @@ describe('worker sizing (WORKER_*, DATABASE_POOL_SIZE)', () => {
   it('defaults to a bounded cache, ten workflow tasks and three quarters of a 20-connection pool', () => {
     const config = loadConfig(base);
     expect(config.databasePoolSize).toBe(20);
-    expect(config.worker).toEqual({ maxCachedWorkflows: 250, maxConcurrentWorkflowTasks: 10, maxConcurrentActivities: 15 });
+    expect(config.worker).toEqual({ maxCachedWorkflows: 100, maxConcurrentWorkflowTasks: 10, maxConcurrentActivities: 15 });
   });
 
   it('takes each variable as given, and sizes the activities to the pool unless told', () => {
@@ -46,7 +46,7 @@ describe('worker sizing (WORKER_*, DATABASE_POOL_SIZE)', () => {
   });
 
   it('treats an empty value as unset', () => {
-    expect(loadConfig({ ...base, WORKER_MAX_CACHED_WORKFLOWS: '' }).worker.maxCachedWorkflows).toBe(250);
+    expect(loadConfig({ ...base, WORKER_MAX_CACHED_WORKFLOWS: '' }).worker.maxCachedWorkflows).toBe(100);
   });
 
   it.each([
