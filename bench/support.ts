@@ -150,12 +150,16 @@ const workers = new Set<WorkerProcess>();
 
 /** Runs a bench's main; on a failure, stops the servers it started (no orphan dev server) and exits 1. */
 export function runBench(main: () => Promise<void>): void {
-  main().catch(async (err) => {
-    console.error(err);
-    for (const worker of workers) await worker.stop();
-    for (const bench of open) await bench.close().catch(() => undefined);
-    process.exit(1);
-  });
+  main()
+    // Exits as app/main.ts does once it has closed everything: the Temporal SDK's native runtime can
+    // keep the process alive after its last connection closed.
+    .then(() => process.exit(0))
+    .catch(async (err) => {
+      console.error(err);
+      for (const worker of workers) await worker.stop();
+      for (const bench of open) await bench.close().catch(() => undefined);
+      process.exit(1);
+    });
 }
 
 export interface Bench {

@@ -20,13 +20,23 @@ export type EventRow = typeof events.$inferSelect;
  */
 export async function recordEvent(
   tx: Tx,
-  input: { projectId: string; contactId: string; name: string; data: JsonObject; contactIsNew?: boolean; depth?: number },
+  input: {
+    projectId: string;
+    contactId: string;
+    name: string;
+    data: JsonObject;
+    contactIsNew?: boolean;
+    /** The caller holds the contact's row lock (FOR UPDATE) already. */
+    contactLocked?: boolean;
+    depth?: number;
+  },
 ): Promise<{ event: EventRow; enrolled: string[]; skippedEnrolments?: 'depth' }> {
   const depth = input.depth ?? 0;
   // The contact's row lock (already held when the caller changed the contact) orders this event
   // with the start of a wait (activities' startWait takes it shared): a wait that starts first is
   // seen below; one that starts later finds this event committed.
-  if (!input.contactIsNew) await tx.select({ id: contacts.id }).from(contacts).where(eq(contacts.id, input.contactId)).for('no key update');
+  if (!input.contactIsNew && !input.contactLocked)
+    await tx.select({ id: contacts.id }).from(contacts).where(eq(contacts.id, input.contactId)).for('no key update');
   const [event] = await tx
     .insert(events)
     // clock_timestamp(), not the transaction's now(): events recorded by one transaction keep their order.

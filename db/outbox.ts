@@ -22,9 +22,18 @@ export type OutboxCommand =
   /** Starts the background purge of a workflow's finished executions; `execution_id` holds the purge's id. */
   | { kind: 'purge'; purgeId: string; projectId: string; scope: PurgeScope };
 
+/** The transactions (handles as passed to queueCommands) that queued at least one command. */
+const queuedIn = new WeakSet<object>();
+
+/** Whether `tx` queued a command: a route kicks the dispatcher after its commit only then. */
+export function commandsQueued(tx: Tx): boolean {
+  return queuedIn.has(tx);
+}
+
 /** Queues commands; the dispatcher carries them out once the transaction commits. */
 export async function queueCommands(tx: Tx, commands: OutboxCommand[]): Promise<void> {
   if (commands.length === 0) return;
+  queuedIn.add(tx);
   await tx.insert(outbox).values(
     commands.map((c) =>
       c.kind === 'compute-segment'

@@ -12,6 +12,7 @@ import type { Tx } from '../../db/client';
 import { upsertContact } from '../../db/contacts';
 import { recordEvent } from '../../db/events';
 import { keepIdempotentAnswer, takeIdempotencyKey } from '../../db/idempotency';
+import { commandsQueued } from '../../db/outbox';
 import * as api from '../contracts/track';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest } from '../errors';
@@ -36,7 +37,7 @@ export function splitTrackedData(data: JsonObject): { contactData: JsonObject; e
   return { contactData, eventData };
 }
 
-type Answer = { status: number; body: unknown };
+type Answer = { status: number; body: unknown; queued?: boolean };
 
 /** JSON text with object keys sorted, so that the same body sent with its keys reordered is the same request. */
 export function canonicalJson(value: unknown): string {
@@ -56,7 +57,15 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
       data: body.data !== undefined ? contactData : undefined,
       addTags: body.tags,
     });
-    const { event } = await recordEvent(tx, { projectId, contactId: contact.id, name: body.event, data: eventData, contactIsNew: created });
+    // upsertContact holds the contact's row lock.
+    const { event } = await recordEvent(tx, {
+      projectId,
+      contactId: contact.id,
+      name: body.event,
+      data: eventData,
+      contactIsNew: created,
+      contactLocked: true,
+    });
     return { status: 200, body: { success: true, data: { contact: contact.id, event: event.id, timestamp: event.createdAt.toISOString() } } };
   }
 
@@ -77,20 +86,21 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
 
         const answer = await database.db
           .transaction(async (tx): Promise<Answer> => {
-            if (key === undefined) return track(tx, project.id, body);
+            if (key === undefined) return { ...(await track(tx, project.id, body)), queued: commandsQueued(tx) };
             const hash = createHash('sha256').update(canonicalJson(req.body)).digest('hex');
             // A concurrent request with the same key blocks here until the first commits.
             const claimed = await claimKey(tx, project.id, key, hash);
             if (claimed !== true) return claimed;
             const result = await track(tx, project.id, body);
             await keepIdempotentAnswer(tx, project.id, key, result);
-            return result;
+            return { ...result, queued: commandsQueued(tx) };
           })
           .catch((err: unknown) => {
             if (err instanceof TooManyTags) throw badRequest(err.message, [{ path: 'tags', message: err.message }]);
             throw err;
           });
-        dispatcher.kick();
+        // Most events start and resume nothing: the dispatcher is asked for a pass only when they did.
+        if (answer.queued) dispatcher.kick();
         return reply(answer.status, answer.body);
       },
       { before: [rateLimit] },

@@ -123,7 +123,7 @@ describe('email content: rendering, template types, text part, system event', ()
     const [sentReceipt, sentNote] = received;
     expect(maskTokens(String(sentReceipt!.parsed.html))).toBe(
       // mailparser gives the parts with \n line ends.
-      '<p>Paid by Mal\nBcc: victim@example.com\n\n&lt;b&gt;x&lt;/b&gt;</p>' + '<p><a href="http://trellis.test/t/c/TOKEN">Your order</a></p>' + PIXEL,
+      `<p>Paid by Mal\nBcc: victim@example.com\n\n&lt;b&gt;x&lt;/b&gt;</p><p><a href="http://trellis.test/t/c/TOKEN">Your order</a></p>${PIXEL}`,
     );
     // The template's own text part, rendered as plain text.
     expect(sentReceipt!.parsed.text).toBe('Paid by Mal\nBcc: victim@example.com\n\n<b>x</b>: order A-7');

@@ -3,7 +3,9 @@
  * database share it, and a refused request says when to retry. The clock is held still, so every
  * count is exact.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { takeTokens } from '../../db/rate-limits';
 import { startTestApp, type Api, type TestApp } from '../support/harness';
 
 describe('/v1/track rate limit across API processes', () => {
@@ -56,5 +58,96 @@ describe('/v1/track rate limit across API processes', () => {
     const other = await first.newProject('other');
     const answers = await Promise.all(Array.from({ length: 4 }, (_, i) => track(second.as(other.publicKey), i)));
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 429]);
+  });
+});
+
+describe('batched takes', () => {
+  const now = new Date('2031-04-01T09:00:00.000Z');
+  const clock = () => now;
+  let first: TestApp;
+  let second: TestApp;
+
+  beforeAll(async () => {
+    // 100 a second: each process takes two tokens at a time (a fiftieth of the limit).
+    const options = { env: { ROLE: 'api', RATE_LIMIT_TRACK_PER_SECOND: '100' }, start: { clock } };
+    [first, second] = await Promise.all([startTestApp(options), startTestApp(options)]);
+  });
+  afterAll(async () => {
+    await first?.close();
+    await second?.close();
+  });
+
+  it('takes as many tokens as asked while the bucket holds them, then what is left, then refuses', async () => {
+    const db = first.trellis.database.db;
+    const key = `test:${randomUUID()}`;
+    const at = new Date('2031-04-01T10:00:00.000Z');
+    expect(await takeTokens(db, key, 12, 5, at)).toEqual({ ok: true, taken: 5 });
+    expect(await takeTokens(db, key, 12, 5, at)).toEqual({ ok: true, taken: 5 });
+    expect(await takeTokens(db, key, 12, 5, at)).toEqual({ ok: true, taken: 2 });
+    expect(await takeTokens(db, key, 12, 5, at)).toEqual({ ok: false, retryAfterSeconds: 1 });
+    // A quarter of a second later the bucket has refilled three tokens.
+    expect(await takeTokens(db, key, 12, 5, new Date(at.getTime() + 250))).toEqual({ ok: true, taken: 3 });
+  });
+
+  it('takes from a bucket that another process created in the same moment', async () => {
+    const { pool, db } = first.trellis.database;
+    const key = `test:${randomUUID()}`;
+    const at = new Date('2031-04-01T11:00:00.000Z');
+    // Another taker has created the bucket (full, at the same moment) and not yet committed.
+    const creator = await pool.connect();
+    try {
+      await creator.query('begin');
+      await creator.query('insert into rate_limits (key, tokens, updated_at) values ($1, 10, $2)', [key, at]);
+      const takes = Promise.all(Array.from({ length: 12 }, (_, i) => takeTokens(i % 2 ? db : second.trellis.database.db, key, 10, 1, at)));
+      // Each take finds no bucket, tries to create it and waits on the creator's row.
+      for (;;) {
+        const { rows } = await pool.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%rate_limits%' and datname = current_database()`,
+        );
+        if (rows[0]!.n === 12) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await creator.query('commit');
+      const answers = await takes;
+      expect(answers.filter((a) => a.ok)).toHaveLength(10);
+      expect(answers.filter((a) => !a.ok)).toEqual([
+        { ok: false, retryAfterSeconds: 1 },
+        { ok: false, retryAfterSeconds: 1 },
+      ]);
+    } finally {
+      creator.release();
+    }
+  });
+
+  it('asks Postgres once per batch, and the processes together pass exactly the limit', async () => {
+    const project = await first.newProject('batched');
+    const via = [first.as(project.publicKey), second.as(project.publicKey)];
+    const track = (api: Api, i: number) => api.post('/v1/track', { event: 'batched', email: `batched-${i}@example.com` });
+    const bucket = async () =>
+      (await first.trellis.database.pool.query<{ tokens: number }>('select tokens from rate_limits where key = $1', [`track:${project.id}`])).rows[0]?.tokens;
+
+    // The first request takes a batch of two from the full bucket and spends one; the second spends the other.
+    expect((await track(via[0]!, 0)).status).toBe(200);
+    expect(await bucket()).toBe(98);
+    expect((await track(via[0]!, 1)).status).toBe(200);
+    expect(await bucket()).toBe(98);
+
+    // A burst over both processes, then each process until it refuses (spending what it still holds).
+    const burst = await Promise.all(Array.from({ length: 150 }, (_, i) => track(via[i % 2]!, 100 + i)));
+    let passed = 2 + burst.filter((a) => a.status === 200).length;
+    for (const api of via) {
+      for (let i = 0; ; i++) {
+        const answer = await track(api, 1000 + i);
+        if (answer.status !== 200) {
+          expect(answer.status).toBe(429);
+          expect(answer.headers.get('retry-after')).toBe('1');
+          break;
+        }
+        passed++;
+      }
+    }
+    expect(passed).toBe(100);
+    expect((await first.api.get('/events?name=batched')).body).toMatchObject({ total: 0 });
+    expect((await project.api.get('/events?name=batched')).body.total).toBe(100);
   });
 });
