@@ -1,7 +1,7 @@
 /** The Postgres pool and the drizzle handle every layer uses. */
 import { drizzle, NodePgSession, type NodePgDatabase } from 'drizzle-orm/node-postgres';
-import { sql } from 'drizzle-orm';
-import { Pool } from 'pg';
+import { getTableColumns, sql, type Table } from 'drizzle-orm';
+import { Pool, type PoolClient } from 'pg';
 import * as schema from './schema';
 
 export type Db = NodePgDatabase<typeof schema>;
@@ -16,6 +16,9 @@ export interface Database {
 
 /** Reports pool errors (the caller's logger); without one they are dropped, never fatal. */
 export type PoolErrorHandler = (message: string, err: Error) => void;
+
+/** The connection each handle runs its statements on: a transaction's client, or the pool for the database. */
+const connectionOf = new WeakMap<object, Pool | PoolClient>();
 
 /** Callbacks waiting for the commit of the transaction they were registered in. */
 const afterCommit = new WeakMap<object, (() => void)[]>();
@@ -40,6 +43,7 @@ export function openDatabase(url: string, options: { max?: number; onError?: Poo
   // emits 'error' with no pool listener attached: without this, that would crash the process.
   pool.on('connect', (client) => client.on('error', (err) => report('postgres connection error', err)));
   const db = drizzle(pool, { schema });
+  connectionOf.set(db, pool);
   const inner = (db as unknown as { session: PoolSessionParts }).session;
   db.transaction = async (fn, config) => {
     // drizzle's own transaction over a pool never releases its client when BEGIN fails, and hands a
@@ -53,7 +57,7 @@ export function openDatabase(url: string, options: { max?: number; onError?: Poo
       const session = new NodePgSession(client, inner.dialect, inner.schema, inner.options);
       result = await session.transaction(async (tx) => {
         const handle = tx as unknown as Parameters<typeof fn>[0];
-        track(handle, pending);
+        track(handle, pending, client);
         return fn(handle);
       }, config);
     } catch (err) {
@@ -77,13 +81,14 @@ interface PoolSessionParts {
 }
 
 /** Registers `tx` for onCommit, and its savepoints with it. */
-function track(tx: Parameters<Parameters<Db['transaction']>[0]>[0], pending: (() => void)[]): void {
+function track(tx: Parameters<Parameters<Db['transaction']>[0]>[0], pending: (() => void)[], client: PoolClient): void {
   afterCommit.set(tx, pending);
+  connectionOf.set(tx, client);
   const savepoint = tx.transaction.bind(tx);
   tx.transaction = async <T>(inner: (sp: typeof tx) => Promise<T>): Promise<T> => {
     const own: (() => void)[] = [];
     const result = await savepoint(async (sp) => {
-      track(sp, own);
+      track(sp, own, client);
       return inner(sp);
     });
     pending.push(...own);
@@ -94,4 +99,43 @@ function track(tx: Parameters<Parameters<Db['transaction']>[0]>[0], pending: (()
 /** Answers when Postgres answers a trivial query; throws otherwise (readiness checks). */
 export async function pingDatabase(db: Db): Promise<void> {
   await db.execute(sql`select 1`);
+}
+
+/**
+ * A statement of a hot path (`/v1/track`, enrolment), run as a named prepared statement: Postgres
+ * parses and plans it once per connection, and no query builder rebuilds its text per request.
+ * Values are bound as the driver sends them (objects for jsonb as `JSON.stringify`d text).
+ */
+export interface PreparedStatement {
+  name: string;
+  text: string;
+}
+
+const preparedTexts = new Map<string, string>();
+
+/** Declares a prepared statement; a name is one text for the life of the process. */
+export function prepared(name: string, text: string): PreparedStatement {
+  const known = preparedTexts.get(name);
+  if (known !== undefined && known !== text) throw new Error(`prepared statement ${name} declared twice with different text`);
+  preparedTexts.set(name, text);
+  return { name, text };
+}
+
+/** Runs a prepared statement on `tx` (in its transaction, or on the pool); its rows as the statement names them. */
+export async function runPrepared<R>(tx: Tx, statement: PreparedStatement, values: unknown[]): Promise<R[]> {
+  const connection = connectionOf.get(tx);
+  if (!connection) throw new Error('runPrepared: a handle that openDatabase did not make');
+  const result = await connection.query<R & object>({ name: statement.name, text: statement.text, values });
+  return result.rows;
+}
+
+/**
+ * The select list giving a table's rows the shape drizzle gives them (`"project_id" as "projectId"`,
+ * …), for prepared statements that return whole rows (`returning ${rowColumns(contacts)}`).
+ */
+export function rowColumns(table: Table, alias?: string): string {
+  const prefix = alias ? `${alias}.` : '';
+  return Object.entries(getTableColumns(table))
+    .map(([key, column]) => `${prefix}"${column.name}" as "${key}"`)
+    .join(', ');
 }

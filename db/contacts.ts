@@ -3,7 +3,7 @@ import { and, arrayContains, desc, eq, ilike, sql } from 'drizzle-orm';
 import type { JsonObject } from '../core/execution';
 import { MAX_TAGS, TooManyTags, nextTags, tagDiff, tagEventName } from '../core/tags';
 import { cancelExecutions } from './cancel';
-import type { Db, Tx } from './client';
+import { type Db, prepared, rowColumns, runPrepared, type Tx } from './client';
 import { recordEvent } from './events';
 import { selectPage, type PageQuery, type RowPage } from './paging';
 import { contacts, executions } from './schema';
@@ -11,6 +11,14 @@ import { likePattern } from './search';
 import { refreshMembership } from './segment-membership';
 
 export type ContactRow = typeof contacts.$inferSelect;
+
+// /v1/track's statements, prepared (db/client.ts).
+const insertNewContact = prepared(
+  'contacts.insert-new',
+  `insert into contacts (project_id, email, subscribed, data, tags) values ($1, $2, $3, $4::jsonb, $5::text[])
+   on conflict do nothing returning ${rowColumns(contacts)}`,
+);
+const lockContactByEmail = prepared('contacts.lock-by-email', `select ${rowColumns(contacts)} from contacts where project_id = $1 and email = $2 for update`);
 
 import { normalizeEmail } from '../core/email-address';
 
@@ -113,21 +121,13 @@ export async function upsertContact(
   const normalized = normalizeEmail(email);
   const { set } = splitPatch(change.data ?? {});
   const tags = change.addTags ?? [];
-  const [inserted] = await tx
-    .insert(contacts)
-    .values({ projectId, email: normalized, subscribed: change.subscribed ?? true, data: set, tags })
-    .onConflictDoNothing()
-    .returning();
+  const [inserted] = await runPrepared<ContactRow>(tx, insertNewContact, [projectId, normalized, change.subscribed ?? true, JSON.stringify(set), tags]);
   if (inserted) {
     await recordTagEvents(tx, inserted, { added: tags, removed: [] }, { contactIsNew: true });
     await refreshMembership(tx, inserted, { contactIsNew: true });
     return { contact: inserted, created: true };
   }
-  const [existing] = await tx
-    .select()
-    .from(contacts)
-    .where(and(eq(contacts.projectId, projectId), eq(contacts.email, normalized)))
-    .for('update');
+  const [existing] = await runPrepared<ContactRow>(tx, lockContactByEmail, [projectId, normalized]);
   if (!existing) throw new Error('contact vanished during upsert');
   const needsUpdate =
     change.data !== undefined || (change.subscribed !== undefined && change.subscribed !== existing.subscribed) || tags.some((t) => !existing.tags.includes(t));

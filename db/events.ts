@@ -1,16 +1,39 @@
 /** Storing an event: it enrols the contact in matching EVENT workflows and reaches executions waiting for it. */
-import { and, asc, eq, gte, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { enrolsAtDepth } from '../core/event-names';
 import type { JsonObject, TrackedEventSignal } from '../core/execution';
 import { exitReasonFor, type ExitOn } from '../core/graph';
 import { ACTIVE_STATUSES } from '../core/statuses';
-import type { Tx } from './client';
+import { prepared, rowColumns, runPrepared, type Tx } from './client';
 import { enrolContact } from './enrol';
 import { exitExecutions } from './exits';
 import { queueCommands } from './outbox';
-import { contacts, events, executions, workflowVersions, workflows } from './schema';
+import { contacts, events, workflows } from './schema';
 
 export type EventRow = typeof events.$inferSelect;
+type WorkflowRow = typeof workflows.$inferSelect;
+
+// Every event runs these: prepared (db/client.ts).
+const insertEvent = prepared(
+  'events.insert',
+  // clock_timestamp(), not the transaction's now(): events recorded by one transaction keep their order.
+  `insert into events (project_id, contact_id, name, data, depth, created_at) values ($1, $2, $3, $4::jsonb, $5, clock_timestamp())
+   returning ${rowColumns(events)}`,
+);
+/** A contact's ($1) active runs waiting for the name ($3) now, and those for which it is a goal (at whatever step). */
+const executionsReached = prepared(
+  'events.executions-reached',
+  `select e.id, v.graph->'exitOn' as "exitOn"
+   from executions e join workflow_versions v on v.workflow_id = e.workflow_id and v.version = e.workflow_version
+   where e.contact_id = $1 and e.status = any($2::text[]) and ((e.status = 'WAITING' and e.waiting_for = $3) or $3 = any(v.exit_events))`,
+);
+/** The enabled EVENT workflows of a project ($1) triggered by a name ($2), locked against a concurrent change of their trigger. */
+const workflowsTriggered = prepared(
+  'events.workflows-triggered',
+  `select ${rowColumns(workflows)} from workflows
+   where project_id = $1 and trigger_type = 'EVENT' and trigger_event = $2 and enabled
+   order by id for share`,
+);
 
 /**
  * Records an event for a contact and, in the same transaction, queues its delivery to the contact's
@@ -37,27 +60,12 @@ export async function recordEvent(
   // seen below; one that starts later finds this event committed.
   if (!input.contactIsNew && !input.contactLocked)
     await tx.select({ id: contacts.id }).from(contacts).where(eq(contacts.id, input.contactId)).for('no key update');
-  const [event] = await tx
-    .insert(events)
-    // clock_timestamp(), not the transaction's now(): events recorded by one transaction keep their order.
-    .values({ projectId: input.projectId, contactId: input.contactId, name: input.name, data: input.data, depth, createdAt: sql`clock_timestamp()` })
-    .returning();
+  const [event] = await runPrepared<EventRow>(tx, insertEvent, [input.projectId, input.contactId, input.name, JSON.stringify(input.data), depth]);
 
   // A contact created by this transaction has no executions to deliver to.
   const waiting = input.contactIsNew
     ? []
-    : await tx
-        .select({ id: executions.id, exitOn: sql<ExitOn | null>`${workflowVersions.graph}->'exitOn'` })
-        .from(executions)
-        .innerJoin(workflowVersions, and(eq(workflowVersions.workflowId, executions.workflowId), eq(workflowVersions.version, executions.workflowVersion)))
-        .where(
-          and(
-            eq(executions.contactId, input.contactId),
-            inArray(executions.status, [...ACTIVE_STATUSES]),
-            // Runs waiting for this name now, and runs for which it is a goal (at whatever step).
-            or(and(eq(executions.status, 'WAITING'), eq(executions.waitingFor, input.name)), sql`${input.name} = any(${workflowVersions.exitEvents})`),
-          ),
-        );
+    : await runPrepared<{ id: string; exitOn: ExitOn | null }>(tx, executionsReached, [input.contactId, [...ACTIVE_STATUSES], input.name]);
   // Goals reached: EXITED now, in this transaction; the signal below ends the Temporal run.
   await exitExecutions(
     tx,
@@ -72,14 +80,7 @@ export async function recordEvent(
   );
 
   if (!enrolsAtDepth(depth)) return { event: event!, enrolled: [], skippedEnrolments: 'depth' };
-  const triggered = await tx
-    .select()
-    .from(workflows)
-    .where(
-      and(eq(workflows.projectId, input.projectId), eq(workflows.triggerType, 'EVENT'), eq(workflows.triggerEvent, input.name), eq(workflows.enabled, true)),
-    )
-    .orderBy(workflows.id)
-    .for('share');
+  const triggered = await runPrepared<WorkflowRow>(tx, workflowsTriggered, [input.projectId, input.name]);
   const enrolled: string[] = [];
   for (const workflow of triggered) {
     const result = await enrolContact(tx, {

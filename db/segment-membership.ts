@@ -3,17 +3,27 @@
  * contacts for the background computation and the periodic refresh. Both use the CONDITION evaluator
  * and record `segment.<slug>.entry` / `.exit` through recordEvent, like every system event.
  */
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import { evaluateFilter, type Filter } from '../core/filter';
 import { membershipEventName } from '../core/segment';
-import type { Tx } from './client';
+import { prepared, runPrepared, type Tx } from './client';
 import type { ContactRow } from './contacts';
 import { recordEvent } from './events';
 import { contactSubject, exitOnFilterMatch } from './exits';
-import { contacts, segmentMembers, segments } from './schema';
+import { contacts, segmentMembers, type segments } from './schema';
 
 export type SegmentRow = typeof segments.$inferSelect;
 type Announced = Pick<SegmentRow, 'id' | 'name' | 'slug' | 'projectId'>;
+type SegmentForContact = Announced & Pick<SegmentRow, 'filter' | 'trackMembership' | 'initializing'> & { member: boolean };
+
+/** A project's segments, each with whether the contact ($2) is a stored member (prepared: every track runs it). */
+const segmentsForContact = prepared(
+  'segments.for-contact',
+  `select s.id, s.project_id as "projectId", s.name, s.slug, s.filter, s.track_membership as "trackMembership", s.initializing,
+     m.contact_id is not null as member
+   from segments s left join segment_members m on m.segment_id = s.id and m.contact_id = $2
+   where s.project_id = $1 order by s.id`,
+);
 
 async function announce(tx: Tx, segment: Announced, contactId: string, change: 'entry' | 'exit', contactIsNew?: boolean, depth?: number): Promise<void> {
   await recordEvent(tx, {
@@ -34,21 +44,7 @@ async function announce(tx: Tx, segment: Announced, contactId: string, change: '
 export async function refreshMembership(tx: Tx, contact: ContactRow, options: { contactIsNew?: boolean; depth?: number } = {}): Promise<number> {
   // The same change may reach an exit goal (SPEC §14.3); a contact created by this transaction has no executions.
   if (!options.contactIsNew) await exitOnFilterMatch(tx, contact.id, contactSubject(contact));
-  const rows = await tx
-    .select({
-      id: segments.id,
-      projectId: segments.projectId,
-      name: segments.name,
-      slug: segments.slug,
-      filter: segments.filter,
-      trackMembership: segments.trackMembership,
-      initializing: segments.initializing,
-      member: sql<boolean>`${segmentMembers.contactId} is not null`,
-    })
-    .from(segments)
-    .leftJoin(segmentMembers, and(eq(segmentMembers.segmentId, segments.id), eq(segmentMembers.contactId, contact.id)))
-    .where(eq(segments.projectId, contact.projectId))
-    .orderBy(asc(segments.id));
+  const rows = await runPrepared<SegmentForContact>(tx, segmentsForContact, [contact.projectId, contact.id]);
   if (rows.length === 0) return 0;
   const subject = contactSubject(contact);
   const now = Date.now();
