@@ -8,15 +8,21 @@ import { recordEvent } from './events';
 import { selectPage, type PageQuery, type RowPage } from './paging';
 import { contacts, executions } from './schema';
 import { likePattern } from './search';
-import { refreshMembership } from './segment-membership';
+import { refreshMembership, SEGMENT_FOR_CONTACT_FIELDS, type SegmentForContact } from './segment-membership';
 
 export type ContactRow = typeof contacts.$inferSelect;
 
 // /v1/track's statements, prepared (db/client.ts).
+/** Creates the contact unless its email exists; with it, the project's segments (one round trip for both). */
 const insertNewContact = prepared(
   'contacts.insert-new',
-  `insert into contacts (project_id, email, subscribed, data, tags) values ($1, $2, $3, $4::jsonb, $5::text[])
-   on conflict do nothing returning ${rowColumns(contacts)}`,
+  `with contact as (
+     insert into contacts (project_id, email, subscribed, data, tags) values ($1, $2, $3, $4::jsonb, $5::text[])
+     on conflict do nothing returning ${rowColumns(contacts)})
+   select contact.*,
+     (select coalesce(json_agg(s order by s.id), '[]'::json)
+      from (select ${SEGMENT_FOR_CONTACT_FIELDS}, false as member from segments s where s.project_id = $1) s) as segments
+   from contact`,
 );
 const lockContactByEmail = prepared('contacts.lock-by-email', `select ${rowColumns(contacts)} from contacts where project_id = $1 and email = $2 for update`);
 
@@ -121,10 +127,17 @@ export async function upsertContact(
   const normalized = normalizeEmail(email);
   const { set } = splitPatch(change.data ?? {});
   const tags = change.addTags ?? [];
-  const [inserted] = await runPrepared<ContactRow>(tx, insertNewContact, [projectId, normalized, change.subscribed ?? true, JSON.stringify(set), tags]);
-  if (inserted) {
+  const [row] = await runPrepared<ContactRow & { segments: SegmentForContact[] }>(tx, insertNewContact, [
+    projectId,
+    normalized,
+    change.subscribed ?? true,
+    JSON.stringify(set),
+    tags,
+  ]);
+  if (row) {
+    const { segments, ...inserted } = row;
     await recordTagEvents(tx, inserted, { added: tags, removed: [] }, { contactIsNew: true });
-    await refreshMembership(tx, inserted, { contactIsNew: true });
+    await refreshMembership(tx, inserted, { contactIsNew: true, segments });
     return { contact: inserted, created: true };
   }
   const [existing] = await runPrepared<ContactRow>(tx, lockContactByEmail, [projectId, normalized]);

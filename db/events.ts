@@ -36,6 +36,24 @@ const workflowsTriggered = prepared(
 );
 
 /**
+ * For a contact created by this transaction (no executions to reach): the event inserted, and the
+ * workflows it triggers read and locked as workflowsTriggered does, in one round trip.
+ */
+const insertEventThenTriggered = prepared(
+  'events.insert-then-triggered',
+  `with event as (
+     insert into events (project_id, contact_id, name, data, depth, created_at) values ($1, $2, $3, $4::jsonb, $5, clock_timestamp())
+     returning ${rowColumns(events)})
+   select event.*,
+     (select coalesce(json_agg(w order by w.id), '[]'::json)
+      from (select ${rowColumns(workflows)} from workflows
+            where project_id = $1 and trigger_type = 'EVENT' and trigger_event = $3 and enabled
+            order by id for share) w) as triggered
+   from event`,
+);
+type WorkflowJson = Omit<WorkflowRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+
+/**
  * Records an event for a contact and, in the same transaction, queues its delivery to the contact's
  * executions waiting for that name now, then enrols the contact in every enabled EVENT workflow
  * triggered by it (deliveries first, so a new execution never receives the event that started it).
@@ -60,7 +78,17 @@ export async function recordEvent(
   // seen below; one that starts later finds this event committed.
   if (!input.contactIsNew && !input.contactLocked)
     await tx.select({ id: contacts.id }).from(contacts).where(eq(contacts.id, input.contactId)).for('no key update');
-  const [event] = await runPrepared<EventRow>(tx, insertEvent, [input.projectId, input.contactId, input.name, JSON.stringify(input.data), depth]);
+  const values = [input.projectId, input.contactId, input.name, JSON.stringify(input.data), depth];
+  let event: EventRow;
+  let triggeredWithIt: WorkflowRow[] | undefined;
+  if (input.contactIsNew && enrolsAtDepth(depth)) {
+    const [row] = await runPrepared<EventRow & { triggered: WorkflowJson[] }>(tx, insertEventThenTriggered, values);
+    const { triggered, ...inserted } = row!;
+    event = inserted;
+    triggeredWithIt = triggered.map((w) => ({ ...w, createdAt: new Date(w.createdAt), updatedAt: new Date(w.updatedAt) }));
+  } else {
+    [event] = (await runPrepared<EventRow>(tx, insertEvent, values)) as [EventRow];
+  }
 
   // A contact created by this transaction has no executions to deliver to.
   const waiting = input.contactIsNew
@@ -80,7 +108,7 @@ export async function recordEvent(
   );
 
   if (!enrolsAtDepth(depth)) return { event: event!, enrolled: [], skippedEnrolments: 'depth' };
-  const triggered = await runPrepared<WorkflowRow>(tx, workflowsTriggered, [input.projectId, input.name]);
+  const triggered = triggeredWithIt ?? (await runPrepared<WorkflowRow>(tx, workflowsTriggered, [input.projectId, input.name]));
   const enrolled: string[] = [];
   for (const workflow of triggered) {
     const result = await enrolContact(tx, {

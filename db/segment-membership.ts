@@ -14,13 +14,16 @@ import { contacts, segmentMembers, type segments } from './schema';
 
 export type SegmentRow = typeof segments.$inferSelect;
 type Announced = Pick<SegmentRow, 'id' | 'name' | 'slug' | 'projectId'>;
-type SegmentForContact = Announced & Pick<SegmentRow, 'filter' | 'trackMembership' | 'initializing'> & { member: boolean };
+/** A segment as a contact's re-evaluation needs it, with whether the contact is a stored member. */
+export type SegmentForContact = Announced & Pick<SegmentRow, 'filter' | 'trackMembership' | 'initializing'> & { member: boolean };
+
+/** The select list of a SegmentForContact from `segments s`, without `member`. */
+export const SEGMENT_FOR_CONTACT_FIELDS = `s.id, s.project_id as "projectId", s.name, s.slug, s.filter, s.track_membership as "trackMembership", s.initializing`;
 
 /** A project's segments, each with whether the contact ($2) is a stored member (prepared: every track runs it). */
 const segmentsForContact = prepared(
   'segments.for-contact',
-  `select s.id, s.project_id as "projectId", s.name, s.slug, s.filter, s.track_membership as "trackMembership", s.initializing,
-     m.contact_id is not null as member
+  `select ${SEGMENT_FOR_CONTACT_FIELDS}, m.contact_id is not null as member
    from segments s left join segment_members m on m.segment_id = s.id and m.contact_id = $2
    where s.project_id = $1 order by s.id`,
 );
@@ -41,10 +44,19 @@ async function announce(tx: Tx, segment: Announced, contactId: string, change: '
  * lock), against every segment of its project, and stores the outcome. One indexed query when the
  * project has no segments. Answers how many entry/exit events it recorded.
  */
-export async function refreshMembership(tx: Tx, contact: ContactRow, options: { contactIsNew?: boolean; depth?: number } = {}): Promise<number> {
+export async function refreshMembership(
+  tx: Tx,
+  contact: ContactRow,
+  options: {
+    contactIsNew?: boolean;
+    depth?: number;
+    /** The project's segments as the statement that created the contact read them (none has it as a member). */
+    segments?: SegmentForContact[];
+  } = {},
+): Promise<number> {
   // The same change may reach an exit goal (SPEC §14.3); a contact created by this transaction has no executions.
   if (!options.contactIsNew) await exitOnFilterMatch(tx, contact.id, contactSubject(contact));
-  const rows = await runPrepared<SegmentForContact>(tx, segmentsForContact, [contact.projectId, contact.id]);
+  const rows = options.segments ?? (await runPrepared<SegmentForContact>(tx, segmentsForContact, [contact.projectId, contact.id]));
   if (rows.length === 0) return 0;
   const subject = contactSubject(contact);
   const now = Date.now();
