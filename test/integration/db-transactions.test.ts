@@ -1,6 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { onCommit, openDatabase, type Database } from '../../db/client';
+import { onCommit, openDatabase, prepared, rowColumns, runPrepared, type Database } from '../../db/client';
+import { contacts, projects } from '../../db/schema';
 
 describe('transactions of the database handle', () => {
   let database: Database;
@@ -44,5 +46,45 @@ describe('transactions of the database handle', () => {
     await expect(database.db.transaction(async () => undefined, { isolationLevel: 'no such level' as never })).rejects.toThrow(/begin/);
     const [row] = (await database.db.transaction((tx) => tx.execute(sql`select 1 as one`))).rows;
     expect(row).toEqual({ one: 1 });
+  });
+
+  it('runs a prepared statement in the transaction, or savepoint, of the handle it is given', async () => {
+    // With one connection, a statement sent on the pool instead of the transaction's client would wait for ever.
+    await database.pool.query('create temp table if not exists prepared_probe (n int)');
+    const insert = prepared('test.prepared-probe-insert', 'insert into prepared_probe (n) values ($1) returning n');
+    const count = prepared('test.prepared-probe-count', 'select count(*)::int as n from prepared_probe');
+    await expect(
+      database.db.transaction(async (tx) => {
+        expect(await runPrepared(tx, insert, [1])).toEqual([{ n: 1 }]);
+        await expect(
+          tx.transaction(async (sp) => {
+            expect(await runPrepared(sp, insert, [2])).toEqual([{ n: 2 }]);
+            expect(await runPrepared(sp, count, [])).toEqual([{ n: 2 }]);
+            throw new Error('undo the savepoint');
+          }),
+        ).rejects.toThrow('undo the savepoint');
+        expect(await runPrepared(tx, count, [])).toEqual([{ n: 1 }]);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await runPrepared(database.db, count, [])).toEqual([{ n: 0 }]);
+    expect(() => prepared('test.prepared-probe-count', 'select 1')).toThrow('declared twice with different text');
+  });
+
+  it('gives whole rows through rowColumns exactly as drizzle reads them', async () => {
+    const { db } = database;
+    const [project] = await db
+      .insert(projects)
+      .values({ name: 'rows', publicKey: `pk_${randomUUID()}`, secretKeyHash: randomUUID() })
+      .returning();
+    const [contact] = await db
+      .insert(contacts)
+      .values({ projectId: project!.id, email: 'rows@example.com', data: { plan: 'pro', n: 3, nested: { a: [1, 'b'] } }, tags: ['vip', 'a,b'] })
+      .returning();
+    const byId = prepared('test.contact-row', `select ${rowColumns(contacts)} from contacts where id = $1`);
+    const [read] = await runPrepared<typeof contact>(db, byId, [contact!.id]);
+    expect(read).toEqual(contact);
+    expect(read!.createdAt).toBeInstanceOf(Date);
+    await db.delete(projects).where(eq(projects.id, project!.id));
   });
 });
