@@ -19,7 +19,7 @@ interface Lease {
   tokens: number;
   until: number;
   /** A take from Postgres in flight: the requests that find the lease empty wait for it rather than each taking a batch. */
-  refill?: Promise<void>;
+  refill?: Promise<unknown>;
 }
 
 /**
@@ -48,19 +48,19 @@ export function trackRateLimit(db: Db, perSecond: number, clock?: () => Date): R
         leases.set(key, lease);
       }
       const held = lease;
-      let answer: Awaited<ReturnType<typeof takeTokens>> | undefined;
-      held.refill = takeTokens(db, key, perSecond, batch, clock?.())
-        .then((a) => {
-          answer = a;
+      const refill = takeTokens(db, key, perSecond, batch, clock?.())
+        .then((answer) => {
           // This request spends one of the tokens taken; the rest wait for the next requests.
-          held.tokens = a.ok ? a.taken - 1 : 0;
+          held.tokens = answer.ok ? answer.taken - 1 : 0;
           held.until = Date.now() + LEASE_MS;
+          return answer;
         })
         .finally(() => {
           held.refill = undefined;
         });
-      await held.refill;
-      return answer!.ok ? { ok: true } : answer!;
+      held.refill = refill;
+      const answer = await refill;
+      return answer.ok ? { ok: true } : answer;
     }
   }
 

@@ -14,12 +14,18 @@ export type EventRow = typeof events.$inferSelect;
 type WorkflowRow = typeof workflows.$inferSelect;
 
 // Every event runs these: prepared (db/client.ts).
-const insertEvent = prepared(
-  'events.insert',
+/** Inserts the event (project $1, contact $2, name $3, data $4, depth $5). */
+const INSERT_EVENT =
   // clock_timestamp(), not the transaction's now(): events recorded by one transaction keep their order.
   `insert into events (project_id, contact_id, name, data, depth, created_at) values ($1, $2, $3, $4::jsonb, $5, clock_timestamp())
-   returning ${rowColumns(events)}`,
-);
+   returning ${rowColumns(events)}`;
+/** The enabled EVENT workflows of a project ($1) triggered by the name in parameter `name` ($2 or $3), locked against a concurrent change of their trigger. */
+const triggeredBy = (name: string) =>
+  `select ${rowColumns(workflows)} from workflows
+   where project_id = $1 and trigger_type = 'EVENT' and trigger_event = ${name} and enabled
+   order by id for share`;
+
+const insertEvent = prepared('events.insert', INSERT_EVENT);
 /** A contact's ($1) active runs waiting for the name ($3) now, and those for which it is a goal (at whatever step). */
 const executionsReached = prepared(
   'events.executions-reached',
@@ -27,13 +33,7 @@ const executionsReached = prepared(
    from executions e join workflow_versions v on v.workflow_id = e.workflow_id and v.version = e.workflow_version
    where e.contact_id = $1 and e.status = any($2::text[]) and ((e.status = 'WAITING' and e.waiting_for = $3) or $3 = any(v.exit_events))`,
 );
-/** The enabled EVENT workflows of a project ($1) triggered by a name ($2), locked against a concurrent change of their trigger. */
-const workflowsTriggered = prepared(
-  'events.workflows-triggered',
-  `select ${rowColumns(workflows)} from workflows
-   where project_id = $1 and trigger_type = 'EVENT' and trigger_event = $2 and enabled
-   order by id for share`,
-);
+const workflowsTriggered = prepared('events.workflows-triggered', triggeredBy('$2'));
 
 /**
  * For a contact created by this transaction (no executions to reach): the event inserted, and the
@@ -41,14 +41,8 @@ const workflowsTriggered = prepared(
  */
 const insertEventThenTriggered = prepared(
   'events.insert-then-triggered',
-  `with event as (
-     insert into events (project_id, contact_id, name, data, depth, created_at) values ($1, $2, $3, $4::jsonb, $5, clock_timestamp())
-     returning ${rowColumns(events)})
-   select event.*,
-     (select coalesce(json_agg(w order by w.id), '[]'::json)
-      from (select ${rowColumns(workflows)} from workflows
-            where project_id = $1 and trigger_type = 'EVENT' and trigger_event = $3 and enabled
-            order by id for share) w) as triggered
+  `with event as (${INSERT_EVENT})
+   select event.*, (select coalesce(json_agg(w order by w.id), '[]'::json) from (${triggeredBy('$3')}) w) as triggered
    from event`,
 );
 type WorkflowJson = Omit<WorkflowRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
@@ -104,10 +98,10 @@ export async function recordEvent(
   );
   await queueCommands(
     tx,
-    waiting.map((w) => ({ kind: 'signal' as const, executionId: w.id, event: eventSignal(event!) })),
+    waiting.map((w) => ({ kind: 'signal' as const, executionId: w.id, event: eventSignal(event) })),
   );
 
-  if (!enrolsAtDepth(depth)) return { event: event!, enrolled: [], skippedEnrolments: 'depth' };
+  if (!enrolsAtDepth(depth)) return { event, enrolled: [], skippedEnrolments: 'depth' };
   const triggered = triggeredWithIt ?? (await runPrepared<WorkflowRow>(tx, workflowsTriggered, [input.projectId, input.name]));
   const enrolled: string[] = [];
   for (const workflow of triggered) {
@@ -115,12 +109,12 @@ export async function recordEvent(
       workflow,
       contactId: input.contactId,
       context: input.data,
-      trigger: { type: 'EVENT', event: input.name, eventId: event!.id },
+      trigger: { type: 'EVENT', event: input.name, eventId: event.id },
       depth,
     });
     if (result.ok) enrolled.push(result.execution.id);
   }
-  return { event: event!, enrolled };
+  return { event, enrolled };
 }
 
 /** An event as a WAIT_FOR_EVENT receives it: with its record time, to the millisecond. */
