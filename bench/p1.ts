@@ -3,7 +3,7 @@
  * /v1/track, against the smallest hand-written equivalent — an Express endpoint that stores the event
  * and starts a fixed two-activity Temporal workflow — at the same concurrency, on the same servers.
  *
- *   npm run bench     (BENCH_N=400, BENCH_CONCURRENCY=20, BENCH_ROUNDS=3; BENCH_VERBOSE=1 prints each round)
+ *   npm run bench     (BENCH_N=400, BENCH_CONCURRENCY=20, BENCH_ROUNDS=3; BENCH_VERBOSE=1 prints each round and its CPU by process)
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -23,7 +23,7 @@ import { runMigrations } from '../db/migrate';
 import { contacts, events, executions } from '../db/schema';
 import { createScratchDatabase, startTemporalDevServer } from '../scripts/local-servers';
 import { baselineActivities } from './baseline-activities';
-import { apiClient, postJson } from './support';
+import { apiClient, cpuByProcess, cpuSince, postJson } from './support';
 
 const N = Number(process.env.BENCH_N ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -91,6 +91,8 @@ async function main(): Promise<void> {
       SMTP_URL: smtpUrl,
       ADMIN_API_KEY: 'bench',
       LOG_LEVEL: 'warn',
+      // The worker's own settings (WORKER_*) from the bench's environment.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WORKER_'))),
     }),
   );
   const api = apiClient(trellis.url!);
@@ -141,13 +143,14 @@ async function main(): Promise<void> {
     const start = received;
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const all0 = cpuByProcess();
     await load(N, CONCURRENCY, (i) => post(`${baselineUrl}/track`, undefined, { event: 'p1', email: `b${tag}-${i}@bench.test`, data: { firstName: `B${i}` } }));
     const accepted = performance.now() - t0;
     const acceptCpu = cpuMs(cpu0);
     await until(async () => received - start >= N);
     if (process.env.BENCH_VERBOSE)
       console.log(
-        `  baseline round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered)`,
+        `  baseline round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered); ${cpuSince(all0)}`,
       );
     return N / ((performance.now() - t0) / 1000);
   }
@@ -156,6 +159,7 @@ async function main(): Promise<void> {
     const start = received;
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const all0 = cpuByProcess();
     await load(N, CONCURRENCY, (i) =>
       post(`${trellis.url}/v1/track`, project.publicKey, { event: 'p1', email: `t${tag}-${i}@bench.test`, data: { firstName: `T${i}` } }),
     );
@@ -170,7 +174,7 @@ async function main(): Promise<void> {
     });
     if (process.env.BENCH_VERBOSE)
       console.log(
-        `  Trellis round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered)`,
+        `  Trellis round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered); ${cpuSince(all0)}`,
       );
     return N / ((performance.now() - t0) / 1000);
   }

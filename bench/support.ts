@@ -77,6 +77,45 @@ export function apiClient(baseUrl: string) {
   };
 }
 
+/**
+ * CPU time (ms) spent so far by the processes the benches share the machine with, grouped: the
+ * Temporal dev server, Postgres (all its backends) and this process (Linux /proc; zeros elsewhere).
+ * Backends that exited meanwhile take their time with them, so a round's figure for Postgres is a
+ * lower bound.
+ */
+export function cpuByProcess(): { temporal: number; postgres: number; self: number } {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  const totals = { temporal: 0, postgres: 0, self: 0 };
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return totals;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const ms = (Number(fields[11]) + Number(fields[12])) * tick;
+    if (Number(pid) === process.pid) totals.self += ms;
+    else if (comm === 'temporal') totals.temporal += ms;
+    else if (comm === 'postgres') totals.postgres += ms;
+  }
+  return totals;
+}
+
+/** What `cpuByProcess` counted between `before` and now, as a line. */
+export function cpuSince(before: ReturnType<typeof cpuByProcess>): string {
+  const now = cpuByProcess();
+  return `CPU ms: temporal ${now.temporal - before.temporal}, postgres ${now.postgres - before.postgres}, this process ${now.self - before.self}`;
+}
+
 /** Resident set size of a process, in MB (Linux /proc). */
 export function rssOf(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

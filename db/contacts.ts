@@ -24,6 +24,27 @@ const insertNewContact = prepared(
       from (select ${SEGMENT_FOR_CONTACT_FIELDS}, false as member from segments s where s.project_id = $1) s) as segments
    from contact`,
 );
+/**
+ * A new contact's first event when nothing else follows from it: the project has no segments and no
+ * enabled EVENT workflow is triggered by the name. Then the contact and the event are stored by one
+ * statement, committed on its own (no BEGIN, no COMMIT); otherwise it stores nothing and says why.
+ * ($1 project, $2 email, $3 subscribed, $4 contact data, $5 name, $6 event data.)
+ */
+const insertNewContactWithEvent = prepared(
+  'contacts.insert-new-with-event',
+  `with quiet as (
+     select not exists (select 1 from segments where project_id = $1)
+       and not exists (select 1 from workflows where project_id = $1 and trigger_type = 'EVENT' and trigger_event = $5 and enabled) as ok),
+   contact as (
+     insert into contacts (project_id, email, subscribed, data, tags)
+     select $1, $2, $3, $4::jsonb, '{}'::text[] from quiet where quiet.ok
+     on conflict do nothing returning id),
+   event as (
+     insert into events (project_id, contact_id, name, data, depth, created_at)
+     select $1, contact.id, $5, $6::jsonb, 0, clock_timestamp() from contact returning id, created_at)
+   select quiet.ok as "quiet", contact.id as "contactId", event.id as "eventId", event.created_at as "createdAt"
+   from quiet left join contact on true left join event on true`,
+);
 const lockContactByEmail = prepared('contacts.lock-by-email', `select ${rowColumns(contacts)} from contacts where project_id = $1 and email = $2 for update`);
 
 import { normalizeEmail } from '../core/email-address';
@@ -146,6 +167,35 @@ export async function upsertContact(
     change.data !== undefined || (change.subscribed !== undefined && change.subscribed !== existing.subscribed) || tags.some((t) => !existing.tags.includes(t));
   const contact = needsUpdate ? await updateContactRow(tx, existing, change) : existing;
   return { contact, created: false };
+}
+
+/** What storeFirstEvent did: stored both, or nothing because the contact exists or the event has consequences. */
+export type FirstEventResult =
+  | { stored: true; contactId: string; eventId: string; createdAt: Date }
+  | { stored: false; reason: 'contact-exists' | 'consequences' };
+
+/**
+ * Stores a contact that does not exist yet together with its first event, in one statement, when
+ * that is all the event does: the project has no segments (nothing to evaluate) and no enabled EVENT
+ * workflow is triggered by `name` (nothing to enrol); a new contact has no runs to reach. The
+ * outcome is what upsertContact + recordEvent store in that case. Otherwise nothing is written, and
+ * the caller takes the transaction that does everything.
+ */
+export async function storeFirstEvent(
+  db: Db,
+  input: { projectId: string; email: string; subscribed?: boolean; contactData: JsonObject; name: string; eventData: JsonObject },
+): Promise<FirstEventResult> {
+  const [row] = await runPrepared<{ quiet: boolean; contactId: string | null; eventId: string | null; createdAt: Date | null }>(db, insertNewContactWithEvent, [
+    input.projectId,
+    normalizeEmail(input.email),
+    input.subscribed ?? true,
+    JSON.stringify(splitPatch(input.contactData).set),
+    input.name,
+    JSON.stringify(input.eventData),
+  ]);
+  if (!row?.quiet) return { stored: false, reason: 'consequences' };
+  if (row.contactId === null || row.eventId === null || row.createdAt === null) return { stored: false, reason: 'contact-exists' };
+  return { stored: true, contactId: row.contactId, eventId: row.eventId, createdAt: row.createdAt };
 }
 
 /** Creates a contact (undefined when its email exists in the project) and stores its segment membership. */

@@ -1,7 +1,9 @@
 /**
  * POST /v1/track (SPEC §5.6). One transaction stores the contact change, the event, its enrolments
  * and its deliveries (as queued Temporal commands): once it answers 200 all of it is durable, even
- * while Temporal is down. `Idempotency-Key` answers a repeat with the first answer.
+ * while Temporal is down. A new contact's first event that nothing follows from is stored by one
+ * statement instead (the same rows, without BEGIN and COMMIT). `Idempotency-Key` answers a repeat
+ * with the first answer.
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
@@ -9,7 +11,7 @@ import { isReservedEventName } from '../../core/event-names';
 import type { JsonObject } from '../../core/execution';
 import { TooManyTags } from '../../core/tags';
 import type { Tx } from '../../db/client';
-import { upsertContact } from '../../db/contacts';
+import { normalizeEmail, storeFirstEvent, upsertContact } from '../../db/contacts';
 import { recordEvent } from '../../db/events';
 import { keepIdempotentAnswer, takeIdempotencyKey } from '../../db/idempotency';
 import { commandsQueued } from '../../db/outbox';
@@ -46,6 +48,42 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+/** Entries each of FirstEventHints' memories keeps (the oldest goes first). */
+export const HINT_ENTRIES = 10_000;
+/** How long an event name that had consequences in a project goes the long way without asking again. */
+export const CONSEQUENCES_MS = 10_000;
+
+/**
+ * Which requests are worth trying the one-statement path for (storeFirstEvent). A miss costs a round
+ * trip, so the process remembers the contacts it has seen exist and the event names that had
+ * consequences (segments to evaluate, workflows to enrol in). The statement decides each time: a
+ * stale memory costs a round trip, or sends a request the long way, never a different outcome.
+ */
+export class FirstEventHints {
+  private readonly knownContacts = new Map<string, true>();
+  private readonly busyEvents = new Map<string, number>();
+
+  worthTrying(projectId: string, email: string, name: string, now: number): boolean {
+    if (this.knownContacts.has(`${projectId} ${email}`)) return false;
+    const until = this.busyEvents.get(`${projectId} ${name}`);
+    return until === undefined || until <= now;
+  }
+
+  contactExists(projectId: string, email: string): void {
+    remember(this.knownContacts, `${projectId} ${email}`, true);
+  }
+
+  hadConsequences(projectId: string, name: string, now: number): void {
+    remember(this.busyEvents, `${projectId} ${name}`, now + CONSEQUENCES_MS);
+  }
+}
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > HINT_ENTRIES) map.delete(map.keys().next().value as string);
+}
+
 export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): Route[] {
   // Before the body is validated, as it always was: a flood of bad requests is limited too.
   const rateLimit = trackRateLimit(database.db, config.trackRatePerSecond, clock);
@@ -69,6 +107,25 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
     return { status: 200, body: { success: true, data: { contact: contact.id, event: event.id, timestamp: event.createdAt.toISOString() } } };
   }
 
+  const hints = new FirstEventHints();
+
+  /** Stores a new contact's first event in one statement when that is all it does; undefined otherwise. */
+  async function firstEvent(projectId: string, body: z.output<typeof api.track.body>): Promise<Answer | undefined> {
+    const email = normalizeEmail(body.email);
+    const now = Date.now();
+    if (!hints.worthTrying(projectId, email, body.event, now)) return undefined;
+    const { contactData, eventData } = splitTrackedData(body.data ?? {});
+    const result = await storeFirstEvent(database.db, { projectId, email, subscribed: body.subscribed, contactData, name: body.event, eventData });
+    if (!result.stored) {
+      if (result.reason === 'contact-exists') hints.contactExists(projectId, email);
+      else hints.hadConsequences(projectId, body.event, now);
+      return undefined;
+    }
+    // Its next event finds it existing.
+    hints.contactExists(projectId, email);
+    return { status: 200, body: { success: true, data: { contact: result.contactId, event: result.eventId, timestamp: result.createdAt.toISOString() } } };
+  }
+
   return [
     route(
       api.track,
@@ -82,6 +139,12 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
         const key = req.header('idempotency-key');
         if (key !== undefined && (key.length === 0 || key.length > 255)) {
           throw badRequest('Idempotency-Key must be 1 to 255 characters', [{ path: 'headers.idempotency-key', message: 'bad length' }]);
+        }
+
+        // The first event of a new contact that nothing follows from: one statement, no transaction.
+        if (key === undefined && !body.tags?.length) {
+          const first = await firstEvent(project.id, body);
+          if (first) return reply(first.status, first.body);
         }
 
         const answer = await database.db

@@ -1,0 +1,128 @@
+/**
+ * A new contact's first event that nothing follows from is stored by one statement (storeFirstEvent);
+ * everything else goes through the transaction. Both ways store the same rows.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeFirstEvent } from '../../db/contacts';
+import { contacts, events, executions } from '../../db/schema';
+import { buildWorkflow } from '../support/builders';
+import { startTestApp, waitFor, type TestApp } from '../support/harness';
+
+describe('/v1/track: a new contact first event in one statement', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const db = () => app.trellis.database.db;
+
+  /** The contact and its events as stored, without ids and times. */
+  async function stored(projectId: string, email: string) {
+    const [contact] = await db()
+      .select()
+      .from(contacts)
+      .where(and(eq(contacts.projectId, projectId), eq(contacts.email, email)));
+    if (!contact) return undefined;
+    const rows = await db().select().from(events).where(eq(events.contactId, contact.id)).orderBy(asc(events.createdAt));
+    return {
+      contact: { subscribed: contact.subscribed, data: contact.data, tags: contact.tags },
+      events: rows.map((e) => ({ projectId: e.projectId, name: e.name, data: e.data, depth: e.depth })),
+    };
+  }
+
+  it('stores what the transaction stores: contact data without nulls and event-only items, the event with them', async () => {
+    const project = await app.newProject('first-event');
+    const body = (email: string) => ({
+      event: 'signed.up',
+      email,
+      subscribed: false,
+      data: { plan: 'pro', gone: null, campaign: { value: 'spring', persistent: false }, nested: { a: [1, 2] } },
+    });
+    const quick = `Quick-${randomUUID()}@Example.com`;
+    const slow = `slow-${randomUUID()}@example.com`;
+    // An Idempotency-Key sends a request through the transaction.
+    const viaStatement = await project.api.request('POST', '/v1/track', body(quick), { key: project.publicKey });
+    const viaTransaction = await project.api.request('POST', '/v1/track', body(slow), { key: project.publicKey, headers: { 'idempotency-key': randomUUID() } });
+    expect(viaStatement.status).toBe(200);
+    expect(viaTransaction.status).toBe(200);
+    expect(Object.keys(viaStatement.body.data).sort()).toEqual(['contact', 'event', 'timestamp']);
+
+    const one = await stored(project.id, quick.toLowerCase());
+    const other = await stored(project.id, slow);
+    expect(one).toEqual({
+      contact: { subscribed: false, data: { plan: 'pro', nested: { a: [1, 2] } }, tags: [] },
+      events: [{ projectId: project.id, name: 'signed.up', data: { plan: 'pro', gone: null, campaign: 'spring', nested: { a: [1, 2] } }, depth: 0 }],
+    });
+    expect(other).toEqual(one);
+    const [event] = await db().select().from(events).where(eq(events.id, viaStatement.body.data.event));
+    expect(event!.contactId).toBe(viaStatement.body.data.contact);
+    expect(event!.createdAt.toISOString()).toBe(viaStatement.body.data.timestamp);
+  });
+
+  it('stores nothing and says why when the contact exists or the project has segments or workflows to enrol in', async () => {
+    const project = await app.newProject('first-event-misses');
+    const input = (email: string, name = 'seen') => ({ projectId: project.id, email, contactData: { a: 1 }, name, eventData: { a: 1 } });
+
+    const email = `known-${randomUUID()}@example.com`;
+    const first = await storeFirstEvent(db(), input(email));
+    expect(first.stored).toBe(true);
+    expect(await storeFirstEvent(db(), input(email))).toEqual({ stored: false, reason: 'contact-exists' });
+    expect((await stored(project.id, email))!.events).toHaveLength(1);
+
+    // An enabled EVENT workflow on the name: enrolment needs the transaction. Disabled, or on another name, it does not.
+    const wf = await buildWorkflow(project.api, { eventName: 'enrols', steps: [], edges: [] });
+    const enrolling = `enrolling-${randomUUID()}@example.com`;
+    expect(await storeFirstEvent(db(), input(enrolling, 'enrols'))).toEqual({ stored: false, reason: 'consequences' });
+    expect(await stored(project.id, enrolling)).toBeUndefined();
+    expect((await storeFirstEvent(db(), input(`other-${randomUUID()}@example.com`, 'other'))).stored).toBe(true);
+    expect((await project.api.patch(`/workflows/${wf.id}`, { enabled: false })).status).toBe(200);
+    expect((await storeFirstEvent(db(), input(enrolling, 'enrols'))).stored).toBe(true);
+
+    // A segment: the new contact's membership needs the transaction.
+    const segment = await project.api.post('/segments', { name: 'Pro', filter: { field: 'data.plan', operator: 'equals', value: 'pro' } });
+    expect(segment.status).toBe(201);
+    const segmented = `segmented-${randomUUID()}@example.com`;
+    expect(await storeFirstEvent(db(), input(segmented))).toEqual({ stored: false, reason: 'consequences' });
+    expect(await stored(project.id, segmented)).toBeUndefined();
+  });
+
+  it('goes the long way when the event has consequences: the contact is enrolled and joins its segment', async () => {
+    const project = await app.newProject('first-event-consequences');
+    const wf = await buildWorkflow(project.api, { eventName: 'joined', steps: [], edges: [] });
+    const email = `joined-${randomUUID()}@example.com`;
+    const answer = await project.api.request('POST', '/v1/track', { event: 'joined', email, data: { plan: 'pro' } }, { key: project.publicKey });
+    expect(answer.status).toBe(200);
+    const runs = await db().select().from(executions).where(eq(executions.contactId, answer.body.data.contact));
+    expect(runs.map((r) => r.workflowId)).toEqual([wf.id]);
+
+    const segment = await project.api.post('/segments', { name: 'Pro', filter: { field: 'data.plan', operator: 'equals', value: 'pro' } });
+    await waitFor(async () => (await project.api.get(`/segments/${segment.body.id}`)).body.computing === false, 'the segment computed');
+    const member = `member-${randomUUID()}@example.com`;
+    // 'quiet' enrols nobody, but the project now has a segment.
+    const joined = await project.api.request('POST', '/v1/track', { event: 'quiet', email: member, data: { plan: 'pro' } }, { key: project.publicKey });
+    expect(joined.status).toBe(200);
+    // The computation took in the contact of the first event; the track took in the new one.
+    const members = await project.api.get(`/segments/${segment.body.id}/contacts`);
+    expect(members.body.data.map((c: { email: string }) => c.email).sort()).toEqual([email, member].sort());
+  });
+
+  it('20 concurrent first events of one new email make one contact and 20 events', async () => {
+    const project = await app.newProject('first-event-burst');
+    const email = `burst-${randomUUID()}@example.com`;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => project.api.request('POST', '/v1/track', { event: 'burst', email, data: { i } }, { key: project.publicKey })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(new Set(answers.map((a) => a.body.data.contact)).size).toBe(1);
+    const result = await stored(project.id, email);
+    expect(result!.events.map((e) => (e.data as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    // The first event's data is the contact's; the later ones merge theirs in order (each the long way).
+    expect(Object.keys(result!.contact.data)).toEqual(['i']);
+  });
+});
