@@ -5,7 +5,7 @@
  * baseline, on the same dev server: a bare workflow waiting on a signal, then calling an activity;
  * timed from `signal()` until the activity runs. Goal: Trellis's p50 and p99 ≤ 1.5× the baseline's.
  *
- *   npm run bench:p2     (BENCH_N=200)
+ *   npm run bench:p2     (BENCH_N=200; BENCH_VERBOSE=1 also prints how soon /v1/track answered)
  */
 import http from 'node:http';
 import type net from 'node:net';
@@ -69,13 +69,17 @@ async function main(): Promise<void> {
 
   const trackUrl = `${bench.trellis.url}/v1/track`;
   const ours: number[] = [];
+  const answered: number[] = [];
   for (const [i, id] of ids.entries()) {
     const arrived = webhooks.expect(id);
     const t0 = performance.now();
     // insertAudience's addresses, in the order of its ids.
     await postJson(trackUrl, project.publicKey, { event: 'go', email: `p2-${i + 1}@bench.test` });
+    answered.push(performance.now() - t0);
     ours.push((await arrived) - t0);
   }
+  if (process.env.BENCH_VERBOSE)
+    console.log(`  /v1/track answered after p50 ${percentile(answered, 50).toFixed(1)} ms, p99 ${percentile(answered, 99).toFixed(1)} ms`);
   await worker.stop();
 
   // ── Baseline: the same server, a bare workflow waiting on a signal, then one activity.

@@ -1,5 +1,5 @@
 /** Contact writes shared by the API, /v1/track and the UPDATE_CONTACT step. */
-import { and, arrayContains, desc, eq, ilike, sql } from 'drizzle-orm';
+import { and, arrayContains, desc, eq, ilike } from 'drizzle-orm';
 import type { JsonObject } from '../core/execution';
 import { MAX_TAGS, TooManyTags, nextTags, tagDiff, tagEventName } from '../core/tags';
 import { cancelExecutions } from './cancel';
@@ -8,6 +8,7 @@ import { recordEvent } from './events';
 import { selectPage, type PageQuery, type RowPage } from './paging';
 import { contacts, executions } from './schema';
 import { likePattern } from './search';
+import { FILTER_GOALS_OF, type FilterGoal } from './exits';
 import { refreshMembership, SEGMENT_FOR_CONTACT_FIELDS, type SegmentForContact } from './segment-membership';
 
 export type ContactRow = typeof contacts.$inferSelect;
@@ -44,6 +45,31 @@ const insertNewContactWithEvent = prepared(
      select $1, contact.id, $5, $6::jsonb, 0, clock_timestamp() from contact returning id, created_at)
    select quiet.ok as "quiet", contact.id as "contactId", event.id as "eventId", event.created_at as "createdAt"
    from quiet left join contact on true left join event on true`,
+);
+/**
+ * Applies a change to a locked contact ($1): email ($2), subscribed ($3), a data merge ($4, with the
+ * keys $5 removed) and tags ($6), each only when given (not null). With the changed row, what its
+ * re-evaluation reads next, in the same round trip: its active runs with an exit filter
+ * (`filterGoals`) and its project's segments with its stored membership (`segments`). The row lock
+ * is already held, so these reads see what they would see as statements of their own after it.
+ */
+const updateContactReadingGoals = prepared(
+  'contacts.update-reading-goals',
+  `with contact as (
+     update contacts set
+       email = coalesce($2, email),
+       subscribed = coalesce($3::boolean, subscribed),
+       data = case when $4::jsonb is null then data else (data || $4::jsonb) - $5::text[] end,
+       tags = coalesce($6::text[], tags),
+       updated_at = now()
+     where id = $1 returning ${rowColumns(contacts)})
+   select contact.*,
+     (select coalesce(json_agg(g), '[]'::json) from (${FILTER_GOALS_OF('$1')}) g) as "filterGoals",
+     (select coalesce(json_agg(s order by s.id), '[]'::json)
+      from (select ${SEGMENT_FOR_CONTACT_FIELDS}, m.contact_id is not null as member
+            from segments s left join segment_members m on m.segment_id = s.id and m.contact_id = $1
+            where s.project_id = contact."projectId") s) as segments
+   from contact`,
 );
 const lockContactByEmail = prepared('contacts.lock-by-email', `select ${rowColumns(contacts)} from contacts where project_id = $1 and email = $2 for update`);
 
@@ -83,21 +109,18 @@ export async function updateContactRow(tx: Tx, current: ContactRow, change: Cont
   const tagChange = tagDiff(current.tags, tags);
   if (tags.length > MAX_TAGS && tagChange.added.length > 0) throw new TooManyTags();
   const tagsChanged = tagChange.added.length > 0 || tagChange.removed.length > 0;
-  const [row] = await tx
-    .update(contacts)
-    .set({
-      ...(change.email !== undefined ? { email: normalizeEmail(change.email) } : {}),
-      ...(change.subscribed !== undefined ? { subscribed: change.subscribed } : {}),
-      ...(change.data !== undefined
-        ? // One array parameter: a bare JS array would be expanded into a `($1, $2)` list.
-          { data: sql`(${contacts.data} || ${JSON.stringify(set)}::jsonb) - ${sql.param(remove)}::text[]` }
-        : {}),
-      ...(tagsChanged ? { tags } : {}),
-      updatedAt: sql`now()`,
-    })
-    .where(eq(contacts.id, current.id))
-    .returning();
-  if (change.subscribed !== undefined && change.subscribed !== current.subscribed) {
+  const [updated] = await runPrepared<ContactRow & { filterGoals: FilterGoal[]; segments: SegmentForContact[] }>(tx, updateContactReadingGoals, [
+    current.id,
+    change.email !== undefined ? normalizeEmail(change.email) : null,
+    change.subscribed ?? null,
+    change.data !== undefined ? JSON.stringify(set) : null,
+    remove,
+    tagsChanged ? tags : null,
+  ]);
+  if (!updated) throw new Error(`contact ${current.id} vanished while locked`);
+  const { filterGoals, segments, ...row } = updated;
+  const subscribedChanged = change.subscribed !== undefined && change.subscribed !== current.subscribed;
+  if (subscribedChanged) {
     await recordEvent(tx, {
       projectId: current.projectId,
       contactId: current.id,
@@ -106,9 +129,10 @@ export async function updateContactRow(tx: Tx, current: ContactRow, change: Cont
       depth: cause.depth,
     });
   }
-  await recordTagEvents(tx, row!, tagChange, { depth: cause.depth });
-  await refreshMembership(tx, row!, { depth: cause.depth });
-  return row!;
+  await recordTagEvents(tx, row, tagChange, { depth: cause.depth });
+  // Events recorded since may have ended or started runs: then the goals are read again.
+  await refreshMembership(tx, row, { depth: cause.depth, segments, filterGoals: subscribedChanged || tagsChanged ? undefined : filterGoals });
+  return row;
 }
 
 /** Records `tag.<tag>.added` / `.removed` for each tag a contact gained or lost. */

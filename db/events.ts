@@ -25,15 +25,26 @@ const triggeredBy = (name: string) =>
    where project_id = $1 and trigger_type = 'EVENT' and trigger_event = ${name} and enabled
    order by id for share`;
 
-const insertEvent = prepared('events.insert', INSERT_EVENT);
-/** A contact's ($1) active runs waiting for the name ($3) now, and those for which it is a goal (at whatever step). */
-const executionsReached = prepared(
-  'events.executions-reached',
+/** A contact's (parameter `contact`) active runs waiting for the name (`name`) now, and those for which it is a goal (at whatever step). */
+const reachedBy = (contact: string, name: string) =>
   `select e.id, v.graph->'exitOn' as "exitOn"
    from executions e join workflow_versions v on v.workflow_id = e.workflow_id and v.version = e.workflow_version
-   where e.contact_id = $1 and e.status = any($2::text[]) and ((e.status = 'WAITING' and e.waiting_for = $3) or $3 = any(v.exit_events))`,
-);
+   where e.contact_id = ${contact} and e.status in (${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')})
+     and ((e.status = 'WAITING' and e.waiting_for = ${name}) or ${name} = any(v.exit_events))`;
+
+const insertEvent = prepared('events.insert', INSERT_EVENT);
 const workflowsTriggered = prepared('events.workflows-triggered', triggeredBy('$2'));
+/**
+ * For a contact that existed before (its row locked by the caller): the event inserted, and the
+ * contact's active runs it reaches (waiting for its name now, or with it as a goal), in one round
+ * trip. Only a read follows the insert, so no lock is taken in another order than before.
+ */
+const insertEventThenReached = prepared(
+  'events.insert-then-reached',
+  `with event as (${INSERT_EVENT})
+   select event.*, (select coalesce(json_agg(r), '[]'::json) from (${reachedBy('$2', '$3')}) r) as reached
+   from event`,
+);
 
 /**
  * For a contact created by this transaction (no executions to reach): the event inserted, and the
@@ -46,6 +57,7 @@ const insertEventThenTriggered = prepared(
    from event`,
 );
 type WorkflowJson = Omit<WorkflowRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+type Reached = { id: string; exitOn: ExitOn | null };
 
 /**
  * Records an event for a contact and, in the same transaction, queues its delivery to the contact's
@@ -75,7 +87,14 @@ export async function recordEvent(
   const values = [input.projectId, input.contactId, input.name, JSON.stringify(input.data), depth];
   let event: EventRow;
   let triggeredWithIt: WorkflowRow[] | undefined;
-  if (input.contactIsNew && enrolsAtDepth(depth)) {
+  // A contact created by this transaction has no executions to deliver to.
+  let waiting: Reached[] = [];
+  if (!input.contactIsNew) {
+    const [row] = await runPrepared<EventRow & { reached: Reached[] }>(tx, insertEventThenReached, values);
+    const { reached, ...inserted } = row!;
+    event = inserted;
+    waiting = reached;
+  } else if (enrolsAtDepth(depth)) {
     const [row] = await runPrepared<EventRow & { triggered: WorkflowJson[] }>(tx, insertEventThenTriggered, values);
     const { triggered, ...inserted } = row!;
     event = inserted;
@@ -83,11 +102,6 @@ export async function recordEvent(
   } else {
     [event] = (await runPrepared<EventRow>(tx, insertEvent, values)) as [EventRow];
   }
-
-  // A contact created by this transaction has no executions to deliver to.
-  const waiting = input.contactIsNew
-    ? []
-    : await runPrepared<{ id: string; exitOn: ExitOn | null }>(tx, executionsReached, [input.contactId, [...ACTIVE_STATUSES], input.name]);
   // Goals reached: EXITED now, in this transaction; the signal below ends the Temporal run.
   await exitExecutions(
     tx,

@@ -4,9 +4,9 @@ import { evaluateFilter, type Filter, type FilterSubject } from '../core/filter'
 import { FILTER_GOAL_REASON, FILTER_GOAL_SIGNAL } from '../core/graph';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { executionsFinishedTotal } from '../telemetry/metrics';
-import { onCommit, type Tx } from './client';
+import { onCommit, prepared, runPrepared, type Tx } from './client';
 import { queueCommands } from './outbox';
-import { type contacts, executions, stepExecutions, workflowVersions } from './schema';
+import { type contacts, executions, stepExecutions } from './schema';
 
 type ContactRow = typeof contacts.$inferSelect;
 
@@ -39,24 +39,27 @@ export function contactSubject(contact: Pick<ContactRow, 'email' | 'subscribed' 
   };
 }
 
+/** An active execution whose pinned graph has an exit filter, with the filter. */
+export type FilterGoal = { id: string; filter: Filter };
+
+/** The active executions of a contact (parameter `contact`) with an exit filter: a FilterGoal each. */
+export const FILTER_GOALS_OF = (contact: string) =>
+  `select e.id, v.graph->'exitOn'->'filter' as filter
+   from executions e join workflow_versions v on v.workflow_id = e.workflow_id and v.version = e.workflow_version
+   where e.contact_id = ${contact} and e.status in (${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')})
+     and v.graph->'exitOn'->'filter' is not null`;
+
+const filterGoalsOf = prepared('exits.filter-goals-of', FILTER_GOALS_OF('$1'));
+
 /**
  * After a contact changed (in the caller's transaction, which holds its row lock): ends each of its
  * active executions whose pinned graph has an `exitOn.filter` the contact now matches, and queues
- * the signal that ends its Temporal run. One query on the contact's executions; the filters are
- * evaluated here with the segments' and CONDITION's evaluator.
+ * the signal that ends its Temporal run. One query on the contact's executions (none when the
+ * caller read them with its change: `goals`); the filters are evaluated here with the segments' and
+ * CONDITION's evaluator.
  */
-export async function exitOnFilterMatch(tx: Tx, contactId: string, subject: FilterSubject): Promise<string[]> {
-  const rows = await tx
-    .select({ id: executions.id, filter: sql<Filter>`${workflowVersions.graph}->'exitOn'->'filter'` })
-    .from(executions)
-    .innerJoin(workflowVersions, and(eq(workflowVersions.workflowId, executions.workflowId), eq(workflowVersions.version, executions.workflowVersion)))
-    .where(
-      and(
-        eq(executions.contactId, contactId),
-        inArray(executions.status, [...ACTIVE_STATUSES]),
-        sql`${workflowVersions.graph}->'exitOn'->'filter' is not null`,
-      ),
-    );
+export async function exitOnFilterMatch(tx: Tx, contactId: string, subject: FilterSubject, goals?: FilterGoal[]): Promise<string[]> {
+  const rows = goals ?? (await runPrepared<FilterGoal>(tx, filterGoalsOf, [contactId]));
   if (rows.length === 0) return [];
   const now = Date.now();
   const reached = rows.filter((r) => evaluateFilter(r.filter, subject, now)).map((r) => r.id);

@@ -9,7 +9,7 @@ import { membershipEventName } from '../core/segment';
 import { prepared, runPrepared, type Tx } from './client';
 import type { ContactRow } from './contacts';
 import { recordEvent } from './events';
-import { contactSubject, exitOnFilterMatch } from './exits';
+import { contactSubject, exitOnFilterMatch, type FilterGoal } from './exits';
 import { contacts, segmentMembers, type segments } from './schema';
 
 export type SegmentRow = typeof segments.$inferSelect;
@@ -50,12 +50,14 @@ export async function refreshMembership(
   options: {
     contactIsNew?: boolean;
     depth?: number;
-    /** The project's segments as the statement that created the contact read them (none has it as a member). */
+    /** The project's segments with the contact's membership, as the statement that created or changed the contact read them. */
     segments?: SegmentForContact[];
+    /** The contact's active runs with an exit filter, as the statement that changed it read them. */
+    filterGoals?: FilterGoal[];
   } = {},
 ): Promise<number> {
   // The same change may reach an exit goal (SPEC §14.3); a contact created by this transaction has no executions.
-  if (!options.contactIsNew) await exitOnFilterMatch(tx, contact.id, contactSubject(contact));
+  if (!options.contactIsNew) await exitOnFilterMatch(tx, contact.id, contactSubject(contact), options.filterGoals);
   const rows = options.segments ?? (await runPrepared<SegmentForContact>(tx, segmentsForContact, [contact.projectId, contact.id]));
   if (rows.length === 0) return 0;
   const subject = contactSubject(contact);
