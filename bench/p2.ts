@@ -1,9 +1,10 @@
 /**
  * P2 (issue 7): how long an event takes to resume a waiting run. N runs wait in TRIGGER →
- * WAIT_FOR_EVENT → WEBHOOK; one at a time, the bench tracks the awaited event with `POST /v1/track`
- * and times until the WEBHOOK (the resumed wait's next activity) reaches a local receiver. The
- * baseline, on the same dev server: a bare workflow waiting on a signal, then calling an activity;
- * timed from `signal()` until the activity runs. Goal: Trellis's p50 and p99 ≤ 1.5× the baseline's.
+ * WAIT_FOR_EVENT → WEBHOOK; one at a time (the next once the run has closed), the bench tracks the
+ * awaited event with `POST /v1/track` and times until the WEBHOOK (the resumed wait's next activity)
+ * reaches a local receiver. The baseline, on the same dev server: a bare workflow waiting on a
+ * signal, then calling an activity; timed from `signal()` until the activity runs. Goal: Trellis's
+ * p50 and p99 ≤ 1.5× the baseline's.
  *
  *   npm run bench:p2     (BENCH_N=200; BENCH_VERBOSE=1 also prints how soon /v1/track answered)
  */
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { temporalWorkflowId } from '../core/execution';
 import { insertAudience, postJson, runBench, startBench, startWorkerProcess, statusCounts, until } from './support';
 
 const N = Number(process.env.BENCH_N ?? 200);
@@ -68,6 +70,11 @@ async function main(): Promise<void> {
   console.log(`P2: ${N} runs waiting; the awaited event tracked for one at a time`);
 
   const trackUrl = `${bench.trellis.url}/v1/track`;
+  const { rows: runs } = await bench.trellis.database.pool.query<{ id: string; contactId: string }>(
+    `select id, contact_id as "contactId" from executions where workflow_id = $1`,
+    [wf.id],
+  );
+  const runOf = new Map(runs.map((r) => [r.contactId, bench.trellis.client.workflow.getHandle(temporalWorkflowId(r.id))]));
   const ours: number[] = [];
   const answered: number[] = [];
   for (const [i, id] of ids.entries()) {
@@ -77,6 +84,8 @@ async function main(): Promise<void> {
     await postJson(trackUrl, project.publicKey, { event: 'go', email: `p2-${i + 1}@bench.test` });
     answered.push(performance.now() - t0);
     ours.push((await arrived) - t0);
+    // One at a time: the next event once this run has closed (as for the baseline below).
+    await runOf.get(id)!.result();
   }
   if (process.env.BENCH_VERBOSE)
     console.log(`  /v1/track answered after p50 ${percentile(answered, 50).toFixed(1)} ms, p99 ${percentile(answered, 99).toFixed(1)} ms`);
@@ -113,6 +122,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     await handle.signal('go');
     base.push((await arrived) - t0);
+    await handle.result();
   }
   bare.shutdown();
   await running;
