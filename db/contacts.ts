@@ -50,8 +50,10 @@ const insertNewContactWithEvent = prepared(
  * Applies a change to a locked contact ($1): email ($2), subscribed ($3), a data merge ($4, with the
  * keys $5 removed) and tags ($6), each only when given (not null). With the changed row, what its
  * re-evaluation reads next, in the same round trip: its active runs with an exit filter
- * (`filterGoals`) and its project's segments with its stored membership (`segments`). The row lock
- * is already held, so these reads see what they would see as statements of their own after it.
+ * (`filterGoals`) and its project's segments with its stored membership (`segments`). The caller
+ * must hold the row lock (FOR UPDATE) already: then the statement never waits, and its reads see
+ * what statements of their own after the lock would see. (One that waited for the lock would read
+ * from the snapshot taken before the wait: stale memberships, entries announced twice.)
  */
 const updateContactReadingGoals = prepared(
   'contacts.update-reading-goals',

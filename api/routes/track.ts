@@ -164,6 +164,8 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
           });
         // Most events start and resume nothing: the dispatcher is asked for a pass only when they did.
         if (answer.queued) dispatcher.kick();
+        // The contact exists now: its next event goes straight to the transaction.
+        if (answer.status === 200) hints.contactExists(project.id, normalizeEmail(body.email));
         return reply(answer.status, answer.body);
       },
       { before: [rateLimit] },
