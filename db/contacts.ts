@@ -9,7 +9,7 @@ import { selectPage, type PageQuery, type RowPage } from './paging';
 import { contacts, executions } from './schema';
 import { likePattern } from './search';
 import { FILTER_GOALS_OF, type FilterGoal } from './exits';
-import { refreshMembership, SEGMENT_FOR_CONTACT_FIELDS, type SegmentForContact } from './segment-membership';
+import { refreshMembership, SEGMENT_FOR_CONTACT_FIELDS, SEGMENTS_FOR_CONTACT, type SegmentForContact } from './segment-membership';
 
 export type ContactRow = typeof contacts.$inferSelect;
 
@@ -67,10 +67,7 @@ const updateContactReadingGoals = prepared(
      where id = $1 returning ${rowColumns(contacts)})
    select contact.*,
      (select coalesce(json_agg(g), '[]'::json) from (${FILTER_GOALS_OF('$1')}) g) as "filterGoals",
-     (select coalesce(json_agg(s order by s.id), '[]'::json)
-      from (select ${SEGMENT_FOR_CONTACT_FIELDS}, m.contact_id is not null as member
-            from segments s left join segment_members m on m.segment_id = s.id and m.contact_id = $1
-            where s.project_id = contact."projectId") s) as segments
+     (select coalesce(json_agg(s order by s.id), '[]'::json) from (${SEGMENTS_FOR_CONTACT('contact."projectId"', '$1')}) s) as segments
    from contact`,
 );
 const lockContactByEmail = prepared('contacts.lock-by-email', `select ${rowColumns(contacts)} from contacts where project_id = $1 and email = $2 for update`);

@@ -3,10 +3,9 @@ import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { enrolsAtDepth } from '../core/event-names';
 import type { JsonObject, TrackedEventSignal } from '../core/execution';
 import { exitReasonFor, type ExitOn } from '../core/graph';
-import { ACTIVE_STATUSES } from '../core/statuses';
 import { prepared, rowColumns, runPrepared, type Tx } from './client';
 import { enrolContact } from './enrol';
-import { exitExecutions } from './exits';
+import { ACTIVE_RUNS_OF, exitExecutions } from './exits';
 import { queueCommands } from './outbox';
 import { contacts, events, workflows } from './schema';
 
@@ -27,9 +26,7 @@ const triggeredBy = (name: string) =>
 
 /** A contact's (parameter `contact`) active runs waiting for the name (`name`) now, and those for which it is a goal (at whatever step). */
 const reachedBy = (contact: string, name: string) =>
-  `select e.id, v.graph->'exitOn' as "exitOn"
-   from executions e join workflow_versions v on v.workflow_id = e.workflow_id and v.version = e.workflow_version
-   where e.contact_id = ${contact} and e.status in (${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')})
+  `select e.id, v.graph->'exitOn' as "exitOn" from ${ACTIVE_RUNS_OF(contact)}
      and ((e.status = 'WAITING' and e.waiting_for = ${name}) or ${name} = any(v.exit_events))`;
 
 const insertEvent = prepared('events.insert', INSERT_EVENT);

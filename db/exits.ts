@@ -42,12 +42,14 @@ export function contactSubject(contact: Pick<ContactRow, 'email' | 'subscribed' 
 /** An active execution whose pinned graph has an exit filter, with the filter. */
 export type FilterGoal = { id: string; filter: Filter };
 
+/** A contact's (parameter `contact`) active executions `e` with their pinned versions `v`, for prepared statements to select from. */
+export const ACTIVE_RUNS_OF = (contact: string) =>
+  `executions e join workflow_versions v on v.workflow_id = e.workflow_id and v.version = e.workflow_version
+   where e.contact_id = ${contact} and e.status in (${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')})`;
+
 /** The active executions of a contact (parameter `contact`) with an exit filter: a FilterGoal each. */
 export const FILTER_GOALS_OF = (contact: string) =>
-  `select e.id, v.graph->'exitOn'->'filter' as filter
-   from executions e join workflow_versions v on v.workflow_id = e.workflow_id and v.version = e.workflow_version
-   where e.contact_id = ${contact} and e.status in (${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')})
-     and v.graph->'exitOn'->'filter' is not null`;
+  `select e.id, v.graph->'exitOn'->'filter' as filter from ${ACTIVE_RUNS_OF(contact)} and v.graph->'exitOn'->'filter' is not null`;
 
 const filterGoalsOf = prepared('exits.filter-goals-of', FILTER_GOALS_OF('$1'));
 

@@ -20,13 +20,14 @@ export type SegmentForContact = Announced & Pick<SegmentRow, 'filter' | 'trackMe
 /** The select list of a SegmentForContact from `segments s`, without `member`. */
 export const SEGMENT_FOR_CONTACT_FIELDS = `s.id, s.project_id as "projectId", s.name, s.slug, s.filter, s.track_membership as "trackMembership", s.initializing`;
 
-/** A project's segments, each with whether the contact ($2) is a stored member (prepared: every track runs it). */
-const segmentsForContact = prepared(
-  'segments.for-contact',
+/** A project's (`project`) segments as SegmentForContact rows, each with whether the contact (`contact`) is a stored member. */
+export const SEGMENTS_FOR_CONTACT = (project: string, contact: string) =>
   `select ${SEGMENT_FOR_CONTACT_FIELDS}, m.contact_id is not null as member
-   from segments s left join segment_members m on m.segment_id = s.id and m.contact_id = $2
-   where s.project_id = $1 order by s.id`,
-);
+   from segments s left join segment_members m on m.segment_id = s.id and m.contact_id = ${contact}
+   where s.project_id = ${project} order by s.id`;
+
+/** Every track runs it: prepared. */
+const segmentsForContact = prepared('segments.for-contact', SEGMENTS_FOR_CONTACT('$1', '$2'));
 
 async function announce(tx: Tx, segment: Announced, contactId: string, change: 'entry' | 'exit', contactIsNew?: boolean, depth?: number): Promise<void> {
   await recordEvent(tx, {

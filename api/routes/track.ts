@@ -48,6 +48,11 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+/** The answer to a stored event. */
+function tracked(contactId: string, eventId: string, createdAt: Date): Answer {
+  return { status: 200, body: { success: true, data: { contact: contactId, event: eventId, timestamp: createdAt.toISOString() } } };
+}
+
 /** Entries each of FirstEventHints' memories keeps (the oldest goes first). */
 export const HINT_ENTRIES = 10_000;
 /** How long an event name that had consequences in a project goes the long way without asking again. */
@@ -104,7 +109,7 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
       contactIsNew: created,
       contactLocked: true,
     });
-    return { status: 200, body: { success: true, data: { contact: contact.id, event: event.id, timestamp: event.createdAt.toISOString() } } };
+    return tracked(contact.id, event.id, event.createdAt);
   }
 
   const hints = new FirstEventHints();
@@ -123,7 +128,7 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
     }
     // Its next event finds it existing.
     hints.contactExists(projectId, email);
-    return { status: 200, body: { success: true, data: { contact: result.contactId, event: result.eventId, timestamp: result.createdAt.toISOString() } } };
+    return tracked(result.contactId, result.eventId, result.createdAt);
   }
 
   return [
