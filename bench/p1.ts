@@ -3,7 +3,7 @@
  * /v1/track, against the smallest hand-written equivalent — an Express endpoint that stores the event
  * and starts a fixed two-activity Temporal workflow — at the same concurrency, on the same servers.
  *
- *   npm run bench     (BENCH_N=400, BENCH_CONCURRENCY=20, BENCH_ROUNDS=3; BENCH_VERBOSE=1 prints each round and its CPU by process)
+ *   npm run bench     (BENCH_N=400, BENCH_CONCURRENCY=20, BENCH_ROUNDS=3; BENCH_VERBOSE=1 prints each round, its CPU by process and the Temporal server's requests per execution by operation)
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -23,7 +23,7 @@ import { runMigrations } from '../db/migrate';
 import { contacts, events, executions } from '../db/schema';
 import { createScratchDatabase, startTemporalDevServer } from '../scripts/local-servers';
 import { baselineActivities } from './baseline-activities';
-import { apiClient, cpuByProcess, cpuSince, postJson } from './support';
+import { apiClient, cpuByProcess, cpuSince, postJson, temporalRequests, temporalRequestsSince } from './support';
 
 const N = Number(process.env.BENCH_N ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -91,8 +91,8 @@ async function main(): Promise<void> {
       SMTP_URL: smtpUrl,
       ADMIN_API_KEY: 'bench',
       LOG_LEVEL: 'warn',
-      // The worker's own settings (WORKER_*) from the bench's environment.
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WORKER_'))),
+      // The worker's own settings (WORKER_*, DATABASE_POOL_SIZE) from the bench's environment.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WORKER_') || k === 'DATABASE_POOL_SIZE')),
     }),
   );
   const api = apiClient(trellis.url!);
@@ -141,6 +141,7 @@ async function main(): Promise<void> {
 
   async function measureBaseline(tag: string): Promise<number> {
     const start = received;
+    const requests0 = await temporalRequests(temporal.metricsUrl);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const all0 = cpuByProcess();
@@ -150,13 +151,14 @@ async function main(): Promise<void> {
     await until(async () => received - start >= N);
     if (process.env.BENCH_VERBOSE)
       console.log(
-        `  baseline round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered); ${cpuSince(all0)}`,
+        `  baseline round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered); ${cpuSince(all0)}\n  Temporal requests per execution:\n${await temporalRequestsSince(temporal.metricsUrl, requests0, N)}`,
       );
     return N / ((performance.now() - t0) / 1000);
   }
 
   async function measureTrellis(tag: string): Promise<number> {
     const start = received;
+    const requests0 = await temporalRequests(temporal.metricsUrl);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const all0 = cpuByProcess();
@@ -174,7 +176,7 @@ async function main(): Promise<void> {
     });
     if (process.env.BENCH_VERBOSE)
       console.log(
-        `  Trellis round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered); ${cpuSince(all0)}`,
+        `  Trellis round ${tag}: requests answered after ${accepted.toFixed(0)} ms, done after ${(performance.now() - t0).toFixed(0)} ms, ${cpuMs(cpu0)} ms of this process's CPU (${acceptCpu} ms until answered); ${cpuSince(all0)}\n  Temporal requests per execution:\n${await temporalRequestsSince(temporal.metricsUrl, requests0, N)}`,
       );
     return N / ((performance.now() - t0) / 1000);
   }

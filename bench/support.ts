@@ -116,6 +116,34 @@ export function cpuSince(before: ReturnType<typeof cpuByProcess>): string {
   return `CPU ms: temporal ${now.temporal - before.temporal}, postgres ${now.postgres - before.postgres}, this process ${now.self - before.self}`;
 }
 
+/**
+ * The Temporal dev server's request counters so far, by `service:operation` for its frontend and
+ * `persistence:operation` for its database, from its Prometheus endpoint.
+ */
+export async function temporalRequests(metricsUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(service_requests|persistence_requests)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if (m[1] === 'service_requests' && labels.service_name !== 'frontend') continue;
+    const key = `${m[1] === 'service_requests' ? 'frontend' : 'persistence'}:${labels.operation}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(m[3]));
+  }
+  return counts;
+}
+
+/** What `temporalRequests` counted between `before` and now, per unit of work (`per`), largest first, as lines. */
+export async function temporalRequestsSince(metricsUrl: string, before: Map<string, number>, per: number): Promise<string> {
+  const now = await temporalRequests(metricsUrl);
+  const rows = [...now]
+    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / per] as const)
+    .filter(([, v]) => v >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  return rows.map(([k, v]) => `    ${k} ${v.toFixed(2)}`).join('\n');
+}
+
 /** Resident set size of a process, in MB (Linux /proc). */
 export function rssOf(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

