@@ -17,9 +17,13 @@ import { buildVariables, type TemplateVariables } from '../core/render';
  */
 export type OpenedStep = { open: true; projectId: string; contactId: string; depth: number } | { open: false; result: StepActivityResult };
 
-/** True when this activity attempt is a retry (an earlier attempt may have done part of the work). */
+/**
+ * True when an earlier attempt may have done part of the work: a retry, or any run of a local
+ * activity (when its worker dies, the next worker runs it again from attempt 1).
+ */
 export function isRetry(): boolean {
-  return Context.current().info.attempt > 1;
+  const { attempt, isLocal } = Context.current().info;
+  return isLocal || attempt > 1;
 }
 
 /**

@@ -122,8 +122,10 @@ function defaultWorkflowTaskSlots(cached: number): number {
 }
 
 /**
- * Activities one worker runs at once by default: three quarters of the pool, so that the outbox
- * dispatcher, the reconciler and (ROLE=all) the API always find a connection.
+ * Activities of each kind (local Postgres steps, activity tasks) one worker runs at once by default:
+ * three quarters of the pool. The Postgres steps hold a connection through their transaction; the
+ * activity tasks are mostly outside calls, which hold one only around the call; so the outbox
+ * dispatcher, the reconciler and (ROLE=all) the API find one without waiting behind a full worker.
  */
 export function defaultActivitySlots(poolSize: number): number {
   return Math.max(1, Math.floor((poolSize * 3) / 4));

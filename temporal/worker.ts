@@ -28,6 +28,16 @@ export interface WorkerHandle {
 const ENROLMENT_TUNING = { maxCachedWorkflows: 20, maxConcurrentWorkflowTaskExecutions: 2, maxConcurrentActivityTaskExecutions: 2 };
 
 /**
+ * Activity task polls: a quarter of the slots, from 1 to 4. Each poll waiting on the server holds a
+ * slot, and a free slot is what lets the server hand a run's next activity to this worker in the
+ * answer to the workflow task that scheduled it (eager dispatch), without a poll; with the SDK's ten
+ * polls on fifteen slots, most activities went through a poll under load.
+ */
+export function activityPollers(slots: number): number {
+  return Math.min(4, Math.max(1, Math.floor(slots / 4)));
+}
+
+/**
  * The workflow code to run: the bundle `npm run build` made (compiled `dist/`), else the workflow
  * module bundled now (`workflows.ts` from the sources) — once, for both workers.
  */
@@ -84,6 +94,9 @@ export async function startWorker(options: {
     maxCachedWorkflows: options.tuning.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: options.tuning.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: options.tuning.maxConcurrentActivities,
+    // Postgres steps run as local activities (interpreter/activities.ts), bounded the same way.
+    maxConcurrentLocalActivityExecutions: options.tuning.maxConcurrentActivities,
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: activityPollers(options.tuning.maxConcurrentActivities) },
   });
   const enrolmentWorker = await Worker.create({ ...common, taskQueue: enrolmentTaskQueue(options.taskQueue), ...ENROLMENT_TUNING });
   const workers = [worker, enrolmentWorker];

@@ -1,14 +1,14 @@
 /** Activity stubs with the timeouts and retry policy each kind of work needs (SPEC §6, §7.4). */
-import { ActivityCancellationType, type ActivityOptions, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { CANCEL_REACHES_CALLS } from './patches';
+import { CANCEL_REACHES_CALLS, POSTGRES_STEPS_LOCAL } from './patches';
 
 /**
  * Bookkeeping and contact updates touch only Postgres: short timeouts so work held by a dead worker
  * moves on within seconds. Retried every 10 s for about an hour of Postgres being unreachable; a
  * failure that retrying cannot fix (activities/failures.ts) fails the step at once.
  */
-export const db = proxyActivities<Activities>({
+const postgresOptions = {
   startToCloseTimeout: '10 seconds',
   retry: {
     initialInterval: '1 second',
@@ -17,7 +17,28 @@ export const db = proxyActivities<Activities>({
     maximumAttempts: 400,
     nonRetryableErrorTypes: ['TemplateError', 'DataRefused'],
   },
-});
+} satisfies ActivityOptions;
+
+/**
+ * START_WORKFLOW stays an activity task: its transaction may wait on the target workflow's row lock,
+ * and a local activity that waits holds its workflow task open meanwhile.
+ */
+export const dbTask = proxyActivities<Activities>(postgresOptions);
+
+/**
+ * Local activities: run by the worker that runs the workflow task, with the task, and recorded in the
+ * history as a marker. A Postgres step then costs Temporal no activity task, no poll and no workflow
+ * task of its own. Retries back off inside the worker (a backoff over a minute becomes a timer), and a
+ * worker that dies mid-step leaves its workflow task to time out and run again elsewhere — every
+ * Postgres step is idempotent (activities/step.ts), as it already had to be for an activity retried
+ * after its commit.
+ */
+const dbLocal = proxyLocalActivities<Activities>(postgresOptions);
+
+/** The stubs for Postgres steps: local activities (activity tasks in runs replaying older code). */
+export function db(): typeof dbLocal {
+  return patched(POSTGRES_STEPS_LOCAL) ? dbLocal : dbTask;
+}
 
 /**
  * SMTP sends: temporary failures are retried with backoff, up to 20 attempts (an SMTP server down for

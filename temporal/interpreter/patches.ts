@@ -12,3 +12,6 @@ export const CANCEL_REACHES_CALLS = 'cancel-reaches-calls';
 
 /** WAIT_FOR_EVENT asks Postgres for events since the step began (startWait) and judges signals by record time. */
 export const WAIT_SINCE_START = 'wait-since-start';
+
+/** Postgres steps run as local activities (START_WORKFLOW excepted): no activity task, no workflow task of their own. */
+export const POSTGRES_STEPS_LOCAL = 'postgres-steps-local';

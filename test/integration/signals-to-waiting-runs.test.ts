@@ -130,17 +130,20 @@ describe('events reach only the runs that wait for them', () => {
     });
     const { contact } = await track('ordered', 'payer@example.com');
     const run = await onlyExecutionIn(app.api, wf.id, contact, ['WAITING']);
-    const handle = app.trellis.client.workflow.getHandle(`trellis-execution-${run.id}`);
 
     // Hold the execution's row: the run reaches the `paid` wait, but cannot show it in the projection yet.
+    const observer = new PgClient({ connectionString: inject('databaseUrl') });
+    await observer.connect();
     await pg.query('begin');
     let paid: { event: string };
     try {
       await pg.query('select id from executions where id = $1 for update', [run.id]);
+      const holder = (await pg.query('select pg_backend_pid() as pid')).rows[0].pid;
       await track('go', 'payer@example.com');
+      // The `paid` wait's start (startWait, with the `go` step's record) waits for the row.
       await waitFor(async () => {
-        const { raw } = await handle.describe();
-        return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'startWait');
+        const blocked = await observer.query('select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [holder]);
+        return blocked.rows[0].n > 0;
       }, 'the paid wait starting');
       // Tracked now, while the projection still shows the `go` wait: no signal is queued for it.
       paid = await track('paid', 'payer@example.com', { amount: 12 });
@@ -148,6 +151,7 @@ describe('events reach only the runs that wait for them', () => {
       expect(queued.rows[0].n).toBe(0);
     } finally {
       await pg.query('rollback');
+      await observer.end();
     }
 
     const done = await executionIn(app.api, wf.id, run.id, ['COMPLETED', 'FAILED']);

@@ -14,7 +14,8 @@
  *      start-to-close timeout, which is how Temporal sees an attempt whose worker died right after
  *      the commit): the retry finds the record and does not send again, and the execution, which
  *      that attempt already closed, still closes COMPLETED in Temporal.
- * The same happens to the bookkeeping write that closes an execution (end of a WAIT_FOR_EVENT).
+ * The same happens to the bookkeeping write that closes an execution (end of a WAIT_FOR_EVENT), a
+ * local activity: the worker retries it after its start-to-close timeout.
  */
 import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -30,8 +31,11 @@ const PUBLIC_URL = 'http://trellis.test';
 /** A transaction that holds a row lock until `release()`. */
 interface Hold {
   release(): Promise<void>;
-  /** Resolves once another backend waits for this lock. */
-  blocking(what: string, timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once `count` other backends (default 1) wait for this lock, directly or behind a
+   * backend that does.
+   */
+  blocking(what: string, timeoutMs?: number, count?: number): Promise<void>;
 }
 
 function deferred<T = void>() {
@@ -88,11 +92,16 @@ describe('a worker killed with SIGKILL', () => {
         await c.query('rollback');
         await c.end();
       },
-      async blocking(what, timeoutMs) {
+      async blocking(what, timeoutMs, count = 1) {
         await waitFor(
           async () => {
-            const b = await observer.query('select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [pid]);
-            return b.rows[0].n > 0;
+            const b = await observer.query(
+              `with waiting as (select pid, pg_blocking_pids(pid) as by from pg_stat_activity)
+               select count(*)::int as n from waiting w
+                where $1 = any(w.by) or exists (select 1 from waiting v where v.pid = any(w.by) and $1 = any(v.by))`,
+              [pid],
+            );
+            return b.rows[0].n >= count;
           },
           what,
           timeoutMs,
@@ -278,7 +287,8 @@ describe('a worker killed with SIGKILL', () => {
         const hold = await holdStepRecord(waiting.id, { seq: 1 });
         expect((await api.post('/v1/track', { event: 'crash_flush_go', email: 'flush@example.com' })).status).toBe(200);
         await hold.blocking('the final bookkeeping write');
-        await waitForRetry(waiting.id, 'the final bookkeeping write to be retried after its start-to-close timeout');
+        // A local activity: its retry runs in the worker, and waits behind the first attempt.
+        await hold.blocking('the final bookkeeping write to be retried after its start-to-close timeout', 60_000, 2);
         await hold.release();
       })(),
     ]);

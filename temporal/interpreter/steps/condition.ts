@@ -17,7 +17,7 @@ export const conditionStep: StepHandler<'CONDITION'> = async (step, visit, state
 async function recordedOutcome(step: GraphStepOf<'CONDITION'>, state: ExecutionState): Promise<boolean> {
   const filter = step.config;
   const outcome = await withJournal(state, (journal) =>
-    db.evaluateCondition({ executionId: state.executionId, journal, currentStepId: step.id, filter, context: state.context, now: Date.now() }),
+    db().evaluateCondition({ executionId: state.executionId, journal, currentStepId: step.id, filter, context: state.context, now: Date.now() }),
   );
   if (!outcome) throw new ExecutionInactive('execution is no longer active');
   return outcome.result;
@@ -25,7 +25,7 @@ async function recordedOutcome(step: GraphStepOf<'CONDITION'>, state: ExecutionS
 
 /** Runs started before CONDITION_OUTCOME_RECORDED: the filter ran here, over the contact an activity loaded. */
 async function outcomeInWorkflow(step: GraphStepOf<'CONDITION'>, state: ExecutionState): Promise<boolean> {
-  const contact = await withJournal(state, (journal) => db.loadContact({ executionId: state.executionId, journal, currentStepId: step.id }));
+  const contact = await withJournal(state, (journal) => db().loadContact({ executionId: state.executionId, journal, currentStepId: step.id }));
   if (!contact) throw new ExecutionInactive('execution is no longer active');
   return evaluateFilter(step.config, { contact, event: state.context }, Date.now());
 }

@@ -22,7 +22,9 @@ export const waitForEvent: StepHandler<'WAIT_FOR_EVENT'> = async (step, visit, s
   const inbox = state.listen(eventName, since);
   state.record(visit, 'WAITING');
   enterStatus(state, 'WAITING', step.id, { waitingFor: eventName });
-  const { active, event } = await withJournal(state, (journal) => db.startWait({ executionId: state.executionId, journal, eventName, since: visit.startedAt }));
+  const { active, event } = await withJournal(state, (journal) =>
+    db().startWait({ executionId: state.executionId, journal, eventName, since: visit.startedAt }),
+  );
   if (!active) throw new ExecutionInactive('execution is no longer active');
   if (event) state.deliver(event);
 
