@@ -1,11 +1,10 @@
 /** Queuing Temporal commands in the same transaction as the change that causes them (an execution's, or a segment computation's start). */
-import { and, asc, eq, inArray, lt, lte, notExists, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
-import type { TrackedEventSignal } from '../core/execution';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { JsonObject, TrackedEventSignal } from '../core/execution';
 import type { PurgeScope } from '../core/retention';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { executionsFinishedTotal, outboxDeadLettersTotal } from '../telemetry/metrics';
-import { onCommit, type Db, type Tx } from './client';
+import { onCommit, prepared, rowColumns, runPrepared, type Db, type Tx } from './client';
 import { executions, outbox, outboxDeadLetters, stepExecutions } from './schema';
 
 export type OutboxRow = typeof outbox.$inferSelect;
@@ -66,30 +65,97 @@ function commandPayload(c: OutboxCommand): Record<string, unknown> {
  * row's predecessor by index, so it costs the batch, not the backlog. `locked_until` is the claim's
  * token (to the millisecond, as JavaScript reads it back).
  */
-export async function claimCommands(db: Db, batch: number, leaseSeconds: number): Promise<OutboxRow[]> {
-  const earlier = alias(outbox, 'earlier');
-  const due = db
-    .select({ id: outbox.id })
-    .from(outbox)
-    .where(
-      and(
-        lte(outbox.availableAt, sql`now()`),
-        notExists(
-          db
-            .select({ one: sql`1` })
-            .from(earlier)
-            .where(and(eq(earlier.executionId, outbox.executionId), lt(earlier.id, outbox.id))),
-        ),
-      ),
-    )
-    .orderBy(asc(outbox.availableAt), asc(outbox.id))
-    .limit(batch)
-    .for('update', { skipLocked: true });
-  const lease = sql`date_trunc('milliseconds', now() + make_interval(secs => ${leaseSeconds}))`;
-  // `= any(array(…))`: the batch's ids first, then one primary-key look-up each (an `in (…)` may be
-  // planned as a hash join over the whole table).
-  return db.update(outbox).set({ lockedUntil: lease, availableAt: lease }).where(sql`${outbox.id} = any(array(${due}))`).returning();
+export async function claimCommands(db: Db, batch: number, leaseSeconds: number): Promise<ClaimedCommand[]> {
+  const rows = await runPrepared<ClaimedRow>(db, claim, [batch, leaseSeconds]);
+  return rows.map(
+    ({ id, followed, startStatus, startProjectId, startWorkflowId, startContactId, startContext, workflowName, contactEmail, graph, ...row }) => ({
+      ...row,
+      id: Number(id),
+      followed,
+      start:
+        startStatus === null
+          ? undefined
+          : {
+              status: startStatus,
+              projectId: startProjectId!,
+              workflowId: startWorkflowId!,
+              contactId: startContactId!,
+              context: startContext!,
+              workflowName: workflowName!,
+              contactEmail: contactEmail!,
+              graph,
+            },
+    }),
+  );
 }
+
+/** A leased command; `followed` when its execution has more commands queued behind it. */
+export interface ClaimedCommand extends OutboxRow {
+  followed: boolean;
+  /** For a start: what starting the run needs (absent when its execution was erased meanwhile). */
+  start?: StartData;
+}
+
+/** An execution's start as the dispatcher makes it: its row, its workflow's name, its contact's email, its pinned graph. */
+export interface StartData {
+  status: string;
+  projectId: string;
+  workflowId: string;
+  contactId: string;
+  context: JsonObject;
+  workflowName: string;
+  contactEmail: string;
+  graph: unknown;
+}
+
+type ClaimedRow = Omit<OutboxRow, 'id'> & {
+  id: string;
+  followed: boolean;
+  startStatus: string | null;
+  startProjectId: string | null;
+  startWorkflowId: string | null;
+  startContactId: string | null;
+  startContext: JsonObject | null;
+  workflowName: string | null;
+  contactEmail: string | null;
+  graph: unknown;
+};
+
+/**
+ * The claim, in one statement: the due heads of their queues are leased (the scan walks the due
+ * index and probes each row's predecessor by index, so it costs the batch, not the backlog;
+ * `= any(array(…))` takes the batch's ids first, then one primary-key look-up each, where an `in (…)`
+ * may be planned as a hash join over the whole table), and each comes back with whether a command
+ * follows it and, for a start, the execution's data.
+ */
+const claim = prepared(
+  'outbox.claim',
+  `with claimed as (
+     update outbox
+        set locked_until = date_trunc('milliseconds', now() + make_interval(secs => $2::int)),
+            available_at = date_trunc('milliseconds', now() + make_interval(secs => $2::int))
+      where id = any(array(
+        select o.id from outbox o
+         where o.available_at <= now()
+           and not exists (select 1 from outbox earlier where earlier.execution_id = o.execution_id and earlier.id < o.id)
+         order by o.available_at, o.id
+         limit $1
+           for update skip locked))
+     returning *)
+   select ${rowColumns(outbox, 'c')},
+          exists (select 1 from outbox later where later.execution_id = c.execution_id and later.id > c.id) as "followed",
+          s.status as "startStatus", s.project_id as "startProjectId", s.workflow_id as "startWorkflowId",
+          s.contact_id as "startContactId", s.context as "startContext",
+          s.name as "workflowName", s.email as "contactEmail", s.graph as "graph"
+     from claimed c
+     left join lateral (
+       select e.status, e.project_id, e.workflow_id, e.contact_id, e.context, w.name, ct.email, v.graph
+         from executions e
+         join workflows w on w.id = e.workflow_id
+         join contacts ct on ct.id = e.contact_id
+         join workflow_versions v on v.workflow_id = e.workflow_id and v.version = e.workflow_version
+        where c.kind = 'start' and e.id = c.execution_id) s on true`,
+);
 
 /** Removes commands that were carried out (or found moot). */
 export async function completeCommands(db: Db, ids: number[]): Promise<void> {

@@ -7,14 +7,14 @@
  * and one that can never succeed (refused by Temporal, or failing MAX_ATTEMPTS times) goes to the
  * dead letters with its execution marked FAILED, while the commands of other executions flow on.
  */
-import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import { eq, lte, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Database } from '../db/client';
-import { claimCommands, completeCommands, deadLetterCommand, retryCommand, type OutboxRow } from '../db/outbox';
+import { type ClaimedCommand, claimCommands, completeCommands, deadLetterCommand, retryCommand, type OutboxRow, type StartData } from '../db/outbox';
 import type { Logger } from '../telemetry/logger';
 import { dispatcherFailuresTotal, executionsStartedTotal } from '../telemetry/metrics';
-import { contacts, executions, outbox, workflowVersions, workflows } from '../db/schema';
+import { executions, outbox } from '../db/schema';
 import { EVENT_SIGNAL, temporalWorkflowId, WORKFLOW_TYPE, type ExecutionInput, type TrackedEventSignal } from '../core/execution';
 import type { GraphSnapshot } from '../core/graph';
 import type { PurgeScope } from '../core/retention';
@@ -24,13 +24,6 @@ import { startEnrolment } from './enrolment/client';
 import { startWorkflowPurge } from './purge-client';
 import { startSegmentComputation } from './segment-client';
 import { contactEmailKey, contactIdKey, projectIdKey, statusKey, workflowIdKey } from './search-attributes';
-
-interface StartRow {
-  execution: typeof executions.$inferSelect;
-  workflowName: string;
-  contactEmail: string;
-  graph: unknown;
-}
 
 const BATCH = 200;
 const CALL_DEADLINE_MS = 5000;
@@ -65,18 +58,20 @@ export function startDispatcher(deps: {
   let again = false;
   let stopped = false;
 
-  /** One batch; answers how many commands were settled, 0 when none was due or Temporal is unreachable. */
-  async function pass(): Promise<number> {
+  /**
+   * One batch; answers whether another may be due at once: the batch was full, or a command it
+   * carried out had another queued behind it. False when Temporal is unreachable.
+   */
+  async function pass(): Promise<boolean> {
     const rows = await claimCommands(database.db, BATCH, LEASE_SECONDS);
-    if (rows.length === 0) return 0;
-    const starts = await loadStarts(rows.filter((r) => r.kind === 'start').map((r) => r.executionId));
+    if (rows.length === 0) return false;
     const done: number[] = [];
     let started = 0;
     let unreachable = false;
     await Promise.all(
       rows.map(async (row) => {
         try {
-          if ((await carryOut(row, starts)) === 'started') started += 1;
+          if ((await carryOut(row)) === 'started') started += 1;
           done.push(row.id);
         } catch (err) {
           unreachable = (await settleFailure(row, err)) === 'unreachable' || unreachable;
@@ -86,7 +81,7 @@ export function startDispatcher(deps: {
     await completeCommands(database.db, done);
     executionsStartedTotal.inc(started);
     // Temporal is down: leave the rest of the backlog for the next poll instead of churning through it.
-    return unreachable ? 0 : rows.length;
+    return !unreachable && (rows.length === BATCH || rows.some((r) => r.followed));
   }
 
   async function settleFailure(row: OutboxRow, err: unknown): Promise<string> {
@@ -112,7 +107,7 @@ export function startDispatcher(deps: {
     return client.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
   }
 
-  async function carryOut(row: OutboxRow, starts: Map<string, StartRow>): Promise<'started' | undefined> {
+  async function carryOut(row: ClaimedCommand): Promise<'started' | undefined> {
     if (row.kind === 'compute-segment') {
       const { projectId, generation } = row.payload as { projectId: string; generation: number };
       const input = { segmentId: row.executionId, projectId, generation };
@@ -130,10 +125,9 @@ export function startDispatcher(deps: {
     }
     const handle = client.workflow.getHandle(temporalWorkflowId(row.executionId));
     if (row.kind === 'start') {
-      const found = starts.get(row.executionId);
       // Erased, or cancelled before it ever started: nothing to run.
-      if (!found || !isActive(found.execution.status)) return;
-      await start(found);
+      if (!row.start || !isActive(row.start.status)) return;
+      await start(row.executionId, row.start);
       return 'started';
     }
     if (row.kind === 'cancel') {
@@ -167,35 +161,16 @@ export function startDispatcher(deps: {
     throw new Error(`unknown outbox command "${row.kind}"`);
   }
 
-  /** What starting each execution of a batch needs, in one query. */
-  async function loadStarts(ids: string[]): Promise<Map<string, StartRow>> {
-    if (ids.length === 0) return new Map();
-    const rows = await database.db
-      .select({
-        execution: executions,
-        workflowName: workflows.name,
-        contactEmail: contacts.email,
-        graph: workflowVersions.graph,
-      })
-      .from(executions)
-      .innerJoin(workflows, eq(workflows.id, executions.workflowId))
-      .innerJoin(contacts, eq(contacts.id, executions.contactId))
-      .innerJoin(workflowVersions, and(eq(workflowVersions.workflowId, executions.workflowId), eq(workflowVersions.version, executions.workflowVersion)))
-      .where(inArray(executions.id, ids));
-    return new Map(rows.map((r) => [r.execution.id, r]));
-  }
-
-  async function start(row: StartRow): Promise<void> {
-    const e = row.execution;
+  async function start(executionId: string, e: StartData): Promise<void> {
     const input: ExecutionInput = {
-      executionId: e.id,
+      executionId,
       projectId: e.projectId,
       workflowId: e.workflowId,
-      workflowName: row.workflowName,
+      workflowName: e.workflowName,
       contactId: e.contactId,
-      contactEmail: row.contactEmail,
+      contactEmail: e.contactEmail,
       context: e.context,
-      graph: row.graph as GraphSnapshot,
+      graph: e.graph as GraphSnapshot,
     };
     // Already started means an earlier pass (or a dispatcher whose lease ran out) started it but never
     // deleted the row: that start is this row's.
@@ -203,18 +178,18 @@ export function startDispatcher(deps: {
       await bounded(() =>
         client.workflow.start(WORKFLOW_TYPE, {
           taskQueue,
-          workflowId: temporalWorkflowId(e.id),
+          workflowId: temporalWorkflowId(executionId),
           // One execution never runs twice: a second start, even after the run closed, is refused.
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
           args: [input],
-          memo: { workflowName: row.workflowName, contactEmail: row.contactEmail },
+          memo: { workflowName: e.workflowName, contactEmail: e.contactEmail },
           ...(withSearchAttributes
             ? {
                 typedSearchAttributes: new TypedSearchAttributes([
                   { key: workflowIdKey, value: e.workflowId },
                   { key: contactIdKey, value: e.contactId },
-                  { key: contactEmailKey, value: row.contactEmail },
+                  { key: contactEmailKey, value: e.contactEmail },
                   { key: statusKey, value: 'RUNNING' },
                   { key: projectIdKey, value: e.projectId },
                 ]),
@@ -236,7 +211,7 @@ export function startDispatcher(deps: {
       try {
         do {
           again = false;
-          while (!stopped && (await pass()) > 0);
+          while (!stopped && (await pass()));
         } while (again && !stopped);
       } catch (err) {
         dispatcherFailuresTotal.inc({ kind: 'pass' });
