@@ -14,10 +14,11 @@
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, log } from '@temporalio/activity';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
-import { onCommit } from '../db/client';
+import { onCommit, prepared, rowColumns, runPrepared } from '../db/client';
+import type { ContactRow } from '../db/contacts';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
 import { addTracking } from '../core/compose-email';
@@ -67,6 +68,10 @@ function fromHeader(stepFrom: string | undefined, template: { from: string | nul
   return name ? `"${name}" <${address}>` : address;
 }
 
+type TemplateRow = typeof templates.$inferSelect;
+const templateOfProject = prepared('send-email.template', `select ${rowColumns(templates)} from templates where id = $1 and project_id = $2`);
+const contactById = prepared('send-email.contact', `select ${rowColumns(contacts)} from contacts where id = $1`);
+
 export function sendEmailActivities(deps: ActivityDeps) {
   const { database, mailer, renderer } = deps;
   return {
@@ -76,12 +81,9 @@ export function sendEmailActivities(deps: ActivityDeps) {
       const prepared = await database.db.transaction(async (tx) => {
         const owner = await openStep(tx, req);
         if (!owner.open) return owner.result;
-        const [template] = await tx
-          .select()
-          .from(templates)
-          .where(and(eq(templates.id, req.templateId), eq(templates.projectId, owner.projectId)));
+        const [template] = await runPrepared<TemplateRow>(tx, templateOfProject, [req.templateId, owner.projectId]);
         if (!template) throw ApplicationFailure.nonRetryable('template not found', 'TemplateNotFound');
-        const [contact] = await tx.select().from(contacts).where(eq(contacts.id, owner.contactId));
+        const [contact] = await runPrepared<ContactRow>(tx, contactById, [owner.contactId]);
         if (!contact) return { done: false as const, reason: 'inactive' as const };
         // Only a retry can find its email already recorded.
         const [recorded] = isRetry() ? await tx.select().from(emails).where(eq(emails.id, emailId)) : [];

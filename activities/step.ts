@@ -1,12 +1,10 @@
 /** The bookkeeping around a step activity: check the execution is active, write journal and visit. */
 import { Context } from '@temporalio/activity';
-import { and, eq, inArray } from 'drizzle-orm';
 import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
-import type { Tx } from '../db/client';
+import { prepared, runPrepared, type Tx } from '../db/client';
 import { lockContact, type ContactRow } from '../db/contacts';
 import { applyJournal, lockExecution, patchExecution, writeStepRecords } from '../db/journal';
-import { executions, stepExecutions } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { buildVariables, type TemplateVariables } from '../core/render';
 
@@ -26,25 +24,27 @@ export function isRetry(): boolean {
   return isLocal || attempt > 1;
 }
 
+const claimExecution = prepared(
+  'step.claim-execution',
+  `update executions set current_step_id = $2
+    where id = $1 and status in (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})
+   returning project_id as "projectId", contact_id as "contactId", depth`,
+);
+
+const earlierVisit = prepared('step.earlier-visit', `select step_id as "stepId", status, output from step_executions where execution_id = $1 and seq = $2`);
+
 /**
  * Opens a step in the caller's transaction: claims the execution's row (locked, and only while it is
  * still active, making the visit its current step), writes the queued journal and — unless the step
  * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING.
  */
 export async function openStep(tx: Tx, req: StepActivityBase, options: { recordRunning?: boolean } = {}): Promise<OpenedStep> {
-  const [claimed] = await tx
-    .update(executions)
-    .set({ currentStepId: req.visit.stepId })
-    .where(and(eq(executions.id, req.executionId), inArray(executions.status, [...ACTIVE_STATUSES])))
-    .returning({ projectId: executions.projectId, contactId: executions.contactId, depth: executions.depth });
+  const [claimed] = await runPrepared<{ projectId: string; contactId: string; depth: number }>(tx, claimExecution, [req.executionId, req.visit.stepId]);
   // Only a retry can find its visit completed. Checked after the claim, which waits for an earlier
   // attempt still committing under the row lock; before the inactive answer, since that attempt may
   // have closed the execution along with the step.
   if (isRetry()) {
-    const [earlier] = await tx
-      .select({ stepId: stepExecutions.stepId, status: stepExecutions.status, output: stepExecutions.output })
-      .from(stepExecutions)
-      .where(and(eq(stepExecutions.executionId, req.executionId), eq(stepExecutions.seq, req.visit.seq)));
+    const [earlier] = await runPrepared<{ stepId: string; status: string; output: unknown }>(tx, earlierVisit, [req.executionId, req.visit.seq]);
     if (earlier?.stepId === req.visit.stepId && earlier.status === 'COMPLETED') {
       return { open: false, result: { done: true, output: earlier.output } };
     }

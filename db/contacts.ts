@@ -147,13 +147,11 @@ async function recordTagEvents(
   for (const t of change.removed) await record(tagEventName(t, 'removed'), t);
 }
 
+const lockContactRow = prepared('contacts.lock', `select ${rowColumns(contacts)} from contacts where id = $1 and project_id = $2 for update`);
+
 /** Reads a contact of a project and locks its row for the rest of the transaction. */
 export async function lockContact(tx: Tx, projectId: string, contactId: string): Promise<ContactRow | undefined> {
-  const [row] = await tx
-    .select()
-    .from(contacts)
-    .where(and(eq(contacts.id, contactId), eq(contacts.projectId, projectId)))
-    .for('update');
+  const [row] = await runPrepared<ContactRow>(tx, lockContactRow, [contactId, projectId]);
   return row;
 }
 

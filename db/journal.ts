@@ -3,48 +3,47 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { ExecutionPatch, Journal, StepRecord } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { stepDurationSeconds, executionsFinishedTotal } from '../telemetry/metrics';
-import { onCommit, type Tx } from './client';
-import { executions, stepExecutions } from './schema';
+import { onCommit, prepared, runPrepared, type Tx } from './client';
+import { executions } from './schema';
+
+const lockExecutionRow = prepared(
+  'journal.lock-execution',
+  `select status, project_id as "projectId", contact_id as "contactId" from executions where id = $1 for update`,
+);
 
 /** Locks the execution's row; answers whether it is still active (false too when it was erased). */
 export async function lockExecution(tx: Tx, executionId: string): Promise<{ active: boolean; status?: string; projectId?: string; contactId?: string }> {
-  const [row] = await tx
-    .select({ status: executions.status, projectId: executions.projectId, contactId: executions.contactId })
-    .from(executions)
-    .where(eq(executions.id, executionId))
-    .for('update');
+  const [row] = await runPrepared<{ status: string; projectId: string; contactId: string }>(tx, lockExecutionRow, [executionId]);
   if (!row) return { active: false };
   return { active: (ACTIVE_STATUSES as readonly string[]).includes(row.status), status: row.status, projectId: row.projectId, contactId: row.contactId };
 }
 
+/** Any number of step records in one statement: they travel as one JSON array. */
+const upsertStepRecords = prepared(
+  'journal.upsert-steps',
+  `insert into step_executions (execution_id, seq, step_id, type, name, status, output, error, started_at, completed_at)
+   select $1::uuid, r.seq, r.step_id, r.type, r.name, r.status, r.output, r.error, r.started_at, r.completed_at
+     from jsonb_to_recordset($2::jsonb)
+       as r(seq integer, step_id uuid, type text, name text, status text, output jsonb, error text, started_at timestamptz, completed_at timestamptz)
+   on conflict (execution_id, seq) do update
+      set status = excluded.status, output = excluded.output, error = excluded.error, completed_at = excluded.completed_at`,
+);
+
 /** Inserts or replaces step records (a visit is keyed by execution and `seq`, so retries are harmless). */
 export async function writeStepRecords(tx: Tx, executionId: string, records: StepRecord[]): Promise<void> {
   if (records.length === 0) return;
-  await tx
-    .insert(stepExecutions)
-    .values(
-      records.map((r) => ({
-        executionId,
-        seq: r.seq,
-        stepId: r.stepId,
-        type: r.type,
-        name: r.name,
-        status: r.status,
-        output: r.output ?? null,
-        error: r.error ?? null,
-        startedAt: new Date(r.startedAt),
-        completedAt: r.completedAt ? new Date(r.completedAt) : null,
-      })),
-    )
-    .onConflictDoUpdate({
-      target: [stepExecutions.executionId, stepExecutions.seq],
-      set: {
-        status: sql`excluded.status`,
-        output: sql`excluded.output`,
-        error: sql`excluded.error`,
-        completedAt: sql`excluded.completed_at`,
-      },
-    });
+  const rows = records.map((r) => ({
+    seq: r.seq,
+    step_id: r.stepId,
+    type: r.type,
+    name: r.name,
+    status: r.status,
+    output: r.output ?? null,
+    error: r.error ?? null,
+    started_at: r.startedAt,
+    completed_at: r.completedAt ?? null,
+  }));
+  await runPrepared(tx, upsertStepRecords, [executionId, JSON.stringify(rows)]);
   // A visit's final record is written once (an activity retried after its commit may write it again).
   for (const r of records) {
     if (!r.completedAt || r.status === 'RUNNING' || r.status === 'WAITING') continue;

@@ -65,7 +65,7 @@ describe('a worker killed between the provider’s answer and the record', () =>
     await waitFor(
       async () => {
         const { rows } = await pg.query<{ n: number }>(
-          "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and query ilike '%from \"executions\"%for update%'",
+          "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and query ~* 'from \"?executions\"? .*for update'",
         );
         return rows[0]!.n > 0;
       },
