@@ -124,8 +124,10 @@ function defaultWorkflowTaskSlots(cached: number): number {
 /**
  * Activities of each kind (local Postgres steps, activity tasks) one worker runs at once by default:
  * three quarters of the pool. The Postgres steps hold a connection through their transaction; the
- * activity tasks are mostly outside calls, which hold one only around the call; so the outbox
- * dispatcher, the reconciler and (ROLE=all) the API find one without waiting behind a full worker.
+ * activity tasks are mostly outside calls, which hold one only around the call. Both kinds at full
+ * concurrency can ask for more connections than the pool has: they then wait for one, and so may
+ * the outbox dispatcher, the reconciler and (ROLE=all) the API. No transaction asks for a second
+ * connection while it holds one, so the waits end.
  */
 export function defaultActivitySlots(poolSize: number): number {
   return Math.max(1, Math.floor((poolSize * 3) / 4));

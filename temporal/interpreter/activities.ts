@@ -20,8 +20,10 @@ const postgresOptions = {
 } satisfies ActivityOptions;
 
 /**
- * START_WORKFLOW stays an activity task: its transaction may wait on the target workflow's row lock,
- * and a local activity that waits holds its workflow task open meanwhile.
+ * START_WORKFLOW stays an activity task: it enrols the contact in another workflow and may wait for
+ * that workflow's row lock while a change to it commits; as a task, its attempts stay visible in the
+ * history. (UPDATE_CONTACT and TRIGGER_EVENT may wait on enrolment locks too, as local activities:
+ * the worker then keeps their workflow task open with heartbeats.)
  */
 export const dbTask = proxyActivities<Activities>(postgresOptions);
 
