@@ -62,21 +62,31 @@ describe('a worker killed between the provider’s answer and the record', () =>
     provider.release(PATH);
     provider.on(PATH, () => ({ status: 201, body: { sid: `SM-${provider.requests.length}` } }));
     first.answer(201, { sid: 'SM-first' });
-    await waitFor(
-      async () => {
-        const { rows } = await pg.query<{ n: number }>(
-          "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and query ~* 'from \"?executions\"? .*for update'",
-        );
-        return rows[0]!.n > 0;
-      },
-      'the record to wait on the row lock',
-      60_000,
-    ).catch((err: Error) => {
-      // What the worker did instead, for a failure on a loaded machine.
-      throw new Error(
-        `${err.message}; provider calls: ${provider.requests.filter((r) => r.path === PATH).length}; worker output:\n${workers[0]!.output().slice(-4000)}`,
+    const [{ pid: holder }] = (await pg.query('select pg_backend_pid() as pid')).rows;
+    const observer = new PgClient({ connectionString: inject('databaseUrl') });
+    await observer.connect();
+    try {
+      await waitFor(
+        async () => {
+          const { rows } = await observer.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [
+            holder,
+          ]);
+          return rows[0]!.n > 0;
+        },
+        'the record to wait on the row lock',
+        60_000,
       );
-    });
+    } catch (err) {
+      // What the worker and the database did instead, for a failure on a loaded machine.
+      const { rows } = await observer.query(
+        'select pid, state, wait_event_type, wait_event, left(query, 160) as query from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+      );
+      throw new Error(
+        `${(err as Error).message}; provider calls: ${provider.requests.filter((r) => r.path === PATH).length}; backends: ${JSON.stringify(rows)}; worker output:\n${workers[0]!.output().slice(-2000)}`,
+      );
+    } finally {
+      await observer.end();
+    }
     await workers[0]!.kill();
     await pg.query('rollback');
     workers.push(await startWorkerProcess(app.trellis.config.taskQueue, env));
