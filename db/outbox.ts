@@ -67,26 +67,7 @@ function commandPayload(c: OutboxCommand): Record<string, unknown> {
  */
 export async function claimCommands(db: Db, batch: number, leaseSeconds: number): Promise<ClaimedCommand[]> {
   const rows = await runPrepared<ClaimedRow>(db, claim, [batch, leaseSeconds]);
-  return rows.map(
-    ({ id, followed, startStatus, startProjectId, startWorkflowId, startContactId, startContext, workflowName, contactEmail, graph, ...row }) => ({
-      ...row,
-      id: Number(id),
-      followed,
-      start:
-        startStatus === null
-          ? undefined
-          : {
-              status: startStatus,
-              projectId: startProjectId!,
-              workflowId: startWorkflowId!,
-              contactId: startContactId!,
-              context: startContext!,
-              workflowName: workflowName!,
-              contactEmail: contactEmail!,
-              graph,
-            },
-    }),
-  );
+  return rows.map(({ id, start, ...row }) => ({ ...row, id: Number(id), start: start ?? undefined }));
 }
 
 /** A leased command; `followed` when its execution has more commands queued behind it. */
@@ -108,18 +89,8 @@ export interface StartData {
   graph: unknown;
 }
 
-type ClaimedRow = Omit<OutboxRow, 'id'> & {
-  id: string;
-  followed: boolean;
-  startStatus: string | null;
-  startProjectId: string | null;
-  startWorkflowId: string | null;
-  startContactId: string | null;
-  startContext: JsonObject | null;
-  workflowName: string | null;
-  contactEmail: string | null;
-  graph: unknown;
-};
+/** A claimed row as the driver reads it: the bigint id as text, no start data as null. */
+type ClaimedRow = Omit<ClaimedCommand, 'id' | 'start'> & { id: string; start: StartData | null };
 
 /**
  * The claim, in one statement: the due heads of their queues are leased (the scan walks the due
@@ -144,12 +115,12 @@ const claim = prepared(
      returning *)
    select ${rowColumns(outbox, 'c')},
           exists (select 1 from outbox later where later.execution_id = c.execution_id and later.id > c.id) as "followed",
-          s.status as "startStatus", s.project_id as "startProjectId", s.workflow_id as "startWorkflowId",
-          s.contact_id as "startContactId", s.context as "startContext",
-          s.name as "workflowName", s.email as "contactEmail", s.graph as "graph"
+          s.start
      from claimed c
      left join lateral (
-       select e.status, e.project_id, e.workflow_id, e.contact_id, e.context, w.name, ct.email, v.graph
+       select jsonb_build_object(
+                'status', e.status, 'projectId', e.project_id, 'workflowId', e.workflow_id, 'contactId', e.contact_id,
+                'context', e.context, 'workflowName', w.name, 'contactEmail', ct.email, 'graph', v.graph) as start
          from executions e
          join workflows w on w.id = e.workflow_id
          join contacts ct on ct.id = e.contact_id
