@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import type { ComposedBody, TemplateContent } from '../core/compose-email';
-import { TemplateError, type TemplateVariables } from '../core/render';
+import { markupFree, TemplateError, toSingleLine, type TemplateVariables } from '../core/render';
 import type { RenderOutcome, RenderResult, RenderTask } from './render-task';
 
 export interface RenderedEmail extends ComposedBody {
@@ -53,6 +53,8 @@ export function createRenderer(options: { threads?: number } = {}): Renderer {
       return email;
     },
     async values(vars, lines, json) {
+      // Literal values (an UPDATE_CONTACT's `{seen: true}`) render to themselves: no trip to a thread.
+      if (markupFree(lines) && markupFree(json)) return { lines: lines.map(toSingleLine), ...(json !== undefined ? { json } : {}) };
       const { kind: _, ...values } = await run({ kind: 'values', vars, lines, json });
       return values;
     },

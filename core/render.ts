@@ -186,6 +186,17 @@ export function renderJson(value: unknown, vars: TemplateVariables): unknown {
   return value;
 }
 
+/**
+ * True when no string in `value` (a string, or the strings inside JSON) holds Liquid markup (`{{`,
+ * `{%`): rendered as text, each would come out unchanged.
+ */
+export function markupFree(value: unknown): boolean {
+  if (typeof value === 'string') return !value.includes('{{') && !value.includes('{%');
+  if (Array.isArray(value)) return value.every(markupFree);
+  if (isPlainObject(value)) return Object.values(value).every(markupFree);
+  return true;
+}
+
 /** Parses a template without rendering it, for write-time validation. */
 export function checkTemplate(source: string): { ok: true } | { ok: false; message: string; line?: number; column?: number } {
   try {
@@ -242,7 +253,7 @@ export function escapeHtml(text: string): string {
 }
 
 /** Every run of line breaks (with the blanks around it) becomes one space; the ends are trimmed. */
-function toSingleLine(text: string): string {
+export function toSingleLine(text: string): string {
   return text.replace(/[ \t]*[\r\n\u0085\u2028\u2029]+[ \t]*/g, ' ').trim();
 }
 

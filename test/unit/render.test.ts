@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildVariables, checkTemplate, renderHtml, renderJson, renderLine, renderText, TemplateError } from '../../core/render';
+import { buildVariables, checkTemplate, markupFree, renderHtml, renderJson, renderLine, renderText, TemplateError, toSingleLine } from '../../core/render';
 
 const vars = buildVariables({
   contact: {
@@ -198,6 +198,23 @@ describe('renderJson', () => {
     });
     expect(renderJson('{{ firstName }}', vars)).toBe('Ann');
     expect(renderJson(7, vars)).toBe(7);
+  });
+});
+
+describe('markupFree', () => {
+  it('finds {{ or {% in any string of a JSON value, not in its keys', () => {
+    expect(markupFree({ a: [1, 'x', { b: 'y {{ id }}' }] })).toBe(false);
+    expect(markupFree(['{% if plan %}'])).toBe(false);
+    expect(markupFree({ '{{ id }}': 'plain', n: null, t: true, s: 'a } b { c %} {#' })).toBe(true);
+    expect(markupFree(undefined)).toBe(true);
+  });
+
+  it('holds only for text that renders to itself (what lets the renderer skip its threads)', () => {
+    for (const s of ['plain', 'a } b', '{ x }', 'x ?? y', '}}', '%}', '{ {', ' two\n lines\t', '{#', '<p>&amp;</p>']) {
+      expect(markupFree(s)).toBe(true);
+      expect(renderText(s, vars)).toBe(s);
+      expect(renderLine(s, vars)).toBe(toSingleLine(s));
+    }
   });
 });
 
