@@ -17,7 +17,7 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
-import { onCommit, prepared, rowColumns, runPrepared } from '../db/client';
+import { onCommit, prefixedRow, prepared, rowColumns, runPrepared } from '../db/client';
 import type { ContactRow } from '../db/contacts';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
@@ -69,8 +69,14 @@ function fromHeader(stepFrom: string | undefined, template: { from: string | nul
 }
 
 type TemplateRow = typeof templates.$inferSelect;
-const templateOfProject = prepared('send-email.template', `select ${rowColumns(templates)} from templates where id = $1 and project_id = $2`);
-const contactById = prepared('send-email.contact', `select ${rowColumns(contacts)} from contacts where id = $1`);
+/** The project's template ($1, $2) and the contact ($3), either missing, in one round trip. */
+const templateAndContact = prepared(
+  'send-email.template-and-contact',
+  `select ${rowColumns(templates, 't', 't.')}, ${rowColumns(contacts, 'c', 'c.')}
+     from (select 1) one
+     left join templates t on t.id = $1 and t.project_id = $2
+     left join contacts c on c.id = $3`,
+);
 
 export function sendEmailActivities(deps: ActivityDeps) {
   const { database, mailer, renderer } = deps;
@@ -81,10 +87,11 @@ export function sendEmailActivities(deps: ActivityDeps) {
       const prepared = await database.db.transaction(async (tx) => {
         const owner = await openStep(tx, req);
         if (!owner.open) return owner.result;
-        const [template] = await runPrepared<TemplateRow>(tx, templateOfProject, [req.templateId, owner.projectId]);
-        if (!template) throw ApplicationFailure.nonRetryable('template not found', 'TemplateNotFound');
-        const [contact] = await runPrepared<ContactRow>(tx, contactById, [owner.contactId]);
-        if (!contact) return { done: false as const, reason: 'inactive' as const };
+        const [row] = await runPrepared<Record<string, unknown>>(tx, templateAndContact, [req.templateId, owner.projectId, owner.contactId]);
+        const template = prefixedRow<TemplateRow>(row!, 't.');
+        if (template.id === null) throw ApplicationFailure.nonRetryable('template not found', 'TemplateNotFound');
+        const contact = prefixedRow<ContactRow>(row!, 'c.');
+        if (contact.id === null) return { done: false as const, reason: 'inactive' as const };
         // Only a retry can find its email already recorded.
         const [recorded] = isRetry() ? await tx.select().from(emails).where(eq(emails.id, emailId)) : [];
         // Transactional emails are never held, nor those that will be suppressed anyway.

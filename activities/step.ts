@@ -4,7 +4,7 @@ import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } fro
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { prepared, runPrepared, type Tx } from '../db/client';
 import { lockContact, type ContactRow } from '../db/contacts';
-import { applyJournal, lockExecution, patchExecution, writeStepRecords } from '../db/journal';
+import { applyJournal, claimAndRecord, lockExecution, withReplaced, writeRecordsAndPatch } from '../db/journal';
 import type { ActivityDeps } from './deps';
 import { buildVariables, type TemplateVariables } from '../core/render';
 
@@ -39,10 +39,18 @@ const earlierVisit = prepared('step.earlier-visit', `select step_id as "stepId",
  * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING.
  */
 export async function openStep(tx: Tx, req: StepActivityBase, options: { recordRunning?: boolean } = {}): Promise<OpenedStep> {
+  const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
+  // The first attempt of a step task, with only step records queued: claim and records in one
+  // statement (written only when the claim succeeds).
+  if (!isRetry() && !req.journal.execution) {
+    const claimed = await claimAndRecord(tx, req.executionId, req.visit.stepId, withReplaced(req.journal.steps, running));
+    return claimed ? { open: true, ...claimed } : { open: false, result: { done: false, reason: 'inactive' } };
+  }
   const [claimed] = await runPrepared<{ projectId: string; contactId: string; depth: number }>(tx, claimExecution, [req.executionId, req.visit.stepId]);
   // Only a retry can find its visit completed. Checked after the claim, which waits for an earlier
-  // attempt still committing under the row lock; before the inactive answer, since that attempt may
-  // have closed the execution along with the step.
+  // attempt still committing under the row lock (a statement's own reads would not see that
+  // attempt's commit); before the inactive answer, since that attempt may have closed the execution
+  // along with the step.
   if (isRetry()) {
     const [earlier] = await runPrepared<{ stepId: string; status: string; output: unknown }>(tx, earlierVisit, [req.executionId, req.visit.seq]);
     if (earlier?.stepId === req.visit.stepId && earlier.status === 'COMPLETED') {
@@ -52,7 +60,6 @@ export async function openStep(tx: Tx, req: StepActivityBase, options: { recordR
   if (!claimed) return { open: false, result: { done: false, reason: 'inactive' } };
   // The visit is newer than any current step the journal names.
   const patch = req.journal.execution ? { ...req.journal.execution, currentStepId: undefined } : undefined;
-  const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
   await applyJournal(tx, req.executionId, { steps: req.journal.steps, execution: patch }, running);
   return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth };
 }
@@ -60,8 +67,7 @@ export async function openStep(tx: Tx, req: StepActivityBase, options: { recordR
 /** Closes a step: records the visit COMPLETED with its output and applies the `after` patch. */
 export async function closeStep(tx: Tx, req: StepActivityBase, output: unknown): Promise<void> {
   const record: StepRecord = { ...req.visit, status: 'COMPLETED', output, completedAt: new Date().toISOString() };
-  await writeStepRecords(tx, req.executionId, [record]);
-  if (req.after) await patchExecution(tx, req.executionId, req.after);
+  await writeRecordsAndPatch(tx, req.executionId, [record], req.after);
 }
 
 /** The execution a step opened on. */

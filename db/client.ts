@@ -133,9 +133,16 @@ export async function runPrepared<R>(tx: Tx, statement: PreparedStatement, value
  * The select list giving a table's rows the shape drizzle gives them (`"project_id" as "projectId"`,
  * …), for prepared statements that return whole rows (`returning ${rowColumns(contacts)}`).
  */
-export function rowColumns(table: Table, alias?: string): string {
+export function rowColumns(table: Table, alias?: string, keyPrefix = ''): string {
   const prefix = alias ? `${alias}.` : '';
   return Object.entries(getTableColumns(table))
-    .map(([key, column]) => `${prefix}"${column.name}" as "${key}"`)
+    .map(([key, column]) => `${prefix}"${column.name}" as "${keyPrefix}${key}"`)
     .join(', ');
+}
+
+/** The part of a row that rowColumns gave `keyPrefix`, without it (two tables' rows read by one statement). */
+export function prefixedRow<R>(row: Record<string, unknown>, keyPrefix: string): R {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) if (key.startsWith(keyPrefix)) out[key.slice(keyPrefix.length)] = value;
+  return out as R;
 }

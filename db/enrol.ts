@@ -4,10 +4,10 @@ import type { GraphSnapshot, GraphStep } from '../core/graph';
 import { evaluateFilter, type Filter } from '../core/filter';
 import { exitEventNames, FILTER_GOAL_REASON, type ExitOn } from '../core/graph';
 import type { JsonObject } from '../core/execution';
-import type { Tx } from './client';
+import { prepared, rowColumns, runPrepared, type Tx } from './client';
 import { contactSubject, exitExecutions } from './exits';
-import { queueCommands } from './outbox';
-import { contacts, executions, stepExecutions, steps, transitions, workflowVersions, workflows } from './schema';
+import { markQueued, queueCommands } from './outbox';
+import { contacts, executions, steps, transitions, workflowVersions, workflows } from './schema';
 
 export type WorkflowRow = typeof workflows.$inferSelect;
 export type ExecutionRow = typeof executions.$inferSelect;
@@ -92,39 +92,28 @@ export async function enrolContact(
   }
   const graph = await currentSnapshot(tx, workflow);
   const trigger = graph.steps.find((s) => s.type === 'TRIGGER');
-  const [execution] = await tx
-    .insert(executions)
-    .values({
-      projectId: workflow.projectId,
-      workflowId: workflow.id,
-      contactId: input.contactId,
-      status: 'RUNNING',
-      context: input.context,
-      workflowVersion: workflow.version,
-      depth: input.depth ?? 0,
-      currentStepId: trigger?.id ?? null,
-    })
-    .onConflictDoNothing({
-      target: [executions.workflowId, executions.contactId],
-      where: sql`status in ('RUNNING', 'WAITING')`,
-    })
-    .returning();
-  if (!execution) return { ok: false, code: 'REENTRY_NOT_ALLOWED' };
-
-  if (trigger) {
-    await tx.insert(stepExecutions).values({
-      executionId: execution.id,
-      seq: 0,
-      stepId: trigger.id,
-      type: 'TRIGGER',
-      name: trigger.name,
-      status: 'COMPLETED',
-      output: input.trigger,
-      startedAt: execution.startedAt,
-      completedAt: execution.startedAt,
-    });
+  const values = [
+    workflow.projectId,
+    workflow.id,
+    input.contactId,
+    JSON.stringify(input.context),
+    workflow.version,
+    input.depth ?? 0,
+    trigger?.id ?? null,
+    trigger?.name ?? null,
+    JSON.stringify(input.trigger),
+  ];
+  // Nearly every enrolment: the execution, its TRIGGER's record and its start command in one statement.
+  if (!graph.exitOn?.filter) {
+    const [execution] = await runPrepared<ExecutionRow>(tx, enrolAndQueueStart, values);
+    if (!execution) return { ok: false, code: 'REENTRY_NOT_ALLOWED' };
+    markQueued(tx);
+    return { ok: true, execution };
   }
-  if (graph.exitOn?.filter && (await matchesAtEnrolment(tx, input.contactId, graph.exitOn.filter))) {
+  // A goal filter may hold already: the execution first, then the start only if it does not.
+  const [execution] = await runPrepared<ExecutionRow>(tx, enrol, values);
+  if (!execution) return { ok: false, code: 'REENTRY_NOT_ALLOWED' };
+  if (await matchesAtEnrolment(tx, input.contactId, graph.exitOn.filter)) {
     // Already at the goal (SPEC §14.3): EXITED at once, and no Temporal run to start.
     await exitExecutions(tx, [{ executionId: execution.id, reason: FILTER_GOAL_REASON }]);
     const [exited] = await tx.select().from(executions).where(eq(executions.id, execution.id));
@@ -133,6 +122,27 @@ export async function enrolContact(
   await queueCommands(tx, [{ kind: 'start', executionId: execution.id }]);
   return { ok: true, execution };
 }
+
+/**
+ * A new execution (project $1, workflow $2, contact $3, context $4, version $5, depth $6) RUNNING at
+ * its TRIGGER step ($7, named $8, recorded COMPLETED with output $9 as visit 0), unless the contact
+ * has an active one already (then no row).
+ */
+const ENROL = `with execution as (
+     insert into executions (project_id, workflow_id, contact_id, status, context, workflow_version, depth, current_step_id)
+     values ($1, $2, $3, 'RUNNING', $4::jsonb, $5, $6, $7::uuid)
+     on conflict (workflow_id, contact_id) where status in ('RUNNING', 'WAITING') do nothing
+     returning *),
+   trigger_record as (
+     insert into step_executions (execution_id, seq, step_id, type, name, status, output, started_at, completed_at)
+     select id, 0, $7::uuid, 'TRIGGER', $8, 'COMPLETED', $9::jsonb, started_at, started_at from execution where $7::uuid is not null)`;
+const enrol = prepared('enrol.execution', `${ENROL} select ${rowColumns(executions)} from execution`);
+/** The same, with the execution's start queued for the dispatcher. */
+const enrolAndQueueStart = prepared(
+  'enrol.execution-and-start',
+  `${ENROL}, queued as (insert into outbox (kind, execution_id) select 'start', id from execution)
+   select ${rowColumns(executions)} from execution`,
+);
 
 async function matchesAtEnrolment(tx: Tx, contactId: string, filter: Filter): Promise<boolean> {
   const [contact] = await tx.select().from(contacts).where(eq(contacts.id, contactId));

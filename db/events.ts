@@ -44,6 +44,18 @@ const insertEventThenReached = prepared(
 );
 
 /**
+ * The same, and the workflows the event triggers read and locked as workflowsTriggered does, in one
+ * round trip: the workflows' locks are taken after the insert, as when they are read on their own.
+ */
+const insertEventThenReachedAndTriggered = prepared(
+  'events.insert-then-reached-and-triggered',
+  `with event as (${INSERT_EVENT})
+   select event.*, (select coalesce(json_agg(r), '[]'::json) from (${reachedBy('$2', '$3')}) r) as reached,
+     (select coalesce(json_agg(w order by w.id), '[]'::json) from (${triggeredBy('$3')}) w) as triggered
+   from event`,
+);
+
+/**
  * For a contact created by this transaction (no executions to reach): the event inserted, and the
  * workflows it triggers read and locked as workflowsTriggered does, in one round trip.
  */
@@ -55,6 +67,7 @@ const insertEventThenTriggered = prepared(
 );
 type WorkflowJson = Omit<WorkflowRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
 type Reached = { id: string; exitOn: ExitOn | null };
+const workflowRow = (w: WorkflowJson): WorkflowRow => ({ ...w, createdAt: new Date(w.createdAt), updatedAt: new Date(w.updatedAt) });
 
 /**
  * Records an event for a contact and, in the same transaction, queues its delivery to the contact's
@@ -86,7 +99,13 @@ export async function recordEvent(
   let triggeredWithIt: WorkflowRow[] | undefined;
   // A contact created by this transaction has no executions to deliver to.
   let waiting: Reached[] = [];
-  if (!input.contactIsNew) {
+  if (!input.contactIsNew && enrolsAtDepth(depth)) {
+    const [row] = await runPrepared<EventRow & { reached: Reached[]; triggered: WorkflowJson[] }>(tx, insertEventThenReachedAndTriggered, values);
+    const { reached, triggered, ...inserted } = row!;
+    event = inserted;
+    waiting = reached;
+    triggeredWithIt = triggered.map(workflowRow);
+  } else if (!input.contactIsNew) {
     const [row] = await runPrepared<EventRow & { reached: Reached[] }>(tx, insertEventThenReached, values);
     const { reached, ...inserted } = row!;
     event = inserted;
@@ -95,7 +114,7 @@ export async function recordEvent(
     const [row] = await runPrepared<EventRow & { triggered: WorkflowJson[] }>(tx, insertEventThenTriggered, values);
     const { triggered, ...inserted } = row!;
     event = inserted;
-    triggeredWithIt = triggered.map((w) => ({ ...w, createdAt: new Date(w.createdAt), updatedAt: new Date(w.updatedAt) }));
+    triggeredWithIt = triggered.map(workflowRow);
   } else {
     [event] = (await runPrepared<EventRow>(tx, insertEvent, values)) as [EventRow];
   }

@@ -1,10 +1,8 @@
 /** Writing the execution projection: step records and execution patches from the interpreter's journal. */
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { ExecutionPatch, Journal, StepRecord } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { stepDurationSeconds, executionsFinishedTotal } from '../telemetry/metrics';
 import { onCommit, prepared, runPrepared, type Tx } from './client';
-import { executions } from './schema';
 
 const lockExecutionRow = prepared(
   'journal.lock-execution',
@@ -18,33 +16,114 @@ export async function lockExecution(tx: Tx, executionId: string): Promise<{ acti
   return { active: (ACTIVE_STATUSES as readonly string[]).includes(row.status), status: row.status, projectId: row.projectId, contactId: row.contactId };
 }
 
-/** Any number of step records in one statement: they travel as one JSON array. */
-const upsertStepRecords = prepared(
-  'journal.upsert-steps',
-  `insert into step_executions (execution_id, seq, step_id, type, name, status, output, error, started_at, completed_at)
+const ACTIVE = ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ');
+
+/** Inserts or replaces the step records of execution $1 given as one JSON array in $2; `from` adds a table the rows come only with. */
+const stepRecords = (from = '') => `insert into step_executions (execution_id, seq, step_id, type, name, status, output, error, started_at, completed_at)
    select $1::uuid, r.seq, r.step_id, r.type, r.name, r.status, r.output, r.error, r.started_at, r.completed_at
-     from jsonb_to_recordset($2::jsonb)
+     from ${from}jsonb_to_recordset($2::jsonb)
        as r(seq integer, step_id uuid, type text, name text, status text, output jsonb, error text, started_at timestamptz, completed_at timestamptz)
    on conflict (execution_id, seq) do update
-      set status = excluded.status, output = excluded.output, error = excluded.error, completed_at = excluded.completed_at`,
+      set status = excluded.status, output = excluded.output, error = excluded.error, completed_at = excluded.completed_at`;
+
+/** Any number of step records in one statement: they travel as one JSON array. */
+const upsertStepRecords = prepared('journal.upsert-steps', stepRecords());
+
+/**
+ * An execution patch (its parameters from `first` on, as patchValues gives them), only while the
+ * execution is active (a cancel from the API wins). Every key of ExecutionPatch in one statement: an
+ * absent key keeps its column, except `waitingFor`, which any patch writes (the projection knows the
+ * current wait, so events reach only runs that wait).
+ */
+const PATCH = (first: number) => {
+  const $ = (i: number) => `$${first + i}`;
+  return `update executions set
+     status = ${$(0)},
+     current_step_id = case when ${$(1)}::boolean then ${$(2)}::uuid else current_step_id end,
+     context = coalesce(${$(3)}::jsonb, context),
+     exit_reason = coalesce(${$(4)}, exit_reason),
+     error = coalesce(${$(5)}, error),
+     waiting_for = ${$(6)},
+     completed_at = case when ${$(7)}::boolean then now() else completed_at end
+   where id = $1 and status in (${ACTIVE})
+   returning status`;
+};
+
+/** The patch alone. */
+const patchRow = prepared('journal.patch', PATCH(2));
+
+/** Step records ($2) and the execution's patch in one statement: the records are written whatever the patch finds. */
+const recordsThenPatch = prepared('journal.records-then-patch', `with recorded as (${stepRecords()}) ${PATCH(3)}`);
+
+/**
+ * A step's claim of its execution ($1): the row locked, and only while the execution is still
+ * active, with the visit's step ($3) as its current step; the step records ($2) written only when
+ * the claim succeeded.
+ */
+const claimThenRecord = prepared(
+  'journal.claim-then-record',
+  `with claimed as (
+     update executions set current_step_id = $3 where id = $1 and status in (${ACTIVE})
+     returning project_id, contact_id, depth),
+   recorded as (${stepRecords('claimed, ')})
+   select project_id as "projectId", contact_id as "contactId", depth from claimed`,
 );
 
-/** Inserts or replaces step records (a visit is keyed by execution and `seq`, so retries are harmless). */
-export async function writeStepRecords(tx: Tx, executionId: string, records: StepRecord[]): Promise<void> {
-  if (records.length === 0) return;
-  const rows = records.map((r) => ({
-    seq: r.seq,
-    step_id: r.stepId,
-    type: r.type,
-    name: r.name,
-    status: r.status,
-    output: r.output ?? null,
-    error: r.error ?? null,
-    started_at: r.startedAt,
-    completed_at: r.completedAt ?? null,
-  }));
-  await runPrepared(tx, upsertStepRecords, [executionId, JSON.stringify(rows)]);
-  // A visit's final record is written once (an activity retried after its commit may write it again).
+/** Claims the execution for a step and writes step records, in one statement; undefined when it is no longer active. */
+export async function claimAndRecord(
+  tx: Tx,
+  executionId: string,
+  stepId: string,
+  records: StepRecord[],
+): Promise<{ projectId: string; contactId: string; depth: number } | undefined> {
+  const [claimed] = await runPrepared<{ projectId: string; contactId: string; depth: number }>(tx, claimThenRecord, [
+    executionId,
+    recordsJson(records),
+    stepId,
+  ]);
+  if (claimed) observeDurations(tx, records);
+  return claimed;
+}
+
+/** The journal's records with `replace` (an activity's own visit) taking precedence. */
+export function withReplaced(records: StepRecord[], replace: StepRecord[]): StepRecord[] {
+  const seqs = new Set(replace.map((r) => r.seq));
+  return [...records.filter((s) => !seqs.has(s.seq)), ...replace];
+}
+
+/** The records as the statements above read them (one JSON array). */
+function recordsJson(records: StepRecord[]): string {
+  return JSON.stringify(
+    records.map((r) => ({
+      seq: r.seq,
+      step_id: r.stepId,
+      type: r.type,
+      name: r.name,
+      status: r.status,
+      output: r.output ?? null,
+      error: r.error ?? null,
+      started_at: r.startedAt,
+      completed_at: r.completedAt ?? null,
+    })),
+  );
+}
+
+/** The patch statements' parameters, in their order. */
+function patchValues(patch: ExecutionPatch): unknown[] {
+  return [
+    patch.status,
+    patch.currentStepId !== undefined,
+    patch.currentStepId ?? null,
+    patch.context !== undefined ? JSON.stringify(patch.context) : null,
+    patch.exitReason ?? null,
+    patch.error ?? null,
+    patch.waitingFor ?? null,
+    patch.completed === true,
+  ];
+}
+
+/** A visit's final record is written once (an activity retried after its commit may write it again): its duration, at the commit. */
+function observeDurations(tx: Tx, records: StepRecord[]): void {
   for (const r of records) {
     if (!r.completedAt || r.status === 'RUNNING' || r.status === 'WAITING') continue;
     const seconds = Math.max(0, (Date.parse(r.completedAt) - Date.parse(r.startedAt)) / 1000);
@@ -52,28 +131,25 @@ export async function writeStepRecords(tx: Tx, executionId: string, records: Ste
   }
 }
 
-/** Applies a patch to the execution row, only while it is still active (a cancel from the API wins). */
-export async function patchExecution(tx: Tx, executionId: string, patch: ExecutionPatch): Promise<void> {
-  const applied = await tx
-    .update(executions)
-    .set({
-      status: patch.status,
-      ...(patch.currentStepId !== undefined ? { currentStepId: patch.currentStepId } : {}),
-      ...(patch.context !== undefined ? { context: patch.context } : {}),
-      ...(patch.exitReason !== undefined ? { exitReason: patch.exitReason } : {}),
-      ...(patch.error !== undefined ? { error: patch.error } : {}),
-      // Written with every status: the projection knows the current wait, so events reach only runs that wait.
-      waitingFor: patch.waitingFor ?? null,
-      ...(patch.completed ? { completedAt: sql`now()` } : {}),
-    })
-    .where(and(eq(executions.id, executionId), inArray(executions.status, [...ACTIVE_STATUSES])))
-    .returning({ status: executions.status });
+/** Inserts or replaces step records (a visit is keyed by execution and `seq`, so retries are harmless). */
+async function writeStepRecords(tx: Tx, executionId: string, records: StepRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await runPrepared(tx, upsertStepRecords, [executionId, recordsJson(records)]);
+  observeDurations(tx, records);
+}
+
+/** Step records and, when given, the execution's patch (applied only while it is active: a cancel from the API wins); one statement either way. */
+export async function writeRecordsAndPatch(tx: Tx, executionId: string, records: StepRecord[], patch: ExecutionPatch | undefined): Promise<void> {
+  if (!patch) return writeStepRecords(tx, executionId, records);
+  const applied =
+    records.length === 0
+      ? await runPrepared(tx, patchRow, [executionId, ...patchValues(patch)])
+      : await runPrepared(tx, recordsThenPatch, [executionId, recordsJson(records), ...patchValues(patch)]);
+  observeDurations(tx, records);
   if (patch.completed && applied.length > 0) onCommit(tx, () => executionsFinishedTotal.inc({ status: patch.status }));
 }
 
 /** Writes a journal; `replace` records (the activity's own visit) take precedence over journal ones. */
 export async function applyJournal(tx: Tx, executionId: string, journal: Journal, replace: StepRecord[] = []): Promise<void> {
-  const seqs = new Set(replace.map((r) => r.seq));
-  await writeStepRecords(tx, executionId, [...journal.steps.filter((s) => !seqs.has(s.seq)), ...replace]);
-  if (journal.execution) await patchExecution(tx, executionId, journal.execution);
+  await writeRecordsAndPatch(tx, executionId, withReplaced(journal.steps, replace), journal.execution);
 }

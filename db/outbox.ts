@@ -29,6 +29,11 @@ export function commandsQueued(tx: Tx): boolean {
   return queuedIn.has(tx);
 }
 
+/** Notes that a statement of the caller's own queued commands in `tx` (the dispatcher is kicked after the commit). */
+export function markQueued(tx: Tx): void {
+  queuedIn.add(tx);
+}
+
 /** Queues commands; the dispatcher carries them out once the transaction commits. */
 export async function queueCommands(tx: Tx, commands: OutboxCommand[]): Promise<void> {
   if (commands.length === 0) return;
