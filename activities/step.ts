@@ -1,5 +1,6 @@
 /** The bookkeeping around a step activity: check the execution is active, write journal and visit. */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { lateFirstAttempt, outlivedTimeout } from './attempt';
 import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { prepared, runPrepared, type Tx } from '../db/client';
@@ -42,15 +43,18 @@ export async function openStep(tx: Tx, req: StepActivityBase, options: { recordR
   const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
   // The first attempt of a step task, with only step records queued: claim and records in one
   // statement (written only when the claim succeeds).
-  if (!isRetry() && !req.journal.execution) {
-    const claimed = await claimAndRecord(tx, req.executionId, req.visit.stepId, withReplaced(req.journal.steps, running));
-    return claimed ? { open: true, ...claimed } : { open: false, result: { done: false, reason: 'inactive' } };
-  }
-  const [claimed] = await runPrepared<{ projectId: string; contactId: string; depth: number }>(tx, claimExecution, [req.executionId, req.visit.stepId]);
+  const fast = !isRetry() && !req.journal.execution;
+  const [claimed] = fast
+    ? await claimAndRecord(tx, req.executionId, req.visit.stepId, withReplaced(req.journal.steps, running))
+    : await runPrepared<{ projectId: string; contactId: string; depth: number }>(tx, claimExecution, [req.executionId, req.visit.stepId]);
+  // A first attempt that took half its timeout to get here (the claim waits for the row lock) may
+  // have been timed out and retried, and the retry may have closed the step and moved on: it
+  // rolls its claim back and leaves the step to the retry.
+  if (lateFirstAttempt()) throw ApplicationFailure.retryable('the attempt took half its start-to-close timeout to open its step', 'AttemptOutlived');
   // Only a retry can find its visit completed. Checked after the claim, which waits for an earlier
   // attempt still committing under the row lock (a statement's own reads would not see that
-  // attempt's commit); before the inactive answer, since that attempt may have closed the execution
-  // along with the step.
+  // attempt's commit); before the inactive answer, since that attempt may have closed the
+  // execution along with the step.
   if (isRetry()) {
     const [earlier] = await runPrepared<{ stepId: string; status: string; output: unknown }>(tx, earlierVisit, [req.executionId, req.visit.seq]);
     if (earlier?.stepId === req.visit.stepId && earlier.status === 'COMPLETED') {
@@ -58,9 +62,11 @@ export async function openStep(tx: Tx, req: StepActivityBase, options: { recordR
     }
   }
   if (!claimed) return { open: false, result: { done: false, reason: 'inactive' } };
-  // The visit is newer than any current step the journal names.
-  const patch = req.journal.execution ? { ...req.journal.execution, currentStepId: undefined } : undefined;
-  await applyJournal(tx, req.executionId, { steps: req.journal.steps, execution: patch }, running);
+  if (!fast) {
+    // The visit is newer than any current step the journal names.
+    const patch = req.journal.execution ? { ...req.journal.execution, currentStepId: undefined } : undefined;
+    await applyJournal(tx, req.executionId, { steps: req.journal.steps, execution: patch }, running);
+  }
   return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth };
 }
 
@@ -121,9 +127,12 @@ export async function runContactStep(
 /**
  * Re-checks, right before a side effect (an SMTP or HTTP call), that the execution is still active.
  * One statement under the row lock: a cancel being committed at this moment is waited for and seen;
- * a cancel that comes later reaches the call through Temporal (activities/cancellation.ts).
+ * a cancel that comes later reaches the call through Temporal (activities/cancellation.ts). An
+ * attempt that has (nearly) outlived its start-to-close timeout fails retryably instead: its retry
+ * may be under way, and would make the call a second time.
  */
 export async function stillActive(db: Tx, executionId: string): Promise<boolean> {
+  if (outlivedTimeout()) throw ApplicationFailure.retryable('the attempt outlived its start-to-close timeout before its call', 'AttemptOutlived');
   return (await lockExecution(db, executionId)).active;
 }
 

@@ -18,13 +18,21 @@ export async function lockExecution(tx: Tx, executionId: string): Promise<{ acti
 
 const ACTIVE = ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ');
 
-/** Inserts or replaces the step records of execution $1 given as one JSON array in $2; `from` adds a table the rows come only with. */
+const FINAL_STEP = ['COMPLETED', 'FAILED', 'CANCELLED'].map((s) => `'${s}'`).join(', ');
+
+/**
+ * Inserts or replaces the step records of execution $1 given as one JSON array in $2; `from` adds a
+ * table the rows come only with. A visit that ended (COMPLETED, FAILED, CANCELLED) is never opened
+ * again: an attempt that outlived its timeout, opening the step after its retry closed it, leaves
+ * the record as the retry wrote it.
+ */
 const stepRecords = (from = '') => `insert into step_executions (execution_id, seq, step_id, type, name, status, output, error, started_at, completed_at)
    select $1::uuid, r.seq, r.step_id, r.type, r.name, r.status, r.output, r.error, r.started_at, r.completed_at
      from ${from}jsonb_to_recordset($2::jsonb)
        as r(seq integer, step_id uuid, type text, name text, status text, output jsonb, error text, started_at timestamptz, completed_at timestamptz)
    on conflict (execution_id, seq) do update
-      set status = excluded.status, output = excluded.output, error = excluded.error, completed_at = excluded.completed_at`;
+      set status = excluded.status, output = excluded.output, error = excluded.error, completed_at = excluded.completed_at
+      where step_executions.status not in (${FINAL_STEP}) or excluded.status in (${FINAL_STEP})`;
 
 /** Any number of step records in one statement: they travel as one JSON array. */
 const upsertStepRecords = prepared('journal.upsert-steps', stepRecords());
@@ -69,19 +77,15 @@ const claimThenRecord = prepared(
    select project_id as "projectId", contact_id as "contactId", depth from claimed`,
 );
 
-/** Claims the execution for a step and writes step records, in one statement; undefined when it is no longer active. */
+/** Claims the execution for a step and writes step records, in one statement; no row when it is no longer active. */
 export async function claimAndRecord(
   tx: Tx,
   executionId: string,
   stepId: string,
   records: StepRecord[],
-): Promise<{ projectId: string; contactId: string; depth: number } | undefined> {
-  const [claimed] = await runPrepared<{ projectId: string; contactId: string; depth: number }>(tx, claimThenRecord, [
-    executionId,
-    recordsJson(records),
-    stepId,
-  ]);
-  if (claimed) observeDurations(tx, records);
+): Promise<{ projectId: string; contactId: string; depth: number }[]> {
+  const claimed = await runPrepared<{ projectId: string; contactId: string; depth: number }>(tx, claimThenRecord, [executionId, recordsJson(records), stepId]);
+  if (claimed.length > 0) observeDurations(tx, records);
   return claimed;
 }
 

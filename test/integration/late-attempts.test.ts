@@ -1,0 +1,145 @@
+/**
+ * A first attempt of a step task that Temporal may already have timed out and retried: one that
+ * took half its start-to-close timeout to open its step (held on the execution's row lock) rolls
+ * its claim back and leaves the step to its retry; one that reaches its outside call (nearly) as old
+ * as its timeout does not make the call. The activity runs as the worker runs it (its attempt clock
+ * included), against the real database and a real HTTP receiver; Temporal's timing is stood for by
+ * the attempt's info (a short start-to-close timeout).
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { withAttemptClock } from '../../activities/attempt';
+import { createHttpClient } from '../../activities/http';
+import { createRenderer } from '../../activities/renderer';
+import { webhookActivities } from '../../activities/webhook';
+import type { ActivityDeps } from '../../activities/deps';
+import { claimAndRecord } from '../../db/journal';
+import { buildWorkflow } from '../support/builders';
+import { onlyExecutionIn } from '../support/executions';
+import { startTestApp, type TestApp } from '../support/harness';
+import { startHttpServer, type TestHttpServer } from '../support/http-server';
+
+describe('a late first attempt', () => {
+  let app: TestApp;
+  let receiver: TestHttpServer;
+  const renderer = createRenderer({ threads: 1 });
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    receiver = await startHttpServer();
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await renderer.close();
+    await app?.close();
+  });
+
+  /** An execution waiting in a day-long DELAY, and a WEBHOOK visit of it as the worker would run one. */
+  async function waitingRun(email: string) {
+    const { api } = app;
+    const wf = await buildWorkflow(api, {
+      name: `late ${email}`,
+      eventName: `late_${email.split('@')[0]}`,
+      steps: [
+        { key: 'wait', type: 'DELAY', config: { amount: 1, unit: 'days' } },
+        { key: 'call', type: 'WEBHOOK', config: { url: `${receiver.url}/${email}` } },
+      ],
+      edges: [
+        ['trigger', 'wait'],
+        ['wait', 'call'],
+      ],
+    });
+    const tracked = await api.post('/v1/track', { event: `late_${email.split('@')[0]}`, email });
+    const execution = await onlyExecutionIn(api, wf.id, tracked.body.data.contact, ['WAITING']);
+    const request = {
+      executionId: execution.id as string,
+      journal: { steps: [] },
+      visit: { seq: 2, stepId: wf.steps.call!, type: 'WEBHOOK' as const, name: 'call', status: 'RUNNING' as const, startedAt: new Date().toISOString() },
+      config: { url: `${receiver.url}/${email}` },
+      context: {},
+      workflow: { id: wf.id, name: `late ${email}` },
+    };
+    const { callWebhook } = withAttemptClock(
+      webhookActivities({ database: app.trellis.database, http: createHttpClient({ allowPrivate: true }), renderer } as unknown as ActivityDeps),
+    );
+    return { wf, execution, request, callWebhook };
+  }
+
+  /** The execution's row as the projection has it, with its step records. */
+  async function row(executionId: string) {
+    const { rows } = await app.trellis.database.pool.query(
+      `select e.status, e.current_step_id as "currentStepId", (select json_agg(s.seq order by s.seq) from step_executions s where s.execution_id = e.id) as seqs
+         from executions e where e.id = $1`,
+      [executionId],
+    );
+    return rows[0];
+  }
+
+  /** Holds the execution's row lock from another connection until `release` is called. */
+  async function holdRow(executionId: string): Promise<{ release: () => Promise<void> }> {
+    const client = new pg.Client({ connectionString: inject('databaseUrl') });
+    await client.connect();
+    await client.query('begin');
+    await client.query('select 1 from executions where id = $1 for update', [executionId]);
+    return {
+      async release() {
+        await client.query('commit');
+        await client.end();
+      },
+    };
+  }
+
+  it('that waited half its timeout on the row lock rolls its claim back and leaves the step to its retry', async () => {
+    const { execution, request, callWebhook } = await waitingRun('held@example.com');
+    const before = await row(execution.id);
+    const held = await holdRow(execution.id);
+    const env = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 2000 });
+    const attempt = env.run(callWebhook, request);
+    const outcome = expect(attempt).rejects.toMatchObject({ type: 'AttemptOutlived' });
+    // Held past half the timeout, then let go: the claim goes through, then rolls back.
+    await new Promise((r) => setTimeout(r, 1500));
+    await held.release();
+    await outcome;
+    expect(receiver.requests.filter((r) => r.path === '/held@example.com')).toHaveLength(0);
+    expect(await row(execution.id)).toEqual(before);
+  });
+
+  it('that is not late makes its call and records it (the same visit, the lock held briefly)', async () => {
+    const { execution, request, callWebhook } = await waitingRun('brief@example.com');
+    const held = await holdRow(execution.id);
+    const env = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 2000 });
+    const attempt = env.run(callWebhook, request);
+    await new Promise((r) => setTimeout(r, 100));
+    await held.release();
+    expect(await attempt).toMatchObject({ done: true, output: { status: 200, body: { ok: true } } });
+    expect(receiver.requests.filter((r) => r.path === '/brief@example.com')).toHaveLength(1);
+    expect((await row(execution.id)).seqs).toEqual([0, 1, 2]);
+  });
+
+  it('that reaches its call as old as its timeout does not make it', async () => {
+    const { execution, request, callWebhook } = await waitingRun('old@example.com');
+    // Under a second of start-to-close: past it minus the 1 s margin from its start, though not late
+    // opening its step (half of it).
+    const env = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 900 });
+    await expect(env.run(callWebhook, request)).rejects.toMatchObject({ type: 'AttemptOutlived' });
+    expect(receiver.requests.filter((r) => r.path === '/old@example.com')).toHaveLength(0);
+    // The step was opened (RUNNING); its retry takes it from there.
+    const { rows } = await app.trellis.database.pool.query(`select status from step_executions where execution_id = $1 and seq = 2`, [execution.id]);
+    expect(rows).toEqual([{ status: 'RUNNING' }]);
+  });
+
+  it('never reopens a visit its retry closed', async () => {
+    const { execution, request, callWebhook } = await waitingRun('closed@example.com');
+    // The retry's work: the visit COMPLETED with the receiver's answer.
+    const retry = new MockActivityEnvironment({ attempt: 2, startToCloseTimeoutMs: 15_000 });
+    expect(await retry.run(callWebhook, request)).toMatchObject({ done: true, output: { status: 200 } });
+    // A first attempt opening the same visit afterwards: its RUNNING record leaves the COMPLETED one.
+    const claimed = await app.trellis.database.db.transaction((tx) =>
+      claimAndRecord(tx, execution.id, request.visit.stepId, [{ ...request.visit, status: 'RUNNING' }]),
+    );
+    expect(claimed).toHaveLength(1);
+    const { rows } = await app.trellis.database.pool.query(`select status, output from step_executions where execution_id = $1 and seq = 2`, [execution.id]);
+    expect(rows).toEqual([{ status: 'COMPLETED', output: { status: 200, body: { ok: true } } }]);
+  });
+});
