@@ -10,7 +10,7 @@
  * first event of each side warms its process up (connections, compiled code, Trellis's render
  * thread) and is printed but not counted. Goal: Trellis's p50 and p99 ≤ 1.5× the baseline's.
  *
- *   npm run bench:p2     (BENCH_N=200; BENCH_VERBOSE=1 also prints how soon /v1/track answered, more percentiles and the slowest events)
+ *   npm run bench:p2     (BENCH_N=200; BENCH_VERBOSE=1 also prints how soon /v1/track answered, more percentiles, the slowest events and where their time went in their runs' histories)
  */
 import http from 'node:http';
 import type net from 'node:net';
@@ -18,6 +18,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 import { WORKER_DEFAULTS } from '../app/config';
 import { temporalWorkflowId } from '../core/execution';
 import { insertAudience, postJson, runBench, startBench, startWorkerProcess, statusCounts, until } from './support';
@@ -28,6 +29,18 @@ const GOAL = 1.5;
 function percentile(xs: number[], p: number): number {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** A run's history events from `since` (epoch ms) on, each as its short type name and the ms after `since`. */
+function timeline(history: temporal.api.history.v1.IHistory, since: number): string {
+  return (history.events ?? [])
+    .map((e) => ({
+      type: temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType),
+      at: Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6 - since,
+    }))
+    .filter((e) => e.at >= -1)
+    .map((e) => `${e.type.replace('EVENT_TYPE_', '').toLowerCase()} ${e.at.toFixed(0)}`)
+    .join(', ');
 }
 
 /** Resolves the waiter registered under an id when something arrives for it. */
@@ -114,8 +127,12 @@ async function main(): Promise<void> {
   const ours: number[] = [];
   const answered: number[] = [];
   const base: number[] = [];
+  // Each event's wall-clock start on either side, to read the run's history against.
+  const sentAt: number[] = [];
+  const signalledAt: number[] = [];
   for (const [i, id] of ids.entries()) {
     const arrived = webhooks.expect(id);
+    sentAt.push(Date.now());
     const t0 = performance.now();
     // insertAudience's addresses, in the order of its ids.
     await postJson(trackUrl, project.publicKey, { event: 'go', email: `p2-${i + 1}@bench.test` });
@@ -125,6 +142,7 @@ async function main(): Promise<void> {
 
     const handle = handles[i]!;
     const activity = activityRuns.expect(String(i));
+    signalledAt.push(Date.now());
     const t1 = performance.now();
     await handle.signal('go');
     base.push((await activity) - t1);
@@ -133,6 +151,8 @@ async function main(): Promise<void> {
   // The first event of each side warms its process up: shown, not counted.
   const [coldOurs, coldBase] = [ours.shift()!, base.shift()!];
   answered.shift();
+  sentAt.shift();
+  signalledAt.shift();
   if (process.env.BENCH_VERBOSE) {
     console.log(`  /v1/track answered after p50 ${percentile(answered, 50).toFixed(1)} ms, p99 ${percentile(answered, 99).toFixed(1)} ms`);
     console.log(`  Trellis p90 ${percentile(ours, 90).toFixed(1)} ms, p95 ${percentile(ours, 95).toFixed(1)} ms, p98 ${percentile(ours, 98).toFixed(1)} ms`);
@@ -141,6 +161,17 @@ async function main(): Promise<void> {
     console.log(
       `  Trellis's slowest (event #: total ms / answered ms / the baseline's next): ${slowest.map((i) => `#${i + 1} ${ours[i]!.toFixed(0)}/${answered[i]!.toFixed(0)}/${base[i]!.toFixed(0)}`).join(', ')}`,
     );
+    // Where the time went: each history event after the event was sent, in ms from then.
+    console.log('  histories (ms after the event was sent):');
+    const median = [...ours.keys()].sort((a, b) => ours[a]! - ours[b]!)[Math.floor(ours.length / 2)]!;
+    for (const i of [...slowest, median]) {
+      const history = await runOf.get(ids[i + 1]!)!.fetchHistory();
+      console.log(`    Trellis #${i + 1} (${ours[i]!.toFixed(0)} ms): ${timeline(history, sentAt[i]!)}`);
+    }
+    for (const i of [median, ...[...base.keys()].sort((a, b) => base[b]! - base[a]!).slice(0, 2)]) {
+      const history = await handles[i + 1]!.fetchHistory();
+      console.log(`    baseline #${i + 1} (${base[i]!.toFixed(0)} ms): ${timeline(history, signalledAt[i]!)}`);
+    }
   }
   await worker.stop();
   bare.shutdown();
