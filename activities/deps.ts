@@ -12,7 +12,7 @@ export interface ActivityDeps {
   renderer: Renderer;
   mailFrom: string;
   publicUrl: string;
-  /** Called after a commit that recorded an event (UPDATE_CONTACT's subscribe change, SEND_EMAIL's `email.sent`). */
+  /** Called after a commit that queued outbox commands (an event that starts, resumes or ends runs), so the dispatcher carries them out at once. */
   onCommandsQueued: () => void;
   /** Aborted when the worker's shutdown grace period is over: SMTP and HTTP calls still in flight are given up. */
   stopping?: AbortSignal;

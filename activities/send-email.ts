@@ -32,6 +32,7 @@ import { cancellationSignal } from './cancellation';
 import { quietHold } from './quiet-hours';
 import { closeStep, isRetry, openStep, stillActive } from './step';
 import { lockExecution } from '../db/journal';
+import { commandsQueued } from '../db/outbox';
 
 export interface SendEmailRequest extends StepActivityBase {
   templateId: string;
@@ -161,7 +162,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
         }
       }
 
-      let eventRecorded = false;
+      let queued = false;
       const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
         // Cancelled meanwhile: the step stays CANCELLED and no `email.sent` enrols the contact
         // anywhere. A message the server accepted all the same is still logged (unless the contact
@@ -197,13 +198,14 @@ export function sendEmailActivities(deps: ActivityDeps) {
             data: { emailId, messageId, templateId: template.id, subject },
             depth: owner.depth + 1,
           });
-          eventRecorded = true;
         }
         const output = { emailId, status, messageId, ...(error ? { error } : {}) };
         await closeStep(tx, req, output);
+        // `email.sent` queued commands only when a workflow follows from it or a run waits for it.
+        queued = commandsQueued(tx);
         return { done: true, output };
       });
-      if (eventRecorded) deps.onCommandsQueued();
+      if (queued) deps.onCommandsQueued();
       return result;
     },
   };

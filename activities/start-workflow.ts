@@ -21,8 +21,8 @@ export interface StartWorkflowRequest extends StepActivityBase {
 export type StartWorkflowOutput = { executionId: string } | { skipped: string };
 
 /** The step's output when the contact was not enrolled, and why. */
-function skipped(reason: string): { output: StartWorkflowOutput; queued: false } {
-  return { output: { skipped: reason }, queued: false };
+function skipped(reason: string): { output: StartWorkflowOutput } {
+  return { output: { skipped: reason } };
 }
 
 export function startWorkflowActivities(deps: ActivityDeps) {
@@ -50,7 +50,7 @@ export function startWorkflowActivities(deps: ActivityDeps) {
           trigger: { type: 'START_WORKFLOW', workflowId: source?.workflowId ?? null, executionId: req.executionId },
           depth,
         });
-        return enrolled.ok ? { output: { executionId: enrolled.execution.id }, queued: true } : skipped(enrolled.code);
+        return enrolled.ok ? { output: { executionId: enrolled.execution.id } } : skipped(enrolled.code);
       });
     },
   };

@@ -4,6 +4,7 @@ import { lateFirstAttempt, outlivedTimeout } from './attempt';
 import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { prepared, runPrepared, type Tx } from '../db/client';
+import { commandsQueued } from '../db/outbox';
 import { lockContact, type ContactRow } from '../db/contacts';
 import { applyJournal, claimAndRecord, lockExecution, withReplaced, writeRecordsAndPatch } from '../db/journal';
 import type { ActivityDeps } from './deps';
@@ -90,16 +91,16 @@ export interface ContactStepScope {
   renderJson: (value: JsonObject) => Promise<JsonObject>;
 }
 
-/** The step's output, and whether its work queued commands for the dispatcher. */
+/** The step's output. */
 export interface ContactStepDone {
   output: unknown;
-  queued: boolean;
 }
 
 /**
  * Runs a step that completes in one transaction: opens it (no RUNNING record first), locks its
  * contact, does `work` and closes the step with the output, so a retry answers the first attempt's
- * output instead of doing the work twice. Wakes the dispatcher after a commit that queued commands.
+ * output instead of doing the work twice. Wakes the dispatcher after a commit that queued commands
+ * (most contact changes queue none: no workflow follows from their events, no run waits for them).
  */
 export async function runContactStep(
   { database, renderer, onCommandsQueued }: Pick<ActivityDeps, 'database' | 'renderer' | 'onCommandsQueued'>,
@@ -116,8 +117,8 @@ export async function runContactStep(
     const vars = buildVariables({ contact, context: req.context });
     const renderJson = async (value: JsonObject) => (await renderer.values(vars, [], value)).json as JsonObject;
     const done = await work({ tx, owner, contact, vars, renderJson });
-    queued = done.queued;
     await closeStep(tx, req, done.output);
+    queued = commandsQueued(tx);
     return { done: true, output: done.output };
   });
   if (queued) onCommandsQueued();

@@ -25,7 +25,7 @@ export function triggerEventActivities(deps: ActivityDeps) {
           enrolled: recorded.enrolled.length,
           ...(recorded.skippedEnrolments ? { skippedEnrolments: recorded.skippedEnrolments } : {}),
         };
-        return { output, queued: true };
+        return { output };
       });
     },
   };

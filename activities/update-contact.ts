@@ -30,8 +30,7 @@ export function updateContactActivities(deps: ActivityDeps) {
           throw err;
         });
         const output = { data: data ?? null, subscribed: updated.subscribed, ...(req.addTags || req.removeTags ? { tags: updated.tags } : {}) };
-        // Any change may have recorded events (subscription, tags, segment entry/exit) with commands to carry out.
-        return { output, queued: true };
+        return { output };
       });
     },
   };
