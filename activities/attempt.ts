@@ -8,8 +8,8 @@ import { Context } from '@temporalio/activity';
 /** When each running attempt began in this worker (Temporal started it a moment earlier). */
 const begunAt = new WeakMap<Context, number>();
 
-/** How long before its start-to-close timeout an attempt stops short of an outside call. */
-const OUTLIVED_MARGIN_MS = 1000;
+/** How much of its start-to-close timeout an attempt keeps spare after an outside call's own bound. */
+const SPARE_MS = 1000;
 
 type ActivityFunction = (...args: never[]) => Promise<unknown>;
 
@@ -42,9 +42,10 @@ export function lateFirstAttempt(): boolean {
 }
 
 /**
- * True when the current attempt has run (nearly) as long as its start-to-close timeout: Temporal has
- * timed it out, or soon will, and may have started a retry; a call made now could be made twice.
+ * True when an outside call that may take up to `callBoundMs` could outlast the current attempt's
+ * start-to-close timeout (with a second to spare): Temporal could time the attempt out and start a
+ * retry while the call is still on the wire, and the retry would make it again.
  */
-export function outlivedTimeout(): boolean {
-  return age() > Context.current().info.startToCloseTimeoutMs - OUTLIVED_MARGIN_MS;
+export function callWouldOutlive(callBoundMs: number): boolean {
+  return age() + callBoundMs > Context.current().info.startToCloseTimeoutMs - SPARE_MS;
 }

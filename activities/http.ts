@@ -53,6 +53,8 @@ export interface HttpResult {
 export interface HttpClient {
   /** One attempt; `signal` aborts it (the connection is closed) and the attempt rejects with the signal's reason. */
   request(req: HttpRequest, options?: { signal?: AbortSignal }): Promise<HttpResult>;
+  /** The longest one request can take (DNS, connect, redirects and body). */
+  readonly timeoutMs: number;
 }
 
 export type ResponseClass = 'ok' | 'retry' | 'fail';
@@ -186,6 +188,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   }
 
   return {
+    timeoutMs,
     async request(req: HttpRequest, options: { signal?: AbortSignal } = {}): Promise<HttpResult> {
       const caller = options.signal;
       if (caller?.aborted) throw caller.reason;

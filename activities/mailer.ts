@@ -18,6 +18,8 @@ export interface Mailer {
    * `signal` aborts the attempt (the SMTP session is closed) and it rejects with the signal's reason.
    */
   send(message: OutgoingEmail, options?: { signal?: AbortSignal }): Promise<{ response: string }>;
+  /** The longest one send can take (its deadline). */
+  readonly timeoutMs: number;
   close(): void;
 }
 
@@ -45,6 +47,7 @@ export function createMailer(smtpUrl: string | undefined, options: { sendTimeout
   const sendTimeoutMs = options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
   const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
   return {
+    timeoutMs: sendTimeoutMs,
     async send(m, { signal } = {}) {
       const deadline = AbortSignal.timeout(sendTimeoutMs);
       try {

@@ -148,7 +148,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
             status = 'CAPTURED';
             log.info('email captured (no SMTP_URL)', { to: message.to, subject, messageId });
           } else {
-            if (!(await stillActive(database.db, req.executionId))) return { done: false, reason: 'inactive' };
+            if (!(await stillActive(database.db, req.executionId, mailer.timeoutMs))) return { done: false, reason: 'inactive' };
             try {
               // A cancel aborts the SMTP session (the activity heartbeats: see cancellation.ts).
               await mailer.send(message, { signal: cancellationSignal() });

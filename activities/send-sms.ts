@@ -138,7 +138,7 @@ export function sendSmsActivities(deps: ActivityDeps) {
           message = { ...base, status: 'CAPTURED' };
           log.info('text message captured (no SMS provider)', { to: number, executionId: req.executionId });
         } else {
-          if (!(await stillActive(database.db, req.executionId))) return { done: false, reason: 'inactive' };
+          if (!(await stillActive(database.db, req.executionId, http.timeoutMs))) return { done: false, reason: 'inactive' };
           const outcome = await deliver(http, provider, number, body);
           message =
             outcome.status === 'SENT' ? { ...base, status: 'SENT', providerId: outcome.providerId } : { ...base, status: 'FAILED', error: outcome.error };

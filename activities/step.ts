@@ -1,6 +1,6 @@
 /** The bookkeeping around a step activity: check the execution is active, write journal and visit. */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { lateFirstAttempt, outlivedTimeout } from './attempt';
+import { callWouldOutlive, lateFirstAttempt } from './attempt';
 import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { prepared, runPrepared, type Tx } from '../db/client';
@@ -129,11 +129,14 @@ export async function runContactStep(
  * Re-checks, right before a side effect (an SMTP or HTTP call), that the execution is still active.
  * One statement under the row lock: a cancel being committed at this moment is waited for and seen;
  * a cancel that comes later reaches the call through Temporal (activities/cancellation.ts). An
- * attempt that has (nearly) outlived its start-to-close timeout fails retryably instead: its retry
- * may be under way, and would make the call a second time.
+ * attempt with too little of its start-to-close timeout left for the call (which may take up to
+ * `callBoundMs`) fails retryably instead: Temporal could start its retry while the call is still
+ * on the wire, and the retry would make it a second time.
  */
-export async function stillActive(db: Tx, executionId: string): Promise<boolean> {
-  if (outlivedTimeout()) throw ApplicationFailure.retryable('the attempt outlived its start-to-close timeout before its call', 'AttemptOutlived');
+export async function stillActive(db: Tx, executionId: string, callBoundMs: number): Promise<boolean> {
+  if (callWouldOutlive(callBoundMs)) {
+    throw ApplicationFailure.retryable("the call could outlast what is left of the attempt's start-to-close timeout", 'AttemptOutlived');
+  }
   return (await lockExecution(db, executionId)).active;
 }
 

@@ -61,7 +61,7 @@ export function webhookActivities({ database, http, renderer }: ActivityDeps) {
         headers['content-type'] = 'application/json';
       }
 
-      if (!(await stillActive(database.db, req.executionId))) return { done: false, reason: 'inactive' };
+      if (!(await stillActive(database.db, req.executionId, http.timeoutMs))) return { done: false, reason: 'inactive' };
       let result: Awaited<ReturnType<typeof http.request>>;
       try {
         // A cancel aborts the call (the activity heartbeats: see cancellation.ts).

@@ -1,8 +1,8 @@
 /**
  * A first attempt of a step task that Temporal may already have timed out and retried: one that
  * took half its start-to-close timeout to open its step (held on the execution's row lock) rolls
- * its claim back and leaves the step to its retry; one that reaches its outside call (nearly) as old
- * as its timeout does not make the call. The activity runs as the worker runs it (its attempt clock
+ * its claim back and leaves the step to its retry; one with less of its timeout left than its
+ * outside call may take (the HTTP client's 10 s) does not make the call. The activity runs as the worker runs it (its attempt clock
  * included), against the real database and a real HTTP receiver; Temporal's timing is stood for by
  * the attempt's info (a short start-to-close timeout).
  */
@@ -108,7 +108,8 @@ describe('a late first attempt', () => {
   it('that is not late makes its call and records it (the same visit, the lock held briefly)', async () => {
     const { execution, request, callWebhook } = await waitingRun('brief@example.com');
     const held = await holdRow(execution.id);
-    const env = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 2000 });
+    // WEBHOOK's own timeout: room for the 10 s call after the 0.1 s wait.
+    const env = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 15_000 });
     const attempt = env.run(callWebhook, request);
     await new Promise((r) => setTimeout(r, 100));
     await held.release();
@@ -117,11 +118,11 @@ describe('a late first attempt', () => {
     expect((await row(execution.id)).seqs).toEqual([0, 1, 2]);
   });
 
-  it('that reaches its call as old as its timeout does not make it', async () => {
+  it('with less of its timeout left than its call may take does not make it', async () => {
     const { execution, request, callWebhook } = await waitingRun('old@example.com');
-    // Under a second of start-to-close: past it minus the 1 s margin from its start, though not late
-    // opening its step (half of it).
-    const env = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 900 });
+    // 10.5 s of start-to-close: not late opening its step (half of it), but the HTTP client may take
+    // 10 s and a second is kept spare.
+    const env = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 10_500 });
     await expect(env.run(callWebhook, request)).rejects.toMatchObject({ type: 'AttemptOutlived' });
     expect(receiver.requests.filter((r) => r.path === '/old@example.com')).toHaveLength(0);
     // The step was opened (RUNNING); its retry takes it from there.
