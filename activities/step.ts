@@ -2,7 +2,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { callWouldOutlive, lateFirstAttempt } from './attempt';
 import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
-import { ACTIVE_STATUSES } from '../core/statuses';
 import { prepared, runPrepared, type Tx } from '../db/client';
 import { commandsQueued } from '../db/outbox';
 import { lockContact, type ContactRow } from '../db/contacts';
@@ -26,13 +25,6 @@ export function isRetry(): boolean {
   return isLocal || attempt > 1;
 }
 
-const claimExecution = prepared(
-  'step.claim-execution',
-  `update executions set current_step_id = $2
-    where id = $1 and status in (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})
-   returning project_id as "projectId", contact_id as "contactId", depth`,
-);
-
 const earlierVisit = prepared('step.earlier-visit', `select step_id as "stepId", status, output from step_executions where execution_id = $1 and seq = $2`);
 
 /**
@@ -43,11 +35,9 @@ const earlierVisit = prepared('step.earlier-visit', `select step_id as "stepId",
 export async function openStep(tx: Tx, req: StepActivityBase, options: { recordRunning?: boolean } = {}): Promise<OpenedStep> {
   const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
   // The first attempt of a step task, with only step records queued: claim and records in one
-  // statement (written only when the claim succeeds).
+  // statement (written only when the claim succeeds). Otherwise the claim alone comes first.
   const fast = !isRetry() && !req.journal.execution;
-  const [claimed] = fast
-    ? await claimAndRecord(tx, req.executionId, req.visit.stepId, withReplaced(req.journal.steps, running))
-    : await runPrepared<{ projectId: string; contactId: string; depth: number }>(tx, claimExecution, [req.executionId, req.visit.stepId]);
+  const [claimed] = await claimAndRecord(tx, req.executionId, req.visit.stepId, fast ? withReplaced(req.journal.steps, running) : []);
   // A first attempt that took half its timeout to get here (the claim waits for the row lock) may
   // have been timed out and retried, and the retry may have closed the step and moved on: it
   // rolls its claim back and leaves the step to the retry.

@@ -57,9 +57,6 @@ const PATCH = (first: number) => {
    returning status`;
 };
 
-/** The patch alone. */
-const patchRow = prepared('journal.patch', PATCH(2));
-
 /** Step records ($2) and the execution's patch in one statement: the records are written whatever the patch finds. */
 const recordsThenPatch = prepared('journal.records-then-patch', `with recorded as (${stepRecords()}) ${PATCH(3)}`);
 
@@ -145,10 +142,7 @@ async function writeStepRecords(tx: Tx, executionId: string, records: StepRecord
 /** Step records and, when given, the execution's patch (applied only while it is active: a cancel from the API wins); one statement either way. */
 export async function writeRecordsAndPatch(tx: Tx, executionId: string, records: StepRecord[], patch: ExecutionPatch | undefined): Promise<void> {
   if (!patch) return writeStepRecords(tx, executionId, records);
-  const applied =
-    records.length === 0
-      ? await runPrepared(tx, patchRow, [executionId, ...patchValues(patch)])
-      : await runPrepared(tx, recordsThenPatch, [executionId, recordsJson(records), ...patchValues(patch)]);
+  const applied = await runPrepared(tx, recordsThenPatch, [executionId, recordsJson(records), ...patchValues(patch)]);
   observeDurations(tx, records);
   if (patch.completed && applied.length > 0) onCommit(tx, () => executionsFinishedTotal.inc({ status: patch.status }));
 }
