@@ -4,6 +4,7 @@
  * worker); an attempt that knows its age can stand aside before it repeats what its retry does.
  */
 import { Context } from '@temporalio/activity';
+import { abortableBy } from '../db/client';
 
 /** When each running attempt began in this worker (Temporal started it a moment earlier). */
 const begunAt = new WeakMap<Context, number>();
@@ -13,13 +14,23 @@ const SPARE_MS = 1000;
 
 type ActivityFunction = (...args: never[]) => Promise<unknown>;
 
-/** Wraps activities so that each attempt notes when it began. */
+/**
+ * Wraps activities so that each attempt notes when it began, and a local activity's transactions end
+ * with its attempt. The worker cancels a local attempt that outlives its start-to-close timeout and
+ * retries it a second later: a transaction of the first attempt still waiting on a row lock would hold
+ * its connection beside the retry's, attempt after attempt, until the lock is released or the pool
+ * is used up. Aborted, it rolls back and gives its connection up (db/client.ts abortableBy). Every
+ * local activity is a Postgres step whose transactions its retry does again, so a rollback at any
+ * point leaves nothing half done. Activity tasks are not tied: a cancel of an SMTP send must never roll
+ * back the record of an email the server accepted.
+ */
 export function withAttemptClock<T extends Record<string, ActivityFunction>>(activities: T): T {
   const wrapped: Record<string, ActivityFunction> = {};
   for (const [name, fn] of Object.entries(activities)) {
     wrapped[name] = (...args: never[]) => {
-      begunAt.set(Context.current(), Date.now());
-      return fn(...args);
+      const context = Context.current();
+      begunAt.set(context, Date.now());
+      return context.info.isLocal ? abortableBy(context.cancellationSignal, () => fn(...args)) : fn(...args);
     };
   }
   return wrapped as T;

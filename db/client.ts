@@ -1,7 +1,8 @@
 /** The Postgres pool and the drizzle handle every layer uses. */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { drizzle, NodePgSession, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { getTableColumns, sql, type Table } from 'drizzle-orm';
-import { Pool, type PoolClient } from 'pg';
+import { Client, Pool, type PoolClient } from 'pg';
 import * as schema from './schema';
 
 export type Db = NodePgDatabase<typeof schema>;
@@ -34,6 +35,34 @@ export function onCommit(tx: Tx, fn: () => void): void {
   else fn();
 }
 
+/** The signal that ends the transactions opened in the current async context (see `abortableBy`). */
+const abortScope = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs `fn` with its transactions tied to `signal`: once it aborts, a transaction still running is
+ * cut short where it stands — the statement it waits on (a row lock, say) is cancelled in Postgres,
+ * the transaction rolls back and its connection is closed, not kept waiting — and no new one begins.
+ * For work whose every write is one transaction that may be rolled back at any point (a local
+ * activity's Postgres step, which its retry does again).
+ */
+export function abortableBy<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  return abortScope.run(signal, fn);
+}
+
+/** Cancels the statement backend `pid` is running, from a connection of its own (the pool may have none to spare). */
+async function cancelBackend(url: string, pid: number, report: PoolErrorHandler): Promise<void> {
+  const c = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    await c.query('select pg_cancel_backend($1)', [pid]);
+  } catch (err) {
+    report('postgres statement cancel failed', err as Error);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
 /** Opens a pool on `url`; errors on idle clients are reported to `onError`, not fatal. */
 export function openDatabase(url: string, options: { max?: number; onError?: PoolErrorHandler } = {}): Database {
   const pool = new Pool({ connectionString: url, max: options.max ?? 20, connectionTimeoutMillis: 5_000 });
@@ -49,11 +78,21 @@ export function openDatabase(url: string, options: { max?: number; onError?: Poo
     // drizzle's own transaction over a pool never releases its client when BEGIN fails, and hands a
     // dead one back when ROLLBACK fails: a Postgres outage would drain the pool for good (and
     // `close()` would wait forever). So the client is checked out here, and destroyed in those cases.
+    const signal = abortScope.getStore();
+    signal?.throwIfAborted();
     const client = await pool.connect();
     let broken: Error | undefined;
     const pending: (() => void)[] = [];
     let result: Awaited<ReturnType<typeof fn>>;
+    // An abort cancels the backend's statement; the client is then closed rather than pooled, so
+    // that a cancel arriving late never reaches another transaction on the same backend.
+    const abort = () => {
+      broken = new Error('transaction aborted');
+      void cancelBackend(url, (client as PoolClient & { processID: number }).processID, report);
+    };
+    signal?.addEventListener('abort', abort, { once: true });
     try {
+      signal?.throwIfAborted();
       const session = new NodePgSession(client, inner.dialect, inner.schema, inner.options);
       result = await session.transaction(async (tx) => {
         const handle = tx as unknown as Parameters<typeof fn>[0];
@@ -64,6 +103,7 @@ export function openDatabase(url: string, options: { max?: number; onError?: Poo
       if (/^(begin|commit|rollback)\b/.test((err as { query?: string }).query ?? '')) broken = err as Error;
       throw err;
     } finally {
+      signal?.removeEventListener('abort', abort);
       client.release(broken);
     }
     // drizzle has no commit hook: this wrapper gives every transaction one, whichever layer opened it.

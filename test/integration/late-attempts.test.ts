@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { withAttemptClock } from '../../activities/attempt';
+import { bookkeepingActivities } from '../../activities/bookkeeping';
 import { createHttpClient } from '../../activities/http';
 import { createRenderer } from '../../activities/renderer';
 import { webhookActivities } from '../../activities/webhook';
@@ -17,7 +18,7 @@ import type { ActivityDeps } from '../../activities/deps';
 import { claimAndRecord } from '../../db/journal';
 import { buildWorkflow } from '../support/builders';
 import { onlyExecutionIn } from '../support/executions';
-import { startTestApp, type TestApp } from '../support/harness';
+import { startTestApp, waitFor, type TestApp } from '../support/harness';
 import { startHttpServer, type TestHttpServer } from '../support/http-server';
 
 describe('a late first attempt', () => {
@@ -142,5 +143,39 @@ describe('a late first attempt', () => {
     expect(claimed).toHaveLength(1);
     const { rows } = await app.trellis.database.pool.query(`select status, output from step_executions where execution_id = $1 and seq = 2`, [execution.id]);
     expect(rows).toEqual([{ status: 'COMPLETED', output: { status: 200, body: { ok: true } } }]);
+  });
+
+  it('run locally gives its connection up when the worker cancels it (its timeout) while it waits on a row lock', async () => {
+    const { execution } = await waitingRun('local@example.com');
+    const before = await row(execution.id);
+    const held = await holdRow(execution.id);
+    const { database } = app.trellis;
+    const { flushJournal } = withAttemptClock(bookkeepingActivities({ database } as unknown as ActivityDeps));
+    const env = new MockActivityEnvironment({ attempt: 1, isLocal: true, startToCloseTimeoutMs: 10_000 });
+    const flush = env.run(flushJournal, {
+      executionId: execution.id,
+      journal: { steps: [], execution: { status: 'RUNNING' as const, exitReason: 'flushed' } },
+    });
+    const outcome = expect(flush).rejects.toThrow();
+    const waiters = async () =>
+      (
+        await database.pool.query(
+          `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and query like '%executions%for update%'`,
+        )
+      ).rows[0].n as number;
+    await waitFor(async () => (await waiters()) === 1, 'the flush to wait on the row lock');
+    const idleBefore = database.pool.idleCount;
+    const totalBefore = database.pool.totalCount;
+    env.cancel('TIMED_OUT');
+    await outcome;
+    // The statement was cancelled in Postgres: nothing waits on the lock any more, though it is still held.
+    await waitFor(async () => (await waiters()) === 0, 'the waiting statement to be cancelled');
+    // Its connection was closed, not pooled: the pool is one connection smaller, its idle ones as before.
+    expect(database.pool.totalCount).toBe(totalBefore - 1);
+    expect(database.pool.idleCount).toBe(idleBefore);
+    // And a transaction begun under the cancelled signal never starts.
+    await expect(env.run(flushJournal, { executionId: execution.id, journal: { steps: [] } })).rejects.toThrow();
+    await held.release();
+    expect(await row(execution.id)).toEqual(before);
   });
 });

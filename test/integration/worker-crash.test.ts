@@ -36,6 +36,8 @@ interface Hold {
    * backend that does.
    */
   blocking(what: string, timeoutMs?: number, count?: number): Promise<void>;
+  /** The backends waiting for this lock (as `blocking` counts them), with when their statement began. */
+  waiters(): Promise<{ pid: number; since: number }[]>;
 }
 
 function deferred<T = void>() {
@@ -93,19 +95,16 @@ describe('a worker killed with SIGKILL', () => {
         await c.end();
       },
       async blocking(what, timeoutMs, count = 1) {
-        await waitFor(
-          async () => {
-            const b = await observer.query(
-              `with waiting as (select pid, pg_blocking_pids(pid) as by from pg_stat_activity)
-               select count(*)::int as n from waiting w
-                where $1 = any(w.by) or exists (select 1 from waiting v where v.pid = any(w.by) and $1 = any(v.by))`,
-              [pid],
-            );
-            return b.rows[0].n >= count;
-          },
-          what,
-          timeoutMs,
+        await waitFor(async () => (await hold.waiters()).length >= count, what, timeoutMs);
+      },
+      async waiters() {
+        const b = await observer.query(
+          `with waiting as (select pid, query_start, pg_blocking_pids(pid) as by from pg_stat_activity)
+           select w.pid, w.query_start as since from waiting w
+            where $1 = any(w.by) or exists (select 1 from waiting v where v.pid = any(w.by) and $1 = any(v.by))`,
+          [pid],
         );
+        return b.rows.map((r) => ({ pid: r.pid as number, since: (r.since as Date).getTime() }));
       },
     };
     holds.push(hold);
@@ -287,8 +286,19 @@ describe('a worker killed with SIGKILL', () => {
         const hold = await holdStepRecord(waiting.id, { seq: 1 });
         expect((await api.post('/v1/track', { event: 'crash_flush_go', email: 'flush@example.com' })).status).toBe(200);
         await hold.blocking('the final bookkeeping write');
-        // A local activity: its retry runs in the worker, and waits behind the first attempt.
-        await hold.blocking('the final bookkeeping write to be retried after its start-to-close timeout', 60_000, 2);
+        const [first] = await hold.waiters();
+        // A local activity: the worker cancels it at its 10 s start-to-close timeout and retries it.
+        // The cancel reaches the transaction waiting on the lock (activities/attempt.ts): the retry
+        // waits alone, the first attempt's connection given up.
+        const retried = await waitFor(
+          async () => {
+            const waiting = await hold.waiters();
+            return waiting.some((w) => w.since > first!.since + 5_000) ? waiting : undefined;
+          },
+          'the final bookkeeping write to be retried after its start-to-close timeout',
+          60_000,
+        );
+        expect(retried).toHaveLength(1);
         await hold.release();
       })(),
     ]);
