@@ -31,7 +31,7 @@ import { emailsTotal } from '../telemetry/metrics';
 import { cancellationSignal } from './cancellation';
 import { quietHold } from './quiet-hours';
 import { closeStep, isRetry, openStep, stillActive } from './step';
-import { lockExecution } from '../db/journal';
+import { lockExecutionAndContact } from '../db/journal';
 import { commandsQueued } from '../db/outbox';
 
 export interface SendEmailRequest extends StepActivityBase {
@@ -166,8 +166,9 @@ export function sendEmailActivities(deps: ActivityDeps) {
       const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
         // Cancelled meanwhile: the step stays CANCELLED and no `email.sent` enrols the contact
         // anywhere. A message the server accepted all the same is still logged (unless the contact
-        // was erased with its executions): it did go out.
-        const exec = await lockExecution(tx, req.executionId);
+        // was erased with its executions): it did go out. The contact is locked with the execution,
+        // for `email.sent`.
+        const exec = await lockExecutionAndContact(tx, req.executionId);
         const active = exec.active;
         if (!active && (status !== 'SENT' || exec.projectId === undefined)) return { done: false, reason: 'inactive' };
         const [row] = await tx
@@ -197,6 +198,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
             name: 'email.sent',
             data: { emailId, messageId, templateId: template.id, subject },
             depth: owner.depth + 1,
+            contactLocked: true,
           });
         }
         const output = { emailId, status, messageId, ...(error ? { error } : {}) };

@@ -2,7 +2,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { callWouldOutlive, lateFirstAttempt } from './attempt';
 import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
-import { prepared, runPrepared, type Tx } from '../db/client';
+import { prepared, rowColumns, runPrepared, type Tx } from '../db/client';
+import { contacts } from '../db/schema';
 import { commandsQueued } from '../db/outbox';
 import { lockContact, type ContactRow } from '../db/contacts';
 import { applyJournal, claimAndRecord, lockExecution, withReplaced, writeRecordsAndPatch } from '../db/journal';
@@ -10,11 +11,14 @@ import type { ActivityDeps } from './deps';
 import { buildVariables, type TemplateVariables } from '../core/render';
 
 /**
- * What opening a step found: the step is open for its work; or it is settled already — the execution
- * is no longer active, or an earlier attempt completed the visit but its result never reached
- * Temporal (its worker died, or it outlived its timeout), so the retry answers that attempt's output.
+ * What opening a step found: the step is open for its work (with its contact, row-locked, when it
+ * asked for it); or it is settled already — the execution is no longer active, or an earlier attempt
+ * completed the visit but its result never reached Temporal (its worker died, or it outlived its
+ * timeout), so the retry answers that attempt's output.
  */
-export type OpenedStep = { open: true; projectId: string; contactId: string; depth: number } | { open: false; result: StepActivityResult };
+export type OpenedStep =
+  | { open: true; projectId: string; contactId: string; depth: number; contact?: ContactRow }
+  | { open: false; result: StepActivityResult };
 
 /**
  * True when an earlier attempt may have done part of the work: a retry, or any run of a local
@@ -25,29 +29,58 @@ export function isRetry(): boolean {
   return isLocal || attempt > 1;
 }
 
+type EarlierVisit = { stepId: string; status: string; output: unknown };
+
 const earlierVisit = prepared('step.earlier-visit', `select step_id as "stepId", status, output from step_executions where execution_id = $1 and seq = $2`);
+
+/** The contact ($1 of project $2) row-locked, with the visit (execution $3, seq $4) an earlier attempt may have recorded: one round trip. */
+const contactAndEarlierVisit = prepared(
+  'step.contact-and-earlier-visit',
+  `select ${rowColumns(contacts)},
+     (select json_build_object('stepId', step_id, 'status', status, 'output', output) from step_executions where execution_id = $3 and seq = $4) as "earlierVisit"
+   from contacts where id = $1 and project_id = $2 for update`,
+);
 
 /**
  * Opens a step in the caller's transaction: claims the execution's row (locked, and only while it is
  * still active, making the visit its current step), writes the queued journal and — unless the step
- * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING.
+ * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING; with
+ * `lockContact`, reads the contact and locks its row.
  */
-export async function openStep(tx: Tx, req: StepActivityBase, options: { recordRunning?: boolean } = {}): Promise<OpenedStep> {
+export async function openStep(tx: Tx, req: StepActivityBase, options: { recordRunning?: boolean; lockContact?: boolean } = {}): Promise<OpenedStep> {
   const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
-  // The first attempt of a step task, with only step records queued: claim and records in one
-  // statement (written only when the claim succeeds). Otherwise the claim alone comes first.
-  const fast = !isRetry() && !req.journal.execution;
+  // With only step records queued, claim and records in one statement (written only when the claim
+  // succeeds; a retry's RUNNING record never reopens the visit an earlier attempt closed, see
+  // db/journal.ts). A journal that patches the execution is written after the claim.
+  const fast = !req.journal.execution;
   const [claimed] = await claimAndRecord(tx, req.executionId, req.visit.stepId, fast ? withReplaced(req.journal.steps, running) : []);
   // A first attempt that took half its timeout to get here (the claim waits for the row lock) may
   // have been timed out and retried, and the retry may have closed the step and moved on: it
   // rolls its claim back and leaves the step to the retry.
   if (lateFirstAttempt()) throw ApplicationFailure.retryable('the attempt took half its start-to-close timeout to open its step', 'AttemptOutlived');
+  let contact: ContactRow | undefined;
+  let contactRead = false;
   // Only a retry can find its visit completed. Checked after the claim, which waits for an earlier
   // attempt still committing under the row lock (a statement's own reads would not see that
   // attempt's commit); before the inactive answer, since that attempt may have closed the
-  // execution along with the step.
+  // execution along with the step. A step that locks its contact reads both at once.
   if (isRetry()) {
-    const [earlier] = await runPrepared<{ stepId: string; status: string; output: unknown }>(tx, earlierVisit, [req.executionId, req.visit.seq]);
+    let earlier: EarlierVisit | undefined;
+    if (claimed && options.lockContact) {
+      const [row] = await runPrepared<ContactRow & { earlierVisit: EarlierVisit | null }>(tx, contactAndEarlierVisit, [
+        claimed.contactId,
+        claimed.projectId,
+        req.executionId,
+        req.visit.seq,
+      ]);
+      contactRead = true;
+      if (row) {
+        const { earlierVisit: found, ...own } = row;
+        contact = own;
+        earlier = found ?? undefined;
+      }
+    }
+    if (!contactRead || !contact) [earlier] = await runPrepared<EarlierVisit>(tx, earlierVisit, [req.executionId, req.visit.seq]);
     if (earlier?.stepId === req.visit.stepId && earlier.status === 'COMPLETED') {
       return { open: false, result: { done: true, output: earlier.output } };
     }
@@ -58,7 +91,11 @@ export async function openStep(tx: Tx, req: StepActivityBase, options: { recordR
     const patch = req.journal.execution ? { ...req.journal.execution, currentStepId: undefined } : undefined;
     await applyJournal(tx, req.executionId, { steps: req.journal.steps, execution: patch }, running);
   }
-  return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth };
+  if (options.lockContact) {
+    if (!contactRead) contact = await lockContact(tx, claimed.projectId, claimed.contactId);
+    if (!contact) return { open: false, result: { done: false, reason: 'inactive' } };
+  }
+  return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact };
 }
 
 /** Closes a step: records the visit COMPLETED with its output and applies the `after` patch. */
@@ -99,11 +136,10 @@ export async function runContactStep(
 ): Promise<StepActivityResult> {
   let queued = false;
   const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
-    const owner = await openStep(tx, req, { recordRunning: false });
-    if (!owner.open) return owner.result;
     // The contact's row lock orders the step's events and enrolments with the contact's other ones.
-    const contact = await lockContact(tx, owner.projectId, owner.contactId);
-    if (!contact) return { done: false, reason: 'inactive' };
+    const owner = await openStep(tx, req, { recordRunning: false, lockContact: true });
+    if (!owner.open) return owner.result;
+    const contact = owner.contact!;
     const vars = buildVariables({ contact, context: req.context });
     const renderJson = async (value: JsonObject) => (await renderer.values(vars, [], value)).json as JsonObject;
     const done = await work({ tx, owner, contact, vars, renderJson });

@@ -83,7 +83,7 @@ export async function recordEvent(
     name: string;
     data: JsonObject;
     contactIsNew?: boolean;
-    /** The caller holds the contact's row lock (FOR UPDATE) already. */
+    /** The caller holds the contact's row lock (FOR UPDATE or FOR NO KEY UPDATE) already. */
     contactLocked?: boolean;
     depth?: number;
   },

@@ -1,16 +1,19 @@
 /**
- * A first attempt of a step task that Temporal may already have timed out and retried: one that
- * took half its start-to-close timeout to open its step (held on the execution's row lock) rolls
- * its claim back and leaves the step to its retry; one with less of its timeout left than its
- * outside call may take (the HTTP client's 10 s) does not make the call. The activity runs as the worker runs it (its attempt clock
- * included), against the real database and a real HTTP receiver; Temporal's timing is stood for by
- * the attempt's info (a short start-to-close timeout).
+ * Attempts that overlap. A first attempt of a step task that Temporal may already have timed out
+ * and retried: one that took half its start-to-close timeout to open its step (held on the
+ * execution's row lock) rolls its claim back and leaves the step to its retry; one with less of its
+ * timeout left than its outside call may take (the HTTP client's 10 s) does not make the call. A
+ * local attempt the worker cancels (its timeout) while it waits on a row lock gives its connection
+ * up; one run again after its visit completed answers that visit's output. The activity runs as the
+ * worker runs it (its attempt clock included), against the real database and a real HTTP receiver;
+ * Temporal's timing is stood for by the attempt's info (a short start-to-close timeout, a cancel).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { withAttemptClock } from '../../activities/attempt';
 import { bookkeepingActivities } from '../../activities/bookkeeping';
+import { updateContactActivities } from '../../activities/update-contact';
 import { createHttpClient } from '../../activities/http';
 import { createRenderer } from '../../activities/renderer';
 import { webhookActivities } from '../../activities/webhook';
@@ -177,5 +180,47 @@ describe('a late first attempt', () => {
     await expect(env.run(flushJournal, { executionId: execution.id, journal: { steps: [] } })).rejects.toThrow();
     await held.release();
     expect(await row(execution.id)).toEqual(before);
+  });
+
+  it('run locally again after its visit completed (its marker lost with its worker) answers that output and changes nothing', async () => {
+    const { api } = app;
+    const wf = await buildWorkflow(api, {
+      name: 'rerun',
+      eventName: 'rerun',
+      steps: [
+        { key: 'update', type: 'UPDATE_CONTACT', config: { data: { plan: '{{event.plan}}' } } },
+        { key: 'wait', type: 'DELAY', config: { amount: 1, unit: 'days' } },
+      ],
+      edges: [
+        ['trigger', 'update'],
+        ['update', 'wait'],
+      ],
+    });
+    const tracked = await api.post('/v1/track', { event: 'rerun', email: 'rerun@example.com', data: { plan: 'pro' } });
+    const execution = await onlyExecutionIn(api, wf.id, tracked.body.data.contact, ['WAITING']);
+    const visit = execution.steps[1];
+    expect(visit).toMatchObject({ type: 'UPDATE_CONTACT', status: 'COMPLETED', output: { data: { plan: 'pro' } } });
+    const contactRow = async () =>
+      (await app.trellis.database.pool.query('select data, updated_at from contacts where id = $1', [tracked.body.data.contact])).rows[0];
+    const before = await contactRow();
+    const { updateContact } = withAttemptClock(
+      updateContactActivities({
+        database: app.trellis.database,
+        renderer: { values: () => Promise.reject(new Error('a re-run must not render again')) },
+        onCommandsQueued: () => undefined,
+      } as unknown as ActivityDeps),
+    );
+    // The same visit run again from attempt 1, with other data: only the earlier run's work counts.
+    const rerun = await new MockActivityEnvironment({ attempt: 1, isLocal: true }).run(updateContact, {
+      executionId: execution.id,
+      journal: { steps: [] },
+      visit: { seq: 1, stepId: visit.stepId, type: 'UPDATE_CONTACT' as const, name: visit.name, status: 'RUNNING' as const, startedAt: visit.startedAt },
+      data: { plan: 'basic' },
+      context: {},
+    });
+    expect(rerun).toEqual({ done: true, output: visit.output });
+    expect(await contactRow()).toEqual(before);
+    const { rows } = await app.trellis.database.pool.query(`select status, output from step_executions where execution_id = $1 and seq = 1`, [execution.id]);
+    expect(rows).toEqual([{ status: 'COMPLETED', output: visit.output }]);
   });
 });
