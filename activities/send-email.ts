@@ -17,7 +17,7 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
-import { onCommit, prefixedRow, prepared, rowColumns, runPrepared } from '../db/client';
+import { onCommit, prefixedRow, rowColumns } from '../db/client';
 import type { ContactRow } from '../db/contacts';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
@@ -31,7 +31,7 @@ import { emailsTotal } from '../telemetry/metrics';
 import { cancellationSignal } from './cancellation';
 import { quietHold } from './quiet-hours';
 import { closeStep, isRetry, openStep, stillActive } from './step';
-import { lockExecutionAndContact } from '../db/journal';
+import { CLAIMED_COLUMNS, claimReading, lockExecutionAndContact } from '../db/journal';
 import { commandsQueued } from '../db/outbox';
 
 export interface SendEmailRequest extends StepActivityBase {
@@ -70,13 +70,13 @@ function fromHeader(stepFrom: string | undefined, template: { from: string | nul
 }
 
 type TemplateRow = typeof templates.$inferSelect;
-/** The project's template ($1, $2) and the contact ($3), either missing, in one round trip. */
-const templateAndContact = prepared(
-  'send-email.template-and-contact',
-  `select ${rowColumns(templates, 't', 't.')}, ${rowColumns(contacts, 'c', 'c.')}
-     from (select 1) one
-     left join templates t on t.id = $1 and t.project_id = $2
-     left join contacts c on c.id = $3`,
+/** A claim that also reads the project's template (its first parameter) and the contact, either missing. */
+const claimWithTemplateAndContact = claimReading(
+  'send-email.claim-with-template-and-contact',
+  (first) => `select ${CLAIMED_COLUMNS}, ${rowColumns(templates, 't', 't.')}, ${rowColumns(contacts, 'c', 'c.')}
+     from claimed
+     left join templates t on t.id = $${first} and t.project_id = claimed.project_id
+     left join contacts c on c.id = claimed.contact_id`,
 );
 
 export function sendEmailActivities(deps: ActivityDeps) {
@@ -86,12 +86,11 @@ export function sendEmailActivities(deps: ActivityDeps) {
       const messageId = messageIdFor(req.executionId, req.visit.stepId, deps.publicUrl);
       const emailId = emailIdFor(req.executionId, req.visit.stepId);
       const prepared = await database.db.transaction(async (tx) => {
-        const owner = await openStep(tx, req);
+        const owner = await openStep(tx, req, { read: { statements: claimWithTemplateAndContact, values: [req.templateId] } });
         if (!owner.open) return owner.result;
-        const [row] = await runPrepared<Record<string, unknown>>(tx, templateAndContact, [req.templateId, owner.projectId, owner.contactId]);
-        const template = prefixedRow<TemplateRow>(row!, 't.');
+        const template = prefixedRow<TemplateRow>(owner.read, 't.');
         if (template.id === null) throw ApplicationFailure.nonRetryable('template not found', 'TemplateNotFound');
-        const contact = prefixedRow<ContactRow>(row!, 'c.');
+        const contact = prefixedRow<ContactRow>(owner.read, 'c.');
         if (contact.id === null) return { done: false as const, reason: 'inactive' as const };
         // Only a retry can find its email already recorded.
         const [recorded] = isRetry() ? await tx.select().from(emails).where(eq(emails.id, emailId)) : [];

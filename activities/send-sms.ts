@@ -19,13 +19,15 @@ import { buildVariables, TemplateError } from '../core/render';
 import type { SendSmsConfig } from '../core/step-configs';
 import { installationKey } from '../db/installation-key';
 import { lockExecution } from '../db/journal';
-import { contacts, messages } from '../db/schema';
+import { messages } from '../db/schema';
+import { prefixedRow } from '../db/client';
+import type { ContactRow } from '../db/contacts';
 import { smsCredentials, type SmsProvider } from '../db/settings';
 import { cancellationSignal } from './cancellation';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, type HttpClient, HttpRequestError, type HttpResult } from './http';
 import { quietHold } from './quiet-hours';
-import { closeStep, isRetry, openStep, stillActive } from './step';
+import { CLAIM_WITH_CONTACT, closeStep, isRetry, openStep, stillActive } from './step';
 
 export interface SendSmsRequest extends StepActivityBase {
   config: SendSmsConfig;
@@ -98,10 +100,10 @@ export function sendSmsActivities(deps: ActivityDeps) {
     async sendSms(req: SendSmsRequest): Promise<StepActivityResult> {
       const id = messageRowId(req.executionId, req.visit.stepId);
       const prepared = await database.db.transaction(async (tx) => {
-        const owner = await openStep(tx, req);
+        const owner = await openStep(tx, req, { read: { statements: CLAIM_WITH_CONTACT, values: [] } });
         if (!owner.open) return owner.result;
-        const [contact] = await tx.select().from(contacts).where(eq(contacts.id, owner.contactId));
-        if (!contact) return { done: false as const, reason: 'inactive' as const };
+        const contact = prefixedRow<ContactRow>(owner.read, 'c.');
+        if (contact.id === null) return { done: false as const, reason: 'inactive' as const };
         // Only a retry can find its message already recorded.
         const [recorded] = isRetry() ? await tx.select().from(messages).where(eq(messages.id, id)) : [];
         // Every text waits out quiet hours, unless it will be suppressed anyway.

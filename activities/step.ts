@@ -6,18 +6,19 @@ import { prepared, rowColumns, runPrepared, type Tx } from '../db/client';
 import { contacts } from '../db/schema';
 import { commandsQueued } from '../db/outbox';
 import { lockContact, type ContactRow } from '../db/contacts';
-import { applyJournal, claimAndRecord, lockExecution, withReplaced, writeRecordsAndPatch } from '../db/journal';
+import { CLAIMED_COLUMNS, claimAndRecord, type ClaimStatements, claimReading, lockExecution, withReplaced, writeRecordsAndPatch } from '../db/journal';
 import type { ActivityDeps } from './deps';
 import { buildVariables, type TemplateVariables } from '../core/render';
 
 /**
  * What opening a step found: the step is open for its work (with its contact, row-locked, when it
- * asked for it); or it is settled already — the execution is no longer active, or an earlier attempt
- * completed the visit but its result never reached Temporal (its worker died, or it outlived its
- * timeout), so the retry answers that attempt's output.
+ * asked for it; with the row its claim read, when it gave one); or it is settled already — the
+ * execution is no longer active, or an earlier attempt completed the visit but its result never
+ * reached Temporal (its worker died, or it outlived its timeout), so the retry answers that
+ * attempt's output.
  */
 export type OpenedStep =
-  | { open: true; projectId: string; contactId: string; depth: number; contact?: ContactRow }
+  | { open: true; projectId: string; contactId: string; depth: number; contact?: ContactRow; read: Record<string, unknown> }
   | { open: false; result: StepActivityResult };
 
 /**
@@ -28,6 +29,12 @@ export function isRetry(): boolean {
   const { attempt, isLocal } = Context.current().info;
   return isLocal || attempt > 1;
 }
+
+/** A claim that also reads the execution's contact (`c.`-prefixed columns; none when it was erased). */
+export const CLAIM_WITH_CONTACT = claimReading(
+  'step.claim-with-contact',
+  () => `select ${CLAIMED_COLUMNS}, ${rowColumns(contacts, 'c', 'c.')} from claimed left join contacts c on c.id = claimed.contact_id`,
+);
 
 type EarlierVisit = { stepId: string; status: string; output: unknown };
 
@@ -44,16 +51,26 @@ const contactAndEarlierVisit = prepared(
 /**
  * Opens a step in the caller's transaction: claims the execution's row (locked, and only while it is
  * still active, making the visit its current step), writes the queued journal and — unless the step
- * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING; with
- * `lockContact`, reads the contact and locks its row.
+ * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING, all in one
+ * statement, which also reads what `read` asks for; with `lockContact`, then reads the contact and
+ * locks its row.
  */
-export async function openStep(tx: Tx, req: StepActivityBase, options: { recordRunning?: boolean; lockContact?: boolean } = {}): Promise<OpenedStep> {
+export async function openStep(
+  tx: Tx,
+  req: StepActivityBase,
+  options: { recordRunning?: boolean; lockContact?: boolean; read?: { statements: ClaimStatements; values: unknown[] } } = {},
+): Promise<OpenedStep> {
   const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
-  // With only step records queued, claim and records in one statement (written only when the claim
-  // succeeds; a retry's RUNNING record never reopens the visit an earlier attempt closed, see
-  // db/journal.ts). A journal that patches the execution is written after the claim.
-  const fast = !req.journal.execution;
-  const [claimed] = await claimAndRecord(tx, req.executionId, req.visit.stepId, fast ? withReplaced(req.journal.steps, running) : []);
+  // The records are written only when the claim succeeds; a retry's RUNNING record never reopens
+  // the visit an earlier attempt closed (db/journal.ts).
+  const [claimed] = await claimAndRecord<Record<string, unknown>>(
+    tx,
+    req.executionId,
+    req.visit.stepId,
+    withReplaced(req.journal.steps, running),
+    req.journal.execution,
+    options.read,
+  );
   // A first attempt that took half its timeout to get here (the claim waits for the row lock) may
   // have been timed out and retried, and the retry may have closed the step and moved on: it
   // rolls its claim back and leaves the step to the retry.
@@ -86,16 +103,11 @@ export async function openStep(tx: Tx, req: StepActivityBase, options: { recordR
     }
   }
   if (!claimed) return { open: false, result: { done: false, reason: 'inactive' } };
-  if (!fast) {
-    // The visit is newer than any current step the journal names.
-    const patch = req.journal.execution ? { ...req.journal.execution, currentStepId: undefined } : undefined;
-    await applyJournal(tx, req.executionId, { steps: req.journal.steps, execution: patch }, running);
-  }
   if (options.lockContact) {
     if (!contactRead) contact = await lockContact(tx, claimed.projectId, claimed.contactId);
     if (!contact) return { open: false, result: { done: false, reason: 'inactive' } };
   }
-  return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact };
+  return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact, read: claimed };
 }
 
 /** Closes a step: records the visit COMPLETED with its output and applies the `after` patch. */

@@ -4,15 +4,15 @@
  * recorded only while the execution is still active.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import type { WebhookConfig } from '../core/step-configs';
-import { contacts } from '../db/schema';
+import { prefixedRow } from '../db/client';
+import type { ContactRow } from '../db/contacts';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, HttpRequestError } from './http';
 import { buildVariables, TemplateError } from '../core/render';
 import { cancellationSignal } from './cancellation';
-import { closeStepIfActive, openStep, stillActive } from './step';
+import { CLAIM_WITH_CONTACT, closeStepIfActive, openStep, stillActive } from './step';
 
 export interface WebhookRequest extends StepActivityBase {
   config: WebhookConfig;
@@ -24,10 +24,10 @@ export function webhookActivities({ database, http, renderer }: ActivityDeps) {
   return {
     async callWebhook(req: WebhookRequest): Promise<StepActivityResult> {
       const opened = await database.db.transaction(async (tx) => {
-        const owner = await openStep(tx, req);
+        const owner = await openStep(tx, req, { read: { statements: CLAIM_WITH_CONTACT, values: [] } });
         if (!owner.open) return owner.result;
-        const [contact] = await tx.select().from(contacts).where(eq(contacts.id, owner.contactId));
-        return contact ?? ({ done: false, reason: 'inactive' } as const);
+        const contact = prefixedRow<ContactRow>(owner.read, 'c.');
+        return contact.id !== null ? contact : ({ done: false, reason: 'inactive' } as const);
       });
       if ('done' in opened) return opened;
       const contact = opened;

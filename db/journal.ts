@@ -2,7 +2,7 @@
 import type { ExecutionPatch, Journal, StepRecord } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { stepDurationSeconds, executionsFinishedTotal } from '../telemetry/metrics';
-import { onCommit, prepared, runPrepared, type Tx } from './client';
+import { onCommit, type PreparedStatement, prepared, runPrepared, type Tx } from './client';
 
 const lockExecutionRow = prepared(
   'journal.lock-execution',
@@ -60,51 +60,94 @@ const stepRecords = (from = '') => `insert into step_executions (execution_id, s
 const upsertStepRecords = prepared('journal.upsert-steps', stepRecords());
 
 /**
- * An execution patch (its parameters from `first` on, as patchValues gives them), only while the
- * execution is active (a cancel from the API wins). Every key of ExecutionPatch in one statement: an
- * absent key keeps its column, except `waitingFor`, which any patch writes (the projection knows the
- * current wait, so events reach only runs that wait).
+ * An execution patch (its parameters from `first` on, as patchValues gives them): the assignments.
+ * Every key of ExecutionPatch in one list: an absent key keeps its column, except `waitingFor`,
+ * which any patch writes (the projection knows the current wait, so events reach only runs that
+ * wait).
  */
-const PATCH = (first: number) => {
+const ASSIGNMENTS = (first: number) => {
   const $ = (i: number) => `$${first + i}`;
-  return `update executions set
-     status = ${$(0)},
+  return `status = ${$(0)},
      current_step_id = case when ${$(1)}::boolean then ${$(2)}::uuid else current_step_id end,
      context = coalesce(${$(3)}::jsonb, context),
      exit_reason = coalesce(${$(4)}, exit_reason),
      error = coalesce(${$(5)}, error),
      waiting_for = ${$(6)},
-     completed_at = case when ${$(7)}::boolean then now() else completed_at end
-   where id = $1 and status in (${ACTIVE})
-   returning status`;
+     completed_at = case when ${$(7)}::boolean then now() else completed_at end`;
 };
+
+/** The patch, only while the execution is active (a cancel from the API wins). */
+const PATCH = (first: number) => `update executions set ${ASSIGNMENTS(first)} where id = $1 and status in (${ACTIVE}) returning status`;
 
 /** Step records ($2) and the execution's patch in one statement: the records are written whatever the patch finds. */
 const recordsThenPatch = prepared('journal.records-then-patch', `with recorded as (${stepRecords()}) ${PATCH(3)}`);
 
 /**
- * A step's claim of its execution ($1): the row locked, and only while the execution is still
- * active, with the visit's step ($3) as its current step; the step records ($2) written only when
- * the claim succeeded.
+ * A step's claim of its execution ($1), as the `claimed` table: the row locked, and only while the
+ * execution is still active, with the visit's step ($3) as its current step — with `patch`, the
+ * journal's patch applied along (its parameters from $3 on, the visit's step as its current one);
+ * and the step records ($2) written only when the claim succeeded. `select` reads from `claimed`
+ * (project_id, contact_id, depth), joining what the step reads next; its own parameters come after
+ * the claim's (`CLAIM_PARAMS`).
  */
-const claimThenRecord = prepared(
-  'journal.claim-then-record',
-  `with claimed as (
-     update executions set current_step_id = $3 where id = $1 and status in (${ACTIVE})
+function claimSql(options: { patch: boolean; select: string }): string {
+  const set = options.patch ? ASSIGNMENTS(3) : 'current_step_id = $3';
+  return `with claimed as (
+     update executions set ${set} where id = $1 and status in (${ACTIVE})
      returning project_id, contact_id, depth),
    recorded as (${stepRecords('claimed, ')})
-   select project_id as "projectId", contact_id as "contactId", depth from claimed`,
-);
+   ${options.select}`;
+}
 
-/** Claims the execution for a step and writes step records, in one statement; no row when it is no longer active. */
-export async function claimAndRecord(
+/** How many parameters the claim itself takes, with and without a patch. */
+const CLAIM_PARAMS = { plain: 3, patch: 10 } as const;
+
+/** The claim's parameters; with a patch, the visit's step is its current step. */
+function claimValues(executionId: string, stepId: string, records: StepRecord[], patch: ExecutionPatch | undefined): unknown[] {
+  return patch ? [executionId, recordsJson(records), ...patchValues({ ...patch, currentStepId: stepId })] : [executionId, recordsJson(records), stepId];
+}
+
+/** The claimed execution's columns as a claim answers them (`claimed.` names them in a join). */
+export const CLAIMED_COLUMNS = `claimed.project_id as "projectId", claimed.contact_id as "contactId", claimed.depth`;
+
+/** A claim's two statements (after a journal with a patch, or not) that also read with `select` (its own parameters from `first` on). */
+export interface ClaimStatements {
+  plain: PreparedStatement;
+  patch: PreparedStatement;
+}
+
+/** Prepares a claim reading what `select` reads from `claimed` and its joins (its own parameters from `first` on). */
+export function claimReading(name: string, select: (first: number) => string): ClaimStatements {
+  return {
+    plain: prepared(name, claimSql({ patch: false, select: select(CLAIM_PARAMS.plain + 1) })),
+    patch: prepared(`${name}-after-patch`, claimSql({ patch: true, select: select(CLAIM_PARAMS.patch + 1) })),
+  };
+}
+
+const claimOnly = claimReading('journal.claim-then-record', () => `select ${CLAIMED_COLUMNS} from claimed`);
+
+/** What a claim answers: the claimed execution, with what the statement's `select` read. */
+export type Claimed<R = object> = { projectId: string; contactId: string; depth: number } & R;
+
+/**
+ * Claims the execution for a step, applies the journal's patch (when there is one) and writes step
+ * records, in one statement; no row when it is no longer active. `read` names statements built by
+ * claimReading that also read what the step needs next, with their own parameters (`values`).
+ */
+export async function claimAndRecord<R = object>(
   tx: Tx,
   executionId: string,
   stepId: string,
   records: StepRecord[],
-): Promise<{ projectId: string; contactId: string; depth: number }[]> {
-  const claimed = await runPrepared<{ projectId: string; contactId: string; depth: number }>(tx, claimThenRecord, [executionId, recordsJson(records), stepId]);
-  if (claimed.length > 0) observeDurations(tx, records);
+  patch?: ExecutionPatch,
+  read: { statements: ClaimStatements; values: unknown[] } = { statements: claimOnly, values: [] },
+): Promise<Claimed<R>[]> {
+  const statement = patch ? read.statements.patch : read.statements.plain;
+  const claimed = await runPrepared<Claimed<R>>(tx, statement, [...claimValues(executionId, stepId, records, patch), ...read.values]);
+  if (claimed.length > 0) {
+    observeDurations(tx, records);
+    if (patch?.completed) onCommit(tx, () => executionsFinishedTotal.inc({ status: patch.status }));
+  }
   return claimed;
 }
 
