@@ -47,6 +47,12 @@ export function bookkeepingActivities({ database }: ActivityDeps) {
       });
     },
 
+    /** The execution's status in the projection (none once it was erased). */
+    async executionStatus(req: { executionId: string }): Promise<{ status?: string }> {
+      const [row] = await database.db.select({ status: executions.status }).from(executions).where(eq(executions.id, req.executionId));
+      return row ? { status: row.status } : {};
+    },
+
     /** Writes the queued bookkeeping and returns the contact's fresh data (null once it is inactive). */
     async loadContact(req: { executionId: string; journal: Journal; currentStepId: string }): Promise<ContactSnapshot | null> {
       return database.db.transaction(async (tx) => {

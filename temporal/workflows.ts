@@ -2,9 +2,11 @@
  * The Temporal workflow: one execution per contact per enrolment, interpreting the pinned graph.
  * Workflow code only — deterministic, no I/O; side effects live in activities/.
  */
-import { ApplicationFailure, CancellationScope, condition, defineSignal, isCancellation, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, defineSignal, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import { EVENT_SIGNAL, type ExecutionInput, type ExecutionResult, type TrackedEventSignal } from '../core/execution';
-import { enterStatus, ExecutionInactive, flush } from './interpreter/handler';
+import { db } from './interpreter/activities';
+import { enterStatus, ExecutionInactive, flush, showStatus } from './interpreter/handler';
+import { COMPLETED_BY_EARLIER_ATTEMPT } from './interpreter/patches';
 import { reachedGoal, runExecution } from './interpreter/run';
 import { ExecutionState } from './interpreter/state';
 
@@ -18,6 +20,8 @@ const INACTIVE_GRACE_MS = 10 * 60 * 1000;
 /** Runs one contact's execution of a workflow graph (SPEC §7). */
 export async function contactExecution(input: ExecutionInput): Promise<ExecutionResult> {
   const state = new ExecutionState(input);
+  // Asked at the start, so that every run since records its marker (see below).
+  const completedBehindEnds = patched(COMPLETED_BY_EARLIER_ATTEMPT);
   setHandler(trackedEvent, (event) => state.deliver(event));
   try {
     return await runExecution(state);
@@ -27,6 +31,13 @@ export async function contactExecution(input: ExecutionInput): Promise<Execution
       throw err;
     }
     if (err instanceof ExecutionInactive) {
+      // A workflow task that fails after its local activities committed (Temporal refuses to
+      // complete a run while a signal arrives) runs again from where the last one ended: its steps
+      // then find the execution its earlier attempt completed, which only the run itself does.
+      if (completedBehindEnds && (await db().executionStatus({ executionId: state.executionId })).status === 'COMPLETED') {
+        showStatus('COMPLETED');
+        return { status: 'COMPLETED' };
+      }
       // The API cancelled it in Postgres first, and Temporal's cancellation is on its way; or a goal
       // ended it there, and the event that reached it is on its way.
       if (await condition(() => state.exitReason !== undefined, INACTIVE_GRACE_MS)) return reachedGoal(state);

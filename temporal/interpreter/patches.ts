@@ -15,3 +15,10 @@ export const WAIT_SINCE_START = 'wait-since-start';
 
 /** Postgres steps run as local activities (START_WORKFLOW excepted): no activity task, no workflow task of their own. */
 export const POSTGRES_STEPS_LOCAL = 'postgres-steps-local';
+
+/**
+ * A run that finds its execution inactive asks Postgres why: COMPLETED means an earlier attempt of
+ * its own workflow task finished it (that task failed after its local activities committed), and
+ * the run completes.
+ */
+export const COMPLETED_BY_EARLIER_ATTEMPT = 'completed-by-earlier-attempt';

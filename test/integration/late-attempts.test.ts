@@ -18,6 +18,7 @@ import { createHttpClient } from '../../activities/http';
 import { createRenderer } from '../../activities/renderer';
 import { webhookActivities } from '../../activities/webhook';
 import type { ActivityDeps } from '../../activities/deps';
+import { EVENT_SIGNAL, temporalWorkflowId } from '../../core/execution';
 import { claimAndRecord } from '../../db/journal';
 import { buildWorkflow } from '../support/builders';
 import { onlyExecutionIn } from '../support/executions';
@@ -222,5 +223,34 @@ describe('a late first attempt', () => {
     expect(await contactRow()).toEqual(before);
     const { rows } = await app.trellis.database.pool.query(`select status, output from step_executions where execution_id = $1 and seq = 1`, [execution.id]);
     expect(rows).toEqual([{ status: 'COMPLETED', output: visit.output }]);
+  });
+
+  it('whose execution an earlier attempt of its own workflow task completed completes the run', async () => {
+    // Temporal refuses a run's completion while a signal arrives, and runs the workflow task again
+    // from where the last one ended: its local activities then find the execution COMPLETED by
+    // their earlier attempt. Stood for here by the COMPLETED row written behind the waiting run.
+    const { api } = app;
+    const wf = await buildWorkflow(api, {
+      name: 'completed behind',
+      eventName: 'behind_start',
+      steps: [
+        { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'behind_done', timeout: 86_400 } },
+        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { marked: true } } },
+      ],
+      edges: [
+        ['trigger', 'wait'],
+        ['wait', 'mark', 'event'],
+      ],
+    });
+    const tracked = await api.post('/v1/track', { event: 'behind_start', email: 'behind@example.com' });
+    const execution = await onlyExecutionIn(api, wf.id, tracked.body.data.contact, ['WAITING']);
+    await app.trellis.database.pool.query(`update executions set status = 'COMPLETED', completed_at = now() where id = $1`, [execution.id]);
+    const handle = app.trellis.client.workflow.getHandle(temporalWorkflowId(execution.id));
+    await handle.signal(EVENT_SIGNAL, { eventId: '00000000-0000-4000-8000-0000000000b1', name: 'behind_done', data: {}, recordedAt: new Date().toISOString() });
+    // Not left waiting ten minutes for a cancellation that never comes, then failed.
+    expect(await handle.result()).toEqual({ status: 'COMPLETED' });
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    // The step found the execution inactive and changed nothing.
+    expect((await api.get(`/contacts/${tracked.body.data.contact}`)).body.data).toEqual({});
   });
 });
