@@ -47,10 +47,10 @@ export function bookkeepingActivities({ database }: ActivityDeps) {
       });
     },
 
-    /** The execution's status in the projection (none once it was erased). */
-    async executionStatus(req: { executionId: string }): Promise<{ status?: string }> {
-      const [row] = await database.db.select({ status: executions.status }).from(executions).where(eq(executions.id, req.executionId));
-      return row ? { status: row.status } : {};
+    /** The execution's status in the projection, with its error (none once it was erased). */
+    async executionStatus(req: { executionId: string }): Promise<{ status?: string; error?: string }> {
+      const [row] = await database.db.select({ status: executions.status, error: executions.error }).from(executions).where(eq(executions.id, req.executionId));
+      return row ? { status: row.status, ...(row.error ? { error: row.error } : {}) } : {};
     },
 
     /** Writes the queued bookkeeping and returns the contact's fresh data (null once it is inactive). */

@@ -33,10 +33,18 @@ export async function contactExecution(input: ExecutionInput): Promise<Execution
     if (err instanceof ExecutionInactive) {
       // A workflow task that fails after its local activities committed (Temporal refuses to
       // complete a run while a signal arrives) runs again from where the last one ended: its steps
-      // then find the execution its earlier attempt completed, which only the run itself does.
-      if (completedBehindEnds && (await db().executionStatus({ executionId: state.executionId })).status === 'COMPLETED') {
-        showStatus('COMPLETED');
-        return { status: 'COMPLETED' };
+      // then find the execution its earlier attempt completed, which only the run itself does, or
+      // failed. FAILED also comes from a command of the run the outbox gave up on.
+      if (completedBehindEnds) {
+        const { status, error } = await db().executionStatus({ executionId: state.executionId });
+        if (status === 'COMPLETED') {
+          showStatus('COMPLETED');
+          return { status: 'COMPLETED' };
+        }
+        if (status === 'FAILED') {
+          showStatus('FAILED');
+          throw ApplicationFailure.nonRetryable(error ?? 'execution failed', 'StepFailed');
+        }
       }
       // The API cancelled it in Postgres first, and Temporal's cancellation is on its way; or a goal
       // ended it there, and the event that reached it is on its way.

@@ -19,6 +19,7 @@ export const POSTGRES_STEPS_LOCAL = 'postgres-steps-local';
 /**
  * A run that finds its execution inactive asks Postgres why: COMPLETED means an earlier attempt of
  * its own workflow task finished it (that task failed after its local activities committed), and
- * the run completes.
+ * the run completes; FAILED (the same, or a command the outbox gave up on), and it fails with the
+ * execution's error.
  */
 export const COMPLETED_BY_EARLIER_ATTEMPT = 'completed-by-earlier-attempt';

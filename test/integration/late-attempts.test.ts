@@ -8,6 +8,7 @@
  * worker runs it (its attempt clock included), against the real database and a real HTTP receiver;
  * Temporal's timing is stood for by the attempt's info (a short start-to-close timeout, a cancel).
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -225,16 +226,19 @@ describe('a late first attempt', () => {
     expect(rows).toEqual([{ status: 'COMPLETED', output: visit.output }]);
   });
 
-  it('whose execution an earlier attempt of its own workflow task completed completes the run', async () => {
-    // Temporal refuses a run's completion while a signal arrives, and runs the workflow task again
-    // from where the last one ended: its local activities then find the execution COMPLETED by
-    // their earlier attempt. Stood for here by the COMPLETED row written behind the waiting run.
+  /**
+   * A run waiting for an event whose execution row turns `status` behind its back, then the event's
+   * signal: stands for a workflow task that runs again after its local activities committed
+   * (Temporal refuses a run's completion while a signal arrives), whose steps then find what their
+   * earlier attempt wrote.
+   */
+  async function finishedBehind(tag: string, status: string, error: string | null) {
     const { api } = app;
     const wf = await buildWorkflow(api, {
-      name: 'completed behind',
-      eventName: 'behind_start',
+      name: `behind ${tag}`,
+      eventName: `behind_${tag}`,
       steps: [
-        { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'behind_done', timeout: 86_400 } },
+        { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: `behind_${tag}_done`, timeout: 86_400 } },
         { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { marked: true } } },
       ],
       edges: [
@@ -242,15 +246,27 @@ describe('a late first attempt', () => {
         ['wait', 'mark', 'event'],
       ],
     });
-    const tracked = await api.post('/v1/track', { event: 'behind_start', email: 'behind@example.com' });
+    const tracked = await api.post('/v1/track', { event: `behind_${tag}`, email: `behind-${tag}@example.com` });
     const execution = await onlyExecutionIn(api, wf.id, tracked.body.data.contact, ['WAITING']);
-    await app.trellis.database.pool.query(`update executions set status = 'COMPLETED', completed_at = now() where id = $1`, [execution.id]);
+    await app.trellis.database.pool.query(`update executions set status = $2, error = $3, completed_at = now() where id = $1`, [execution.id, status, error]);
     const handle = app.trellis.client.workflow.getHandle(temporalWorkflowId(execution.id));
-    await handle.signal(EVENT_SIGNAL, { eventId: '00000000-0000-4000-8000-0000000000b1', name: 'behind_done', data: {}, recordedAt: new Date().toISOString() });
+    await handle.signal(EVENT_SIGNAL, { eventId: randomUUID(), name: `behind_${tag}_done`, data: {}, recordedAt: new Date().toISOString() });
+    return { handle, contactId: tracked.body.data.contact as string };
+  }
+
+  it('whose execution an earlier attempt of its own workflow task completed completes the run', async () => {
+    const { handle, contactId } = await finishedBehind('completed', 'COMPLETED', null);
     // Not left waiting ten minutes for a cancellation that never comes, then failed.
     expect(await handle.result()).toEqual({ status: 'COMPLETED' });
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     // The step found the execution inactive and changed nothing.
-    expect((await api.get(`/contacts/${tracked.body.data.contact}`)).body.data).toEqual({});
+    expect((await app.api.get(`/contacts/${contactId}`)).body.data).toEqual({});
+  });
+
+  it("whose execution was failed behind it fails the run with the execution's error", async () => {
+    const error = 'step "mark" (UPDATE_CONTACT) failed: as recorded';
+    const { handle } = await finishedBehind('failed', 'FAILED', error);
+    await expect(handle.result()).rejects.toMatchObject({ cause: { message: error, type: 'StepFailed' } });
+    expect((await handle.describe()).status.name).toBe('FAILED');
   });
 });
