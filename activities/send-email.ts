@@ -17,7 +17,7 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
-import { onCommit, prefixedRow, rowColumns } from '../db/client';
+import { onCommit, prefixedRow, retryingDeadlocks, rowColumns } from '../db/client';
 import type { ContactRow } from '../db/contacts';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
@@ -162,50 +162,53 @@ export function sendEmailActivities(deps: ActivityDeps) {
       }
 
       let queued = false;
-      const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
-        // Cancelled meanwhile: the step stays CANCELLED and no `email.sent` enrols the contact
-        // anywhere. A message the server accepted all the same is still logged (unless the contact
-        // was erased with its executions): it did go out. The contact is locked with the execution,
-        // for `email.sent`.
-        const exec = await lockExecutionAndContact(tx, req.executionId);
-        const active = exec.active;
-        if (!active && (status !== 'SENT' || exec.projectId === undefined)) return { done: false, reason: 'inactive' };
-        const [row] = await tx
-          .insert(emails)
-          .values({
-            id: emailId,
-            projectId: owner.projectId,
-            contactId: owner.contactId,
-            templateId: template.id,
-            executionId: req.executionId,
-            stepId: req.visit.stepId,
-            to: contact.email,
-            subject,
-            messageId,
-            status,
-            error,
-          })
-          // Any conflict (id or Message-ID) means an earlier attempt recorded this very email.
-          .onConflictDoNothing()
-          .returning({ id: emails.id });
-        if (row) onCommit(tx, () => emailsTotal.inc({ status }));
-        if (!active) return { done: false, reason: 'inactive' };
-        if (row && status === 'SENT') {
-          await recordEvent(tx, {
-            projectId: owner.projectId,
-            contactId: owner.contactId,
-            name: 'email.sent',
-            data: { emailId, messageId, templateId: template.id, subject },
-            depth: owner.depth + 1,
-            contactLocked: true,
-          });
-        }
-        const output = { emailId, status, messageId, ...(error ? { error } : {}) };
-        await closeStep(tx, req, output);
-        // `email.sent` queued commands only when a workflow follows from it or a run waits for it.
-        queued = commandsQueued(tx);
-        return { done: true, output };
-      });
+      // The message may have gone out: its record is not given up for a deadlock.
+      const result = await retryingDeadlocks(() =>
+        database.db.transaction(async (tx): Promise<StepActivityResult> => {
+          // Cancelled meanwhile: the step stays CANCELLED and no `email.sent` enrols the contact
+          // anywhere. A message the server accepted all the same is still logged (unless the contact
+          // was erased with its executions): it did go out. The contact is locked with the execution,
+          // for `email.sent`.
+          const exec = await lockExecutionAndContact(tx, req.executionId);
+          const active = exec.active;
+          if (!active && (status !== 'SENT' || exec.projectId === undefined)) return { done: false, reason: 'inactive' };
+          const [row] = await tx
+            .insert(emails)
+            .values({
+              id: emailId,
+              projectId: owner.projectId,
+              contactId: owner.contactId,
+              templateId: template.id,
+              executionId: req.executionId,
+              stepId: req.visit.stepId,
+              to: contact.email,
+              subject,
+              messageId,
+              status,
+              error,
+            })
+            // Any conflict (id or Message-ID) means an earlier attempt recorded this very email.
+            .onConflictDoNothing()
+            .returning({ id: emails.id });
+          if (row) onCommit(tx, () => emailsTotal.inc({ status }));
+          if (!active) return { done: false, reason: 'inactive' };
+          if (row && status === 'SENT') {
+            await recordEvent(tx, {
+              projectId: owner.projectId,
+              contactId: owner.contactId,
+              name: 'email.sent',
+              data: { emailId, messageId, templateId: template.id, subject },
+              depth: owner.depth + 1,
+              contactLocked: true,
+            });
+          }
+          const output = { emailId, status, messageId, ...(error ? { error } : {}) };
+          await closeStep(tx, req, output);
+          // `email.sent` queued commands only when a workflow follows from it or a run waits for it.
+          queued = commandsQueued(tx);
+          return { done: true, output };
+        }),
+      );
       if (queued) deps.onCommandsQueued();
       return result;
     },

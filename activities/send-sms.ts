@@ -20,7 +20,7 @@ import type { SendSmsConfig } from '../core/step-configs';
 import { installationKey } from '../db/installation-key';
 import { lockExecution } from '../db/journal';
 import { messages } from '../db/schema';
-import { prefixedRow } from '../db/client';
+import { prefixedRow, retryingDeadlocks } from '../db/client';
 import type { ContactRow } from '../db/contacts';
 import { smsCredentials, type SmsProvider } from '../db/settings';
 import { cancellationSignal } from './cancellation';
@@ -147,21 +147,24 @@ export function sendSmsActivities(deps: ActivityDeps) {
         }
       }
 
-      return database.db.transaction(async (tx): Promise<StepActivityResult> => {
-        // Cancelled meanwhile: the step stays CANCELLED. A text the provider took is still logged.
-        const exec = await lockExecution(tx, req.executionId);
-        if (!exec.active && (message.status !== 'SENT' || exec.projectId === undefined)) return { done: false, reason: 'inactive' };
-        await tx
-          .insert(messages)
-          .values({ id, projectId: owner.projectId, contactId: owner.contactId, executionId: req.executionId, stepId: req.visit.stepId, ...message })
-          // An earlier attempt recorded this very message.
-          .onConflictDoNothing();
-        if (!exec.active) return { done: false, reason: 'inactive' };
-        const { status, providerId, error } = message;
-        const output = { messageId: id, status, ...(providerId ? { providerId } : {}), ...(error ? { error } : {}) };
-        await closeStep(tx, req, output);
-        return { done: true, output };
-      });
+      // The text may have gone out: its record is not given up for a deadlock.
+      return retryingDeadlocks(() =>
+        database.db.transaction(async (tx): Promise<StepActivityResult> => {
+          // Cancelled meanwhile: the step stays CANCELLED. A text the provider took is still logged.
+          const exec = await lockExecution(tx, req.executionId);
+          if (!exec.active && (message.status !== 'SENT' || exec.projectId === undefined)) return { done: false, reason: 'inactive' };
+          await tx
+            .insert(messages)
+            .values({ id, projectId: owner.projectId, contactId: owner.contactId, executionId: req.executionId, stepId: req.visit.stepId, ...message })
+            // An earlier attempt recorded this very message.
+            .onConflictDoNothing();
+          if (!exec.active) return { done: false, reason: 'inactive' };
+          const { status, providerId, error } = message;
+          const output = { messageId: id, status, ...(providerId ? { providerId } : {}), ...(error ? { error } : {}) };
+          await closeStep(tx, req, output);
+          return { done: true, output };
+        }),
+      );
     },
   };
 }

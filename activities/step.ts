@@ -61,14 +61,17 @@ export async function openStep(
   options: { recordRunning?: boolean; lockContact?: boolean; read?: { statements: ClaimStatements; values: unknown[] } } = {},
 ): Promise<OpenedStep> {
   const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
+  const retry = isRetry();
   // The records are written only when the claim succeeds; a retry's RUNNING record never reopens
-  // the visit an earlier attempt closed (db/journal.ts).
+  // the visit an earlier attempt closed (db/journal.ts). The journal's patch goes with the claim,
+  // except a retry's: its earlier attempt may have completed the visit, and the steps after it may
+  // have written the execution since, which the old patch would undo.
   const [claimed] = await claimAndRecord<Record<string, unknown>>(
     tx,
     req.executionId,
     req.visit.stepId,
     withReplaced(req.journal.steps, running),
-    req.journal.execution,
+    retry ? undefined : req.journal.execution,
     options.read,
   );
   // A first attempt that took half its timeout to get here (the claim waits for the row lock) may
@@ -81,7 +84,7 @@ export async function openStep(
   // attempt still committing under the row lock (a statement's own reads would not see that
   // attempt's commit); before the inactive answer, since that attempt may have closed the
   // execution along with the step. A step that locks its contact reads both at once.
-  if (isRetry()) {
+  if (retry) {
     let earlier: EarlierVisit | undefined;
     if (claimed && options.lockContact) {
       const [row] = await runPrepared<ContactRow & { earlierVisit: EarlierVisit | null }>(tx, contactAndEarlierVisit, [
@@ -103,6 +106,8 @@ export async function openStep(
     }
   }
   if (!claimed) return { open: false, result: { done: false, reason: 'inactive' } };
+  // The visit is newer than any current step the journal names.
+  if (retry && req.journal.execution) await writeRecordsAndPatch(tx, req.executionId, [], { ...req.journal.execution, currentStepId: undefined });
   if (options.lockContact) {
     if (!contactRead) contact = await lockContact(tx, claimed.projectId, claimed.contactId);
     if (!contact) return { open: false, result: { done: false, reason: 'inactive' } };

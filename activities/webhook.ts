@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import type { WebhookConfig } from '../core/step-configs';
-import { prefixedRow } from '../db/client';
+import { prefixedRow, retryingDeadlocks } from '../db/client';
 import type { ContactRow } from '../db/contacts';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, HttpRequestError } from './http';
@@ -78,7 +78,8 @@ export function webhookActivities({ database, http, renderer }: ActivityDeps) {
       if (verdict === 'fail') throw ApplicationFailure.nonRetryable(describeFailure(result), 'WebhookRefused');
 
       const output = { status: result.status, body: result.json ?? (result.body === '' ? null : result.body) };
-      const recorded = await database.db.transaction((tx) => closeStepIfActive(tx, req, output));
+      // The call was made: its answer is not given up for a deadlock.
+      const recorded = await retryingDeadlocks(() => database.db.transaction((tx) => closeStepIfActive(tx, req, output)));
       return recorded ? { done: true, output } : { done: false, reason: 'inactive' };
     },
   };

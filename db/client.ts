@@ -39,14 +39,48 @@ export function onCommit(tx: Tx, fn: () => void): void {
 const abortScope = new AsyncLocalStorage<AbortSignal>();
 
 /**
- * Runs `fn` with its transactions tied to `signal`: once it aborts, a transaction still running is
- * cut short where it stands — the statement it waits on (a row lock, say) is cancelled in Postgres,
- * the transaction rolls back and its connection is closed, not kept waiting — and no new one begins.
+ * Runs `fn` with its transactions tied to `signal`: once it aborts, the statement a transaction is
+ * running or waiting on (a row lock, say) is cancelled in Postgres, the transaction rolls back and
+ * its connection is closed, not kept waiting; and no new one begins. (A transaction between two
+ * statements at that moment goes on: the work it does is done again by the retry in any case.)
  * For work whose every write is one transaction that may be rolled back at any point (a local
  * activity's Postgres step, which its retry does again).
  */
 export function abortableBy<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
   return abortScope.run(signal, fn);
+}
+
+/**
+ * Runs `fn` outside any abortableBy scope: for work that a scoped activity only sets going and that
+ * outlives it (the outbox dispatcher's pass, kicked after a step's commit).
+ */
+export function detachedFromAbort<T>(fn: () => T): T {
+  return abortScope.exit(fn);
+}
+
+/** Postgres's code for a transaction it aborted to break a deadlock. */
+const DEADLOCK_DETECTED = '40P01';
+
+function isDeadlock(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === DEADLOCK_DETECTED) return true;
+  }
+  return false;
+}
+
+/**
+ * Runs `transaction` again when Postgres aborted it to break a deadlock, up to `attempts` runs in
+ * all: for the record of an outside effect already made (an email the SMTP server accepted), which
+ * a retry of the whole activity would make a second time.
+ */
+export async function retryingDeadlocks<T>(transaction: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let run = 1; ; run += 1) {
+    try {
+      return await transaction();
+    } catch (err) {
+      if (run >= attempts || !isDeadlock(err)) throw err;
+    }
+  }
 }
 
 /** Cancels the statement backend `pid` is running, from a connection of its own (the pool may have none to spare). */
@@ -101,6 +135,8 @@ export function openDatabase(url: string, options: { max?: number; onError?: Poo
       }, config);
     } catch (err) {
       if (/^(begin|commit|rollback)\b/.test((err as { query?: string }).query ?? '')) broken = err as Error;
+      // A statement cancelled by the abort fails as the abort's reason (a local activity's: Temporal's cancellation).
+      if (signal?.aborted) throw signal.reason;
       throw err;
     } finally {
       signal?.removeEventListener('abort', abort);

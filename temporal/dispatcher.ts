@@ -10,7 +10,7 @@
 import { eq, lte, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Database } from '../db/client';
+import { type Database, detachedFromAbort } from '../db/client';
 import { type ClaimedCommand, claimCommands, completeCommands, deadLetterCommand, retryCommand, type OutboxRow, type StartData } from '../db/outbox';
 import type { Logger } from '../telemetry/logger';
 import { dispatcherFailuresTotal, executionsStartedTotal } from '../telemetry/metrics';
@@ -207,7 +207,8 @@ export function startDispatcher(deps: {
       again = true;
       return running;
     }
-    running = (async () => {
+    // Kicked by a local activity, the pass must not end with that activity's attempt (db/client.ts).
+    running = detachedFromAbort(async () => {
       try {
         do {
           again = false;
@@ -219,7 +220,7 @@ export function startDispatcher(deps: {
       } finally {
         running = undefined;
       }
-    })();
+    });
     return running;
   }
 

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { onCommit, openDatabase, prepared, rowColumns, runPrepared, type Database } from '../../db/client';
+import pg from 'pg';
+import { onCommit, openDatabase, prepared, retryingDeadlocks, rowColumns, runPrepared, type Database } from '../../db/client';
 import { contacts, projects } from '../../db/schema';
+import { waitFor } from '../support/harness';
 
 describe('transactions of the database handle', () => {
   let database: Database;
@@ -86,5 +88,46 @@ describe('transactions of the database handle', () => {
     expect(read).toEqual(contact);
     expect(read!.createdAt).toBeInstanceOf(Date);
     await db.delete(projects).where(eq(projects.id, project!.id));
+  });
+
+  it('runs a transaction again when Postgres aborts it to break a deadlock (retryingDeadlocks)', async () => {
+    const table = `deadlock_${randomUUID().replaceAll('-', '')}`;
+    const other = new pg.Client({ connectionString: inject('databaseUrl') });
+    const observer = new pg.Client({ connectionString: inject('databaseUrl') });
+    await other.connect();
+    await observer.connect();
+    await other.query(`create table ${table} (id int primary key)`);
+    await other.query(`insert into ${table} values (1), (2)`);
+    try {
+      // The other transaction holds row 1; ours takes row 2, then waits for row 1; the other then
+      // waits for row 2. Postgres aborts ours, whose wait began first (its deadlock_timeout ends
+      // first); run again, it waits for the other's commit and goes through.
+      await other.query('begin');
+      await other.query(`select 1 from ${table} where id = 1 for update`);
+      const { rows } = await other.query('select pg_backend_pid() as pid');
+      let runs = 0;
+      const ours = retryingDeadlocks(() =>
+        database.db.transaction(async (tx) => {
+          runs += 1;
+          await tx.execute(sql.raw(`select 1 from ${table} where id = 2 for update`));
+          await tx.execute(sql.raw(`select 1 from ${table} where id = 1 for update`));
+          return runs;
+        }),
+      );
+      await waitFor(
+        async () => (await observer.query('select 1 from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [rows[0].pid])).rowCount === 1,
+        'our transaction to wait for row 1',
+      );
+      await other.query(`select 1 from ${table} where id = 2 for update`);
+      await other.query('commit');
+      expect(await ours).toBe(2);
+      // Anything else fails at once.
+      await expect(retryingDeadlocks(() => Promise.reject(new Error('not a deadlock')))).rejects.toThrow('not a deadlock');
+    } finally {
+      await other.query('rollback').catch(() => undefined);
+      await other.query(`drop table ${table}`);
+      await other.end();
+      await observer.end();
+    }
   });
 });

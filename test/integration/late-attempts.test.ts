@@ -83,12 +83,14 @@ describe('a late first attempt', () => {
   }
 
   /** Holds the execution's row lock from another connection until `release` is called. */
-  async function holdRow(executionId: string): Promise<{ release: () => Promise<void> }> {
+  async function holdRow(executionId: string): Promise<{ pid: number; release: () => Promise<void> }> {
     const client = new pg.Client({ connectionString: inject('databaseUrl') });
     await client.connect();
     await client.query('begin');
     await client.query('select 1 from executions where id = $1 for update', [executionId]);
+    const { rows } = await client.query('select pg_backend_pid() as pid');
     return {
+      pid: rows[0].pid as number,
       async release() {
         await client.query('commit');
         await client.end();
@@ -162,22 +164,22 @@ describe('a late first attempt', () => {
       journal: { steps: [], execution: { status: 'RUNNING' as const, exitReason: 'flushed' } },
     });
     const outcome = expect(flush).rejects.toThrow();
+    // The backends waiting for the held lock (other tests share the database).
     const waiters = async () =>
-      (
-        await database.pool.query(
-          `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and query like '%executions%for update%'`,
-        )
-      ).rows[0].n as number;
-    await waitFor(async () => (await waiters()) === 1, 'the flush to wait on the row lock');
-    const idleBefore = database.pool.idleCount;
-    const totalBefore = database.pool.totalCount;
+      (await database.pool.query<{ pid: number }>(`select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))`, [held.pid])).rows.map((r) => r.pid);
+    const [waiting] = await waitFor(async () => {
+      const pids = await waiters();
+      return pids.length === 1 ? pids : undefined;
+    }, 'the flush to wait on the row lock');
     env.cancel('TIMED_OUT');
     await outcome;
-    // The statement was cancelled in Postgres: nothing waits on the lock any more, though it is still held.
-    await waitFor(async () => (await waiters()) === 0, 'the waiting statement to be cancelled');
-    // Its connection was closed, not pooled: the pool is one connection smaller, its idle ones as before.
-    expect(database.pool.totalCount).toBe(totalBefore - 1);
-    expect(database.pool.idleCount).toBe(idleBefore);
+    // The statement was cancelled in Postgres and its connection closed: its backend is gone, though
+    // the lock is still held.
+    await waitFor(
+      async () => (await database.pool.query(`select 1 from pg_stat_activity where pid = $1`, [waiting])).rowCount === 0,
+      'the waiting backend to end',
+    );
+    expect(await waiters()).toEqual([]);
     // And a transaction begun under the cancelled signal never starts.
     await expect(env.run(flushJournal, { executionId: execution.id, journal: { steps: [] } })).rejects.toThrow();
     await held.release();
@@ -212,16 +214,19 @@ describe('a late first attempt', () => {
         onCommandsQueued: () => undefined,
       } as unknown as ActivityDeps),
     );
-    // The same visit run again from attempt 1, with other data: only the earlier run's work counts.
+    // The same visit run again from attempt 1, with other data and the journal it was first given
+    // (the execution RUNNING again after the trigger): only the earlier run's work counts, and the
+    // old patch does not undo what the DELAY after it wrote.
     const rerun = await new MockActivityEnvironment({ attempt: 1, isLocal: true }).run(updateContact, {
       executionId: execution.id,
-      journal: { steps: [] },
+      journal: { steps: [], execution: { status: 'RUNNING' as const } },
       visit: { seq: 1, stepId: visit.stepId, type: 'UPDATE_CONTACT' as const, name: visit.name, status: 'RUNNING' as const, startedAt: visit.startedAt },
       data: { plan: 'basic' },
       context: {},
     });
     expect(rerun).toEqual({ done: true, output: visit.output });
     expect(await contactRow()).toEqual(before);
+    expect((await row(execution.id)).status).toBe('WAITING');
     const { rows } = await app.trellis.database.pool.query(`select status, output from step_executions where execution_id = $1 and seq = 1`, [execution.id]);
     expect(rows).toEqual([{ status: 'COMPLETED', output: visit.output }]);
   });
