@@ -18,7 +18,6 @@ import { eq } from 'drizzle-orm';
 import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import { onCommit, prefixedRow, retryingDeadlocks, rowColumns } from '../db/client';
-import type { ContactRow } from '../db/contacts';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
 import { addTracking } from '../core/compose-email';
@@ -86,12 +85,11 @@ export function sendEmailActivities(deps: ActivityDeps) {
       const messageId = messageIdFor(req.executionId, req.visit.stepId, deps.publicUrl);
       const emailId = emailIdFor(req.executionId, req.visit.stepId);
       const prepared = await database.db.transaction(async (tx) => {
-        const owner = await openStep(tx, req, { read: { statements: claimWithTemplateAndContact, values: [req.templateId] } });
+        const owner = await openStep(tx, req, { contact: 'read', read: { statements: claimWithTemplateAndContact, values: [req.templateId] } });
         if (!owner.open) return owner.result;
         const template = prefixedRow<TemplateRow>(owner.read, 't.');
         if (template.id === null) throw ApplicationFailure.nonRetryable('template not found', 'TemplateNotFound');
-        const contact = prefixedRow<ContactRow>(owner.read, 'c.');
-        if (contact.id === null) return { done: false as const, reason: 'inactive' as const };
+        const contact = owner.contact!;
         // Only a retry can find its email already recorded.
         const [recorded] = isRetry() ? await tx.select().from(emails).where(eq(emails.id, emailId)) : [];
         // Transactional emails are never held, nor those that will be suppressed anyway.

@@ -20,14 +20,13 @@ import type { SendSmsConfig } from '../core/step-configs';
 import { installationKey } from '../db/installation-key';
 import { lockExecution } from '../db/journal';
 import { messages } from '../db/schema';
-import { prefixedRow, retryingDeadlocks } from '../db/client';
-import type { ContactRow } from '../db/contacts';
+import { retryingDeadlocks } from '../db/client';
 import { smsCredentials, type SmsProvider } from '../db/settings';
 import { cancellationSignal } from './cancellation';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, type HttpClient, HttpRequestError, type HttpResult } from './http';
 import { quietHold } from './quiet-hours';
-import { CLAIM_WITH_CONTACT, closeStep, isRetry, openStep, stillActive } from './step';
+import { closeStep, isRetry, openStep, stillActive } from './step';
 
 export interface SendSmsRequest extends StepActivityBase {
   config: SendSmsConfig;
@@ -100,10 +99,9 @@ export function sendSmsActivities(deps: ActivityDeps) {
     async sendSms(req: SendSmsRequest): Promise<StepActivityResult> {
       const id = messageRowId(req.executionId, req.visit.stepId);
       const prepared = await database.db.transaction(async (tx) => {
-        const owner = await openStep(tx, req, { read: { statements: CLAIM_WITH_CONTACT, values: [] } });
+        const owner = await openStep(tx, req, { contact: 'read' });
         if (!owner.open) return owner.result;
-        const contact = prefixedRow<ContactRow>(owner.read, 'c.');
-        if (contact.id === null) return { done: false as const, reason: 'inactive' as const };
+        const contact = owner.contact!;
         // Only a retry can find its message already recorded.
         const [recorded] = isRetry() ? await tx.select().from(messages).where(eq(messages.id, id)) : [];
         // Every text waits out quiet hours, unless it will be suppressed anyway.

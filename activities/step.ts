@@ -2,7 +2,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { callWouldOutlive, lateFirstAttempt } from './attempt';
 import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
-import { prepared, rowColumns, runPrepared, type Tx } from '../db/client';
+import { prefixedRow, prepared, rowColumns, runPrepared, type Tx } from '../db/client';
 import { contacts } from '../db/schema';
 import { commandsQueued } from '../db/outbox';
 import { lockContact, type ContactRow } from '../db/contacts';
@@ -11,11 +11,10 @@ import type { ActivityDeps } from './deps';
 import { buildVariables, type TemplateVariables } from '../core/render';
 
 /**
- * What opening a step found: the step is open for its work (with its contact, row-locked, when it
- * asked for it; with the row its claim read, when it gave one); or it is settled already — the
- * execution is no longer active, or an earlier attempt completed the visit but its result never
- * reached Temporal (its worker died, or it outlived its timeout), so the retry answers that
- * attempt's output.
+ * What opening a step found: the step is open for its work (with its contact when it asked for it,
+ * and the row its claim read); or it is settled already — the execution is no longer active, or an
+ * earlier attempt completed the visit but its result never reached Temporal (its worker died, or it
+ * outlived its timeout), so the retry answers that attempt's output.
  */
 export type OpenedStep =
   | { open: true; projectId: string; contactId: string; depth: number; contact?: ContactRow; read: Record<string, unknown> }
@@ -31,7 +30,7 @@ export function isRetry(): boolean {
 }
 
 /** A claim that also reads the execution's contact (`c.`-prefixed columns; none when it was erased). */
-export const CLAIM_WITH_CONTACT = claimReading(
+const claimWithContact = claimReading(
   'step.claim-with-contact',
   () => `select ${CLAIMED_COLUMNS}, ${rowColumns(contacts, 'c', 'c.')} from claimed left join contacts c on c.id = claimed.contact_id`,
 );
@@ -48,20 +47,24 @@ const contactAndEarlierVisit = prepared(
    from contacts where id = $1 and project_id = $2 for update`,
 );
 
+const INACTIVE: OpenedStep = { open: false, result: { done: false, reason: 'inactive' } };
+
 /**
  * Opens a step in the caller's transaction: claims the execution's row (locked, and only while it is
  * still active, making the visit its current step), writes the queued journal and — unless the step
  * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING, all in one
- * statement, which also reads what `read` asks for; with `lockContact`, then reads the contact and
- * locks its row.
+ * statement, which also reads what `read` asks for. `contact: 'read'` reads the contact with the
+ * claim (as `c.`-prefixed columns of `read`'s statement, claimWithContact's when none is given);
+ * `contact: 'lock'` reads it after the claim and locks its row.
  */
 export async function openStep(
   tx: Tx,
   req: StepActivityBase,
-  options: { recordRunning?: boolean; lockContact?: boolean; read?: { statements: ClaimStatements; values: unknown[] } } = {},
+  options: { recordRunning?: boolean; contact?: 'read' | 'lock'; read?: { statements: ClaimStatements; values: unknown[] } } = {},
 ): Promise<OpenedStep> {
   const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
   const retry = isRetry();
+  const read = options.read ?? (options.contact === 'read' ? { statements: claimWithContact, values: [] } : undefined);
   // The records are written only when the claim succeeds; a retry's RUNNING record never reopens
   // the visit an earlier attempt closed (db/journal.ts). The journal's patch goes with the claim,
   // except a retry's: its earlier attempt may have completed the visit, and the steps after it may
@@ -72,46 +75,44 @@ export async function openStep(
     req.visit.stepId,
     withReplaced(req.journal.steps, running),
     retry ? undefined : req.journal.execution,
-    options.read,
+    read,
   );
   // A first attempt that took half its timeout to get here (the claim waits for the row lock) may
   // have been timed out and retried, and the retry may have closed the step and moved on: it
   // rolls its claim back and leaves the step to the retry.
   if (lateFirstAttempt()) throw ApplicationFailure.retryable('the attempt took half its start-to-close timeout to open its step', 'AttemptOutlived');
-  let contact: ContactRow | undefined;
-  let contactRead = false;
+  let contact = options.contact === 'read' && claimed ? prefixedRow<ContactRow>(claimed, 'c.') : undefined;
   // Only a retry can find its visit completed. Checked after the claim, which waits for an earlier
   // attempt still committing under the row lock (a statement's own reads would not see that
   // attempt's commit); before the inactive answer, since that attempt may have closed the
   // execution along with the step. A step that locks its contact reads both at once.
   if (retry) {
     let earlier: EarlierVisit | undefined;
-    if (claimed && options.lockContact) {
+    if (claimed && options.contact === 'lock') {
       const [row] = await runPrepared<ContactRow & { earlierVisit: EarlierVisit | null }>(tx, contactAndEarlierVisit, [
         claimed.contactId,
         claimed.projectId,
         req.executionId,
         req.visit.seq,
       ]);
-      contactRead = true;
       if (row) {
         const { earlierVisit: found, ...own } = row;
         contact = own;
         earlier = found ?? undefined;
       }
+    } else {
+      [earlier] = await runPrepared<EarlierVisit>(tx, earlierVisit, [req.executionId, req.visit.seq]);
     }
-    if (!contactRead || !contact) [earlier] = await runPrepared<EarlierVisit>(tx, earlierVisit, [req.executionId, req.visit.seq]);
     if (earlier?.stepId === req.visit.stepId && earlier.status === 'COMPLETED') {
       return { open: false, result: { done: true, output: earlier.output } };
     }
   }
-  if (!claimed) return { open: false, result: { done: false, reason: 'inactive' } };
+  if (!claimed) return INACTIVE;
   // The visit is newer than any current step the journal names.
   if (retry && req.journal.execution) await writeRecordsAndPatch(tx, req.executionId, [], { ...req.journal.execution, currentStepId: undefined });
-  if (options.lockContact) {
-    if (!contactRead) contact = await lockContact(tx, claimed.projectId, claimed.contactId);
-    if (!contact) return { open: false, result: { done: false, reason: 'inactive' } };
-  }
+  if (options.contact === 'lock' && !retry) contact = await lockContact(tx, claimed.projectId, claimed.contactId);
+  // The contact was erased (with its executions).
+  if (options.contact && !contact?.id) return INACTIVE;
   return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact, read: claimed };
 }
 
@@ -154,7 +155,7 @@ export async function runContactStep(
   let queued = false;
   const result = await database.db.transaction(async (tx): Promise<StepActivityResult> => {
     // The contact's row lock orders the step's events and enrolments with the contact's other ones.
-    const owner = await openStep(tx, req, { recordRunning: false, lockContact: true });
+    const owner = await openStep(tx, req, { recordRunning: false, contact: 'lock' });
     if (!owner.open) return owner.result;
     const contact = owner.contact!;
     const vars = buildVariables({ contact, context: req.context });

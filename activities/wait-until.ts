@@ -1,10 +1,8 @@
 /** WAIT_UNTIL: the instant the step waits for, computed once from workflow time and kept in its history. */
 import { ApplicationFailure } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
 import type { JsonObject, StepActivityBase } from '../core/execution';
 import type { WaitUntilConfig } from '../core/step-configs';
 import { contactZone, movedDate, nextTimeOfDay } from '../core/wait-until';
-import { contacts } from '../db/schema';
 import { projectTimezone } from '../db/settings';
 import type { ActivityDeps } from './deps';
 import { buildVariables } from '../core/render';
@@ -24,10 +22,9 @@ export function waitUntilActivities({ database, renderer }: ActivityDeps) {
   return {
     async planWaitUntil(req: PlanWaitRequest): Promise<PlanWaitResult> {
       return database.db.transaction(async (tx): Promise<PlanWaitResult> => {
-        const owner = await openStep(tx, req);
+        const owner = await openStep(tx, req, { contact: 'read' });
         if (!owner.open) return { done: false, reason: 'inactive' };
-        const [contact] = await tx.select().from(contacts).where(eq(contacts.id, owner.contactId));
-        if (!contact) return { done: false, reason: 'inactive' };
+        const contact = owner.contact!;
         const { config } = req;
         const projectZone = await projectTimezone(tx, owner.projectId);
         const zone = config.timezone === undefined || config.timezone === 'contact' ? contactZone(contact.data, projectZone) : config.timezone;

@@ -6,13 +6,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import type { WebhookConfig } from '../core/step-configs';
-import { prefixedRow, retryingDeadlocks } from '../db/client';
-import type { ContactRow } from '../db/contacts';
+import { retryingDeadlocks } from '../db/client';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, HttpRequestError } from './http';
 import { buildVariables, TemplateError } from '../core/render';
 import { cancellationSignal } from './cancellation';
-import { CLAIM_WITH_CONTACT, closeStepIfActive, openStep, stillActive } from './step';
+import { closeStepIfActive, openStep, stillActive } from './step';
 
 export interface WebhookRequest extends StepActivityBase {
   config: WebhookConfig;
@@ -24,10 +23,8 @@ export function webhookActivities({ database, http, renderer }: ActivityDeps) {
   return {
     async callWebhook(req: WebhookRequest): Promise<StepActivityResult> {
       const opened = await database.db.transaction(async (tx) => {
-        const owner = await openStep(tx, req, { read: { statements: CLAIM_WITH_CONTACT, values: [] } });
-        if (!owner.open) return owner.result;
-        const contact = prefixedRow<ContactRow>(owner.read, 'c.');
-        return contact.id !== null ? contact : ({ done: false, reason: 'inactive' } as const);
+        const owner = await openStep(tx, req, { contact: 'read' });
+        return owner.open ? owner.contact! : owner.result;
       });
       if ('done' in opened) return opened;
       const contact = opened;

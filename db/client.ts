@@ -43,8 +43,8 @@ const abortScope = new AsyncLocalStorage<AbortSignal>();
  * running or waiting on (a row lock, say) is cancelled in Postgres, the transaction rolls back and
  * its connection is closed, not kept waiting; and no new one begins. (A transaction between two
  * statements at that moment goes on: the work it does is done again by the retry in any case.)
- * For work whose every write is one transaction that may be rolled back at any point (a local
- * activity's Postgres step, which its retry does again).
+ * For work that a rollback at any point leaves whole: a local activity's Postgres step, which its
+ * retry does again.
  */
 export function abortableBy<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
   return abortScope.run(signal, fn);

@@ -21,7 +21,7 @@ const INACTIVE_GRACE_MS = 10 * 60 * 1000;
 export async function contactExecution(input: ExecutionInput): Promise<ExecutionResult> {
   const state = new ExecutionState(input);
   // Asked at the start, so that every run since records its marker (see below).
-  const completedBehindEnds = patched(COMPLETED_BY_EARLIER_ATTEMPT);
+  const askWhyInactive = patched(COMPLETED_BY_EARLIER_ATTEMPT);
   setHandler(trackedEvent, (event) => state.deliver(event));
   try {
     return await runExecution(state);
@@ -35,7 +35,7 @@ export async function contactExecution(input: ExecutionInput): Promise<Execution
       // complete a run while a signal arrives) runs again from where the last one ended: its steps
       // then find the execution its earlier attempt completed, which only the run itself does, or
       // failed. FAILED also comes from a command of the run the outbox gave up on.
-      if (completedBehindEnds) {
+      if (askWhyInactive) {
         const { status, error } = await db().executionStatus({ executionId: state.executionId });
         if (status === 'COMPLETED') {
           showStatus('COMPLETED');
