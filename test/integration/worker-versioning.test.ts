@@ -97,6 +97,9 @@ describe('Worker Versioning (TEMPORAL_DEPLOYMENT_NAME / TEMPORAL_BUILD_ID)', () 
       ['UPDATE_CONTACT', 'COMPLETED'],
     ]);
     expect((await api.api.get(`/contacts/${waiting.contactId}`)).body.data).toEqual({ marked: true });
+    // The API shows COMPLETED once the run's last local activity commits, inside the workflow task that
+    // Temporal records the version of when it completes: the run's own end is awaited first.
+    await api.trellis.client.workflow.getHandle(`trellis-execution-${waiting.id}`).result();
     expect(await versionOf(waiting.id)).toEqual({ buildId: 'v2', deploymentName: deployment, behavior: 2 });
   }, 120_000);
 
@@ -128,6 +131,7 @@ describe('Worker Versioning (TEMPORAL_DEPLOYMENT_NAME / TEMPORAL_BUILD_ID)', () 
     await makeCurrent('v2');
     await api.api.post('/v1/track', { event: 'pinned.paid', email: 'pin@versions.test' });
     await executionIn(api.api, wf.id, waiting.id, ['COMPLETED'], 30_000);
+    await api.trellis.client.workflow.getHandle(`trellis-execution-${waiting.id}`).result();
     // v2 is current, yet the pinned run finished on v1's workers.
     expect((await versionOf(waiting.id)).buildId).toBe('v1');
   }, 120_000);
