@@ -172,6 +172,37 @@ async function main(): Promise<void> {
       const history = await handles[i + 1]!.fetchHistory();
       console.log(`    baseline #${i + 1} (${base[i]!.toFixed(0)} ms): ${timeline(history, signalledAt[i]!)}`);
     }
+    // Every event's time split at the run's history: until the signal, until the worker took the
+    // workflow task, the task itself, until the activity started, and from there until it arrived.
+    const phases = async (history: temporal.api.history.v1.IHistory, since: number, total: number): Promise<number[]> => {
+      const at = (type: string) => {
+        const e = (history.events ?? []).find(
+          (ev) =>
+            (temporal.api.enums.v1.EventType[ev.eventType ?? 0] ?? '') === `EVENT_TYPE_${type}` &&
+            Number(ev.eventTime?.seconds ?? 0) * 1000 + (ev.eventTime?.nanos ?? 0) / 1e6 >= since - 1,
+        );
+        return e ? Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6 - since : Number.NaN;
+      };
+      const points = [0, at('WORKFLOW_EXECUTION_SIGNALED'), at('WORKFLOW_TASK_STARTED'), at('WORKFLOW_TASK_COMPLETED'), at('ACTIVITY_TASK_STARTED'), total];
+      return points.slice(1).map((p, k) => p - points[k]!);
+    };
+    const names = ['to the signal', 'to the task', 'the task', 'to the activity', 'to its arrival'];
+    const split = async (side: string, all: Promise<number[]>[]) => {
+      const rows = await Promise.all(all);
+      const cols = names.map((n, k) => {
+        const xs = rows.map((r) => r[k]!).filter((x) => !Number.isNaN(x));
+        return `${n} ${percentile(xs, 50).toFixed(0)}/${percentile(xs, 99).toFixed(0)}`;
+      });
+      console.log(`  ${side} phases, p50/p99 ms: ${cols.join(', ')}`);
+    };
+    await split(
+      'Trellis',
+      ours.map(async (t, i) => phases(await runOf.get(ids[i + 1]!)!.fetchHistory(), sentAt[i]!, t)),
+    );
+    await split(
+      'baseline',
+      base.map(async (t, i) => phases(await handles[i + 1]!.fetchHistory(), signalledAt[i]!, t)),
+    );
   }
   await worker.stop();
   bare.shutdown();
