@@ -2,7 +2,7 @@
  * The Temporal workflow: one execution per contact per enrolment, interpreting the pinned graph.
  * Workflow code only — deterministic, no I/O; side effects live in activities/.
  */
-import { ApplicationFailure, CancellationScope, condition, defineSignal, isCancellation, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, defineSignal, isCancellation, setHandler } from '@temporalio/workflow';
 import { EVENT_SIGNAL, type ExecutionInput, type ExecutionResult, type TrackedEventSignal } from '../core/execution';
 import { db } from './interpreter/activities';
 import { enterStatus, ExecutionInactive, flush, showStatus } from './interpreter/handler';
@@ -21,7 +21,7 @@ const INACTIVE_GRACE_MS = 10 * 60 * 1000;
 export async function contactExecution(input: ExecutionInput): Promise<ExecutionResult> {
   const state = new ExecutionState(input);
   // Asked at the start, so that every run since records its marker (see below).
-  const askWhyInactive = patched(COMPLETED_BY_EARLIER_ATTEMPT);
+  const askWhyInactive = state.patched(COMPLETED_BY_EARLIER_ATTEMPT);
   setHandler(trackedEvent, (event) => state.deliver(event));
   try {
     return await runExecution(state);
@@ -36,7 +36,7 @@ export async function contactExecution(input: ExecutionInput): Promise<Execution
       // then find the execution its earlier attempt completed, which only the run itself does, or
       // failed. FAILED also comes from a command of the run the outbox gave up on.
       if (askWhyInactive) {
-        const { status, error } = await db().executionStatus({ executionId: state.executionId });
+        const { status, error } = await db(state).executionStatus({ executionId: state.executionId });
         if (status === 'COMPLETED') {
           showStatus('COMPLETED');
           return { status: 'COMPLETED' };

@@ -1,7 +1,8 @@
 /** Activity stubs with the timeouts and retry policy each kind of work needs (SPEC §6, §7.4). */
-import { ActivityCancellationType, type ActivityOptions, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { CANCEL_REACHES_CALLS, POSTGRES_STEPS_LOCAL } from './patches';
+import type { Patches } from './state';
 
 /**
  * Bookkeeping and contact updates touch only Postgres: short timeouts so work held by a dead worker
@@ -38,8 +39,8 @@ export const dbTask = proxyActivities<Activities>(postgresOptions);
 const dbLocal = proxyLocalActivities<Activities>(postgresOptions);
 
 /** The stubs for Postgres steps: local activities (activity tasks in runs replaying older code). */
-export function db(): typeof dbLocal {
-  return patched(POSTGRES_STEPS_LOCAL) ? dbLocal : dbTask;
+export function db(run: Patches): typeof dbLocal {
+  return run.patched(POSTGRES_STEPS_LOCAL) ? dbLocal : dbTask;
 }
 
 /**
@@ -88,6 +89,6 @@ const mailBeforePatch = proxyActivities<Activities>(mailOptions);
 const httpBeforePatch = proxyActivities<Activities>(httpOptions);
 
 /** The stubs for SMTP sends and webhooks: a cancel reaches the call in flight (not in runs replaying older code). */
-export function outsideCalls(): { mail: typeof mail; http: typeof http } {
-  return patched(CANCEL_REACHES_CALLS) ? { mail, http } : { mail: mailBeforePatch, http: httpBeforePatch };
+export function outsideCalls(run: Patches): { mail: typeof mail; http: typeof http } {
+  return run.patched(CANCEL_REACHES_CALLS) ? { mail, http } : { mail: mailBeforePatch, http: httpBeforePatch };
 }

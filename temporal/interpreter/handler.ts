@@ -42,7 +42,7 @@ export async function withJournal<T>(state: ExecutionState, call: (journal: Jour
 
 /** Writes the queued bookkeeping now (when the projection must show it: a wait, the end). */
 export async function flush(state: ExecutionState): Promise<void> {
-  const { active } = await withJournal(state, (journal) => db().flushJournal({ executionId: state.executionId, journal }));
+  const { active } = await withJournal(state, (journal) => db(state).flushJournal({ executionId: state.executionId, journal }));
   if (!active) throw new ExecutionInactive('execution is no longer active');
 }
 

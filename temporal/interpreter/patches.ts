@@ -23,3 +23,21 @@ export const POSTGRES_STEPS_LOCAL = 'postgres-steps-local';
  * execution's error.
  */
 export const COMPLETED_BY_EARLIER_ATTEMPT = 'completed-by-earlier-attempt';
+
+/**
+ * Every patch above in one: a run that starts on this code asks only this one and takes each patch
+ * of EVERY_PATCH_TO_2026_12_HOLDS as applied. Each patch a run applies records a marker and upserts
+ * Temporal's `TemporalChangeVersion` search attribute (a visibility write on the server), so a run
+ * paid for up to five; runs that began before ask each patch where they always did. A patch added
+ * after this one is asked on its own (ExecutionState.patched).
+ */
+export const EVERY_PATCH_TO_2026_12 = 'every-patch-to-2026-12';
+
+/** The patches EVERY_PATCH_TO_2026_12 stands for. */
+export const EVERY_PATCH_TO_2026_12_HOLDS: readonly string[] = [
+  CONDITION_OUTCOME_RECORDED,
+  CANCEL_REACHES_CALLS,
+  WAIT_SINCE_START,
+  POSTGRES_STEPS_LOCAL,
+  COMPLETED_BY_EARLIER_ATTEMPT,
+];

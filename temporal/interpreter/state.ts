@@ -1,11 +1,23 @@
 /** The interpreter's state for one execution: context, visit numbering and unwritten bookkeeping. */
-import type { CancellationScope } from '@temporalio/workflow';
+import { type CancellationScope, patched } from '@temporalio/workflow';
 import { exitReasonFor, type GraphStep } from '../../core/graph';
 import type { ExecutionInput, ExecutionPatch, Journal, JsonObject, StepRecord, TrackedEventSignal } from '../../core/execution';
 import type { StepStatus } from '../../core/statuses';
+import { EVERY_PATCH_TO_2026_12, EVERY_PATCH_TO_2026_12_HOLDS } from './patches';
+import type * as patches from './patches';
 
-export class ExecutionState {
+/** A patch of the interpreter's (patches.ts) a run may be asked about. */
+export type PatchId = Exclude<Extract<(typeof patches)[keyof typeof patches], string>, typeof EVERY_PATCH_TO_2026_12>;
+
+/** Answers whether the run applies a patch (`patched`, for runs that began before the patch in question). */
+export interface Patches {
+  patched(id: PatchId): boolean;
+}
+
+export class ExecutionState implements Patches {
   readonly input: ExecutionInput;
+  /** True in runs that started with EVERY_PATCH_TO_2026_12 (asked first thing). */
+  private readonly everyPatch: boolean;
   context: JsonObject;
   private journal: Journal = { steps: [] };
   private seq = 0;
@@ -19,13 +31,23 @@ export class ExecutionState {
   /** The scope the current step runs in: cancelled when a goal is reached mid-step. */
   stepScope: CancellationScope | undefined;
 
+  /** Made first thing in a run: its first command is the patch marker. */
   constructor(input: ExecutionInput) {
+    this.everyPatch = patched(EVERY_PATCH_TO_2026_12);
     this.input = input;
     this.context = { ...(input.resume?.context ?? input.context) };
     if (input.resume) {
       this.resumed = input.resume.visit;
       this.seq = input.resume.visit.seq - 1;
     }
+  }
+
+  /**
+   * Whether the run applies patch `id`: each one EVERY_PATCH_TO_2026_12 holds in a run that started
+   * with it; otherwise as the run's history says (each patch asked where it always was).
+   */
+  patched(id: PatchId): boolean {
+    return (this.everyPatch && EVERY_PATCH_TO_2026_12_HOLDS.includes(id)) || patched(id);
   }
 
   /** The step a run that continued as new goes on with (else the TRIGGER's successor). */

@@ -1,5 +1,4 @@
 /** CONDITION: the filter over freshly loaded contact data and the context; `yes` or `no`. */
-import { patched } from '@temporalio/workflow';
 import { evaluateFilter } from '../../../core/filter';
 import { db } from '../activities';
 import { ExecutionInactive, withJournal, type StepHandler } from '../handler';
@@ -8,7 +7,7 @@ import type { ExecutionState } from '../state';
 import type { GraphStepOf } from '../../../core/graph';
 
 export const conditionStep: StepHandler<'CONDITION'> = async (step, visit, state) => {
-  const result = patched(CONDITION_OUTCOME_RECORDED) ? await recordedOutcome(step, state) : await outcomeInWorkflow(step, state);
+  const result = state.patched(CONDITION_OUTCOME_RECORDED) ? await recordedOutcome(step, state) : await outcomeInWorkflow(step, state);
   state.record(visit, 'COMPLETED', { output: { result } });
   return { branch: result ? 'yes' : 'no' };
 };
@@ -17,7 +16,7 @@ export const conditionStep: StepHandler<'CONDITION'> = async (step, visit, state
 async function recordedOutcome(step: GraphStepOf<'CONDITION'>, state: ExecutionState): Promise<boolean> {
   const filter = step.config;
   const outcome = await withJournal(state, (journal) =>
-    db().evaluateCondition({ executionId: state.executionId, journal, currentStepId: step.id, filter, context: state.context, now: Date.now() }),
+    db(state).evaluateCondition({ executionId: state.executionId, journal, currentStepId: step.id, filter, context: state.context, now: Date.now() }),
   );
   if (!outcome) throw new ExecutionInactive('execution is no longer active');
   return outcome.result;
@@ -25,7 +24,7 @@ async function recordedOutcome(step: GraphStepOf<'CONDITION'>, state: ExecutionS
 
 /** Runs started before CONDITION_OUTCOME_RECORDED: the filter ran here, over the contact an activity loaded. */
 async function outcomeInWorkflow(step: GraphStepOf<'CONDITION'>, state: ExecutionState): Promise<boolean> {
-  const contact = await withJournal(state, (journal) => db().loadContact({ executionId: state.executionId, journal, currentStepId: step.id }));
+  const contact = await withJournal(state, (journal) => db(state).loadContact({ executionId: state.executionId, journal, currentStepId: step.id }));
   if (!contact) throw new ExecutionInactive('execution is no longer active');
   return evaluateFilter(step.config, { contact, event: state.context }, Date.now());
 }

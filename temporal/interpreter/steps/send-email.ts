@@ -4,7 +4,7 @@ import { settle, waitDurably, withJournal, type StepHandler } from '../handler';
 
 export const sendEmail: StepHandler<'SEND_EMAIL'> = async (step, visit, state, env) => {
   const { templateId, from } = step.config;
-  const { mail } = outsideCalls();
+  const { mail } = outsideCalls(state);
   for (;;) {
     const result = await withJournal(state, (journal) =>
       mail.sendEmail({

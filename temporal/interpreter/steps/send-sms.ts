@@ -3,7 +3,7 @@ import { outsideCalls } from '../activities';
 import { settle, waitDurably, withJournal, type StepHandler } from '../handler';
 
 export const sendSms: StepHandler<'SEND_SMS'> = async (step, visit, state, env) => {
-  const { http } = outsideCalls();
+  const { http } = outsideCalls(state);
   for (;;) {
     const result = await withJournal(state, (journal) =>
       http.sendSms({ executionId: state.executionId, journal, visit, after: env.after, config: step.config, context: state.context, now: Date.now() }),

@@ -3,7 +3,7 @@
  * wait takes the first event of its name recorded on the contact after the step started: one already
  * recorded when the projection shows the wait comes from Postgres (startWait), later ones by signal.
  */
-import { condition, makeContinueAsNewFunc, patched, workflowInfo } from '@temporalio/workflow';
+import { condition, makeContinueAsNewFunc, workflowInfo } from '@temporalio/workflow';
 import type { StepRecord, TrackedEventSignal } from '../../../core/execution';
 import type { StepConfigs } from '../../../core/step-configs';
 import type { contactExecution } from '../../workflows';
@@ -17,13 +17,13 @@ type WaitConfig = StepConfigs['WAIT_FOR_EVENT'];
 export const waitForEvent: StepHandler<'WAIT_FOR_EVENT'> = async (step, visit, state) => {
   const { eventName, timeout } = step.config;
   // Runs that opened this wait before events were judged by their record time replay as they ran.
-  if (!patched(WAIT_SINCE_START)) return legacyWait(step.id, visit, state, step.config);
+  if (!state.patched(WAIT_SINCE_START)) return legacyWait(step.id, visit, state, step.config);
   const since = Date.parse(visit.startedAt);
   const inbox = state.listen(eventName, since);
   state.record(visit, 'WAITING');
   enterStatus(state, 'WAITING', step.id, { waitingFor: eventName });
   const { active, event } = await withJournal(state, (journal) =>
-    db().startWait({ executionId: state.executionId, journal, eventName, since: visit.startedAt }),
+    db(state).startWait({ executionId: state.executionId, journal, eventName, since: visit.startedAt }),
   );
   if (!active) throw new ExecutionInactive('execution is no longer active');
   if (event) state.deliver(event);

@@ -5,7 +5,7 @@ import { ExecutionInactive, waitDurably, withJournal, type StepHandler } from '.
 export const waitUntil: StepHandler<'WAIT_UNTIL'> = async (step, visit, state) => {
   const { config } = step;
   const plan = await withJournal(state, (journal) =>
-    db().planWaitUntil({ executionId: state.executionId, journal, visit, config, context: state.context, now: Date.now() }),
+    db(state).planWaitUntil({ executionId: state.executionId, journal, visit, config, context: state.context, now: Date.now() }),
   );
   if (!plan.done) throw new ExecutionInactive('execution is no longer active');
   const output = { until: plan.until, zone: plan.zone };

@@ -3,7 +3,7 @@ import { outsideCalls } from '../activities';
 import { settle, withJournal, type StepHandler } from '../handler';
 
 export const webhook: StepHandler<'WEBHOOK'> = async (step, visit, state, env) => {
-  const { http } = outsideCalls();
+  const { http } = outsideCalls(state);
   const result = await withJournal(state, (journal) =>
     http.callWebhook({
       executionId: state.executionId,
