@@ -49,17 +49,21 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
       .catch(() => undefined);
   }, [client]);
 
+  // Every poll answers new objects: the canvas is rebuilt only when what it draws changed. React
+  // Flow measures a node again when it gets a new object for it, and hides it until then.
+  const drawnWorkflow = useStable(workflow, workflow ? JSON.stringify(workflow.steps.map((s) => [s.id, s.position])) : '');
+  const visits = useStable(execution?.steps, JSON.stringify(execution?.steps.map((s) => [s.stepId, s.status]) ?? null));
   const { nodes, edges } = useMemo(() => {
-    if (!workflow || !execution || !pinned) return { nodes: [], edges: [] };
-    const graph = pinnedWorkflow(workflow, pinned);
-    const statusAt = new Map(execution.steps.map((s) => [s.stepId, s.status as string]));
-    const path = execution.steps.map((s) => s.stepId);
+    if (!drawnWorkflow || !visits || !pinned) return { nodes: [], edges: [] };
+    const graph = pinnedWorkflow(drawnWorkflow, pinned);
+    const statusAt = new Map(visits.map((s) => [s.stepId, s.status as string]));
+    const path = visits.map((s) => s.stepId);
     const taken = new Set(path.slice(1).map((to, i) => `${path[i]}>${to}`));
     return {
       nodes: nodesOf(graph, names, (step) => ({ runStatus: statusAt.get(step.id) ?? 'unvisited' })),
       edges: edgesOf(graph.transitions, (t) => taken.has(`${t.fromStepId}>${t.toStepId}`)),
     };
-  }, [workflow, pinned, execution, names]);
+  }, [drawnWorkflow, pinned, visits, names]);
 
   if (!workflow || !execution) {
     return <Pending title="Execution" error={error} />;
@@ -143,6 +147,13 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
  * The pinned graph in the canvas's shape. Its steps keep the positions they have now when every one
  * of them still has one; otherwise the graph is laid out automatically.
  */
+/** `value` as it was when `key` was first seen: a poll that brings the same content keeps the earlier object. */
+function useStable<T>(value: T, key: string): T {
+  const kept = useRef<{ key: string; value: T } | null>(null);
+  if (kept.current === null || kept.current.key !== key) kept.current = { key, value };
+  return kept.current.value;
+}
+
 function pinnedWorkflow(workflow: WorkflowWithGraph, pinned: ExecutionGraph): WorkflowWithGraph {
   const now = new Map(workflow.steps.map((s) => [s.id, s.position]));
   const placed = pinned.steps.every((s) => s.type === 'TRIGGER' || now.get(s.id));
