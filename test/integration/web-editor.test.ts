@@ -5,7 +5,7 @@
  */
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLiveReload } from '../../api/live-reload';
+import { createLiveReload, type LiveReload } from '../../api/live-reload';
 import { buildWebApp } from '../../scripts/web-bundle';
 import { seriousViolations, chromiumPath } from '../support/browser';
 import { createTemplate } from '../support/builders';
@@ -33,16 +33,26 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
   /** A step's box on the canvas. */
   const node = (name: string): Locator => page.locator('.react-flow__node', { has: page.locator(`[data-step-name="${name}"]`) });
 
-  /** Drags from a step's outgoing handle to another step's incoming handle, as a user does. */
+  /**
+   * Drags from a step's outgoing handle to another step's incoming handle, as a user does; again
+   * when no connection came of it (a live refresh may re-render the canvas under the pointer).
+   */
   async function connect(from: string, to: string) {
     const edges = await page.locator('.react-flow__edge').count();
-    const a = (await node(from).locator('.react-flow__handle.source').first().boundingBox())!;
-    const b = (await node(to).locator('.react-flow__handle.target').boundingBox())!;
-    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
-    await page.mouse.up();
-    await waitFor(async () => (await page.locator('.react-flow__edge').count()) === edges + 1, `a connection from ${from} to ${to}`);
+    for (let attempt = 1; ; attempt += 1) {
+      const a = (await node(from).locator('.react-flow__handle.source').first().boundingBox())!;
+      const b = (await node(to).locator('.react-flow__handle.target').boundingBox())!;
+      await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+      await page.mouse.up();
+      try {
+        await waitFor(async () => (await page.locator('.react-flow__edge').count()) === edges + 1, `a connection from ${from} to ${to}`, 5_000);
+        return;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
   }
 
   /** Focuses an element and presses Enter until the panel with that heading opens: a live refresh may re-render the element between the two. */
@@ -449,7 +459,15 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
   });
 
   it('reloads an open page when the web app is rebuilt under npm run dev', async () => {
-    const liveReload = createLiveReload();
+    const streams = createLiveReload();
+    let opened = 0;
+    const liveReload: LiveReload = {
+      ...streams,
+      subscribe(req, res) {
+        opened += 1;
+        streams.subscribe(req, res);
+      },
+    };
     const dev = await startTestApp({ start: { liveReload } });
     try {
       const devPage = await browser.newPage();
@@ -457,17 +475,13 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
       await devPage.getByRole('heading', { name: 'Workflows' }).waitFor();
       // A mark on the page's global object: a reload takes it away.
       await devPage.evaluate(() => Object.assign(globalThis, { beforeRebuild: true }));
+      // One announcement once the page holds its stream (announcing again while the page reloads
+      // would reload it again).
+      await waitFor(async () => opened === 1, 'the page to open its stream', 10_000);
       const reloaded = devPage.waitForEvent('load');
-      // The stream is open once the server holds a page to tell.
-      await waitFor(
-        async () => {
-          liveReload.announce();
-          return (await devPage.evaluate(() => 'beforeRebuild' in globalThis)) === false;
-        },
-        'the page to reload',
-        10_000,
-      );
+      liveReload.announce();
       await reloaded;
+      expect(await devPage.evaluate(() => 'beforeRebuild' in globalThis)).toBe(false);
       await devPage.getByRole('heading', { name: 'Workflows' }).waitFor();
       await devPage.close();
       // Outside npm run dev there is no such stream, and the page is not told of one.
