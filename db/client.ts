@@ -71,7 +71,8 @@ function isDeadlock(err: unknown): boolean {
 /**
  * Runs `transaction` again when Postgres aborted it to break a deadlock, up to `attempts` runs in
  * all: for the record of an outside effect already made (an email the SMTP server accepted), which
- * a retry of the whole activity would make a second time.
+ * a retry of the whole activity would make a second time, and for the API's cancels, which a
+ * client should not see fail for a race it did not cause.
  */
 export async function retryingDeadlocks<T>(transaction: () => Promise<T>, attempts = 3): Promise<T> {
   for (let run = 1; ; run += 1) {

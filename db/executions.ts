@@ -3,7 +3,7 @@ import { and, asc, desc, eq } from 'drizzle-orm';
 import type { JsonObject } from '../core/execution';
 import type { ExecutionStatus } from '../core/statuses';
 import { cancelExecutions } from './cancel';
-import type { Db } from './client';
+import { type Db, retryingDeadlocks } from './client';
 import { lockContact, upsertContact } from './contacts';
 import { enrolContact, type ExecutionRow } from './enrol';
 import { selectPage, type PageQuery, type RowPage } from './paging';
@@ -86,16 +86,22 @@ export function stepHistory(db: Db, executionId: string) {
   return db.select().from(stepExecutions).where(eq(stepExecutions.executionId, executionId)).orderBy(asc(stepExecutions.seq));
 }
 
-/** Cancels every active execution of a workflow; answers how many. */
+/**
+ * Cancels every active execution of a workflow; answers how many. Run again when Postgres breaks a
+ * deadlock with it (a dispatcher deleting the outbox rows it carried out, in another order): a
+ * cancel is the same cancel the second time.
+ */
 export function cancelWorkflowExecutions(db: Db, workflowId: string): Promise<number> {
-  return db.transaction((tx) => cancelExecutions(tx, eq(executions.workflowId, workflowId)));
+  return retryingDeadlocks(() => db.transaction((tx) => cancelExecutions(tx, eq(executions.workflowId, workflowId))));
 }
 
-/** Cancels one execution if still active: whether it did, and the row after. */
+/** Cancels one execution if still active: whether it did, and the row after (run again on a deadlock, as above). */
 export function cancelExecution(db: Db, executionId: string): Promise<{ cancelled: boolean; row: ExecutionRow }> {
-  return db.transaction(async (tx) => {
-    const cancelled = await cancelExecutions(tx, eq(executions.id, executionId));
-    const [after] = await tx.select().from(executions).where(eq(executions.id, executionId));
-    return { cancelled: cancelled > 0, row: after! };
-  });
+  return retryingDeadlocks(() =>
+    db.transaction(async (tx) => {
+      const cancelled = await cancelExecutions(tx, eq(executions.id, executionId));
+      const [after] = await tx.select().from(executions).where(eq(executions.id, executionId));
+      return { cancelled: cancelled > 0, row: after! };
+    }),
+  );
 }
