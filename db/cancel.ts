@@ -26,8 +26,13 @@ export async function cancelExecutions(tx: Tx, where: SQL): Promise<number> {
       where ${stepExecutions.executionId} in (select id from cancelled) and ${stepExecutions.status} in ('RUNNING', 'WAITING')
     ), unstarted as (
       -- Only a start never tried: one that failed may have reached Temporal after all.
+      -- Locked in id order, as a dispatcher's delete of the commands it carried out locks them.
       delete from ${outbox}
-      where ${outbox.kind} = 'start' and ${outbox.attempts} = 0 and ${outbox.executionId} in (select id from cancelled)
+      where ${outbox.id} in (
+        select ${outbox.id} from ${outbox}
+        where ${outbox.kind} = 'start' and ${outbox.attempts} = 0 and ${outbox.executionId} in (select id from cancelled)
+        order by ${outbox.id}
+        for update)
       returning ${outbox.executionId}
     ), queued as (
       insert into ${outbox} (kind, execution_id)

@@ -87,9 +87,9 @@ export function stepHistory(db: Db, executionId: string) {
 }
 
 /**
- * Cancels every active execution of a workflow; answers how many. Run again when Postgres breaks a
- * deadlock with it (a dispatcher deleting the outbox rows it carried out, in another order): a
- * cancel is the same cancel the second time.
+ * Cancels every active execution of a workflow; answers how many. The outbox rows it deletes are
+ * locked in id order, as a dispatcher's delete locks them (db/cancel.ts); should Postgres still break
+ * a deadlock with it (another locker), it runs again: a cancel is the same cancel the second time.
  */
 export function cancelWorkflowExecutions(db: Db, workflowId: string): Promise<number> {
   return retryingDeadlocks(() => db.transaction((tx) => cancelExecutions(tx, eq(executions.workflowId, workflowId))));

@@ -133,10 +133,19 @@ const claim = prepared(
         where c.kind = 'start' and e.id = c.execution_id) s on true`,
 );
 
-/** Removes commands that were carried out (or found moot). */
+/**
+ * Removes commands that were carried out (or found moot). Their rows are locked in id order, as a
+ * cancel's delete of unstarted starts locks them (db/cancel.ts): two deletes of the same rows then
+ * wait for each other instead of deadlocking.
+ */
 export async function completeCommands(db: Db, ids: number[]): Promise<void> {
-  if (ids.length) await db.delete(outbox).where(inArray(outbox.id, ids));
+  if (ids.length) await runPrepared(db, deleteInIdOrder, [ids]);
 }
+
+const deleteInIdOrder = prepared(
+  'outbox.delete-in-id-order',
+  `delete from outbox where id in (select id from outbox where id = any($1::bigint[]) order by id for update)`,
+);
 
 /**
  * Puts a claimed command back for another try after `delaySeconds`; `counted` failures add to its
