@@ -5,7 +5,7 @@ import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } fro
 import { prefixedRow, prepared, rowColumns, runPrepared, type Tx } from '../db/client';
 import { contacts } from '../db/schema';
 import { commandsQueued } from '../db/outbox';
-import { lockContact, type ContactRow } from '../db/contacts';
+import type { ContactRow } from '../db/contacts';
 import { CLAIMED_COLUMNS, claimAndRecord, type ClaimStatements, claimReading, lockExecution, withReplaced, writeRecordsAndPatch } from '../db/journal';
 import type { ActivityDeps } from './deps';
 import { buildVariables, type TemplateVariables } from '../core/render';
@@ -35,6 +35,18 @@ const claimWithContact = claimReading(
   () => `select ${CLAIMED_COLUMNS}, ${rowColumns(contacts, 'c', 'c.')} from claimed left join contacts c on c.id = claimed.contact_id`,
 );
 
+/**
+ * A claim that also locks and reads the execution's contact (a first attempt of a step that locks
+ * it): the execution's row first, then the contact's, as openStep locked them in two statements.
+ * No row when the contact was erased.
+ */
+const claimLockingContact = claimReading(
+  'step.claim-locking-contact',
+  () => `select ${CLAIMED_COLUMNS}, ${rowColumns(contacts, 'c', 'c.')}
+     from claimed join contacts c on c.id = claimed.contact_id and c.project_id = claimed.project_id
+      for update of c`,
+);
+
 type EarlierVisit = { stepId: string; status: string; output: unknown };
 
 const earlierVisit = prepared('step.earlier-visit', `select step_id as "stepId", status, output from step_executions where execution_id = $1 and seq = $2`);
@@ -55,7 +67,8 @@ const INACTIVE: OpenedStep = { open: false, result: { done: false, reason: 'inac
  * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING, all in one
  * statement, which also reads what `read` asks for. `contact: 'read'` reads the contact with the
  * claim (as `c.`-prefixed columns of `read`'s statement, claimWithContact's when none is given);
- * `contact: 'lock'` reads it after the claim and locks its row.
+ * `contact: 'lock'` also locks its row, after the execution's (a retry: in the statement that reads
+ * the visit an earlier attempt may have recorded).
  */
 export async function openStep(
   tx: Tx,
@@ -64,7 +77,11 @@ export async function openStep(
 ): Promise<OpenedStep> {
   const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
   const retry = isRetry();
-  const read = options.read ?? (options.contact === 'read' ? { statements: claimWithContact, values: [] } : undefined);
+  const read =
+    options.read ??
+    (options.contact === 'read' ? { statements: claimWithContact, values: [] } : undefined) ??
+    // A retry locks the contact after the claim, reading the visit an earlier attempt recorded with it.
+    (options.contact === 'lock' && !retry ? { statements: claimLockingContact, values: [] } : undefined);
   // The records are written only when the claim succeeds; a retry's RUNNING record never reopens
   // the visit an earlier attempt closed (db/journal.ts). The journal's patch goes with the claim,
   // except a retry's: its earlier attempt may have completed the visit, and the steps after it may
@@ -81,7 +98,7 @@ export async function openStep(
   // have been timed out and retried, and the retry may have closed the step and moved on: it
   // rolls its claim back and leaves the step to the retry.
   if (lateFirstAttempt()) throw ApplicationFailure.retryable('the attempt took half its start-to-close timeout to open its step', 'AttemptOutlived');
-  let contact = options.contact === 'read' && claimed ? prefixedRow<ContactRow>(claimed, 'c.') : undefined;
+  let contact = options.contact === 'read' || (options.contact === 'lock' && !retry) ? claimed && prefixedRow<ContactRow>(claimed, 'c.') : undefined;
   // Only a retry can find its visit completed. Checked after the claim, which waits for an earlier
   // attempt still committing under the row lock (a statement's own reads would not see that
   // attempt's commit); before the inactive answer, since that attempt may have closed the
@@ -110,7 +127,6 @@ export async function openStep(
   if (!claimed) return INACTIVE;
   // The visit is newer than any current step the journal names.
   if (retry && req.journal.execution) await writeRecordsAndPatch(tx, req.executionId, [], { ...req.journal.execution, currentStepId: undefined });
-  if (options.contact === 'lock' && !retry) contact = await lockContact(tx, claimed.projectId, claimed.contactId);
   // The contact was erased (with its executions).
   if (options.contact && !contact?.id) return INACTIVE;
   return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact, read: claimed };
