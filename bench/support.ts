@@ -83,9 +83,9 @@ export function apiClient(baseUrl: string) {
  * Backends that exited meanwhile take their time with them, so a round's figure for Postgres is a
  * lower bound.
  */
-export function cpuByProcess(): { temporal: number; postgres: number; self: number } {
+export function cpuByProcess(): { temporal: number; postgres: number; self: number; idle: number } {
   const tick = 1000 / 100; // USER_HZ is 100 on Linux
-  const totals = { temporal: 0, postgres: 0, self: 0 };
+  const totals = { temporal: 0, postgres: 0, self: 0, idle: machineIdleMs() };
   let pids: string[];
   try {
     pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
@@ -105,7 +105,8 @@ export function cpuByProcess(): { temporal: number; postgres: number; self: numb
     const ms = (Number(fields[11]) + Number(fields[12])) * tick;
     if (Number(pid) === process.pid) totals.self += ms;
     else if (comm === 'temporal') totals.temporal += ms;
-    else if (comm === 'postgres') totals.postgres += ms;
+    // With the CPU of the backends that exited (the postmaster's reaped children).
+    else if (comm === 'postgres') totals.postgres += ms + (Number(fields[13]) + Number(fields[14])) * tick;
   }
   return totals;
 }
@@ -113,7 +114,18 @@ export function cpuByProcess(): { temporal: number; postgres: number; self: numb
 /** What `cpuByProcess` counted between `before` and now, as a line. */
 export function cpuSince(before: ReturnType<typeof cpuByProcess>): string {
   const now = cpuByProcess();
-  return `CPU ms: temporal ${now.temporal - before.temporal}, postgres ${now.postgres - before.postgres}, this process ${now.self - before.self}`;
+  return `CPU ms: temporal ${now.temporal - before.temporal}, postgres ${now.postgres - before.postgres}, this process ${now.self - before.self}; machine idle ${now.idle - before.idle}`;
+}
+
+/** Idle time of all the machine's cores so far (ms), from /proc/stat: what no process used. */
+function machineIdleMs(): number {
+  try {
+    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    // cpu user nice system idle iowait …, in USER_HZ ticks.
+    return (Number(fields[4]) + Number(fields[5])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 /**
