@@ -17,7 +17,8 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
-import { onCommit, prefixedRow, retryingDeadlocks, rowColumns } from '../db/client';
+import { ACTIVE_STATUSES, isActive } from '../core/statuses';
+import { onCommit, prefixedRow, prepared, retryingDeadlocks, rowColumns, runPrepared } from '../db/client';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
 import { addTracking } from '../core/compose-email';
@@ -30,7 +31,7 @@ import { emailsTotal } from '../telemetry/metrics';
 import { cancellationSignal } from './cancellation';
 import { quietHold } from './quiet-hours';
 import { closeStep, isRetry, openStep, stillActive } from './step';
-import { CLAIMED_COLUMNS, claimReading, lockExecutionAndContact } from '../db/journal';
+import { CLAIMED_COLUMNS, claimReading } from '../db/journal';
 import { commandsQueued } from '../db/outbox';
 
 export interface SendEmailRequest extends StepActivityBase {
@@ -76,6 +77,28 @@ const claimWithTemplateAndContact = claimReading(
      from claimed
      left join templates t on t.id = $${first} and t.project_id = claimed.project_id
      left join contacts c on c.id = claimed.contact_id`,
+);
+
+/**
+ * Locks the execution ($1) and then its contact (as recording an event locks it: pass it
+ * `contactLocked`) and records the email (id $2; project, contact, template, step $3–$6; to,
+ * subject, Message-ID, status, error $7–$11) while the execution is active, or whatever its status
+ * when the message went out: one round trip. Any conflict (id or Message-ID) means an earlier attempt
+ * recorded this very email. No row when the execution was erased.
+ */
+const lockAndRecordEmail = prepared(
+  'send-email.lock-and-record',
+  `with target as (
+     select e.status from executions e join contacts c on c.id = e.contact_id
+      where e.id = $1
+        for update of e for no key update of c),
+   recorded as (
+     insert into emails (id, project_id, contact_id, template_id, execution_id, step_id, "to", subject, message_id, status, error)
+     select $2::uuid, $3::uuid, $4::uuid, $5::uuid, $1::uuid, $6::uuid, $7::text, $8::text, $9::text, $10::text, $11::text
+       from target where target.status in (${ACTIVE_STATUSES.map((st) => `'${st}'`).join(', ')}) or $10::text = 'SENT'
+     on conflict do nothing
+     returning id)
+   select target.status, exists (select 1 from recorded) as recorded from target`,
 );
 
 export function sendEmailActivities(deps: ActivityDeps) {
@@ -167,30 +190,24 @@ export function sendEmailActivities(deps: ActivityDeps) {
           // anywhere. A message the server accepted all the same is still logged (unless the contact
           // was erased with its executions): it did go out. The contact is locked with the execution,
           // for `email.sent`.
-          const exec = await lockExecutionAndContact(tx, req.executionId);
-          const active = exec.active;
-          if (!active && (status !== 'SENT' || exec.projectId === undefined)) return { done: false, reason: 'inactive' };
-          const [row] = await tx
-            .insert(emails)
-            .values({
-              id: emailId,
-              projectId: owner.projectId,
-              contactId: owner.contactId,
-              templateId: template.id,
-              executionId: req.executionId,
-              stepId: req.visit.stepId,
-              to: contact.email,
-              subject,
-              messageId,
-              status,
-              error,
-            })
-            // Any conflict (id or Message-ID) means an earlier attempt recorded this very email.
-            .onConflictDoNothing()
-            .returning({ id: emails.id });
-          if (row) onCommit(tx, () => emailsTotal.inc({ status }));
-          if (!active) return { done: false, reason: 'inactive' };
-          if (row && status === 'SENT') {
+          const [target] = await runPrepared<{ status: string; recorded: boolean }>(tx, lockAndRecordEmail, [
+            req.executionId,
+            emailId,
+            owner.projectId,
+            owner.contactId,
+            template.id,
+            req.visit.stepId,
+            contact.email,
+            subject,
+            messageId,
+            status,
+            error,
+          ]);
+          // Erased with its contact: nothing recorded.
+          if (!target) return { done: false, reason: 'inactive' };
+          if (target.recorded) onCommit(tx, () => emailsTotal.inc({ status }));
+          if (!isActive(target.status)) return { done: false, reason: 'inactive' };
+          if (target.recorded && status === 'SENT') {
             await recordEvent(tx, {
               projectId: owner.projectId,
               contactId: owner.contactId,

@@ -9,28 +9,11 @@ const lockExecutionRow = prepared(
   `select status, project_id as "projectId", contact_id as "contactId" from executions where id = $1 for update`,
 );
 
-/** The same, with the execution's contact row locked too (as recording an event locks it), in one round trip. */
-const lockExecutionAndContactRows = prepared(
-  'journal.lock-execution-and-contact',
-  `select e.status, e.project_id as "projectId", e.contact_id as "contactId"
-     from executions e join contacts c on c.id = e.contact_id
-    where e.id = $1
-      for update of e for no key update of c`,
-);
-
 type ExecutionLock = { active: boolean; status?: string; projectId?: string; contactId?: string };
 
 /** Locks the execution's row; answers whether it is still active (false too when it was erased). */
 export async function lockExecution(tx: Tx, executionId: string): Promise<ExecutionLock> {
   return lockedExecution(await runPrepared(tx, lockExecutionRow, [executionId]));
-}
-
-/**
- * Locks the execution's row and then its contact's (FOR NO KEY UPDATE, as recordEvent does: pass
- * it `contactLocked`); answers as lockExecution does.
- */
-export async function lockExecutionAndContact(tx: Tx, executionId: string): Promise<ExecutionLock> {
-  return lockedExecution(await runPrepared(tx, lockExecutionAndContactRows, [executionId]));
 }
 
 function lockedExecution([row]: { status: string; projectId: string; contactId: string }[]): ExecutionLock {
