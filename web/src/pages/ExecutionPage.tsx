@@ -143,10 +143,6 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
   );
 }
 
-/**
- * The pinned graph in the canvas's shape. Its steps keep the positions they have now when every one
- * of them still has one; otherwise the graph is laid out automatically.
- */
 /** `value` as it was when `key` was first seen: a poll that brings the same content keeps the earlier object. */
 function useStable<T>(value: T, key: string): T {
   const kept = useRef<{ key: string; value: T } | null>(null);
@@ -154,6 +150,10 @@ function useStable<T>(value: T, key: string): T {
   return kept.current.value;
 }
 
+/**
+ * The pinned graph in the canvas's shape. Its steps keep the positions they have now when every one
+ * of them still has one; otherwise the graph is laid out automatically.
+ */
 function pinnedWorkflow(workflow: WorkflowWithGraph, pinned: ExecutionGraph): WorkflowWithGraph {
   const now = new Map(workflow.steps.map((s) => [s.id, s.position]));
   const placed = pinned.steps.every((s) => s.type === 'TRIGGER' || now.get(s.id));
