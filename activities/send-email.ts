@@ -17,7 +17,7 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
-import { ACTIVE_STATUSES, isActive } from '../core/statuses';
+import { isActive } from '../core/statuses';
 import { onCommit, prefixedRow, prepared, retryingDeadlocks, rowColumns, runPrepared } from '../db/client';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
@@ -31,7 +31,7 @@ import { emailsTotal } from '../telemetry/metrics';
 import { cancellationSignal } from './cancellation';
 import { quietHold } from './quiet-hours';
 import { closeStep, isRetry, openStep, stillActive } from './step';
-import { CLAIMED_COLUMNS, claimReading } from '../db/journal';
+import { ACTIVE, CLAIMED_COLUMNS, claimReading } from '../db/journal';
 import { commandsQueued } from '../db/outbox';
 
 export interface SendEmailRequest extends StepActivityBase {
@@ -95,7 +95,7 @@ const lockAndRecordEmail = prepared(
    recorded as (
      insert into emails (id, project_id, contact_id, template_id, execution_id, step_id, "to", subject, message_id, status, error)
      select $2::uuid, $3::uuid, $4::uuid, $5::uuid, $1::uuid, $6::uuid, $7::text, $8::text, $9::text, $10::text, $11::text
-       from target where target.status in (${ACTIVE_STATUSES.map((st) => `'${st}'`).join(', ')}) or $10::text = 'SENT'
+       from target where target.status in (${ACTIVE}) or $10::text = 'SENT'
      on conflict do nothing
      returning id)
    select target.status, exists (select 1 from recorded) as recorded from target`,

@@ -5,6 +5,7 @@ import { FILTER_GOAL_REASON, FILTER_GOAL_SIGNAL } from '../core/graph';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { executionsFinishedTotal } from '../telemetry/metrics';
 import { onCommit, prepared, runPrepared, type Tx } from './client';
+import { ACTIVE } from './journal';
 import { queueCommands } from './outbox';
 import { type contacts, executions, stepExecutions } from './schema';
 
@@ -45,7 +46,7 @@ export type FilterGoal = { id: string; filter: Filter };
 /** A contact's (parameter `contact`) active executions `e` with their pinned versions `v`, for prepared statements to select from. */
 export const ACTIVE_RUNS_OF = (contact: string) =>
   `executions e join workflow_versions v on v.workflow_id = e.workflow_id and v.version = e.workflow_version
-   where e.contact_id = ${contact} and e.status in (${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')})`;
+   where e.contact_id = ${contact} and e.status in (${ACTIVE})`;
 
 /** The active executions of a contact (parameter `contact`) with an exit filter: a FilterGoal each. */
 export const FILTER_GOALS_OF = (contact: string) =>

@@ -21,7 +21,8 @@ function lockedExecution([row]: { status: string; projectId: string; contactId: 
   return { active: (ACTIVE_STATUSES as readonly string[]).includes(row.status), status: row.status, projectId: row.projectId, contactId: row.contactId };
 }
 
-const ACTIVE = ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ');
+/** The active statuses as an SQL list, for `status in (…)` in statement text. */
+export const ACTIVE = ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ');
 
 const FINAL_STEP = ['COMPLETED', 'FAILED', 'CANCELLED'].map((s) => `'${s}'`).join(', ');
 
