@@ -73,15 +73,15 @@ const INACTIVE: OpenedStep = { open: false, result: { done: false, reason: 'inac
 export async function openStep(
   tx: Tx,
   req: StepActivityBase,
-  options: { recordRunning?: boolean; contact?: 'read' | 'lock'; read?: { statements: ClaimStatements; values: unknown[] } } = {},
+  options: { recordRunning?: boolean } & (
+    | { contact?: 'read'; read?: { statements: ClaimStatements; values: unknown[] } }
+    // The claim reads the contact it locks: no other read goes with it.
+    | { contact: 'lock'; read?: never }
+  ) = {},
 ): Promise<OpenedStep> {
   const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
   const retry = isRetry();
-  const read =
-    options.read ??
-    (options.contact === 'read' ? { statements: claimWithContact, values: [] } : undefined) ??
-    // A retry locks the contact after the claim, reading the visit an earlier attempt recorded with it.
-    (options.contact === 'lock' && !retry ? { statements: claimLockingContact, values: [] } : undefined);
+  const read = claimRead(options, retry);
   // The records are written only when the claim succeeds; a retry's RUNNING record never reopens
   // the visit an earlier attempt closed (db/journal.ts). The journal's patch goes with the claim,
   // except a retry's: its earlier attempt may have completed the visit, and the steps after it may
@@ -130,6 +130,16 @@ export async function openStep(
   // The contact was erased (with its executions).
   if (options.contact && !contact?.id) return INACTIVE;
   return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact, read: claimed };
+}
+
+/**
+ * What a step's claim reads besides the execution: the caller's statements, or the contact — locked
+ * by a first attempt's claim; a retry locks it after the claim, with the visit an earlier attempt
+ * may have recorded (contactAndEarlierVisit).
+ */
+function claimRead(options: Parameters<typeof openStep>[2], retry: boolean): { statements: ClaimStatements; values: unknown[] } | undefined {
+  if (options?.contact === 'lock') return retry ? undefined : { statements: claimLockingContact, values: [] };
+  return options?.read ?? (options?.contact === 'read' ? { statements: claimWithContact, values: [] } : undefined);
 }
 
 /** Closes a step: records the visit COMPLETED with its output and applies the `after` patch. */
