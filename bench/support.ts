@@ -80,11 +80,10 @@ export function apiClient(baseUrl: string) {
 /**
  * CPU time (ms) spent so far by the processes the benches share the machine with, grouped: the
  * Temporal dev server, Postgres (all its backends) and this process (Linux /proc; zeros elsewhere).
- * Backends that exited meanwhile take their time with them, so a round's figure for Postgres is a
- * lower bound.
+ * Postgres's figure includes the backends that exited meanwhile (counted with the postmaster that
+ * reaped them).
  */
 export function cpuByProcess(): { temporal: number; postgres: number; self: number; idle: number } {
-  const tick = 1000 / 100; // USER_HZ is 100 on Linux
   const totals = { temporal: 0, postgres: 0, self: 0, idle: machineIdleMs() };
   let pids: string[];
   try {
@@ -102,11 +101,11 @@ export function cpuByProcess(): { temporal: number; postgres: number; self: numb
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' ');
-    const ms = (Number(fields[11]) + Number(fields[12])) * tick;
+    const ms = (Number(fields[11]) + Number(fields[12])) * TICK_MS;
     if (Number(pid) === process.pid) totals.self += ms;
     else if (comm === 'temporal') totals.temporal += ms;
     // With the CPU of the backends that exited (the postmaster's reaped children).
-    else if (comm === 'postgres') totals.postgres += ms + (Number(fields[13]) + Number(fields[14])) * tick;
+    else if (comm === 'postgres') totals.postgres += ms + (Number(fields[13]) + Number(fields[14])) * TICK_MS;
   }
   return totals;
 }
@@ -117,12 +116,15 @@ export function cpuSince(before: ReturnType<typeof cpuByProcess>): string {
   return `CPU ms: temporal ${now.temporal - before.temporal}, postgres ${now.postgres - before.postgres}, this process ${now.self - before.self}; machine idle ${now.idle - before.idle}`;
 }
 
+/** One USER_HZ tick (100 on Linux) in ms: the unit of /proc's CPU times. */
+const TICK_MS = 1000 / 100;
+
 /** Idle time of all the machine's cores so far (ms), from /proc/stat: what no process used. */
 function machineIdleMs(): number {
   try {
     const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
     // cpu user nice system idle iowait …, in USER_HZ ticks.
-    return (Number(fields[4]) + Number(fields[5])) * 10;
+    return (Number(fields[4]) + Number(fields[5])) * TICK_MS;
   } catch {
     return 0;
   }
