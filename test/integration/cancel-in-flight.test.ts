@@ -3,7 +3,8 @@
  * WEBHOOK call is held by the receiver, or while the SMTP server stalls on DATA, ends CANCELLED with
  * its step CANCELLED; the call is aborted within seconds (the receiver sees the connection closed,
  * the SMTP server the session dropped); no later step runs, and nothing is recorded after the cancel
- * — not even an answer that arrives right after it.
+ * — not even an answer that arrives right after it (an email the SMTP server accepted right after it
+ * is logged, since it did go out, but it is not the step's result and records no `email.sent`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { temporalWorkflowId } from '../../core/execution';
@@ -152,6 +153,39 @@ describe('cancelling an execution while its call is in flight', () => {
     ]);
     expect((await app.api.get(`/contacts/${execution.contactId}`)).body.data).toEqual({});
     expect(hooks.requests.filter((r) => r.path === '/held-temporal')).toHaveLength(1);
+  });
+
+  it('SEND_EMAIL accepted right after the cancel: the email is logged SENT, the step stays CANCELLED, no email.sent', { timeout: 60_000 }, async () => {
+    const template = await createTemplate(app.api, { subject: 'accepted late', body: '<p>it did go out</p>', type: 'TRANSACTIONAL' });
+    let arrived!: () => void;
+    const atData = new Promise<void>((resolve) => (arrived = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    smtp.beforeAccept(async (mail) => {
+      if (mail.parsed.subject !== 'accepted late') return;
+      arrived();
+      await released;
+    });
+    try {
+      const wf = await thenMark({ type: 'SEND_EMAIL', config: { templateId: template } });
+      const execution = await start(wf, 'smtp-late@example.com');
+      await within(atData, 'the email to reach DATA');
+
+      const { body: cancelled } = await cancel(wf, execution.id);
+      // The server accepts before Temporal's cancellation reaches the session (that takes a heartbeat).
+      release();
+
+      await closedInTemporal(execution.id);
+      // The step and the execution stay as the cancel left them, and no `email.sent` is recorded.
+      await expectLeftAsCancelled(wf, cancelled, 'SEND_EMAIL');
+      // The message went out all the same: it is logged, once.
+      expect(smtp.messages.filter((m) => m.parsed.subject === 'accepted late')).toHaveLength(1);
+      const emails = await app.api.get(`/emails?executionId=${execution.id}`);
+      expect(emails.body.total).toBe(1);
+      expect(emails.body.data[0]).toMatchObject({ to: 'smtp-late@example.com', subject: 'accepted late', status: 'SENT', error: null });
+    } finally {
+      smtp.beforeAccept(undefined);
+    }
   });
 
   it('SEND_EMAIL while the SMTP server stalls on DATA: the session is dropped, nothing is sent or recorded', { timeout: 60_000 }, async () => {
