@@ -19,18 +19,20 @@ import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import { isActive } from '../core/statuses';
 import { onCommit, prefixedRow, prepared, retryingDeadlocks, rowColumns, runPrepared } from '../db/client';
+import type { ContactRow } from '../db/contacts';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
 import { addTracking } from '../core/compose-email';
 import type { ActivityDeps } from './deps';
-import { emailLinks } from '../email-links/tokens';
-import { SmtpError } from './mailer';
+import { type EmailLinks, emailLinks } from '../email-links/tokens';
+import { type OutgoingEmail, SmtpError } from './mailer';
 import { buildVariables, TemplateError } from '../core/render';
 import type { RenderedEmail } from './renderer';
 import { emailsTotal } from '../telemetry/metrics';
 import { cancellationSignal } from './cancellation';
 import { quietHold } from './quiet-hours';
-import { closeStep, isRetry, openStep, stillActive } from './step';
+import { callWouldOutlive } from './attempt';
+import { closeStep, isRetry, openStep } from './step';
 import { ACTIVE, CLAIMED_COLUMNS, claimReading } from '../db/journal';
 import { commandsQueued } from '../db/outbox';
 
@@ -102,11 +104,16 @@ const lockAndRecordEmail = prepared(
 );
 
 export function sendEmailActivities(deps: ActivityDeps) {
-  const { database, mailer, renderer } = deps;
+  const { database, mailer } = deps;
   return {
     async sendEmail(req: SendEmailRequest): Promise<StepActivityResult> {
       const messageId = messageIdFor(req.executionId, req.visit.stepId, deps.publicUrl);
       const emailId = emailIdFor(req.executionId, req.visit.stepId);
+      const links = await emailLinks(database, deps.publicUrl);
+      // The claim's transaction stays open while the message is composed: its row lock is the
+      // re-check before the SMTP call (a cancel committing meanwhile waits for the commit, and a
+      // cancel committed before the claim leaves nothing to claim). One round trip fewer than a
+      // second look right before the call, with the same window after it.
       const prepared = await database.db.transaction(async (tx) => {
         const owner = await openStep(tx, req, { contact: 'read', read: { statements: claimWithTemplateAndContact, values: [req.templateId] } });
         if (!owner.open) return owner.result;
@@ -115,70 +122,38 @@ export function sendEmailActivities(deps: ActivityDeps) {
         const contact = owner.contact!;
         // Only a retry can find its email already recorded.
         const [recorded] = isRetry() ? await tx.select().from(emails).where(eq(emails.id, emailId)) : [];
+        // Sent (or refused) by an earlier attempt: never send again.
+        if (recorded) return { owner, template, contact, status: recorded.status as EmailStatus, subject: recorded.subject };
         // Transactional emails are never held, nor those that will be suppressed anyway.
-        if (!recorded && req.now !== undefined && template.type !== 'TRANSACTIONAL' && contact.subscribed) {
+        if (req.now !== undefined && template.type !== 'TRANSACTIONAL' && contact.subscribed) {
           const hold = await quietHold(tx, req.executionId, contact.data, req.now);
           if (hold) return hold;
         }
-        return { owner, template, contact, recorded };
+        const composed = await composeEmail(deps, req, links, template, contact);
+        if (composed.message && mailer && callWouldOutlive(mailer.timeoutMs)) {
+          throw ApplicationFailure.retryable("the call could outlast what is left of the attempt's start-to-close timeout", 'AttemptOutlived');
+        }
+        return { owner, template, contact, ...composed };
       });
       if ('done' in prepared) return prepared;
-      const { owner, template, contact, recorded } = prepared;
+      const { owner, template, contact, subject } = prepared;
 
       let status: EmailStatus;
       let error: string | null = null;
-      let subject: string;
-      if (recorded) {
-        // Sent (or refused) by an earlier attempt: never send again.
-        status = recorded.status as EmailStatus;
-        subject = recorded.subject;
+      if (prepared.status) {
+        status = prepared.status;
+      } else if (!mailer) {
+        status = 'CAPTURED';
+        log.info('email captured (no SMTP_URL)', { to: contact.email, subject, messageId });
       } else {
-        const links = await emailLinks(database, deps.publicUrl);
-        const unsubscribeUrl = links.unsubscribeUrl(contact.id);
-        const subscribeUrl = links.subscribeUrl(contact.id);
-        const vars = buildVariables({ contact, context: req.context, unsubscribeUrl, subscribeUrl });
-        const suppressed = template.type !== 'TRANSACTIONAL' && !contact.subscribed;
-        let body: RenderedEmail | undefined;
         try {
-          // A suppressed email needs only its subject, for the record.
-          if (suppressed) subject = (await renderer.values(vars, [template.subject])).lines[0]!;
-          else ({ subject } = body = await renderer.email(template, vars, unsubscribeUrl));
+          // A cancel aborts the SMTP session (the activity heartbeats: see cancellation.ts).
+          await mailer.send(prepared.message!, { signal: cancellationSignal() });
+          status = 'SENT';
         } catch (err) {
-          throw templateFailure(err);
-        }
-        if (!body) {
-          status = 'SUPPRESSED';
-        } else {
-          const html = addTracking(body.html, {
-            clickUrl: (url) => links.clickUrl(emailId, url),
-            openUrl: links.openUrl(emailId),
-            keep: [unsubscribeUrl, subscribeUrl],
-          });
-          const message = {
-            from: fromHeader(req.from, template) ?? deps.mailFrom,
-            to: contact.email,
-            replyTo: template.replyTo ?? undefined,
-            subject,
-            html,
-            text: body.text,
-            messageId,
-            headers: body.headers,
-          };
-          if (!mailer) {
-            status = 'CAPTURED';
-            log.info('email captured (no SMTP_URL)', { to: message.to, subject, messageId });
-          } else {
-            if (!(await stillActive(database.db, req.executionId, mailer.timeoutMs))) return { done: false, reason: 'inactive' };
-            try {
-              // A cancel aborts the SMTP session (the activity heartbeats: see cancellation.ts).
-              await mailer.send(message, { signal: cancellationSignal() });
-              status = 'SENT';
-            } catch (err) {
-              if (!(err instanceof SmtpError) || !err.permanent) throw err;
-              status = 'FAILED';
-              error = err.message;
-            }
-          }
+          if (!(err instanceof SmtpError) || !err.permanent) throw err;
+          status = 'FAILED';
+          error = err.message;
         }
       }
 
@@ -228,6 +203,49 @@ export function sendEmailActivities(deps: ActivityDeps) {
       return result;
     },
   };
+}
+
+/**
+ * The email's subject and, unless it is suppressed (a non-transactional email to an unsubscribed
+ * contact), the message to send.
+ */
+async function composeEmail(
+  { renderer, mailFrom, publicUrl }: Pick<ActivityDeps, 'renderer' | 'mailFrom' | 'publicUrl'>,
+  req: SendEmailRequest,
+  links: EmailLinks,
+  template: TemplateRow,
+  contact: ContactRow,
+): Promise<{ subject: string; status?: 'SUPPRESSED'; message?: OutgoingEmail }> {
+  const emailId = emailIdFor(req.executionId, req.visit.stepId);
+  const unsubscribeUrl = links.unsubscribeUrl(contact.id);
+  const subscribeUrl = links.subscribeUrl(contact.id);
+  const vars = buildVariables({ contact, context: req.context, unsubscribeUrl, subscribeUrl });
+  let body: RenderedEmail;
+  try {
+    // A suppressed email needs only its subject, for the record.
+    if (template.type !== 'TRANSACTIONAL' && !contact.subscribed) {
+      return { subject: (await renderer.values(vars, [template.subject])).lines[0]!, status: 'SUPPRESSED' };
+    }
+    body = await renderer.email(template, vars, unsubscribeUrl);
+  } catch (err) {
+    throw templateFailure(err);
+  }
+  const html = addTracking(body.html, {
+    clickUrl: (url) => links.clickUrl(emailId, url),
+    openUrl: links.openUrl(emailId),
+    keep: [unsubscribeUrl, subscribeUrl],
+  });
+  const message = {
+    from: fromHeader(req.from, template) ?? mailFrom,
+    to: contact.email,
+    replyTo: template.replyTo ?? undefined,
+    subject: body.subject,
+    html,
+    text: body.text,
+    messageId: messageIdFor(req.executionId, req.visit.stepId, publicUrl),
+    headers: body.headers,
+  };
+  return { subject: body.subject, message };
 }
 
 function templateFailure(err: unknown): ApplicationFailure {
