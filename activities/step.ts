@@ -6,7 +6,16 @@ import { prefixedRow, prepared, rowColumns, runPrepared, type Tx } from '../db/c
 import { contacts } from '../db/schema';
 import { commandsQueued } from '../db/outbox';
 import type { ContactRow } from '../db/contacts';
-import { CLAIMED_COLUMNS, claimAndRecord, type ClaimStatements, claimReading, lockExecution, withReplaced, writeRecordsAndPatch } from '../db/journal';
+import {
+  CLAIMED_COLUMNS,
+  type Claimed,
+  claimAndRecord,
+  type ClaimStatements,
+  claimReading,
+  lockExecution,
+  withReplaced,
+  writeRecordsAndPatch,
+} from '../db/journal';
 import type { ActivityDeps } from './deps';
 import { buildVariables, type TemplateVariables } from '../core/render';
 
@@ -49,13 +58,31 @@ const claimLockingContact = claimReading(
 
 type EarlierVisit = { stepId: string; status: string; output: unknown };
 
+/** The visit (execution `$execution`, seq `$seq`) an earlier attempt may have recorded, as JSON (null when none did). */
+const EARLIER_VISIT = (execution: number, seq: number) =>
+  `(select json_build_object('stepId', step_id, 'status', status, 'output', output) from step_executions where execution_id = $${execution} and seq = $${seq}) as "earlierVisit"`;
+
+/**
+ * A retry's claim that also locks and reads the contact, and reads the visit an earlier attempt may
+ * have recorded: one statement. Such an attempt claimed the execution's row in the transaction that
+ * completed the visit, so the claim (made only while no transaction changed that row after the
+ * statement began) sees its record. No row when the row did change (or the execution is inactive, or
+ * its contact erased): openStep then takes two statements.
+ */
+const claimLockingContactWithVisit = claimReading(
+  'step.claim-locking-contact-with-visit',
+  (first) => `select ${CLAIMED_COLUMNS}, ${rowColumns(contacts, 'c', 'c.')}, ${EARLIER_VISIT(1, first)}
+     from claimed join contacts c on c.id = claimed.contact_id and c.project_id = claimed.project_id
+      for update of c`,
+  { current: true },
+);
+
 const earlierVisit = prepared('step.earlier-visit', `select step_id as "stepId", status, output from step_executions where execution_id = $1 and seq = $2`);
 
 /** The contact ($1 of project $2) row-locked, with the visit (execution $3, seq $4) an earlier attempt may have recorded: one round trip. */
 const contactAndEarlierVisit = prepared(
   'step.contact-and-earlier-visit',
-  `select ${rowColumns(contacts)},
-     (select json_build_object('stepId', step_id, 'status', status, 'output', output) from step_executions where execution_id = $3 and seq = $4) as "earlierVisit"
+  `select ${rowColumns(contacts)}, ${EARLIER_VISIT(3, 4)}
    from contacts where id = $1 and project_id = $2 for update`,
 );
 
@@ -67,8 +94,9 @@ const INACTIVE: OpenedStep = { open: false, result: { done: false, reason: 'inac
  * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING, all in one
  * statement, which also reads what `read` asks for. `contact: 'read'` reads the contact with the
  * claim (as `c.`-prefixed columns of `read`'s statement, claimWithContact's when none is given);
- * `contact: 'lock'` also locks its row, after the execution's (a retry: in the statement that reads
- * the visit an earlier attempt may have recorded).
+ * `contact: 'lock'` also locks its row, after the execution's (a retry's claim also reads the visit an
+ * earlier attempt may have recorded; when a transaction changed the execution's row while the claim
+ * ran, the retry claims again and reads both in a second statement).
  */
 export async function openStep(
   tx: Tx,
@@ -80,8 +108,17 @@ export async function openStep(
   ) = {},
 ): Promise<OpenedStep> {
   const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
+  const records = withReplaced(req.journal.steps, running);
   const retry = isRetry();
-  const read = claimRead(options, retry);
+  // A retry that locks its contact: one statement, unless a transaction changed the execution's row
+  // while it ran (then the two statements below).
+  if (retry && options.contact === 'lock') {
+    const [claimed] = await claimAndRecord<{ earlierVisit: EarlierVisit | null }>(tx, req.executionId, req.visit.stepId, records, undefined, {
+      statements: claimLockingContactWithVisit,
+      values: [req.visit.seq],
+    });
+    if (claimed) return opened(tx, req, claimed, { asked: true, found: prefixedRow<ContactRow>(claimed, 'c.') }, claimed.earlierVisit ?? undefined);
+  }
   // The records are written only when the claim succeeds; a retry's RUNNING record never reopens
   // the visit an earlier attempt closed (db/journal.ts). The journal's patch goes with the claim,
   // except a retry's: its earlier attempt may have completed the visit, and the steps after it may
@@ -90,52 +127,66 @@ export async function openStep(
     tx,
     req.executionId,
     req.visit.stepId,
-    withReplaced(req.journal.steps, running),
+    records,
     retry ? undefined : req.journal.execution,
-    read,
+    claimRead(options, retry),
   );
   // A first attempt that took half its timeout to get here (the claim waits for the row lock) may
   // have been timed out and retried, and the retry may have closed the step and moved on: it
   // rolls its claim back and leaves the step to the retry.
   if (lateFirstAttempt()) throw ApplicationFailure.retryable('the attempt took half its start-to-close timeout to open its step', 'AttemptOutlived');
   let contact = options.contact === 'read' || (options.contact === 'lock' && !retry) ? claimed && prefixedRow<ContactRow>(claimed, 'c.') : undefined;
+  if (!retry) return opened(tx, req, claimed, { asked: options.contact !== undefined, found: contact });
   // Only a retry can find its visit completed. Checked after the claim, which waits for an earlier
   // attempt still committing under the row lock (a statement's own reads would not see that
   // attempt's commit); before the inactive answer, since that attempt may have closed the
   // execution along with the step. A step that locks its contact reads both at once.
-  if (retry) {
-    let earlier: EarlierVisit | undefined;
-    if (claimed && options.contact === 'lock') {
-      const [row] = await runPrepared<ContactRow & { earlierVisit: EarlierVisit | null }>(tx, contactAndEarlierVisit, [
-        claimed.contactId,
-        claimed.projectId,
-        req.executionId,
-        req.visit.seq,
-      ]);
-      if (row) {
-        const { earlierVisit: found, ...own } = row;
-        contact = own;
-        earlier = found ?? undefined;
-      }
-    } else {
-      [earlier] = await runPrepared<EarlierVisit>(tx, earlierVisit, [req.executionId, req.visit.seq]);
+  let earlier: EarlierVisit | undefined;
+  if (claimed && options.contact === 'lock') {
+    const [row] = await runPrepared<ContactRow & { earlierVisit: EarlierVisit | null }>(tx, contactAndEarlierVisit, [
+      claimed.contactId,
+      claimed.projectId,
+      req.executionId,
+      req.visit.seq,
+    ]);
+    if (row) {
+      const { earlierVisit: found, ...own } = row;
+      contact = own;
+      earlier = found ?? undefined;
     }
-    if (earlier?.stepId === req.visit.stepId && earlier.status === 'COMPLETED') {
-      return { open: false, result: { done: true, output: earlier.output } };
-    }
+  } else {
+    [earlier] = await runPrepared<EarlierVisit>(tx, earlierVisit, [req.executionId, req.visit.seq]);
+  }
+  return opened(tx, req, claimed, { asked: options.contact !== undefined, found: contact }, earlier);
+}
+
+/**
+ * What a claim opened: the step, or what settles it — the output of the visit an earlier attempt
+ * completed (a retry passes what it found as `earlier`), or the inactive answer when nothing was
+ * claimed or the contact the step asked for was erased.
+ */
+async function opened(
+  tx: Tx,
+  req: StepActivityBase,
+  claimed: Claimed<Record<string, unknown>> | undefined,
+  contact: { asked: boolean; found: ContactRow | undefined },
+  earlier?: EarlierVisit,
+): Promise<OpenedStep> {
+  if (earlier?.stepId === req.visit.stepId && earlier.status === 'COMPLETED') {
+    return { open: false, result: { done: true, output: earlier.output } };
   }
   if (!claimed) return INACTIVE;
-  // The visit is newer than any current step the journal names.
-  if (retry && req.journal.execution) await writeRecordsAndPatch(tx, req.executionId, [], { ...req.journal.execution, currentStepId: undefined });
+  // A retry's visit is newer than any current step the journal names.
+  if (isRetry() && req.journal.execution) await writeRecordsAndPatch(tx, req.executionId, [], { ...req.journal.execution, currentStepId: undefined });
   // The contact was erased (with its executions).
-  if (options.contact && !contact?.id) return INACTIVE;
-  return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact, read: claimed };
+  if (contact.asked && !contact.found?.id) return INACTIVE;
+  return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact: contact.found, read: claimed };
 }
 
 /**
  * What a step's claim reads besides the execution: the caller's statements, or the contact — locked
- * by a first attempt's claim; a retry locks it after the claim, with the visit an earlier attempt
- * may have recorded (contactAndEarlierVisit).
+ * by a first attempt's claim; a retry whose one-statement claim found the row changed locks it after
+ * claiming again, with the visit an earlier attempt may have recorded (contactAndEarlierVisit).
  */
 function claimRead(options: Parameters<typeof openStep>[2], retry: boolean): { statements: ClaimStatements; values: unknown[] } | undefined {
   if (options?.contact === 'lock') return retry ? undefined : { statements: claimLockingContact, values: [] };

@@ -4,7 +4,8 @@
  * execution's row lock) rolls its claim back and leaves the step to its retry; one with less of its
  * timeout left than its outside call may take (the HTTP client's 10 s) does not make the call. A
  * local attempt the worker cancels (its timeout) while it waits on a row lock gives its connection
- * up; one run again after its visit completed answers that visit's output. The activity runs as the
+ * up; one run again after its visit completed answers that visit's output, also when that visit's
+ * transaction commits while the re-run waits on its row lock. The activity runs as the
  * worker runs it (its attempt clock included), against the real database and a real HTTP receiver;
  * Temporal's timing is stood for by the attempt's info (a short start-to-close timeout, a cancel).
  */
@@ -186,11 +187,15 @@ describe('a late first attempt', () => {
     expect(await row(execution.id)).toEqual(before);
   });
 
-  it('run locally again after its visit completed (its marker lost with its worker) answers that output and changes nothing', async () => {
+  /**
+   * A run waiting in a DELAY after an UPDATE_CONTACT visit that completed (plan: pro), and the
+   * activity that runs such a visit (one that must not render: a re-run answers the earlier output).
+   */
+  async function updatedRun(tag: string) {
     const { api } = app;
     const wf = await buildWorkflow(api, {
-      name: 'rerun',
-      eventName: 'rerun',
+      name: tag,
+      eventName: tag,
       steps: [
         { key: 'update', type: 'UPDATE_CONTACT', config: { data: { plan: '{{event.plan}}' } } },
         { key: 'wait', type: 'DELAY', config: { amount: 1, unit: 'days' } },
@@ -200,13 +205,10 @@ describe('a late first attempt', () => {
         ['update', 'wait'],
       ],
     });
-    const tracked = await api.post('/v1/track', { event: 'rerun', email: 'rerun@example.com', data: { plan: 'pro' } });
+    const tracked = await api.post('/v1/track', { event: tag, email: `${tag}@example.com`, data: { plan: 'pro' } });
     const execution = await onlyExecutionIn(api, wf.id, tracked.body.data.contact, ['WAITING']);
     const visit = execution.steps[1];
     expect(visit).toMatchObject({ type: 'UPDATE_CONTACT', status: 'COMPLETED', output: { data: { plan: 'pro' } } });
-    const contactRow = async () =>
-      (await app.trellis.database.pool.query('select data, updated_at from contacts where id = $1', [tracked.body.data.contact])).rows[0];
-    const before = await contactRow();
     const { updateContact } = withAttemptClock(
       updateContactActivities({
         database: app.trellis.database,
@@ -214,6 +216,13 @@ describe('a late first attempt', () => {
         onCommandsQueued: () => undefined,
       } as unknown as ActivityDeps),
     );
+    return { contactId: tracked.body.data.contact as string, execution, visit, updateContact };
+  }
+
+  it('run locally again after its visit completed (its marker lost with its worker) answers that output and changes nothing', async () => {
+    const { contactId, execution, visit, updateContact } = await updatedRun('rerun');
+    const contactRow = async () => (await app.trellis.database.pool.query('select data, updated_at from contacts where id = $1', [contactId])).rows[0];
+    const before = await contactRow();
     // The same visit run again from attempt 1, with other data and the journal it was first given
     // (the execution RUNNING again after the trigger): only the earlier run's work counts, and the
     // old patch does not undo what the DELAY after it wrote.
@@ -228,6 +237,42 @@ describe('a late first attempt', () => {
     expect(await contactRow()).toEqual(before);
     expect((await row(execution.id)).status).toBe('WAITING');
     const { rows } = await app.trellis.database.pool.query(`select status, output from step_executions where execution_id = $1 and seq = 1`, [execution.id]);
+    expect(rows).toEqual([{ status: 'COMPLETED', output: visit.output }]);
+  });
+
+  it('run locally again while its earlier attempt commits the visit answers that output and changes nothing', async () => {
+    const { contactId, execution, visit, updateContact } = await updatedRun('race');
+    const { pool } = app.trellis.database;
+    const contactData = async () => (await pool.query('select data from contacts where id = $1', [contactId])).rows[0].data;
+    // The earlier attempt as it commits: its visit still RUNNING for everyone else, its transaction
+    // holding the execution's row (claimed) and completing the visit.
+    await pool.query(`update step_executions set status = 'RUNNING', output = null, completed_at = null where execution_id = $1 and seq = 1`, [execution.id]);
+    const earlier = new pg.Client({ connectionString: inject('databaseUrl') });
+    await earlier.connect();
+    await earlier.query('begin');
+    await earlier.query('update executions set current_step_id = current_step_id where id = $1', [execution.id]);
+    await earlier.query(`update step_executions set status = 'COMPLETED', output = $2, completed_at = now() where execution_id = $1 and seq = 1`, [
+      execution.id,
+      JSON.stringify(visit.output),
+    ]);
+    const { rows: pids } = await earlier.query('select pg_backend_pid() as pid');
+    const rerun = new MockActivityEnvironment({ attempt: 1, isLocal: true }).run(updateContact, {
+      executionId: execution.id,
+      journal: { steps: [] },
+      visit: { seq: 1, stepId: visit.stepId, type: 'UPDATE_CONTACT' as const, name: visit.name, status: 'RUNNING' as const, startedAt: visit.startedAt },
+      data: { plan: 'basic' },
+      context: {},
+    });
+    // The re-run's claim waits for the earlier attempt's row lock; then that attempt commits.
+    await waitFor(
+      async () => (await pool.query(`select 1 from pg_stat_activity where $1 = any(pg_blocking_pids(pid))`, [pids[0].pid])).rowCount === 1,
+      'the re-run to wait on the row lock',
+    );
+    await earlier.query('commit');
+    await earlier.end();
+    expect(await rerun).toEqual({ done: true, output: visit.output });
+    expect(await contactData()).toEqual({ plan: 'pro' });
+    const { rows } = await pool.query(`select status, output from step_executions where execution_id = $1 and seq = 1`, [execution.id]);
     expect(rows).toEqual([{ status: 'COMPLETED', output: visit.output }]);
   });
 
