@@ -4,9 +4,9 @@ import type { JsonObject } from '../core/execution';
 import { MAX_TAGS, TooManyTags, nextTags, tagDiff, tagEventName } from '../core/tags';
 import { cancelExecutions } from './cancel';
 import { type Db, prepared, rowColumns, runPrepared, type Tx } from './client';
-import { recordEvent } from './events';
+import { type EventRow, recordEvent, triggeredBy, type WorkflowJson } from './events';
 import { selectPage, type PageQuery, type RowPage } from './paging';
-import { contacts, executions } from './schema';
+import { contacts, events, executions } from './schema';
 import { likePattern } from './search';
 import { FILTER_GOALS_OF, type FilterGoal } from './exits';
 import { refreshMembership, SEGMENT_FOR_CONTACT_FIELDS, SEGMENTS_FOR_CONTACT, type SegmentForContact } from './segment-membership';
@@ -14,15 +14,31 @@ import { refreshMembership, SEGMENT_FOR_CONTACT_FIELDS, SEGMENTS_FOR_CONTACT, ty
 export type ContactRow = typeof contacts.$inferSelect;
 
 // /v1/track's statements, prepared (db/client.ts).
+/** A new contact ($1 project, $2 email, $3 subscribed, $4 data, $5 tags) returned; no row when its email exists. */
+const INSERT_NEW_CONTACT = `insert into contacts (project_id, email, subscribed, data, tags) values ($1, $2, $3, $4::jsonb, $5::text[])
+     on conflict do nothing returning ${rowColumns(contacts)}`;
+/** The project's ($1) segments, of none of which a new contact is a member yet. */
+const PROJECT_SEGMENTS = `(select coalesce(json_agg(s order by s.id), '[]'::json)
+      from (select ${SEGMENT_FOR_CONTACT_FIELDS}, false as member from segments s where s.project_id = $1) s) as segments`;
 /** Creates the contact unless its email exists; with it, the project's segments (one round trip for both). */
-const insertNewContact = prepared(
-  'contacts.insert-new',
-  `with contact as (
-     insert into contacts (project_id, email, subscribed, data, tags) values ($1, $2, $3, $4::jsonb, $5::text[])
-     on conflict do nothing returning ${rowColumns(contacts)})
-   select contact.*,
-     (select coalesce(json_agg(s order by s.id), '[]'::json)
-      from (select ${SEGMENT_FOR_CONTACT_FIELDS}, false as member from segments s where s.project_id = $1) s) as segments
+const insertNewContact = prepared('contacts.insert-new', `with contact as (${INSERT_NEW_CONTACT}) select contact.*, ${PROJECT_SEGMENTS} from contact`);
+/**
+ * The same for /v1/track, which also stores the contact's event (name $6, data $7) when nothing
+ * comes between the two — no tags are added (no tag events) and the project has no segments (no
+ * entries) — with the workflows it triggers, read and locked as recordEvent reads them: one round
+ * trip. `event` and `triggered` are null when the event is left to recordEvent.
+ */
+const insertNewContactAndEvent = prepared(
+  'contacts.insert-new-and-event',
+  `with contact as (${INSERT_NEW_CONTACT}),
+   event as (
+     insert into events (project_id, contact_id, name, data, depth, created_at)
+     select $1, contact.id, $6, $7::jsonb, 0, clock_timestamp() from contact
+      where cardinality($5::text[]) = 0 and not exists (select 1 from segments where project_id = $1)
+     returning ${rowColumns(events)})
+   select contact.*, ${PROJECT_SEGMENTS}, (select row_to_json(event) from event) as event,
+     case when exists (select 1 from event)
+       then (select coalesce(json_agg(w order by w.id), '[]'::json) from (${triggeredBy('$6')}) w) end as triggered
    from contact`,
 );
 /**
@@ -158,26 +174,28 @@ export async function lockContact(tx: Tx, projectId: string, contactId: string):
 /**
  * Finds or creates the contact with `email` and locks it. New contacts take `subscribed` (default true)
  * and `data`; an existing one gets `data` merged and `subscribed` flipped when given. Either way its
- * segment membership follows.
+ * segment membership follows. With `event` (/v1/track's), a new contact's event may be stored with
+ * it (see insertNewContactAndEvent): then `event` answers it with the workflows it triggers, and the
+ * caller enrols the contact (enrolForNewContactEvent) instead of recording the event.
  */
 export async function upsertContact(
   tx: Tx,
   projectId: string,
   email: string,
   change: { subscribed?: boolean; data?: JsonObject; addTags?: string[] },
-): Promise<{ contact: ContactRow; created: boolean }> {
+  event?: { name: string; data: JsonObject },
+): Promise<{ contact: ContactRow; created: boolean; event?: { row: EventRow; triggered: WorkflowJson[] } }> {
   const normalized = normalizeEmail(email);
   const { set } = splitPatch(change.data ?? {});
   const tags = change.addTags ?? [];
-  const [row] = await runPrepared<ContactRow & { segments: SegmentForContact[] }>(tx, insertNewContact, [
-    projectId,
-    normalized,
-    change.subscribed ?? true,
-    JSON.stringify(set),
-    tags,
-  ]);
+  const values = [projectId, normalized, change.subscribed ?? true, JSON.stringify(set), tags];
+  const [row] = event
+    ? await runPrepared<NewContact>(tx, insertNewContactAndEvent, [...values, event.name, JSON.stringify(event.data)])
+    : await runPrepared<NewContact>(tx, insertNewContact, values);
   if (row) {
-    const { segments, ...inserted } = row;
+    const { segments, event: stored, triggered, ...inserted } = row;
+    // Stored with the contact: no tags, no segments.
+    if (stored && triggered) return { contact: inserted, created: true, event: { row: { ...stored, createdAt: new Date(stored.createdAt) }, triggered } };
     await recordTagEvents(tx, inserted, { added: tags, removed: [] }, { contactIsNew: true });
     await refreshMembership(tx, inserted, { contactIsNew: true, segments });
     return { contact: inserted, created: true };
@@ -189,6 +207,13 @@ export async function upsertContact(
   const contact = needsUpdate ? await updateContactRow(tx, existing, change) : existing;
   return { contact, created: false };
 }
+
+/** A contact the insert statements created, with what they read (and the event insertNewContactAndEvent stored). */
+type NewContact = ContactRow & {
+  segments: SegmentForContact[];
+  event?: (Omit<EventRow, 'createdAt'> & { createdAt: string }) | null;
+  triggered?: WorkflowJson[] | null;
+};
 
 /** What storeFirstEvent did: stored both, or nothing because the contact exists or the event has consequences. */
 export type FirstEventResult =

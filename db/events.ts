@@ -18,8 +18,8 @@ const INSERT_EVENT =
   // clock_timestamp(), not the transaction's now(): events recorded by one transaction keep their order.
   `insert into events (project_id, contact_id, name, data, depth, created_at) values ($1, $2, $3, $4::jsonb, $5, clock_timestamp())
    returning ${rowColumns(events)}`;
-/** The enabled EVENT workflows of a project ($1) triggered by the name in parameter `name` ($2 or $3), locked against a concurrent change of their trigger. */
-const triggeredBy = (name: string) =>
+/** The enabled EVENT workflows of a project ($1) triggered by the name in parameter `name`, locked against a concurrent change of their trigger. */
+export const triggeredBy = (name: string) =>
   `select ${rowColumns(workflows)} from workflows
    where project_id = $1 and trigger_type = 'EVENT' and trigger_event = ${name} and enabled
    order by id for share`;
@@ -65,7 +65,8 @@ const insertEventThenTriggered = prepared(
    select event.*, (select coalesce(json_agg(w order by w.id), '[]'::json) from (${triggeredBy('$3')}) w) as triggered
    from event`,
 );
-type WorkflowJson = Omit<WorkflowRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+/** A triggered workflow as a statement reads it into JSON. */
+export type WorkflowJson = Omit<WorkflowRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
 type Reached = { id: string; exitOn: ExitOn | null };
 const workflowRow = (w: WorkflowJson): WorkflowRow => ({ ...w, createdAt: new Date(w.createdAt), updatedAt: new Date(w.updatedAt) });
 
@@ -133,6 +134,30 @@ export async function recordEvent(
 
   if (!enrolsAtDepth(depth)) return { event, enrolled: [], skippedEnrolments: 'depth' };
   const triggered = triggeredWithIt ?? (await runPrepared<WorkflowRow>(tx, workflowsTriggered, [input.projectId, input.name]));
+  return { event, enrolled: await enrolTriggered(tx, { ...input, depth }, event, triggered) };
+}
+
+/**
+ * The end of recording a new contact's event that the statement creating the contact stored, with
+ * the workflows it triggers (read and locked as recordEvent reads them): a new contact has no runs
+ * to reach, so what is left is enrolling it.
+ */
+export async function enrolForNewContactEvent(
+  tx: Tx,
+  input: { contactId: string; name: string; data: JsonObject },
+  event: EventRow,
+  triggered: WorkflowJson[],
+): Promise<string[]> {
+  return enrolTriggered(tx, { ...input, depth: 0 }, event, triggered.map(workflowRow));
+}
+
+/** Enrols the event's contact in each workflow it triggers; the executions started. */
+async function enrolTriggered(
+  tx: Tx,
+  input: { contactId: string; name: string; data: JsonObject; depth: number },
+  event: EventRow,
+  triggered: WorkflowRow[],
+): Promise<string[]> {
   const enrolled: string[] = [];
   for (const workflow of triggered) {
     const result = await enrolContact(tx, {
@@ -140,11 +165,11 @@ export async function recordEvent(
       contactId: input.contactId,
       context: input.data,
       trigger: { type: 'EVENT', event: input.name, eventId: event.id },
-      depth,
+      depth: input.depth,
     });
     if (result.ok) enrolled.push(result.execution.id);
   }
-  return { event, enrolled };
+  return enrolled;
 }
 
 /** An event as a WAIT_FOR_EVENT receives it: with its record time, to the millisecond. */

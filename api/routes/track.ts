@@ -12,7 +12,7 @@ import type { JsonObject } from '../../core/execution';
 import { TooManyTags } from '../../core/tags';
 import type { Tx } from '../../db/client';
 import { normalizeEmail, storeFirstEvent, upsertContact } from '../../db/contacts';
-import { recordEvent } from '../../db/events';
+import { enrolForNewContactEvent, recordEvent } from '../../db/events';
 import { keepIdempotentAnswer, takeIdempotencyKey } from '../../db/idempotency';
 import { commandsQueued } from '../../db/outbox';
 import * as api from '../contracts/track';
@@ -95,11 +95,13 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
 
   async function track(tx: Tx, projectId: string, body: z.output<typeof api.track.body>): Promise<Answer> {
     const { contactData, eventData } = splitTrackedData(body.data ?? {});
-    const { contact, created } = await upsertContact(tx, projectId, body.email, {
-      subscribed: body.subscribed,
-      data: body.data !== undefined ? contactData : undefined,
-      addTags: body.tags,
-    });
+    const change = { subscribed: body.subscribed, data: body.data !== undefined ? contactData : undefined, addTags: body.tags };
+    const { contact, created, event: stored } = await upsertContact(tx, projectId, body.email, change, { name: body.event, data: eventData });
+    // A new contact's event, stored with it.
+    if (stored) {
+      await enrolForNewContactEvent(tx, { contactId: contact.id, name: body.event, data: eventData }, stored.row, stored.triggered);
+      return tracked(contact.id, stored.row.id, stored.row.createdAt);
+    }
     // upsertContact holds the contact's row lock.
     const { event } = await recordEvent(tx, {
       projectId,
