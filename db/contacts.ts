@@ -42,24 +42,49 @@ const insertNewContactAndEvent = prepared(
    from contact`,
 );
 /**
- * A new contact's first event when nothing else follows from it: the project has no segments and no
- * enabled EVENT workflow is triggered by the name. Then the contact and the event are stored by one
- * statement, committed on its own (no BEGIN, no COMMIT); otherwise it stores nothing and says why.
+ * A new contact's first event when nothing else follows from it but enrolments that need no
+ * decision: the project has no segments, and each enabled EVENT workflow triggered by the name
+ * (read and locked as recordEvent reads them) has the snapshot of its current version already and
+ * no goal filter. Then the contact, the event and, for each such workflow, the execution RUNNING at
+ * its TRIGGER step with that step's record and its queued start — the rows enrolContact writes for a
+ * new contact (db/enrol.ts) — are stored by one statement, committed on its own (no BEGIN, no
+ * COMMIT); otherwise it stores nothing and says why.
  * ($1 project, $2 email, $3 subscribed, $4 contact data, $5 name, $6 event data.)
  */
 const insertNewContactWithEvent = prepared(
   'contacts.insert-new-with-event',
-  `with quiet as (
+  `with triggered as (
+     select w.id, w.version, v.graph from workflows w
+       left join workflow_versions v on v.workflow_id = w.id and v.version = w.version
+      where w.project_id = $1 and w.trigger_type = 'EVENT' and w.trigger_event = $5 and w.enabled
+      order by w.id for share of w),
+   quiet as (
      select not exists (select 1 from segments where project_id = $1)
-       and not exists (select 1 from workflows where project_id = $1 and trigger_type = 'EVENT' and trigger_event = $5 and enabled) as ok),
+       and not exists (select 1 from triggered where graph is null or graph->'exitOn'->'filter' is not null) as ok),
    contact as (
      insert into contacts (project_id, email, subscribed, data, tags)
      select $1, $2, $3, $4::jsonb, '{}'::text[] from quiet where quiet.ok
      on conflict do nothing returning id),
    event as (
      insert into events (project_id, contact_id, name, data, depth, created_at)
-     select $1, contact.id, $5, $6::jsonb, 0, clock_timestamp() from contact returning id, created_at)
-   select quiet.ok as "quiet", contact.id as "contactId", event.id as "eventId", event.created_at as "createdAt"
+     select $1, contact.id, $5, $6::jsonb, 0, clock_timestamp() from contact returning id, created_at),
+   plan as (
+     select t.id as workflow_id, t.version, s.id as trigger_id, s.name as trigger_name from triggered t
+       left join lateral (
+         select (x->>'id')::uuid as id, x->>'name' as name from jsonb_array_elements(t.graph->'steps') x where x->>'type' = 'TRIGGER' limit 1) s on true),
+   execution as (
+     insert into executions (project_id, workflow_id, contact_id, status, context, workflow_version, depth, current_step_id)
+     select $1, plan.workflow_id, contact.id, 'RUNNING', $6::jsonb, plan.version, 0, plan.trigger_id from contact, plan
+     returning id, workflow_id, started_at),
+   trigger_record as (
+     insert into step_executions (execution_id, seq, step_id, type, name, status, output, started_at, completed_at)
+     select e.id, 0, plan.trigger_id, 'TRIGGER', plan.trigger_name, 'COMPLETED',
+            jsonb_build_object('type', 'EVENT', 'event', $5::text, 'eventId', event.id), e.started_at, e.started_at
+       from execution e join plan on plan.workflow_id = e.workflow_id, event
+      where plan.trigger_id is not null),
+   queued as (insert into outbox (kind, execution_id) select 'start', id from execution)
+   select quiet.ok as "quiet", contact.id as "contactId", event.id as "eventId", event.created_at as "createdAt",
+     (select count(*)::int from execution) as enrolled
    from quiet left join contact on true left join event on true`,
 );
 /**
@@ -215,33 +240,42 @@ type NewContact = ContactRow & {
   triggered?: WorkflowJson[] | null;
 };
 
-/** What storeFirstEvent did: stored both, or nothing because the contact exists or the event has consequences. */
+/**
+ * What storeFirstEvent did: stored both (and enrolled the contact in `enrolled` workflows, whose
+ * starts are queued), or nothing because the contact exists or the event has other consequences.
+ */
 export type FirstEventResult =
-  | { stored: true; contactId: string; eventId: string; createdAt: Date }
+  | { stored: true; contactId: string; eventId: string; createdAt: Date; enrolled: number }
   | { stored: false; reason: 'contact-exists' | 'consequences' };
 
 /**
  * Stores a contact that does not exist yet together with its first event, in one statement, when
- * that is all the event does: the project has no segments (nothing to evaluate) and no enabled EVENT
- * workflow is triggered by `name` (nothing to enrol); a new contact has no runs to reach. The
- * outcome is what upsertContact + recordEvent store in that case. Otherwise nothing is written, and
- * the caller takes the transaction that does everything.
+ * that and enrolments that need no decision are all the event does: the project has no segments
+ * (nothing to evaluate), and every enabled EVENT workflow triggered by `name` has its current
+ * version's snapshot (taken at its first enrolment) and no goal filter (a new contact has no
+ * earlier runs for the re-entry rules to weigh, and no runs to reach). The outcome is what
+ * upsertContact + recordEvent store in that case. Otherwise nothing is written, and the caller takes
+ * the transaction that does everything.
  */
 export async function storeFirstEvent(
   db: Db,
   input: { projectId: string; email: string; subscribed?: boolean; contactData: JsonObject; name: string; eventData: JsonObject },
 ): Promise<FirstEventResult> {
-  const [row] = await runPrepared<{ quiet: boolean; contactId: string | null; eventId: string | null; createdAt: Date | null }>(db, insertNewContactWithEvent, [
-    input.projectId,
-    normalizeEmail(input.email),
-    input.subscribed ?? true,
-    JSON.stringify(splitPatch(input.contactData).set),
-    input.name,
-    JSON.stringify(input.eventData),
-  ]);
+  const [row] = await runPrepared<{ quiet: boolean; contactId: string | null; eventId: string | null; createdAt: Date | null; enrolled: number }>(
+    db,
+    insertNewContactWithEvent,
+    [
+      input.projectId,
+      normalizeEmail(input.email),
+      input.subscribed ?? true,
+      JSON.stringify(splitPatch(input.contactData).set),
+      input.name,
+      JSON.stringify(input.eventData),
+    ],
+  );
   if (!row?.quiet) return { stored: false, reason: 'consequences' };
   if (row.contactId === null || row.eventId === null || row.createdAt === null) return { stored: false, reason: 'contact-exists' };
-  return { stored: true, contactId: row.contactId, eventId: row.eventId, createdAt: row.createdAt };
+  return { stored: true, contactId: row.contactId, eventId: row.eventId, createdAt: row.createdAt, enrolled: row.enrolled };
 }
 
 /** Creates a contact (undefined when its email exists in the project) and stores its segment membership. */

@@ -61,7 +61,7 @@ export const CONSEQUENCES_MS = 10_000;
 /**
  * Which requests are worth trying the one-statement path for (storeFirstEvent). A miss costs a round
  * trip, so the process remembers the contacts it has seen exist and the event names that had
- * consequences (segments to evaluate, workflows to enrol in). The statement decides each time: a
+ * consequences (segments to evaluate, enrolments that need a decision). The statement decides each time: a
  * stale memory costs a round trip, or sends a request the long way, never a different outcome.
  */
 export class FirstEventHints {
@@ -116,7 +116,7 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
 
   const hints = new FirstEventHints();
 
-  /** Stores a new contact's first event in one statement when that is all it does; undefined otherwise. */
+  /** Stores a new contact's first event (and its plain enrolments) in one statement when that is all it does; undefined otherwise. */
   async function firstEvent(projectId: string, body: z.output<typeof api.track.body>): Promise<Answer | undefined> {
     const email = normalizeEmail(body.email);
     const now = Date.now();
@@ -130,6 +130,7 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
     }
     // Its next event finds it existing.
     hints.contactExists(projectId, email);
+    if (result.enrolled > 0) dispatcher.kick();
     return tracked(result.contactId, result.eventId, result.createdAt);
   }
 
@@ -148,7 +149,7 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
           throw badRequest('Idempotency-Key must be 1 to 255 characters', [{ path: 'headers.idempotency-key', message: 'bad length' }]);
         }
 
-        // The first event of a new contact that nothing follows from: one statement, no transaction.
+        // The first event of a new contact that nothing follows from but plain enrolments: one statement, no transaction.
         if (key === undefined && !body.tags?.length) {
           const first = await firstEvent(project.id, body);
           if (first) return reply(first.status, first.body);

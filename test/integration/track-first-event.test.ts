@@ -1,12 +1,13 @@
 /**
- * A new contact's first event that nothing follows from is stored by one statement (storeFirstEvent);
- * everything else goes through the transaction. Both ways store the same rows.
+ * A new contact's first event that nothing follows from but enrolments that need no decision is
+ * stored by one statement (storeFirstEvent); everything else goes through the transaction. Both ways
+ * store the same rows.
  */
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeFirstEvent } from '../../db/contacts';
-import { contacts, events, executions } from '../../db/schema';
+import { contacts, events, executions, stepExecutions } from '../../db/schema';
 import { buildWorkflow } from '../support/builders';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 
@@ -90,6 +91,71 @@ describe('/v1/track: a new contact first event in one statement', () => {
     const segmented = `segmented-${randomUUID()}@example.com`;
     expect(await storeFirstEvent(db(), input(segmented))).toEqual({ stored: false, reason: 'consequences' });
     expect(await stored(project.id, segmented)).toBeUndefined();
+  });
+
+  it('enrols in one statement once each triggered workflow has its snapshot and no goal filter, storing what the transaction stores', async () => {
+    const project = await app.newProject('first-event-enrols');
+    const wf = await buildWorkflow(project.api, {
+      eventName: 'plain',
+      steps: [{ key: 'wait', type: 'DELAY', config: { amount: 1, unit: 'days' } }],
+      edges: [['trigger', 'wait']],
+    });
+    const input = (email: string, name = 'plain') => ({ projectId: project.id, email, contactData: {}, name, eventData: { plan: 'pro' } });
+    // Never enrolled: no snapshot of its version yet, so the first enrolment takes the transaction (which takes it).
+    const first = `first-${randomUUID()}@example.com`;
+    expect(await storeFirstEvent(db(), input(first))).toEqual({ stored: false, reason: 'consequences' });
+    const viaTransaction = await project.api.request('POST', '/v1/track', { event: 'plain', email: first, data: { plan: 'pro' } }, { key: project.publicKey });
+    expect(viaTransaction.status).toBe(200);
+
+    const second = `second-${randomUUID()}@example.com`;
+    const viaStatement = await storeFirstEvent(db(), input(second));
+    expect(viaStatement).toMatchObject({ stored: true, enrolled: 1 });
+    /** The contact's execution and its step records as stored, without ids and times; the TRIGGER's output names the event. */
+    const enrolment = async (contactId: string, eventId: string) => {
+      const [run] = await db().select().from(executions).where(eq(executions.contactId, contactId));
+      const records = await db().select().from(stepExecutions).where(eq(stepExecutions.executionId, run!.id)).orderBy(asc(stepExecutions.seq));
+      const trigger = records[0]!;
+      expect(trigger.output).toEqual({ type: 'EVENT', event: 'plain', eventId });
+      expect(trigger.startedAt).toEqual(run!.startedAt);
+      return {
+        run: { workflowId: run!.workflowId, workflowVersion: run!.workflowVersion, context: run!.context, depth: run!.depth },
+        trigger: { seq: trigger.seq, stepId: trigger.stepId, type: trigger.type, name: trigger.name, status: trigger.status },
+      };
+    };
+    const stored = viaStatement as { contactId: string; eventId: string };
+    const quick = await enrolment(stored.contactId, stored.eventId);
+    expect(quick).toEqual({
+      run: { workflowId: wf.id, workflowVersion: expect.any(Number), context: { plan: 'pro' }, depth: 0 },
+      trigger: { seq: 0, stepId: wf.triggerId, type: 'TRIGGER', name: expect.any(String), status: 'COMPLETED' },
+    });
+    expect(await enrolment(viaTransaction.body.data.contact, viaTransaction.body.data.event)).toEqual(quick);
+    // Its start was queued: the dispatcher carries it out and the run waits in its DELAY. Through the
+    // route too, which asks the dispatcher for a pass at once.
+    const third = await project.api.request('POST', '/v1/track', { event: 'plain', email: `third-${randomUUID()}@example.com` }, { key: project.publicKey });
+    expect(third.status).toBe(200);
+    for (const contactId of [stored.contactId, third.body.data.contact]) {
+      await waitFor(async () => {
+        const [run] = await db().select().from(executions).where(eq(executions.contactId, contactId));
+        return run?.status === 'WAITING';
+      }, 'a run enrolled in one statement to reach its DELAY');
+    }
+
+    // A goal filter needs a decision at enrolment: the transaction, even with a snapshot.
+    expect((await project.api.patch(`/workflows/${wf.id}`, { enabled: false })).status).toBe(200);
+    const exitOn = { filter: { field: 'data.plan', operator: 'equals', value: 'pro' } };
+    expect((await project.api.patch(`/workflows/${wf.id}`, { exitOn, enabled: true })).status).toBe(200);
+    const goal = `goal-${randomUUID()}@example.com`;
+    expect(
+      (
+        await project.api.request(
+          'POST',
+          '/v1/track',
+          { event: 'plain', email: goal },
+          { key: project.publicKey, headers: { 'idempotency-key': randomUUID() } },
+        )
+      ).status,
+    ).toBe(200);
+    expect(await storeFirstEvent(db(), input(`goal-${randomUUID()}@example.com`))).toEqual({ stored: false, reason: 'consequences' });
   });
 
   it('goes the long way when the event has consequences: the contact is enrolled and joins its segment', async () => {
