@@ -129,7 +129,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
           const hold = await quietHold(tx, req.executionId, contact.data, req.now);
           if (hold) return hold;
         }
-        const composed = await composeEmail(deps, req, links, template, contact);
+        const composed = await composeEmail(deps, req, { links, emailId, messageId }, template, contact);
         if (composed.message && mailer && callWouldOutlive(mailer.timeoutMs)) {
           throw ApplicationFailure.retryable("the call could outlast what is left of the attempt's start-to-close timeout", 'AttemptOutlived');
         }
@@ -210,13 +210,12 @@ export function sendEmailActivities(deps: ActivityDeps) {
  * contact), the message to send.
  */
 async function composeEmail(
-  { renderer, mailFrom, publicUrl }: Pick<ActivityDeps, 'renderer' | 'mailFrom' | 'publicUrl'>,
+  { renderer, mailFrom }: Pick<ActivityDeps, 'renderer' | 'mailFrom'>,
   req: SendEmailRequest,
-  links: EmailLinks,
+  { links, emailId, messageId }: { links: EmailLinks; emailId: string; messageId: string },
   template: TemplateRow,
   contact: ContactRow,
 ): Promise<{ subject: string; status?: 'SUPPRESSED'; message?: OutgoingEmail }> {
-  const emailId = emailIdFor(req.executionId, req.visit.stepId);
   const unsubscribeUrl = links.unsubscribeUrl(contact.id);
   const subscribeUrl = links.subscribeUrl(contact.id);
   const vars = buildVariables({ contact, context: req.context, unsubscribeUrl, subscribeUrl });
@@ -242,7 +241,7 @@ async function composeEmail(
     subject: body.subject,
     html,
     text: body.text,
-    messageId: messageIdFor(req.executionId, req.visit.stepId, publicUrl),
+    messageId,
     headers: body.headers,
   };
   return { subject: body.subject, message };

@@ -117,7 +117,7 @@ export async function openStep(
       statements: claimLockingContactWithVisit,
       values: [req.visit.seq],
     });
-    if (claimed) return opened(tx, req, claimed, { asked: true, found: prefixedRow<ContactRow>(claimed, 'c.') }, claimed.earlierVisit ?? undefined);
+    if (claimed) return opened(tx, req, retry, claimed, { asked: true, found: prefixedRow<ContactRow>(claimed, 'c.') }, claimed.earlierVisit ?? undefined);
   }
   // The records are written only when the claim succeeds; a retry's RUNNING record never reopens
   // the visit an earlier attempt closed (db/journal.ts). The journal's patch goes with the claim,
@@ -136,7 +136,7 @@ export async function openStep(
   // rolls its claim back and leaves the step to the retry.
   if (lateFirstAttempt()) throw ApplicationFailure.retryable('the attempt took half its start-to-close timeout to open its step', 'AttemptOutlived');
   let contact = options.contact === 'read' || (options.contact === 'lock' && !retry) ? claimed && prefixedRow<ContactRow>(claimed, 'c.') : undefined;
-  if (!retry) return opened(tx, req, claimed, { asked: options.contact !== undefined, found: contact });
+  if (!retry) return opened(tx, req, retry, claimed, { asked: options.contact !== undefined, found: contact });
   // Only a retry can find its visit completed. Checked after the claim, which waits for an earlier
   // attempt still committing under the row lock (a statement's own reads would not see that
   // attempt's commit); before the inactive answer, since that attempt may have closed the
@@ -157,7 +157,7 @@ export async function openStep(
   } else {
     [earlier] = await runPrepared<EarlierVisit>(tx, earlierVisit, [req.executionId, req.visit.seq]);
   }
-  return opened(tx, req, claimed, { asked: options.contact !== undefined, found: contact }, earlier);
+  return opened(tx, req, retry, claimed, { asked: options.contact !== undefined, found: contact }, earlier);
 }
 
 /**
@@ -168,6 +168,7 @@ export async function openStep(
 async function opened(
   tx: Tx,
   req: StepActivityBase,
+  retry: boolean,
   claimed: Claimed<Record<string, unknown>> | undefined,
   contact: { asked: boolean; found: ContactRow | undefined },
   earlier?: EarlierVisit,
@@ -177,7 +178,7 @@ async function opened(
   }
   if (!claimed) return INACTIVE;
   // A retry's visit is newer than any current step the journal names.
-  if (isRetry() && req.journal.execution) await writeRecordsAndPatch(tx, req.executionId, [], { ...req.journal.execution, currentStepId: undefined });
+  if (retry && req.journal.execution) await writeRecordsAndPatch(tx, req.executionId, [], { ...req.journal.execution, currentStepId: undefined });
   // The contact was erased (with its executions).
   if (contact.asked && !contact.found?.id) return INACTIVE;
   return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact: contact.found, read: claimed };
