@@ -97,6 +97,10 @@ export async function startWorker(options: {
     // Postgres steps run as local activities (interpreter/activities.ts), bounded the same way.
     maxConcurrentLocalActivityExecutions: options.tuning.maxConcurrentActivities,
     activityTaskPollerBehavior: { type: 'simple-maximum', maximum: activityPollers(options.tuning.maxConcurrentActivities) },
+    // Polls that follow the backlog the server reports. With a fixed ten, the SDK keeps two on the
+    // queue of new runs (eight on this worker's sticky queue): a burst of new runs then waited on
+    // those two while task slots stood idle (bench P1: 2–4 s of idle machine per 400 runs).
+    workflowTaskPollerBehavior: { type: 'autoscaling' },
   });
   const enrolmentWorker = await Worker.create({ ...common, taskQueue: enrolmentTaskQueue(options.taskQueue), ...ENROLMENT_TUNING });
   const workers = [worker, enrolmentWorker];
