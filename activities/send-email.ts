@@ -31,8 +31,7 @@ import type { RenderedEmail } from './renderer';
 import { emailsTotal } from '../telemetry/metrics';
 import { cancellationSignal } from './cancellation';
 import { quietHold } from './quiet-hours';
-import { callWouldOutlive } from './attempt';
-import { closeStep, isRetry, openStep } from './step';
+import { assertCallFits, closeStep, isRetry, openStep } from './step';
 import { ACTIVE, CLAIMED_COLUMNS, claimReading } from '../db/journal';
 import { commandsQueued } from '../db/outbox';
 
@@ -130,9 +129,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
           if (hold) return hold;
         }
         const composed = await composeEmail(deps, req, { links, emailId, messageId }, template, contact);
-        if (composed.message && mailer && callWouldOutlive(mailer.timeoutMs)) {
-          throw ApplicationFailure.retryable("the call could outlast what is left of the attempt's start-to-close timeout", 'AttemptOutlived');
-        }
+        if (composed.message && mailer) assertCallFits(mailer.timeoutMs);
         return { owner, template, contact, ...composed };
       });
       if ('done' in prepared) return prepared;

@@ -256,10 +256,18 @@ export async function runContactStep(
  * on the wire, and the retry would make it a second time.
  */
 export async function stillActive(db: Tx, executionId: string, callBoundMs: number): Promise<boolean> {
+  assertCallFits(callBoundMs);
+  return (await lockExecution(db, executionId)).active;
+}
+
+/**
+ * Fails the attempt retryably when an outside call that may take up to `callBoundMs` could outlast
+ * what is left of its start-to-close timeout (attempt.ts callWouldOutlive).
+ */
+export function assertCallFits(callBoundMs: number): void {
   if (callWouldOutlive(callBoundMs)) {
     throw ApplicationFailure.retryable("the call could outlast what is left of the attempt's start-to-close timeout", 'AttemptOutlived');
   }
-  return (await lockExecution(db, executionId)).active;
 }
 
 /**

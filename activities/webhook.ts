@@ -7,11 +7,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import type { WebhookConfig } from '../core/step-configs';
 import { retryingDeadlocks } from '../db/client';
+import type { ContactRow } from '../db/contacts';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, HttpRequestError } from './http';
 import { buildVariables, TemplateError } from '../core/render';
 import { cancellationSignal } from './cancellation';
-import { closeStepIfActive, openStep, stillActive } from './step';
+import { assertCallFits, closeStepIfActive, openStep } from './step';
 
 export interface WebhookRequest extends StepActivityBase {
   config: WebhookConfig;
@@ -19,50 +20,66 @@ export interface WebhookRequest extends StepActivityBase {
   workflow: { id: string; name: string };
 }
 
+interface HttpCall {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
 export function webhookActivities({ database, http, renderer }: ActivityDeps) {
+  /** The request the step makes for `contact`; a template it cannot render fails the step. */
+  async function renderCall(req: WebhookRequest, contact: ContactRow): Promise<HttpCall> {
+    const { config } = req;
+    const method = (config.method ?? 'POST').toUpperCase();
+    const vars = buildVariables({ contact, context: req.context });
+    let url: string;
+    let headers: Record<string, string>;
+    let body: string | undefined;
+    try {
+      const headerEntries = Object.entries(config.headers ?? {});
+      const rendered = await renderer.values(vars, [config.url, ...headerEntries.map(([, v]) => v)], config.body);
+      url = rendered.lines[0]!;
+      headers = Object.fromEntries(headerEntries.map(([k], i) => [k, rendered.lines[i + 1]!]));
+      const payload =
+        config.body !== undefined
+          ? rendered.json
+          : {
+              contact: { id: contact.id, email: contact.email, subscribed: contact.subscribed, data: contact.data },
+              workflow: req.workflow,
+              execution: { id: req.executionId },
+              event: req.context,
+            };
+      if (method !== 'GET') body = JSON.stringify(payload);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw ApplicationFailure.nonRetryable(message, err instanceof TemplateError ? 'TemplateError' : 'WebhookRefused');
+    }
+    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      headers['content-type'] = 'application/json';
+    }
+    return { url, method, headers, body };
+  }
+
   return {
     async callWebhook(req: WebhookRequest): Promise<StepActivityResult> {
-      const opened = await database.db.transaction(async (tx) => {
+      // The claim's transaction stays open while the request is rendered: its row lock is the
+      // re-check before the call, as SEND_EMAIL's (a cancel committing meanwhile waits for the
+      // commit; one committed before the claim leaves nothing to claim). A request that cannot be
+      // rendered, or an attempt too late for the call, rolls the claim back.
+      const prepared = await database.db.transaction(async (tx) => {
         const owner = await openStep(tx, req, { contact: 'read' });
-        return owner.open ? owner.contact! : owner.result;
+        if (!owner.open) return owner.result;
+        const call = await renderCall(req, owner.contact!);
+        assertCallFits(http.timeoutMs);
+        return call;
       });
-      if ('done' in opened) return opened;
-      const contact = opened;
+      if ('done' in prepared) return prepared;
 
-      const { config } = req;
-      const method = (config.method ?? 'POST').toUpperCase();
-      const vars = buildVariables({ contact, context: req.context });
-      let url: string;
-      let headers: Record<string, string>;
-      let body: string | undefined;
-      try {
-        const headerEntries = Object.entries(config.headers ?? {});
-        const rendered = await renderer.values(vars, [config.url, ...headerEntries.map(([, v]) => v)], config.body);
-        url = rendered.lines[0]!;
-        headers = Object.fromEntries(headerEntries.map(([k], i) => [k, rendered.lines[i + 1]!]));
-        const payload =
-          config.body !== undefined
-            ? rendered.json
-            : {
-                contact: { id: contact.id, email: contact.email, subscribed: contact.subscribed, data: contact.data },
-                workflow: req.workflow,
-                execution: { id: req.executionId },
-                event: req.context,
-              };
-        if (method !== 'GET') body = JSON.stringify(payload);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        throw ApplicationFailure.nonRetryable(message, err instanceof TemplateError ? 'TemplateError' : 'WebhookRefused');
-      }
-      if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
-        headers['content-type'] = 'application/json';
-      }
-
-      if (!(await stillActive(database.db, req.executionId, http.timeoutMs))) return { done: false, reason: 'inactive' };
       let result: Awaited<ReturnType<typeof http.request>>;
       try {
         // A cancel aborts the call (the activity heartbeats: see cancellation.ts).
-        result = await http.request({ url, method, headers, body }, { signal: cancellationSignal() });
+        result = await http.request(prepared, { signal: cancellationSignal() });
       } catch (err) {
         if (err instanceof HttpRequestError) {
           if (err.retryable) throw ApplicationFailure.retryable(err.message, 'WebhookUnavailable');

@@ -129,14 +129,14 @@ describe('a late first attempt', () => {
 
   it('with less of its timeout left than its call may take does not make it', async () => {
     const { execution, request, callWebhook } = await waitingRun('old@example.com');
+    const before = await row(execution.id);
     // 10.5 s of start-to-close: not late opening its step (half of it), but the HTTP client may take
     // 10 s and a second is kept spare.
     const env = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 10_500 });
     await expect(env.run(callWebhook, request)).rejects.toMatchObject({ type: 'AttemptOutlived' });
     expect(receiver.requests.filter((r) => r.path === '/old@example.com')).toHaveLength(0);
-    // The step was opened (RUNNING); its retry takes it from there.
-    const { rows } = await app.trellis.database.pool.query(`select status from step_executions where execution_id = $1 and seq = 2`, [execution.id]);
-    expect(rows).toEqual([{ status: 'RUNNING' }]);
+    // Its claim rolled back with it: the step is left to its retry as if this attempt never ran.
+    expect(await row(execution.id)).toEqual(before);
   });
 
   it('never reopens a visit its retry closed', async () => {
