@@ -4,6 +4,7 @@ import type { JsonObject } from '../core/execution';
 import { MAX_TAGS, TooManyTags, nextTags, tagDiff, tagEventName } from '../core/tags';
 import { cancelExecutions } from './cancel';
 import { type Db, prepared, rowColumns, runPrepared, type Tx } from './client';
+import { enrolmentRows } from './enrol';
 import { type EventRow, recordEvent, triggeredBy, type WorkflowJson } from './events';
 import { selectPage, type PageQuery, type RowPage } from './paging';
 import { contacts, events, executions } from './schema';
@@ -46,18 +47,16 @@ const insertNewContactAndEvent = prepared(
  * decision: the project has no segments, and each enabled EVENT workflow triggered by the name
  * (read and locked as recordEvent reads them) has the snapshot of its current version already and
  * no goal filter. Then the contact, the event and, for each such workflow, the execution RUNNING at
- * its TRIGGER step with that step's record and its queued start — the rows enrolContact writes for a
- * new contact (db/enrol.ts) — are stored by one statement, committed on its own (no BEGIN, no
+ * its TRIGGER step with that step's record and its queued start — enrolContact's rows for a new
+ * contact, written by the same statement parts (db/enrol.ts enrolmentRows) — are stored by one statement, committed on its own (no BEGIN, no
  * COMMIT); otherwise it stores nothing and says why.
  * ($1 project, $2 email, $3 subscribed, $4 contact data, $5 name, $6 event data.)
  */
 const insertNewContactWithEvent = prepared(
   'contacts.insert-new-with-event',
   `with triggered as (
-     select w.id, w.version, v.graph from workflows w
-       left join workflow_versions v on v.workflow_id = w.id and v.version = w.version
-      where w.project_id = $1 and w.trigger_type = 'EVENT' and w.trigger_event = $5 and w.enabled
-      order by w.id for share of w),
+     select t.id, t.version, v.graph from (${triggeredBy('$5')}) t
+       left join workflow_versions v on v.workflow_id = t.id and v.version = t.version),
    quiet as (
      select not exists (select 1 from segments where project_id = $1)
        and not exists (select 1 from triggered where graph is null or graph->'exitOn'->'filter' is not null) as ok),
@@ -68,21 +67,14 @@ const insertNewContactWithEvent = prepared(
    event as (
      insert into events (project_id, contact_id, name, data, depth, created_at)
      select $1, contact.id, $5, $6::jsonb, 0, clock_timestamp() from contact returning id, created_at),
-   plan as (
-     select t.id as workflow_id, t.version, s.id as trigger_id, s.name as trigger_name from triggered t
-       left join lateral (
-         select (x->>'id')::uuid as id, x->>'name' as name from jsonb_array_elements(t.graph->'steps') x where x->>'type' = 'TRIGGER' limit 1) s on true),
-   execution as (
-     insert into executions (project_id, workflow_id, contact_id, status, context, workflow_version, depth, current_step_id)
-     select $1, plan.workflow_id, contact.id, 'RUNNING', $6::jsonb, plan.version, 0, plan.trigger_id from contact, plan
-     returning id, workflow_id, started_at),
-   trigger_record as (
-     insert into step_executions (execution_id, seq, step_id, type, name, status, output, started_at, completed_at)
-     select e.id, 0, plan.trigger_id, 'TRIGGER', plan.trigger_name, 'COMPLETED',
-            jsonb_build_object('type', 'EVENT', 'event', $5::text, 'eventId', event.id), e.started_at, e.started_at
-       from execution e join plan on plan.workflow_id = e.workflow_id, event
-      where plan.trigger_id is not null),
-   queued as (insert into outbox (kind, execution_id) select 'start', id from execution)
+   ${enrolmentRows(
+     `select $1::uuid as project_id, t.id as workflow_id, contact.id as contact_id, $6::jsonb as context, t.version as workflow_version,
+        0 as depth, s.id as trigger_id, s.name as trigger_name, jsonb_build_object('type', 'EVENT', 'event', $5::text, 'eventId', event.id) as trigger_output
+      from triggered t cross join contact cross join event
+      left join lateral (
+        select (x->>'id')::uuid as id, x->>'name' as name from jsonb_array_elements(t.graph->'steps') x where x->>'type' = 'TRIGGER' limit 1) s on true`,
+     { queueStart: true },
+   )}
    select quiet.ok as "quiet", contact.id as "contactId", event.id as "eventId", event.created_at as "createdAt",
      (select count(*)::int from execution) as enrolled
    from quiet left join contact on true left join event on true`,

@@ -124,24 +124,44 @@ export async function enrolContact(
 }
 
 /**
- * A new execution (project $1, workflow $2, contact $3, context $4, version $5, depth $6) RUNNING at
- * its TRIGGER step ($7, named $8, recorded COMPLETED with output $9 as visit 0), unless the contact
- * has an active one already (then no row).
+ * The rows enrolments write, as the parts of a statement's WITH: `enrolling` is a query naming for
+ * each new execution of one contact its project_id, workflow_id, contact_id, context (jsonb),
+ * workflow_version, depth, trigger_id and trigger_name (the TRIGGER step of the version's graph) and
+ * trigger_output (jsonb). `execution` inserts each RUNNING at its TRIGGER step — none where the
+ * contact has an active run of the workflow already — and returns its row; `trigger_record` records
+ * the TRIGGER COMPLETED as visit 0; with `queueStart`, `queued` queues each start for the dispatcher.
+ * One contact per statement: a workflow appears once in `enrolling`.
  */
-const ENROL = `with execution as (
+export function enrolmentRows(enrolling: string, options: { queueStart: boolean }): string {
+  return `enrolling as (${enrolling}),
+   execution as (
      insert into executions (project_id, workflow_id, contact_id, status, context, workflow_version, depth, current_step_id)
-     values ($1, $2, $3, 'RUNNING', $4::jsonb, $5, $6, $7::uuid)
+     select project_id, workflow_id, contact_id, 'RUNNING', context, workflow_version, depth, trigger_id from enrolling
      on conflict (workflow_id, contact_id) where status in ('RUNNING', 'WAITING') do nothing
      returning *),
    trigger_record as (
      insert into step_executions (execution_id, seq, step_id, type, name, status, output, started_at, completed_at)
-     select id, 0, $7::uuid, 'TRIGGER', $8, 'COMPLETED', $9::jsonb, started_at, started_at from execution where $7::uuid is not null)`;
-const enrol = prepared('enrol.execution', `${ENROL} select ${rowColumns(executions)} from execution`);
+     select e.id, 0, n.trigger_id, 'TRIGGER', n.trigger_name, 'COMPLETED', n.trigger_output, e.started_at, e.started_at
+       from execution e join enrolling n on n.workflow_id = e.workflow_id
+      where n.trigger_id is not null)${
+        options.queueStart
+          ? `,
+   queued as (insert into outbox (kind, execution_id) select 'start', id from execution)`
+          : ''
+      }`;
+}
+
+/**
+ * One enrolment: project $1, workflow $2, contact $3, context $4, version $5, depth $6, its TRIGGER
+ * step $7 named $8, recorded with output $9.
+ */
+const ONE_ENROLMENT = `select $1::uuid as project_id, $2::uuid as workflow_id, $3::uuid as contact_id, $4::jsonb as context,
+     $5::int as workflow_version, $6::int as depth, $7::uuid as trigger_id, $8::text as trigger_name, $9::jsonb as trigger_output`;
+const enrol = prepared('enrol.execution', `with ${enrolmentRows(ONE_ENROLMENT, { queueStart: false })} select ${rowColumns(executions)} from execution`);
 /** The same, with the execution's start queued for the dispatcher. */
 const enrolAndQueueStart = prepared(
   'enrol.execution-and-start',
-  `${ENROL}, queued as (insert into outbox (kind, execution_id) select 'start', id from execution)
-   select ${rowColumns(executions)} from execution`,
+  `with ${enrolmentRows(ONE_ENROLMENT, { queueStart: true })} select ${rowColumns(executions)} from execution`,
 );
 
 async function matchesAtEnrolment(tx: Tx, contactId: string, filter: Filter): Promise<boolean> {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeFirstEvent } from '../../db/contacts';
-import { contacts, events, executions, stepExecutions } from '../../db/schema';
+import { contacts, events, executions, stepExecutions, steps, workflows } from '../../db/schema';
 import { buildWorkflow } from '../support/builders';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 
@@ -124,9 +124,12 @@ describe('/v1/track: a new contact first event in one statement', () => {
     };
     const stored = viaStatement as { contactId: string; eventId: string };
     const quick = await enrolment(stored.contactId, stored.eventId);
+    // The workflow's current version and its TRIGGER step's name, as stored.
+    const [current] = await db().select({ version: workflows.version }).from(workflows).where(eq(workflows.id, wf.id));
+    const [triggerStep] = await db().select({ name: steps.name }).from(steps).where(eq(steps.id, wf.triggerId));
     expect(quick).toEqual({
-      run: { workflowId: wf.id, workflowVersion: expect.any(Number), context: { plan: 'pro' }, depth: 0 },
-      trigger: { seq: 0, stepId: wf.triggerId, type: 'TRIGGER', name: expect.any(String), status: 'COMPLETED' },
+      run: { workflowId: wf.id, workflowVersion: current!.version, context: { plan: 'pro' }, depth: 0 },
+      trigger: { seq: 0, stepId: wf.triggerId, type: 'TRIGGER', name: triggerStep!.name, status: 'COMPLETED' },
     });
     expect(await enrolment(viaTransaction.body.data.contact, viaTransaction.body.data.event)).toEqual(quick);
     // Its start was queued: the dispatcher carries it out and the run waits in its DELAY. Through the
