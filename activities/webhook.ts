@@ -9,7 +9,7 @@ import type { WebhookConfig } from '../core/step-configs';
 import { retryingDeadlocks } from '../db/client';
 import type { ContactRow } from '../db/contacts';
 import type { ActivityDeps } from './deps';
-import { classifyResponse, describeFailure, HttpRequestError } from './http';
+import { classifyResponse, describeFailure, type HttpRequest, HttpRequestError } from './http';
 import { buildVariables, TemplateError } from '../core/render';
 import { cancellationSignal } from './cancellation';
 import { assertCallFits, closeStepIfActive, openStep } from './step';
@@ -20,16 +20,9 @@ export interface WebhookRequest extends StepActivityBase {
   workflow: { id: string; name: string };
 }
 
-interface HttpCall {
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  body: string | undefined;
-}
-
 export function webhookActivities({ database, http, renderer }: ActivityDeps) {
   /** The request the step makes for `contact`; a template it cannot render fails the step. */
-  async function renderCall(req: WebhookRequest, contact: ContactRow): Promise<HttpCall> {
+  async function renderCall(req: WebhookRequest, contact: ContactRow): Promise<HttpRequest> {
     const { config } = req;
     const method = (config.method ?? 'POST').toUpperCase();
     const vars = buildVariables({ contact, context: req.context });
