@@ -104,9 +104,14 @@ describe('Worker Versioning (TEMPORAL_DEPLOYMENT_NAME / TEMPORAL_BUILD_ID)', () 
   }, 120_000);
 
   it('keeps runs pinned to the old version by a batch update-options while another version is current (the unpatchable change)', async () => {
+    // Only v1 polls while the run starts: with the last test's v2 still polling, the run's first task
+    // could go to v2 before the server's routing saw v1 made current again.
+    await workers.v2?.close();
+    workers.v2 = undefined;
     workers.v1 = await startVersion('v1');
     await makeCurrent('v1');
     const { wf, waiting } = await waitingRun('pinned', 'pinned.paid', 'pin@versions.test');
+    await waitFor(async () => (await versionOf(waiting.id)).buildId === 'v1', 'the run on v1');
     // Runs of a version are found by Temporal's own search attribute "<deployment>:<build id>".
     const query = `ExecutionStatus='Running' AND TemporalWorkerDeploymentVersion='${deployment}:v1' AND TrellisWorkflowId='${wf.id}'`;
     await waitFor(async () => (await api.trellis.client.workflow.count(query)).count === 1, 'the run listed under v1');
@@ -128,6 +133,7 @@ describe('Worker Versioning (TEMPORAL_DEPLOYMENT_NAME / TEMPORAL_BUILD_ID)', () 
       return raw.workflowExecutionInfo?.versioningInfo?.versioningOverride?.pinned?.version?.buildId === 'v1';
     }, 'the run pinned to v1');
 
+    workers.v2 = await startVersion('v2');
     await makeCurrent('v2');
     await api.api.post('/v1/track', { event: 'pinned.paid', email: 'pin@versions.test' });
     await executionIn(api.api, wf.id, waiting.id, ['COMPLETED'], 30_000);
