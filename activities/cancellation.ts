@@ -28,7 +28,8 @@ export async function heartbeating<T>(work: () => Promise<T>, stopping?: AbortSi
   const context = Context.current();
   const cancelled = context.cancellationSignal;
   callSignals.set(context, stopping ? AbortSignal.any([cancelled, stopping]) : cancelled);
-  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+  // A local activity (a send's first attempt) is handed its cancel by its own worker: no heartbeat.
+  const timer = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
   try {
     return await work();
   } catch (err) {

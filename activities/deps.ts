@@ -16,6 +16,12 @@ export interface ActivityDeps {
   onCommandsQueued: () => void;
   /** Aborted when the worker's shutdown grace period is over: SMTP and HTTP calls still in flight are given up. */
   stopping?: AbortSignal;
+  /**
+   * Aborted when the worker begins to shut down: a send's local first attempt then sends nothing and
+   * hands the send to an activity task, which a worker still running takes (the workflow task that
+   * asked for it would otherwise run on, step after step, on a worker that is going away).
+   */
+  shuttingDown?: AbortSignal;
   /** Contacts per audience-enrolment batch (default ENROLMENT_BATCH_SIZE; tests cross batches with small audiences). */
   enrolmentBatchSize?: number;
 }

@@ -13,12 +13,12 @@
  * while the execution is still active.
  */
 import { createHash } from 'node:crypto';
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import { isActive } from '../core/statuses';
-import { onCommit, prefixedRow, prepared, retryingDeadlocks, rowColumns, runPrepared } from '../db/client';
+import { detachedFromAbort, onCommit, prefixedRow, prepared, retryingDeadlocks, rowColumns, runPrepared } from '../db/client';
 import type { ContactRow } from '../db/contacts';
 import { recordEvent } from '../db/events';
 import { contacts, emails, templates } from '../db/schema';
@@ -31,7 +31,7 @@ import type { RenderedEmail } from './renderer';
 import { emailsTotal } from '../telemetry/metrics';
 import { cancellationSignal } from './cancellation';
 import { quietHold } from './quiet-hours';
-import { assertCallFits, closeStep, isRetry, openStep } from './step';
+import { assertCallFits, closeStep, isRetry, openStep, watchActive } from './step';
 import { ACTIVE, CLAIMED_COLUMNS, claimReading } from '../db/journal';
 import { commandsQueued } from '../db/outbox';
 
@@ -106,6 +106,9 @@ export function sendEmailActivities(deps: ActivityDeps) {
   const { database, mailer } = deps;
   return {
     async sendEmail(req: SendEmailRequest): Promise<StepActivityResult> {
+      if (Context.current().info.isLocal && deps.shuttingDown?.aborted) {
+        throw ApplicationFailure.retryable('the worker is shutting down: the send is left to an activity task', 'WorkerShutdown');
+      }
       const messageId = messageIdFor(req.executionId, req.visit.stepId, deps.publicUrl);
       const emailId = emailIdFor(req.executionId, req.visit.stepId);
       const links = await emailLinks(database, deps.publicUrl);
@@ -120,7 +123,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
         if (template.id === null) throw ApplicationFailure.nonRetryable('template not found', 'TemplateNotFound');
         const contact = owner.contact!;
         // Only a retry can find its email already recorded.
-        const [recorded] = isRetry() ? await tx.select().from(emails).where(eq(emails.id, emailId)) : [];
+        const [recorded] = isRetry(req) ? await tx.select().from(emails).where(eq(emails.id, emailId)) : [];
         // Sent (or refused) by an earlier attempt: never send again.
         if (recorded) return { owner, template, contact, status: recorded.status as EmailStatus, subject: recorded.subject };
         // Transactional emails are never held, nor those that will be suppressed anyway.
@@ -143,58 +146,68 @@ export function sendEmailActivities(deps: ActivityDeps) {
         status = 'CAPTURED';
         log.info('email captured (no SMTP_URL)', { to: contact.email, subject, messageId });
       } else {
+        // A cancel aborts the SMTP session: Temporal's (an activity task heartbeats for it: see
+        // cancellation.ts), and for a local first attempt also one committed in Postgres (the API's),
+        // which Temporal would hand it only once its workflow task ends.
+        const watch = Context.current().info.isLocal ? watchActive(database.db, req.executionId) : undefined;
         try {
-          // A cancel aborts the SMTP session (the activity heartbeats: see cancellation.ts).
-          await mailer.send(prepared.message!, { signal: cancellationSignal() });
+          await mailer.send(prepared.message!, { signal: watch ? AbortSignal.any([cancellationSignal(), watch.signal]) : cancellationSignal() });
           status = 'SENT';
         } catch (err) {
+          // Nothing to record: the cancel's transaction wrote the step and the execution.
+          if (watch?.signal.aborted) return { done: false, reason: 'inactive' };
           if (!(err instanceof SmtpError) || !err.permanent) throw err;
           status = 'FAILED';
           error = err.message;
+        } finally {
+          watch?.stop();
         }
       }
 
       let queued = false;
-      // The message may have gone out: its record is not given up for a deadlock.
-      const result = await retryingDeadlocks(() =>
-        database.db.transaction(async (tx): Promise<StepActivityResult> => {
-          // Cancelled meanwhile: the step stays CANCELLED and no `email.sent` enrols the contact
-          // anywhere. A message the server accepted all the same is still logged (unless the contact
-          // was erased with its executions): it did go out. The contact is locked with the execution,
-          // for `email.sent`.
-          const [target] = await runPrepared<{ status: string; recorded: boolean }>(tx, lockAndRecordEmail, [
-            req.executionId,
-            emailId,
-            owner.projectId,
-            owner.contactId,
-            template.id,
-            req.visit.stepId,
-            contact.email,
-            subject,
-            messageId,
-            status,
-            error,
-          ]);
-          // Erased with its contact: nothing recorded.
-          if (!target) return { done: false, reason: 'inactive' };
-          if (target.recorded) onCommit(tx, () => emailsTotal.inc({ status }));
-          if (!isActive(target.status)) return { done: false, reason: 'inactive' };
-          if (target.recorded && status === 'SENT') {
-            await recordEvent(tx, {
-              projectId: owner.projectId,
-              contactId: owner.contactId,
-              name: 'email.sent',
-              data: { emailId, messageId, templateId: template.id, subject },
-              depth: owner.depth + 1,
-              contactLocked: true,
-            });
-          }
-          const output = { emailId, status, messageId, ...(error ? { error } : {}) };
-          await closeStep(tx, req, output);
-          // `email.sent` queued commands only when a workflow follows from it or a run waits for it.
-          queued = commandsQueued(tx);
-          return { done: true, output };
-        }),
+      // The message may have gone out: its record is not given up for a deadlock, nor tied to the
+      // attempt's cancel as a local attempt's transactions are (activities/attempt.ts).
+      const result = await detachedFromAbort(() =>
+        retryingDeadlocks(() =>
+          database.db.transaction(async (tx): Promise<StepActivityResult> => {
+            // Cancelled meanwhile: the step stays CANCELLED and no `email.sent` enrols the contact
+            // anywhere. A message the server accepted all the same is still logged (unless the contact
+            // was erased with its executions): it did go out. The contact is locked with the execution,
+            // for `email.sent`.
+            const [target] = await runPrepared<{ status: string; recorded: boolean }>(tx, lockAndRecordEmail, [
+              req.executionId,
+              emailId,
+              owner.projectId,
+              owner.contactId,
+              template.id,
+              req.visit.stepId,
+              contact.email,
+              subject,
+              messageId,
+              status,
+              error,
+            ]);
+            // Erased with its contact: nothing recorded.
+            if (!target) return { done: false, reason: 'inactive' };
+            if (target.recorded) onCommit(tx, () => emailsTotal.inc({ status }));
+            if (!isActive(target.status)) return { done: false, reason: 'inactive' };
+            if (target.recorded && status === 'SENT') {
+              await recordEvent(tx, {
+                projectId: owner.projectId,
+                contactId: owner.contactId,
+                name: 'email.sent',
+                data: { emailId, messageId, templateId: template.id, subject },
+                depth: owner.depth + 1,
+                contactLocked: true,
+              });
+            }
+            const output = { emailId, status, messageId, ...(error ? { error } : {}) };
+            await closeStep(tx, req, output);
+            // `email.sent` queued commands only when a workflow follows from it or a run waits for it.
+            queued = commandsQueued(tx);
+            return { done: true, output };
+          }),
+        ),
       );
       if (queued) deps.onCommandsQueued();
       return result;

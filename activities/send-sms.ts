@@ -103,7 +103,7 @@ export function sendSmsActivities(deps: ActivityDeps) {
         if (!owner.open) return owner.result;
         const contact = owner.contact!;
         // Only a retry can find its message already recorded.
-        const [recorded] = isRetry() ? await tx.select().from(messages).where(eq(messages.id, id)) : [];
+        const [recorded] = isRetry(req) ? await tx.select().from(messages).where(eq(messages.id, id)) : [];
         // Every text waits out quiet hours, unless it will be suppressed anyway.
         if (!recorded && contact.subscribed) {
           const hold = await quietHold(tx, req.executionId, contact.data, req.now);

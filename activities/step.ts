@@ -2,11 +2,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { callWouldOutlive, lateFirstAttempt } from './attempt';
 import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
-import { prefixedRow, prepared, rowColumns, runPrepared, type Tx } from '../db/client';
+import { type Db, detachedFromAbort, prefixedRow, prepared, rowColumns, runPrepared, type Tx } from '../db/client';
 import { contacts } from '../db/schema';
 import { commandsQueued } from '../db/outbox';
 import type { ContactRow } from '../db/contacts';
 import {
+  ACTIVE,
   CLAIMED_COLUMNS,
   type Claimed,
   claimAndRecord,
@@ -30,12 +31,13 @@ export type OpenedStep =
   | { open: false; result: StepActivityResult };
 
 /**
- * True when an earlier attempt may have done part of the work: a retry, or any run of a local
- * activity (when its worker dies, the next worker runs it again from attempt 1).
+ * True when an earlier attempt may have done part of the work: a retry, any run of a local activity
+ * (when its worker dies, the next worker runs it again from attempt 1), or an activity task that
+ * follows a local first attempt (`req.earlierAttempt`).
  */
-export function isRetry(): boolean {
+export function isRetry(req: Pick<StepActivityBase, 'earlierAttempt'>): boolean {
   const { attempt, isLocal } = Context.current().info;
-  return isLocal || attempt > 1;
+  return isLocal || attempt > 1 || req.earlierAttempt === true;
 }
 
 /** A claim that also reads the execution's contact (`c.`-prefixed columns; none when it was erased). */
@@ -109,7 +111,7 @@ export async function openStep(
 ): Promise<OpenedStep> {
   const running: StepRecord[] = options.recordRunning === false ? [] : [{ ...req.visit, status: 'RUNNING' }];
   const records = withReplaced(req.journal.steps, running);
-  const retry = isRetry();
+  const retry = isRetry(req);
   // A retry that locks its contact: one statement, unless a transaction changed the execution's row
   // while it ran (then the two statements below).
   if (retry && options.contact === 'lock') {
@@ -258,6 +260,32 @@ export async function runContactStep(
 export async function stillActive(db: Tx, executionId: string, callBoundMs: number): Promise<boolean> {
   assertCallFits(callBoundMs);
   return (await lockExecution(db, executionId)).active;
+}
+
+const executionActive = prepared('step.execution-active', `select status in (${ACTIVE}) as active from executions where id = $1`);
+
+/**
+ * Watches, while an outside call runs, whether its execution is still active: `signal` is aborted
+ * once a look (every `everyMs`, the first after `everyMs`: a short call asks nothing) finds it no
+ * longer active or erased. For a local attempt, which hears of Temporal's cancellation only once its
+ * workflow task ends: a cancel from the API commits in Postgres at once. A failed look is no answer;
+ * the next one asks again. `stop` ends the watch.
+ */
+export function watchActive(db: Db, executionId: string, everyMs = 1000): { signal: AbortSignal; stop(): void } {
+  const controller = new AbortController();
+  let looking = false;
+  const timer = setInterval(() => {
+    if (looking) return;
+    looking = true;
+    // The look outlives nothing: it is not tied to the attempt's own cancel (attempt.ts).
+    detachedFromAbort(() => runPrepared<{ active: boolean }>(db, executionActive, [executionId]))
+      .then(([row]) => {
+        if (!row?.active) controller.abort(new Error('the execution is no longer active'));
+      })
+      .catch(() => undefined)
+      .finally(() => (looking = false));
+  }, everyMs);
+  return { signal: controller.signal, stop: () => clearInterval(timer) };
 }
 
 /**

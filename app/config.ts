@@ -10,7 +10,7 @@ const count = (min: number) => z.coerce.number({ error: 'expected a whole number
  * cached run costs about half a megabyte, and runs beyond the cache wait in Temporal at no cost to
  * the worker and are replayed from their history when they wake.
  */
-export const WORKER_DEFAULTS = { maxCachedWorkflows: 100, maxConcurrentWorkflowTasks: 10 } as const;
+export const WORKER_DEFAULTS = { maxCachedWorkflows: 100 } as const;
 const DEFAULT_POOL_SIZE = 20;
 
 const schema = z.object({
@@ -116,9 +116,26 @@ export interface WorkerTuning {
   maxConcurrentActivities: number;
 }
 
-/** Workflow tasks one worker runs at once by default: ten, or fewer with a smaller cache (the SDK's bound). */
-function defaultWorkflowTaskSlots(cached: number): number {
-  return cached === 0 ? WORKER_DEFAULTS.maxConcurrentWorkflowTasks : Math.min(WORKER_DEFAULTS.maxConcurrentWorkflowTasks, cached);
+/**
+ * Workflow tasks one worker runs at once by default: twice its activity slots and ten more, at most
+ * the cache (the SDK's bound). A task keeps its slot while its local activities run (Postgres steps,
+ * a send's first attempt) and while they wait for an activity slot, so the tasks holding one must
+ * leave room for the tasks that start new runs and wake waiting ones. (Bench P1, 15 activity slots:
+ * with 25 task slots the first tasks of new runs waited seconds in Temporal's queue while the machine
+ * stood idle; with 40 they did not.)
+ */
+function defaultWorkflowTaskSlots(cached: number, activities: number): number {
+  const slots = 2 * activities + 10;
+  return cached === 0 ? slots : Math.min(slots, cached);
+}
+
+function workerTuning(c: z.output<typeof schema>): WorkerTuning {
+  const activities = c.WORKER_MAX_CONCURRENT_ACTIVITIES ?? defaultActivitySlots(c.DATABASE_POOL_SIZE);
+  return {
+    maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
+    maxConcurrentWorkflowTasks: c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? defaultWorkflowTaskSlots(c.WORKER_MAX_CACHED_WORKFLOWS, activities),
+    maxConcurrentActivities: activities,
+  };
 }
 
 /**
@@ -167,11 +184,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: c.LOG_LEVEL,
     metricsPort: c.METRICS_PORT,
     databasePoolSize: c.DATABASE_POOL_SIZE,
-    worker: {
-      maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
-      maxConcurrentWorkflowTasks: c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? defaultWorkflowTaskSlots(c.WORKER_MAX_CACHED_WORKFLOWS),
-      maxConcurrentActivities: c.WORKER_MAX_CONCURRENT_ACTIVITIES ?? defaultActivitySlots(c.DATABASE_POOL_SIZE),
-    },
+    worker: workerTuning(c),
     smtpSendTimeoutMs: c.SMTP_SEND_TIMEOUT_MS,
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     retentionDays: c.RETENTION_DAYS,

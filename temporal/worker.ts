@@ -66,8 +66,10 @@ export async function startWorker(options: {
   // Ends the grace period: SMTP and HTTP calls still running are aborted and their attempts fail
   // retryably (Temporal retries them elsewhere at once, rather than after a timeout).
   const stopping = new AbortController();
+  // Begins it: a send's local first attempt then leaves the send to an activity task (another worker's).
+  const shuttingDown = new AbortController();
   const workflowBundle = options.bundle ?? (await workflowCode());
-  const activities = createActivities({ ...options.deps, stopping: stopping.signal });
+  const activities = createActivities({ ...options.deps, stopping: stopping.signal, shuttingDown: shuttingDown.signal });
   const common = {
     connection: options.connection,
     namespace: options.namespace,
@@ -123,6 +125,7 @@ export async function startWorker(options: {
     enrolmentWorker,
     done,
     async shutdown() {
+      shuttingDown.abort();
       stopAll();
       const grace = setTimeout(() => stopping.abort(), graceMs);
       try {

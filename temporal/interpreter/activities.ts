@@ -1,7 +1,7 @@
 /** Activity stubs with the timeouts and retry policy each kind of work needs (SPEC §6, §7.4). */
 import { ActivityCancellationType, type ActivityOptions, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { CANCEL_REACHES_CALLS, POSTGRES_STEPS_LOCAL } from './patches';
+import { CANCEL_REACHES_CALLS, POSTGRES_STEPS_LOCAL, SEND_EMAIL_FIRST_LOCAL } from './patches';
 import type { Patches } from './state';
 
 /**
@@ -49,7 +49,7 @@ export function db(run: Patches): typeof dbLocal {
  * permanent refusals are recorded by the activity. Each attempt ends within SMTP_SEND_TIMEOUT_MS
  * (at most 25 s), inside the start-to-close timeout, so two attempts never overlap.
  */
-const mailOptions: ActivityOptions = {
+const mailOptions = {
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
@@ -58,7 +58,7 @@ const mailOptions: ActivityOptions = {
     maximumAttempts: 20,
     nonRetryableErrorTypes: ['TemplateNotFound', 'TemplateError', 'DataRefused'],
   },
-};
+} satisfies ActivityOptions;
 
 /** Webhooks and text messages (activities/send-sms.ts SMS_ATTEMPTS): 5 attempts in all, from 1 s doubling; each attempt bounded to 10 s by the HTTP client. */
 const httpOptions: ActivityOptions = {
@@ -88,7 +88,29 @@ const http = proxyActivities<Activities>({ ...httpOptions, ...reachable });
 const mailBeforePatch = proxyActivities<Activities>(mailOptions);
 const httpBeforePatch = proxyActivities<Activities>(httpOptions);
 
-/** The stubs for SMTP sends and webhooks: a cancel reaches the call in flight (not in runs replaying older code). */
-export function outsideCalls(run: Patches): { mail: typeof mail; http: typeof http } {
-  return run.patched(CANCEL_REACHES_CALLS) ? { mail, http } : { mail: mailBeforePatch, http: httpBeforePatch };
+/**
+ * SEND_EMAIL's first attempt: a local activity, run by the worker inside the workflow task that
+ * reached the step, so that a send costs Temporal no activity task and the run no workflow task of
+ * its own. One attempt, within the same 30 s as an activity task's (the SMTP call's own bound fits
+ * inside it); a cancel reaches it directly and is waited for. A failure a retry could mend hands the
+ * send to `mail` (steps/send-email.ts): its retries back off durably as an activity task's, visible
+ * in the Web UI as a pending activity, without holding a workflow task slot meanwhile.
+ */
+const mailFirst = proxyLocalActivities<Activities>({
+  startToCloseTimeout: mailOptions.startToCloseTimeout,
+  retry: { maximumAttempts: 1 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+
+/** The failure types a send is never retried for (a first attempt's failure of one of them is the step's). */
+export const MAIL_FAILS_FOR_GOOD: readonly string[] = mailOptions.retry.nonRetryableErrorTypes;
+
+/**
+ * The stubs for SMTP sends and webhooks: a cancel reaches the call in flight, and a send's first
+ * attempt runs locally (`mailFirst`; undefined in runs replaying older code, which scheduled every
+ * attempt as an activity task).
+ */
+export function outsideCalls(run: Patches): { mail: typeof mail; mailFirst?: typeof mailFirst; http: typeof http } {
+  if (!run.patched(CANCEL_REACHES_CALLS)) return { mail: mailBeforePatch, http: httpBeforePatch };
+  return run.patched(SEND_EMAIL_FIRST_LOCAL) ? { mail, mailFirst, http } : { mail, http };
 }

@@ -25,11 +25,11 @@ export const POSTGRES_STEPS_LOCAL = 'postgres-steps-local';
 export const COMPLETED_BY_EARLIER_ATTEMPT = 'completed-by-earlier-attempt';
 
 /**
- * Every patch above in one: a run that starts on this code asks only this one and takes each patch
+ * Every patch above in one: a run that started on the code of 2026-12-04 asked only this one and took each patch
  * of EVERY_PATCH_TO_2026_12_HOLDS as applied. Each patch a run applies records a marker and upserts
  * Temporal's `TemporalChangeVersion` search attribute (a visibility write on the server), so a run
- * paid for up to five; runs that began before ask each patch where they always did. A patch added
- * after this one is asked on its own (ExecutionState.patched).
+ * paid for up to five; runs that began before ask each patch where they always did. The patches
+ * since are bundled anew (PATCH_BUNDLES).
  */
 export const EVERY_PATCH_TO_2026_12 = 'every-patch-to-2026-12';
 
@@ -40,4 +40,27 @@ export const EVERY_PATCH_TO_2026_12_HOLDS: readonly string[] = [
   WAIT_SINCE_START,
   POSTGRES_STEPS_LOCAL,
   COMPLETED_BY_EARLIER_ATTEMPT,
+];
+
+/**
+ * SEND_EMAIL's first attempt is a local activity, run inside the workflow task that reaches the step
+ * (a run of TRIGGER → UPDATE_CONTACT → SEND_EMAIL is then one workflow task); a failure a retry could
+ * mend hands the send to an activity task with the full retry policy.
+ */
+export const SEND_EMAIL_FIRST_LOCAL = 'send-email-first-local';
+
+/** Every patch above in one, as EVERY_PATCH_TO_2026_12 was: the one a run that starts on this code asks. */
+export const EVERY_PATCH_TO_2026_12_05 = 'every-patch-to-2026-12-05';
+
+/** The patches EVERY_PATCH_TO_2026_12_05 stands for. */
+export const EVERY_PATCH_TO_2026_12_05_HOLDS: readonly string[] = [...EVERY_PATCH_TO_2026_12_HOLDS, SEND_EMAIL_FIRST_LOCAL];
+
+/**
+ * The bundles, newest first. A run asks them in turn, first thing, and applies what the first one it
+ * started with holds: a new run asks (and records) only the newest; a run that began with an older
+ * one finds no marker of the newer ones in its history and goes on to its own.
+ */
+export const PATCH_BUNDLES: readonly { id: string; holds: readonly string[] }[] = [
+  { id: EVERY_PATCH_TO_2026_12_05, holds: EVERY_PATCH_TO_2026_12_05_HOLDS },
+  { id: EVERY_PATCH_TO_2026_12, holds: EVERY_PATCH_TO_2026_12_HOLDS },
 ];

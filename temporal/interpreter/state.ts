@@ -3,11 +3,11 @@ import { type CancellationScope, patched } from '@temporalio/workflow';
 import { exitReasonFor, type GraphStep } from '../../core/graph';
 import type { ExecutionInput, ExecutionPatch, Journal, JsonObject, StepRecord, TrackedEventSignal } from '../../core/execution';
 import type { StepStatus } from '../../core/statuses';
-import { EVERY_PATCH_TO_2026_12, EVERY_PATCH_TO_2026_12_HOLDS } from './patches';
+import { type EVERY_PATCH_TO_2026_12, type EVERY_PATCH_TO_2026_12_05, PATCH_BUNDLES } from './patches';
 import type * as patches from './patches';
 
 /** A patch of the interpreter's (patches.ts) a run may be asked about. */
-export type PatchId = Exclude<Extract<(typeof patches)[keyof typeof patches], string>, typeof EVERY_PATCH_TO_2026_12>;
+export type PatchId = Exclude<Extract<(typeof patches)[keyof typeof patches], string>, typeof EVERY_PATCH_TO_2026_12 | typeof EVERY_PATCH_TO_2026_12_05>;
 
 /** Answers whether the run applies a patch (`patched`, for runs that began before the patch in question). */
 export interface Patches {
@@ -16,8 +16,8 @@ export interface Patches {
 
 export class ExecutionState implements Patches {
   readonly input: ExecutionInput;
-  /** True in runs that started with EVERY_PATCH_TO_2026_12 (asked first thing). */
-  private readonly everyPatch: boolean;
+  /** The patches of the bundle the run started with (patches.ts PATCH_BUNDLES, asked first thing); none in runs older than the bundles. */
+  private readonly bundled: readonly string[];
   context: JsonObject;
   private journal: Journal = { steps: [] };
   private seq = 0;
@@ -33,7 +33,7 @@ export class ExecutionState implements Patches {
 
   /** Made first thing in a run: its first command is the patch marker. */
   constructor(input: ExecutionInput) {
-    this.everyPatch = patched(EVERY_PATCH_TO_2026_12);
+    this.bundled = PATCH_BUNDLES.find((bundle) => patched(bundle.id))?.holds ?? [];
     this.input = input;
     this.context = { ...(input.resume?.context ?? input.context) };
     if (input.resume) {
@@ -43,11 +43,11 @@ export class ExecutionState implements Patches {
   }
 
   /**
-   * Whether the run applies patch `id`: each one EVERY_PATCH_TO_2026_12 holds in a run that started
-   * with it; otherwise as the run's history says (each patch asked where it always was).
+   * Whether the run applies patch `id`: each one its bundle holds; otherwise as the run's history
+   * says (each patch asked where it always was).
    */
   patched(id: PatchId): boolean {
-    return (this.everyPatch && EVERY_PATCH_TO_2026_12_HOLDS.includes(id)) || patched(id);
+    return this.bundled.includes(id) || patched(id);
   }
 
   /** The step a run that continued as new goes on with (else the TRIGGER's successor). */

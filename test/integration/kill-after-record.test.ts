@@ -6,6 +6,7 @@
  * retry on a new worker finds the record and does not send again.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { temporal } from '@temporalio/proto';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 import { startSmtp, type TestSmtp } from '../support/smtp';
@@ -58,17 +59,20 @@ describe('a worker killed after the send was recorded', () => {
     }, 'the send to be recorded');
     expect(email.status).toBe('SENT');
     const [execution] = (await api.get(`/workflows/${wf.id}/executions`)).body.data;
-    // Temporal never heard of the completion: the activity is still open there.
+    // Temporal never heard of the completion: the workflow task that ran the send (its first
+    // attempt is a local activity) is still open there, with no activity task.
     const handle = app.trellis.client.workflow.getHandle(`trellis-execution-${execution.id}`);
-    const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    expect(pending.map((a) => a.activityType?.name)).toEqual(['sendEmail']);
+    const described = (await handle.describe()).raw;
+    expect(described.pendingActivities ?? []).toEqual([]);
+    expect(described.pendingWorkflowTask?.state).toBe(temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED);
 
     await first.kill();
     smtp.onAccepted(undefined);
     proxy.up();
     workers.push(await startWorkerProcess(app.trellis.config.taskQueue, env));
 
-    // The attempt times out (30 s start-to-close); the retry finds the record and moves on.
+    // The workflow task times out (10 s) and runs again on the new worker; the send's attempt there
+    // finds the record and moves on.
     const done = await waitFor(
       async () => {
         const r = await api.get(`/workflows/${wf.id}/executions/${execution.id}`);

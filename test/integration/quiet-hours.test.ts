@@ -5,7 +5,7 @@ import { moveClockTo, skipTo, startSkippingApp, type SkippingApp } from '../supp
 
 /**
  * Quiet hours on the time-skipping server: 21:00–08:00 in the contact's zone (Paris, +01:00 in
- * January). The send times asserted are Temporal's own: when the sendEmail activity was scheduled.
+ * January). The send times asserted are Temporal's own: when it recorded each attempt to send.
  */
 describe('quiet hours hold marketing sends until the window opens in the contact’s zone', () => {
   let app: SkippingApp;
@@ -34,11 +34,19 @@ describe('quiet hours hold marketing sends until the window opens in the contact
     return { wf, execution };
   }
 
-  /** When Temporal scheduled each attempt of the execution's sendEmail activity (ms). */
+  /**
+   * When Temporal recorded each attempt of the execution's sendEmail activity (ms): the local first
+   * attempt's marker, or an activity task's scheduling.
+   */
   async function sendTimes(executionId: string): Promise<number[]> {
     const history = await app.env.client.workflow.getHandle(`trellis-execution-${executionId}`).fetchHistory();
+    const localType = (e: (typeof history.events & object)[number]) => {
+      const marker = e.markerRecordedEventAttributes;
+      if (marker?.markerName !== 'core_local_activity') return undefined;
+      return JSON.parse(Buffer.from(marker.details!.data!.payloads![0]!.data!).toString()).activity_type as string;
+    };
     return (history.events ?? [])
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendEmail')
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendEmail' || localType(e) === 'sendEmail')
       .map((e) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6));
   }
 

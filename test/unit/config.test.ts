@@ -15,10 +15,13 @@ function problem(env: Record<string, string>): string | undefined {
 }
 
 describe('worker sizing (WORKER_*, DATABASE_POOL_SIZE)', () => {
-  it('defaults to a bounded cache, ten workflow tasks and three quarters of a 20-connection pool', () => {
+  it('defaults to a bounded cache, three quarters of a 20-connection pool for activities and twice that and ten workflow tasks', () => {
     const config = loadConfig(base);
     expect(config.databasePoolSize).toBe(20);
-    expect(config.worker).toEqual({ maxCachedWorkflows: 100, maxConcurrentWorkflowTasks: 10, maxConcurrentActivities: 15 });
+    expect(config.worker).toEqual({ maxCachedWorkflows: 100, maxConcurrentWorkflowTasks: 40, maxConcurrentActivities: 15 });
+    // The workflow tasks follow the activities, given or sized to the pool.
+    expect(loadConfig({ ...base, WORKER_MAX_CONCURRENT_ACTIVITIES: '20' }).worker.maxConcurrentWorkflowTasks).toBe(50);
+    expect(loadConfig({ ...base, DATABASE_POOL_SIZE: '40' }).worker.maxConcurrentWorkflowTasks).toBe(70);
   });
 
   it('takes each variable as given, and sizes the activities to the pool unless told', () => {
