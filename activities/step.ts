@@ -1,8 +1,9 @@
 /** The bookkeeping around a step activity: check the execution is active, write journal and visit. */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { callWouldOutlive, lateFirstAttempt } from './attempt';
+import { HEARTBEAT_EVERY_MS } from './cancellation';
 import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
-import { type Db, detachedFromAbort, prefixedRow, prepared, rowColumns, runPrepared, type Tx } from '../db/client';
+import { type Db, prefixedRow, prepared, rowColumns, runPrepared, type Tx } from '../db/client';
 import { contacts } from '../db/schema';
 import { commandsQueued } from '../db/outbox';
 import type { ContactRow } from '../db/contacts';
@@ -271,14 +272,13 @@ const executionActive = prepared('step.execution-active', `select status in (${A
  * workflow task ends: a cancel from the API commits in Postgres at once. A failed look is no answer;
  * the next one asks again. `stop` ends the watch.
  */
-export function watchActive(db: Db, executionId: string, everyMs = 1000): { signal: AbortSignal; stop(): void } {
+export function watchActive(db: Db, executionId: string, everyMs = HEARTBEAT_EVERY_MS): { signal: AbortSignal; stop(): void } {
   const controller = new AbortController();
   let looking = false;
   const timer = setInterval(() => {
     if (looking) return;
     looking = true;
-    // The look outlives nothing: it is not tied to the attempt's own cancel (attempt.ts).
-    detachedFromAbort(() => runPrepared<{ active: boolean }>(db, executionActive, [executionId]))
+    runPrepared<{ active: boolean }>(db, executionActive, [executionId])
       .then(([row]) => {
         if (!row?.active) controller.abort(new Error('the execution is no longer active'));
       })
