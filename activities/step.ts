@@ -267,12 +267,12 @@ const executionActive = prepared('step.execution-active', `select status in (${A
 
 /**
  * Watches, while an outside call runs, whether its execution is still active: `signal` is aborted
- * once a look (every `everyMs`, the first after `everyMs`: a short call asks nothing) finds it no
+ * once a look (once a heartbeat interval, the first after one: a short call asks nothing) finds it no
  * longer active or erased. For a local attempt, which hears of Temporal's cancellation only once its
  * workflow task ends: a cancel from the API commits in Postgres at once. A failed look is no answer;
  * the next one asks again. `stop` ends the watch.
  */
-export function watchActive(db: Db, executionId: string, everyMs = HEARTBEAT_EVERY_MS): { signal: AbortSignal; stop(): void } {
+export function watchActive(db: Db, executionId: string): { signal: AbortSignal; stop(): void } {
   const controller = new AbortController();
   let looking = false;
   const timer = setInterval(() => {
@@ -284,7 +284,7 @@ export function watchActive(db: Db, executionId: string, everyMs = HEARTBEAT_EVE
       })
       .catch(() => undefined)
       .finally(() => (looking = false));
-  }, everyMs);
+  }, HEARTBEAT_EVERY_MS);
   return { signal: controller.signal, stop: () => clearInterval(timer) };
 }
 

@@ -15,6 +15,11 @@ import { startSmtp, type TestSmtp } from '../support/smtp';
 
 /** How soon after the cancel's answer the call in flight must be gone. */
 const ABORTED_WITHIN_MS = 5000;
+/**
+ * The same for a cancel from Temporal reaching SEND_EMAIL's first attempt, a local activity: it
+ * hears of it when its workflow task is reported (8 s into the task), plus a heartbeat's slack.
+ */
+const LOCAL_ATTEMPT_ABORTED_WITHIN_MS = 12_000;
 
 /** `promise`, or a failure naming `what` after `ms`. */
 function within<T>(promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
@@ -153,6 +158,37 @@ describe('cancelling an execution while its call is in flight', () => {
     ]);
     expect((await app.api.get(`/contacts/${execution.contactId}`)).body.data).toEqual({});
     expect(hooks.requests.filter((r) => r.path === '/held-temporal')).toHaveLength(1);
+  });
+
+  it('SEND_EMAIL cancelled from Temporal while its first attempt stalls on DATA: the session is dropped once the workflow task reports, nothing is sent or recorded', {
+    timeout: 60_000,
+  }, async () => {
+    const template = await createTemplate(app.api, { subject: 'stalled, cancelled in Temporal', body: '<p>never delivered</p>', type: 'TRANSACTIONAL' });
+    const stalled = smtp.stallOnData('stalled, cancelled in Temporal');
+    const wf = await thenMark({ type: 'SEND_EMAIL', config: { templateId: template } });
+    const execution = await start(wf, 'smtp-temporal@example.com');
+    const { dropped } = await within(stalled, 'the email to reach DATA');
+
+    // The first attempt runs inside its workflow task: the cancel reaches it when the worker
+    // reports the long task to Temporal (every 8 s of a 10 s task timeout), not by a heartbeat.
+    const cancelledAt = Date.now();
+    await app.trellis.client.workflow.getHandle(temporalWorkflowId(execution.id)).cancel();
+    await within(dropped, 'the SMTP session to be dropped');
+    expect(Date.now() - cancelledAt).toBeLessThan(LOCAL_ATTEMPT_ABORTED_WITHIN_MS);
+
+    await closedInTemporal(execution.id);
+    const after = await app.api.get(`/workflows/${wf.id}/executions/${execution.id}`);
+    expect(after.body).toMatchObject({ status: 'CANCELLED', currentStepId: wf.steps.call, error: null });
+    expect(after.body.steps.map((s: any) => [s.type, s.status, s.output])).toEqual([
+      ['TRIGGER', 'COMPLETED', { type: 'MANUAL' }],
+      ['SEND_EMAIL', 'CANCELLED', null],
+    ]);
+    expect((await app.api.get(`/contacts/${execution.contactId}`)).body.data).toEqual({});
+    expect((await app.api.get(`/emails?executionId=${execution.id}`)).body.total).toBe(0);
+    expect((await app.api.get(`/events?contactId=${execution.contactId}`)).body.total).toBe(0);
+    // One session, abandoned: the send was not handed over to an activity task and tried again.
+    expect(smtp.messages.filter((m) => m.parsed.subject === 'stalled, cancelled in Temporal')).toHaveLength(0);
+    expect(smtp.abandoned.filter((m) => m.parsed.subject === 'stalled, cancelled in Temporal')).toHaveLength(1);
   });
 
   it('SEND_EMAIL accepted right after the cancel: the email is logged SENT, the step stays CANCELLED, no email.sent', { timeout: 60_000 }, async () => {
