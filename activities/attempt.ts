@@ -21,9 +21,9 @@ type ActivityFunction = (...args: never[]) => Promise<unknown>;
  * its connection beside the retry's, attempt after attempt, until the lock is released or the pool
  * is used up. Aborted, it rolls back and gives its connection up (db/client.ts abortableBy). Every
  * local activity is a Postgres step whose transactions its retry does again, so a rollback at any
- * point leaves nothing half done — or a send's first attempt, whose claim rolls back alike and whose
- * record of an email the server accepted runs detached from the cancel (send-email.ts): a cancel must
- * never roll that back. Activity tasks are not tied.
+ * point leaves nothing half done — or a send's or a webhook's first attempt, whose claim rolls back
+ * alike and whose record of a call made runs detached from the cancel (send-email.ts, webhook.ts): a
+ * cancel must never roll that back. Activity tasks are not tied.
  */
 export function withAttemptClock<T extends Record<string, ActivityFunction>>(activities: T): T {
   const wrapped: Record<string, ActivityFunction> = {};

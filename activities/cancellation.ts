@@ -28,7 +28,7 @@ export async function heartbeating<T>(work: () => Promise<T>, stopping?: AbortSi
   const context = Context.current();
   const cancelled = context.cancellationSignal;
   callSignals.set(context, stopping ? AbortSignal.any([cancelled, stopping]) : cancelled);
-  // A local activity (a send's first attempt) is handed its cancel by its own worker: no heartbeat.
+  // A local activity (a send's or a webhook's first attempt) is handed its cancel by its own worker: no heartbeat.
   const timer = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
   try {
     return await work();

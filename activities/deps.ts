@@ -17,8 +17,8 @@ export interface ActivityDeps {
   /** Aborted when the worker's shutdown grace period is over: SMTP and HTTP calls still in flight are given up. */
   stopping?: AbortSignal;
   /**
-   * Aborted when the worker begins to shut down: a send's local first attempt then sends nothing and
-   * hands the send to an activity task, which a worker still running takes (the workflow task that
+   * Aborted when the worker begins to shut down: a send's or a webhook's local first attempt then
+   * makes no call and hands it to an activity task, which a worker still running takes (the workflow task that
    * asked for it would otherwise run on, step after step, on a worker that is going away).
    */
   shuttingDown?: AbortSignal;

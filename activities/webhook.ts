@@ -1,18 +1,19 @@
 /**
  * WEBHOOK: renders the request, performs one attempt, and classifies it for Temporal's retry policy.
  * The call is made only while the execution is active, is aborted by a cancel, and its answer is
- * recorded only while the execution is still active.
+ * recorded only while the execution is still active. The first attempt is a local activity
+ * (temporal/interpreter/steps/webhook.ts), the rest activity tasks.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import type { WebhookConfig } from '../core/step-configs';
-import { retryingDeadlocks } from '../db/client';
+import { detachedFromAbort, retryingDeadlocks } from '../db/client';
 import type { ContactRow } from '../db/contacts';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, type HttpRequest, HttpRequestError } from './http';
 import { buildVariables, TemplateError } from '../core/render';
 import { cancellationSignal } from './cancellation';
-import { assertCallFits, closeStepIfActive, openStep } from './step';
+import { assertCallFits, closeStepIfActive, openStep, watchActive } from './step';
 
 export interface WebhookRequest extends StepActivityBase {
   config: WebhookConfig;
@@ -20,7 +21,7 @@ export interface WebhookRequest extends StepActivityBase {
   workflow: { id: string; name: string };
 }
 
-export function webhookActivities({ database, http, renderer }: ActivityDeps) {
+export function webhookActivities({ database, http, renderer, shuttingDown }: ActivityDeps) {
   /** The request the step makes for `contact`; a template it cannot render fails the step. */
   async function renderCall(req: WebhookRequest, contact: ContactRow): Promise<HttpRequest> {
     const { config } = req;
@@ -56,6 +57,10 @@ export function webhookActivities({ database, http, renderer }: ActivityDeps) {
 
   return {
     async callWebhook(req: WebhookRequest): Promise<StepActivityResult> {
+      const local = Context.current().info.isLocal;
+      if (local && shuttingDown?.aborted) {
+        throw ApplicationFailure.retryable('the worker is shutting down: the call is left to an activity task', 'WorkerShutdown');
+      }
       // The claim's transaction stays open while the request is rendered: its row lock is the
       // re-check before the call, as SEND_EMAIL's (a cancel committing meanwhile waits for the
       // commit; one committed before the claim leaves nothing to claim). A request that cannot be
@@ -70,23 +75,31 @@ export function webhookActivities({ database, http, renderer }: ActivityDeps) {
       if ('done' in prepared) return prepared;
 
       let result: Awaited<ReturnType<typeof http.request>>;
+      // A cancel aborts the call: Temporal's (an activity task heartbeats for it: see cancellation.ts),
+      // and for a local first attempt also one committed in Postgres (the API's), which Temporal would
+      // hand it only once its workflow task ends.
+      const watch = local ? watchActive(database.db, req.executionId) : undefined;
       try {
-        // A cancel aborts the call (the activity heartbeats: see cancellation.ts).
-        result = await http.request(prepared, { signal: cancellationSignal() });
+        result = await http.request(prepared, { signal: watch ? AbortSignal.any([cancellationSignal(), watch.signal]) : cancellationSignal() });
       } catch (err) {
+        // Nothing to record: the cancel's transaction wrote the step and the execution.
+        if (watch?.signal.aborted) return { done: false, reason: 'inactive' };
         if (err instanceof HttpRequestError) {
           if (err.retryable) throw ApplicationFailure.retryable(err.message, 'WebhookUnavailable');
           throw ApplicationFailure.nonRetryable(err.message, err.name === 'BlockedAddressError' ? 'BlockedAddress' : 'InvalidUrl');
         }
         throw err;
+      } finally {
+        watch?.stop();
       }
       const verdict = classifyResponse(result.status);
       if (verdict === 'retry') throw ApplicationFailure.retryable(describeFailure(result), 'WebhookUnavailable');
       if (verdict === 'fail') throw ApplicationFailure.nonRetryable(describeFailure(result), 'WebhookRefused');
 
       const output = { status: result.status, body: result.json ?? (result.body === '' ? null : result.body) };
-      // The call was made: its answer is not given up for a deadlock.
-      const recorded = await retryingDeadlocks(() => database.db.transaction((tx) => closeStepIfActive(tx, req, output)));
+      // The call was made: its answer is not given up for a deadlock, nor tied to the attempt's cancel
+      // as a local attempt's transactions are (attempt.ts).
+      const recorded = await detachedFromAbort(() => retryingDeadlocks(() => database.db.transaction((tx) => closeStepIfActive(tx, req, output))));
       return recorded ? { done: true, output } : { done: false, reason: 'inactive' };
     },
   };

@@ -119,7 +119,7 @@ export interface WorkerTuning {
 /**
  * Workflow tasks one worker runs at once by default: twice its activity slots and ten more, at most
  * the cache (the SDK's bound). A task keeps its slot while its local activities run (Postgres steps,
- * a send's first attempt) and while they wait for an activity slot, so the tasks holding one must
+ * a send's or a webhook's first attempt) and while they wait for an activity slot, so the tasks holding one must
  * leave room for the tasks that start new runs and wake waiting ones. (Bench P1, 15 activity slots:
  * with 25 task slots the first tasks of new runs waited seconds in Temporal's queue while the machine
  * stood idle; with 40 they did not.)

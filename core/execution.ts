@@ -58,7 +58,7 @@ export interface StepActivityBase {
   visit: StepRecord;
   /** Applied with the step's completion, e.g. COMPLETED when the step has no successor. */
   after?: ExecutionPatch;
-  /** Set when an attempt of this visit ran before this activity was scheduled (a send's local first attempt): every attempt is then a retry. */
+  /** Set when an attempt of this visit ran before this activity was scheduled (a send's or a webhook's local first attempt): every attempt is then a retry. */
   earlierAttempt?: boolean;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Records replay fixtures on a real `temporal server start-dev` (search attributes registered, as in
  * production): one run per case below, covering every step type, both WAIT_FOR_EVENT outcomes, a
- * cancel, a failure and EXIT. Each run's Temporal history is written to
+ * cancel, a failure, a webhook's first attempt handing its call over, and EXIT. Each run's Temporal history is written to
  * test/fixtures/histories/<label>/<case>.history.bin; `replay.test.ts` replays every fixture against
  * the current interpreter, so a change that would break runs in flight fails a test.
  *
@@ -50,11 +50,15 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-record-'));
   const server = await startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), fastSqlite: true });
   const scratch = await createScratchDatabase(PG_BASE, 'trellis_record');
-  // The WEBHOOK receiver: `/refuse` answers 400 (a failure no retry can fix), everything else 200.
+  // The WEBHOOK receiver: `/refuse` answers 400 (a failure no retry can fix), the first call to
+  // `/busy-once` 503 (one a retry mends), everything else 200.
+  let busyAnswered = false;
   const hook = http.createServer((req, res) => {
     req.resume().on('end', () => {
-      const refused = req.url === '/refuse';
-      res.writeHead(refused ? 400 : 200, { 'content-type': 'application/json' }).end(refused ? '{"error":"no"}' : '{"ok":true}');
+      const busy = req.url === '/busy-once' && !busyAnswered;
+      if (busy) busyAnswered = true;
+      const status = req.url === '/refuse' ? 400 : busy ? 503 : 200;
+      res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? '{"ok":true}' : '{"error":"no"}');
     });
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
@@ -186,6 +190,20 @@ async function main(): Promise<void> {
     cancelled: await create(document('cancelled', [{ key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'record.never' } }], [['trigger', 'wait']])),
     // A webhook answered 400: the step and the execution fail.
     failed: await create(document('failed', [{ key: 'hook', type: 'WEBHOOK', config: { url: `${hookUrl}/refuse` } }], [['trigger', 'hook']])),
+    // A webhook answered 503, then 200: the first attempt (local) hands the call over to an activity task.
+    retried: await create(
+      document(
+        'retried',
+        [
+          { key: 'hook', type: 'WEBHOOK', config: { url: `${hookUrl}/busy-once` } },
+          { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { hooked: true } } },
+        ],
+        [
+          ['trigger', 'hook'],
+          ['hook', 'mark'],
+        ],
+      ),
+    ),
     // WAIT_UNTIL a moment a minute ahead: its activity fixes the instant, its durable timer fires.
     'wait-until': await create(
       document(
@@ -236,6 +254,7 @@ async function main(): Promise<void> {
     cancelled: { status: 'CANCELLED', temporal: 'CANCELLED' },
     failed: { status: 'FAILED', temporal: 'FAILED' },
     'wait-until': { status: 'COMPLETED', temporal: 'COMPLETED' },
+    retried: { status: 'COMPLETED', temporal: 'COMPLETED' },
     goal: { status: 'EXITED', temporal: 'COMPLETED' },
   };
   const runs: [string, string][] = [];

@@ -66,7 +66,7 @@ export async function startWorker(options: {
   // Ends the grace period: SMTP and HTTP calls still running are aborted and their attempts fail
   // retryably (Temporal retries them elsewhere at once, rather than after a timeout).
   const stopping = new AbortController();
-  // Begins it: a send's local first attempt then leaves the send to an activity task (another worker's).
+  // Begins it: a send's or a webhook's local first attempt then leaves its call to an activity task (another worker's).
   const shuttingDown = new AbortController();
   const workflowBundle = options.bundle ?? (await workflowCode());
   const activities = createActivities({ ...options.deps, stopping: stopping.signal, shuttingDown: shuttingDown.signal });

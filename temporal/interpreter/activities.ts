@@ -1,7 +1,16 @@
 /** Activity stubs with the timeouts and retry policy each kind of work needs (SPEC §6, §7.4). */
-import { ActivityCancellationType, type ActivityOptions, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  type ActivityOptions,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { CANCEL_REACHES_CALLS, POSTGRES_STEPS_LOCAL, SEND_EMAIL_FIRST_LOCAL } from './patches';
+import { CANCEL_REACHES_CALLS, POSTGRES_STEPS_LOCAL, SEND_EMAIL_FIRST_LOCAL, WEBHOOK_FIRST_LOCAL } from './patches';
 import type { Patches } from './state';
 
 /**
@@ -61,7 +70,7 @@ const mailOptions = {
 } satisfies ActivityOptions;
 
 /** Webhooks and text messages (activities/send-sms.ts SMS_ATTEMPTS): 5 attempts in all, from 1 s doubling; each attempt bounded to 10 s by the HTTP client. */
-const httpOptions: ActivityOptions = {
+const httpOptions = {
   startToCloseTimeout: '15 seconds',
   retry: {
     initialInterval: '1 second',
@@ -69,7 +78,7 @@ const httpOptions: ActivityOptions = {
     maximumAttempts: 5,
     nonRetryableErrorTypes: ['WebhookRefused', 'BlockedAddress', 'InvalidUrl', 'TemplateError', 'DataRefused'],
   },
-};
+} satisfies ActivityOptions;
 
 /**
  * Calls to the outside world heartbeat (activities/cancellation.ts), which is how Temporal hands
@@ -105,6 +114,32 @@ const mailFirst = proxyLocalActivities<Activities>({
 /** The failure types a send is never retried for (a first attempt's failure of one of them is the step's). */
 export const MAIL_FAILS_FOR_GOOD: readonly string[] = mailOptions.retry.nonRetryableErrorTypes;
 
+/** WEBHOOK's first attempt: a local activity, as a send's (`mailFirst`), within the same 15 s as an activity task's. */
+const httpFirst = proxyLocalActivities<Activities>({
+  startToCloseTimeout: httpOptions.startToCloseTimeout,
+  retry: { maximumAttempts: 1 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+
+/**
+ * The backoff before the attempt that follows a webhook's local first one (the workflow sleeps it, a
+ * durable timer): the policy's first. The activity task then makes the policy's other attempts, its
+ * backoff going on from the second, so a webhook gets the same 5 attempts, 1 s apart doubling.
+ */
+export const HTTP_FIRST_BACKOFF_MS = 1000;
+const httpAfterFirst = proxyActivities<Activities>({
+  ...httpOptions,
+  ...reachable,
+  retry: {
+    ...httpOptions.retry,
+    initialInterval: HTTP_FIRST_BACKOFF_MS * httpOptions.retry.backoffCoefficient,
+    maximumAttempts: httpOptions.retry.maximumAttempts - 1,
+  },
+});
+
+/** The failure types a webhook is never retried for. */
+export const HTTP_FAILS_FOR_GOOD: readonly string[] = httpOptions.retry.nonRetryableErrorTypes;
+
 /**
  * The stubs for SMTP sends and webhooks: a cancel reaches the call in flight, and a send's first
  * attempt runs locally (`mailFirst`; undefined in runs replaying older code, which scheduled every
@@ -113,4 +148,28 @@ export const MAIL_FAILS_FOR_GOOD: readonly string[] = mailOptions.retry.nonRetry
 export function outsideCalls(run: Patches): { mail: typeof mail; mailFirst?: typeof mailFirst; http: typeof http } {
   if (!run.patched(CANCEL_REACHES_CALLS)) return { mail: mailBeforePatch, http: httpBeforePatch };
   return run.patched(SEND_EMAIL_FIRST_LOCAL) ? { mail, mailFirst, http } : { mail, http };
+}
+
+/**
+ * A webhook's first attempt, run locally, and the activity task that makes the attempts after it;
+ * undefined in runs replaying older code (every attempt an activity task: `outsideCalls(run).http`).
+ * Asked by WEBHOOK alone, so that a run which began before the patch records its marker where it
+ * changes something.
+ */
+export function webhookFirstLocal(run: Patches): { first: typeof httpFirst; rest: typeof httpAfterFirst } | undefined {
+  return run.patched(CANCEL_REACHES_CALLS) && run.patched(WEBHOOK_FIRST_LOCAL) ? { first: httpFirst, rest: httpAfterFirst } : undefined;
+}
+
+/**
+ * Whether a failed local first attempt goes on as an activity task: any failure a retry could mend
+ * (the server down or answering "try later", a timeout, the worker shutting down). A cancel, and a
+ * failure of one of the types `failsForGood` (no retry mends it), end the step as an activity
+ * task's would. (A local activity's failure reaches the workflow as the activity's own failure, or
+ * as an ActivityFailure around it.)
+ */
+export function handsOver(err: unknown, failsForGood: readonly string[]): boolean {
+  if (isCancellation(err)) return false;
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  if (failure instanceof ApplicationFailure) return !(failure.nonRetryable || failsForGood.includes(failure.type ?? ''));
+  return failure instanceof TimeoutFailure || err instanceof ActivityFailure;
 }

@@ -49,11 +49,24 @@ export const EVERY_PATCH_TO_2026_12_HOLDS: readonly string[] = [
  */
 export const SEND_EMAIL_FIRST_LOCAL = 'send-email-first-local';
 
-/** Every patch above in one, as EVERY_PATCH_TO_2026_12 was: the one a run that starts on this code asks. */
+/** Every patch above in one, as EVERY_PATCH_TO_2026_12 was: the one runs that started on the code of 2026-12-05 asked. */
 export const EVERY_PATCH_TO_2026_12_05 = 'every-patch-to-2026-12-05';
 
 /** The patches EVERY_PATCH_TO_2026_12_05 stands for. */
 export const EVERY_PATCH_TO_2026_12_05_HOLDS: readonly string[] = [...EVERY_PATCH_TO_2026_12_HOLDS, SEND_EMAIL_FIRST_LOCAL];
+
+/**
+ * WEBHOOK's first attempt is a local activity, as SEND_EMAIL's: a run that resumes from a wait and
+ * calls a webhook does so in the workflow task the signal began. A failure a retry could mend hands
+ * the call to an activity task after the policy's first backoff (still 5 attempts in all).
+ */
+export const WEBHOOK_FIRST_LOCAL = 'webhook-first-local';
+
+/** Every patch above in one: the bundle a run that starts on this code asks. */
+export const EVERY_PATCH_TO_2026_12_05B = 'every-patch-to-2026-12-05b';
+
+/** The patches EVERY_PATCH_TO_2026_12_05B stands for. */
+export const EVERY_PATCH_TO_2026_12_05B_HOLDS: readonly string[] = [...EVERY_PATCH_TO_2026_12_05_HOLDS, WEBHOOK_FIRST_LOCAL];
 
 /**
  * The bundles, newest first. A run asks them in turn, first thing, and applies what the first one it
@@ -61,6 +74,7 @@ export const EVERY_PATCH_TO_2026_12_05_HOLDS: readonly string[] = [...EVERY_PATC
  * one finds no marker of the newer ones in its history and goes on to its own.
  */
 export const PATCH_BUNDLES: readonly { id: string; holds: readonly string[] }[] = [
+  { id: EVERY_PATCH_TO_2026_12_05B, holds: EVERY_PATCH_TO_2026_12_05B_HOLDS },
   { id: EVERY_PATCH_TO_2026_12_05, holds: EVERY_PATCH_TO_2026_12_05_HOLDS },
   { id: EVERY_PATCH_TO_2026_12, holds: EVERY_PATCH_TO_2026_12_HOLDS },
 ];

@@ -3,11 +3,14 @@ import { type CancellationScope, patched } from '@temporalio/workflow';
 import { exitReasonFor, type GraphStep } from '../../core/graph';
 import type { ExecutionInput, ExecutionPatch, Journal, JsonObject, StepRecord, TrackedEventSignal } from '../../core/execution';
 import type { StepStatus } from '../../core/statuses';
-import { type EVERY_PATCH_TO_2026_12, type EVERY_PATCH_TO_2026_12_05, PATCH_BUNDLES } from './patches';
+import { type EVERY_PATCH_TO_2026_12, type EVERY_PATCH_TO_2026_12_05, type EVERY_PATCH_TO_2026_12_05B, PATCH_BUNDLES } from './patches';
 import type * as patches from './patches';
 
 /** A patch of the interpreter's (patches.ts) a run may be asked about. */
-export type PatchId = Exclude<Extract<(typeof patches)[keyof typeof patches], string>, typeof EVERY_PATCH_TO_2026_12 | typeof EVERY_PATCH_TO_2026_12_05>;
+export type PatchId = Exclude<
+  Extract<(typeof patches)[keyof typeof patches], string>,
+  typeof EVERY_PATCH_TO_2026_12 | typeof EVERY_PATCH_TO_2026_12_05 | typeof EVERY_PATCH_TO_2026_12_05B
+>;
 
 /** Answers whether the run applies a patch (`patched`, for runs that began before the patch in question). */
 export interface Patches {

@@ -3,6 +3,8 @@
  * API runs in this process with ROLE=api). SIGTERM arrives while a SEND_EMAIL is in the SMTP server's
  * hands: the process stops taking HTTP requests and new Temporal tasks at once, lets the send finish
  * and record, and exits 0. A new process then finishes the execution, and each email arrives once.
+ * Past the grace period a call still in flight (an SMTP send, a webhook) is given up and made again
+ * by the next process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageIdFor } from '../../activities/send-email';
@@ -10,6 +12,7 @@ import { temporalWorkflowId } from '../../core/execution';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { executionIn } from '../support/executions';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { startHttpServer, type TestHttpServer } from '../support/http-server';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
@@ -24,11 +27,13 @@ function deferred<T = void>() {
 describe('SIGTERM', () => {
   let app: TestApp;
   let smtp: TestSmtp;
+  let hooks: TestHttpServer;
   const processes: WorkerProcess[] = [];
   const release = deferred();
 
   beforeAll(async () => {
     smtp = await startSmtp();
+    hooks = await startHttpServer();
     app = await startTestApp({ env: { ROLE: 'api', SMTP_URL: smtp.url, PUBLIC_URL } });
   });
   afterAll(async () => {
@@ -38,6 +43,7 @@ describe('SIGTERM', () => {
     }
     await app?.close();
     await smtp?.close();
+    await hooks?.close();
   });
 
   async function startProcess(env: Record<string, string>): Promise<WorkerProcess> {
@@ -181,5 +187,62 @@ describe('SIGTERM', () => {
     const copies = (list: typeof smtp.messages) => list.filter((m) => m.parsed.subject === 'stalled at shutdown').map((m) => m.parsed.messageId);
     expect(copies(smtp.abandoned)).toEqual([messageIdFor(executionId, wf.steps.mail!, PUBLIC_URL)]);
     expect(copies(smtp.messages)).toEqual([messageIdFor(executionId, wf.steps.mail!, PUBLIC_URL)]);
+  });
+
+  it('past SHUTDOWN_GRACE_MS a webhook call in flight (its first attempt, a local activity) is given up and made again by the next process, after its backoff', {
+    timeout: 180_000,
+  }, async () => {
+    const { api } = app;
+    const wf = await buildWorkflow(api, {
+      manual: true,
+      steps: [
+        { key: 'hook', type: 'WEBHOOK', config: { url: `${hooks.url}/held-at-shutdown` } },
+        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { hooked: true } } },
+      ],
+      edges: [
+        ['trigger', 'hook'],
+        ['hook', 'mark'],
+      ],
+    });
+    // Only the process started below polls the task queue.
+    for (const p of processes.filter((p) => p.child.exitCode === null && p.child.signalCode === null)) {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+    // The receiver holds the first call unanswered; it answers the next.
+    const held = hooks.hold('/held-at-shutdown');
+    const worker = await startProcess({ ROLE: 'worker', SHUTDOWN_GRACE_MS: '1000', WEBHOOK_ALLOW_PRIVATE: 'true' });
+    const started = await api.post(`/workflows/${wf.id}/executions`, { email: 'hook-grace@example.com' });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const executionId = started.body.id as string;
+    const { dropped } = await held;
+    hooks.release('/held-at-shutdown');
+
+    const signalledAt = Date.now();
+    worker.child.kill('SIGTERM');
+    await dropped;
+    const droppedAfterMs = Date.now() - signalledAt;
+    await worker.exited;
+    expect(droppedAfterMs).toBeGreaterThanOrEqual(1000);
+    expect(worker.child.exitCode, worker.output()).toBe(0);
+
+    // Nothing of the abandoned call was recorded.
+    const between = await api.get(`/workflows/${wf.id}/executions/${executionId}`);
+    expect(between.body.status).toBe('RUNNING');
+    expect(between.body.steps.map((s: any) => [s.type, s.status])).toEqual([
+      ['TRIGGER', 'COMPLETED'],
+      ['WEBHOOK', 'RUNNING'],
+    ]);
+
+    await startProcess({ ROLE: 'worker', WEBHOOK_ALLOW_PRIVATE: 'true' });
+    const done = await executionIn(api, wf.id, executionId, ['COMPLETED'], 60_000);
+    expect(done.steps.map((s: any) => [s.type, s.status, s.output])).toEqual([
+      ['TRIGGER', 'COMPLETED', { type: 'MANUAL' }],
+      ['WEBHOOK', 'COMPLETED', { status: 200, body: { ok: true } }],
+      ['UPDATE_CONTACT', 'COMPLETED', { data: { hooked: true }, subscribed: true }],
+    ]);
+    const calls = hooks.requests.filter((r) => r.path === '/held-at-shutdown');
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
   });
 });

@@ -10,8 +10,8 @@ const DIR = path.resolve('test/fixtures/histories');
 const EventType = temporal.api.enums.v1.EventType;
 /** The runs scripts/record-histories.ts records in each of its folders. */
 const CASES = ['steps', 'delay', 'wait-timeout', 'cancelled', 'failed', 'started'].map((c) => `${c}.history.bin`);
-/** The runs recordings since WAIT_UNTIL and exit goals also hold (the latest must). */
-const NEWER_CASES = ['wait-until', 'goal'].map((c) => `${c}.history.bin`);
+/** The runs recordings since WAIT_UNTIL, exit goals and a webhook's local first attempt also hold (the latest must). */
+const NEWER_CASES = ['wait-until', 'goal', 'retried'].map((c) => `${c}.history.bin`);
 
 /** Every fixture, by its path under DIR: the first two (time-skipping server) at the top, then one folder per recording. */
 const files = (fs.readdirSync(DIR, { recursive: true }) as string[]).filter((f) => f.endsWith('.history.bin')).sort();
@@ -33,22 +33,27 @@ describe('recorded executions replay on the current interpreter', () => {
     const kinds = (name: string) => history(name).map((e) => EventType[e.eventType!]);
     const all = [...CASES, ...NEWER_CASES].flatMap((c) => history(c.replace('.history.bin', '')));
     const activities = all.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-    /** The local activities' markers: each one's details, decoded (`data` names the activity, `result` its answer). */
+    /** The local activities' markers: each one's details, decoded (`data` names the activity, `result` its answer: none when it failed). */
     const localMarkers = (events: typeof all) =>
       events
         .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
         .map((e) => {
           const details = e.markerRecordedEventAttributes!.details!;
-          const decode = (key: string) => JSON.parse(Buffer.from(details[key]!.payloads![0]!.data!).toString());
+          const decode = (key: string) => (details[key] ? JSON.parse(Buffer.from(details[key].payloads![0]!.data!).toString()) : undefined);
           return { type: decode('data').activity_type as string, result: decode('result') };
         });
-    // WEBHOOK and START_WORKFLOW are activity tasks…
+    // START_WORKFLOW is an activity task, and so is a webhook's call after a first attempt a retry
+    // could mend (`retried`)…
     expect(new Set(activities)).toEqual(new Set(['startWorkflow', 'callWebhook']));
-    // …SEND_EMAIL's first attempt (which succeeded in every case here), UPDATE_CONTACT, TRIGGER_EVENT,
-    // CONDITION, the start of a WAIT_FOR_EVENT, WAIT_UNTIL's planning and the bookkeeping are local
-    // activities (markers)…
+    expect(kinds('retried').filter((k) => k === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED' || k === 'EVENT_TYPE_TIMER_STARTED')).toEqual([
+      'EVENT_TYPE_TIMER_STARTED',
+      'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED',
+    ]);
+    expect(localMarkers(history('retried')).filter((m) => m.type === 'callWebhook')).toEqual([{ type: 'callWebhook', result: undefined }]);
+    // …SEND_EMAIL's and WEBHOOK's first attempts, UPDATE_CONTACT, TRIGGER_EVENT, CONDITION, the start of a WAIT_FOR_EVENT,
+    // WAIT_UNTIL's planning and the bookkeeping are local activities (markers)…
     expect(new Set(localMarkers(all).map((m) => m.type))).toEqual(
-      new Set(['sendEmail', 'updateContact', 'triggerEvent', 'evaluateCondition', 'startWait', 'planWaitUntil', 'flushJournal']),
+      new Set(['sendEmail', 'callWebhook', 'updateContact', 'triggerEvent', 'evaluateCondition', 'startWait', 'planWaitUntil', 'flushJournal']),
     );
     // …SPLIT pure workflow code (branch `b` here: the `mark` step's UPDATE_CONTACT follows it), DELAY a
     // timer that fires, WAIT_FOR_EVENT a signal or its timer.
@@ -69,8 +74,8 @@ describe('recorded executions replay on the current interpreter', () => {
     const later = ids.filter((id) => !patches.PATCH_BUNDLES.some((b) => b.id === id) && !newest!.holds.includes(id));
     expect(new Set(patchIds(history('steps')))).toEqual(new Set([newest!.id, ...later]));
     for (const c of [...CASES, ...NEWER_CASES]) expect(patchIds(history(c.replace('.history.bin', '')))[0]).toBe(newest!.id);
-    expect(patchIds(read(path.join('2026-12-04c', 'steps.history.bin')).events!)[0]).toBe(previous!.id);
-    expect(newest!.holds).toEqual([...previous!.holds, patches.SEND_EMAIL_FIRST_LOCAL]);
+    expect(patchIds(read(path.join('2026-12-05', 'steps.history.bin')).events!)[0]).toBe(previous!.id);
+    expect(newest!.holds).toEqual([...previous!.holds, patches.WEBHOOK_FIRST_LOCAL]);
     expect(
       history('steps')
         .find((e) => e.markerRecordedEventAttributes)
@@ -95,6 +100,7 @@ describe('recorded executions replay on the current interpreter', () => {
     // WAIT_UNTIL: its instant planned by an activity, then a durable timer that fires.
     expect(kinds('wait-until')).toContain('EVENT_TYPE_TIMER_FIRED');
     expect(result('wait-until')).toBe('{"status":"COMPLETED"}');
+    expect(result('retried')).toBe('{"status":"COMPLETED"}');
   });
 
   it('replays every fixture without nondeterminism', async () => {

@@ -45,6 +45,16 @@ describe('webhook failures (private addresses allowed)', () => {
     const execution = await trackToEnd(app.api, wf.id, 'hook_500', 'five-hundred@example.com', undefined, 40_000);
 
     expect(calls('/flaky')).toHaveLength(5);
+    // The first attempt is made in the workflow task (a local activity), the others by an activity
+    // task after it: the same backoff all the same, 1 s doubling (a timer never fires early; the
+    // bound above allows each gap a second and a half of dispatch).
+    const gaps = calls('/flaky')
+      .slice(1)
+      .map((c, i) => c.at - calls('/flaky')[i]!.at);
+    for (const [i, gap] of gaps.entries()) {
+      expect(gap).toBeGreaterThanOrEqual(1000 * 2 ** i - 50);
+      expect(gap).toBeLessThan(1000 * 2 ** i + 1500);
+    }
     const excerpt = `HTTP 500: ${body.slice(0, 200)}`;
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe(`step "hook" (WEBHOOK) failed: ${excerpt}`);
@@ -63,6 +73,40 @@ describe('webhook failures (private addresses allowed)', () => {
     const handle = app.trellis.client.workflow.getHandle(`trellis-execution-${execution.id}`);
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     expect((await handle.describe()).status.name).toBe('FAILED');
+  });
+
+  it('mends a 503 on the first attempt with the next: after 1 s, as an activity task that knows an attempt came before', async () => {
+    let answered = 0;
+    hooks.on('/once-busy', () => (++answered === 1 ? { status: 503, body: 'busy' } : { status: 200, body: { took: answered } }));
+    const wf = await hookThenMark(app, 'hook_503', `${hooks.url}/once-busy`);
+
+    const execution = await trackToEnd(app.api, wf.id, 'hook_503', 'once-busy@example.com');
+
+    const [first, second] = calls('/once-busy');
+    expect(calls('/once-busy')).toHaveLength(2);
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
+    expect(execution.status).toBe('COMPLETED');
+    expect(execution.steps.map((s: any) => [s.type, s.status])).toEqual([
+      ['TRIGGER', 'COMPLETED'],
+      ['WEBHOOK', 'COMPLETED'],
+      ['UPDATE_CONTACT', 'COMPLETED'],
+    ]);
+    expect(execution.steps[1].output).toEqual({ status: 200, body: { took: 2 } });
+    expect((await app.api.get(`/contacts/${execution.contactId}`)).body.data).toEqual({ hooked: true });
+
+    // In Temporal's history: the first attempt a local activity (its marker), the backoff a timer,
+    // then one activity task marked as following an earlier attempt.
+    const history = await app.trellis.client.workflow.getHandle(`trellis-execution-${execution.id}`).fetchHistory();
+    const decode = (p: { data?: Uint8Array | null }) => JSON.parse(Buffer.from(p.data!).toString());
+    const calledWebhook = (history.events ?? []).flatMap((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      if (marker?.markerName === 'core_local_activity' && decode(marker.details!.data!.payloads![0]!).activity_type === 'callWebhook') return ['local'];
+      if (e.timerStartedEventAttributes) return [`timer ${Number(e.timerStartedEventAttributes.startToFireTimeout!.seconds)} s`];
+      const task = e.activityTaskScheduledEventAttributes;
+      if (task?.activityType?.name === 'callWebhook') return [`task, earlierAttempt: ${decode(task.input!.payloads![0]!).earlierAttempt}`];
+      return [];
+    });
+    expect(calledWebhook).toEqual(['local', 'timer 1 s', 'task, earlierAttempt: true']);
   });
 
   it('fails at once on a 4xx answer other than 408/429', async () => {

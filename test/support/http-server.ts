@@ -8,6 +8,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   body: string;
   json: any;
+  /** When the request's body had arrived (ms since the epoch). */
+  at: number;
 }
 
 export type Responder = (req: RecordedRequest) => { status: number; body?: unknown; headers?: Record<string, string> };
@@ -49,7 +51,7 @@ export async function startHttpServer(): Promise<TestHttpServer> {
         json = undefined;
       }
       const path = (req.url ?? '/').split('?')[0]!;
-      const recorded = { method: req.method ?? 'GET', path, headers: req.headers, body, json };
+      const recorded = { method: req.method ?? 'GET', path, headers: req.headers, body, json, at: Date.now() };
       requests.push(recorded);
       const hold = holds.get(path);
       if (hold) {

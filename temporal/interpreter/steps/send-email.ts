@@ -1,8 +1,7 @@
 /** SEND_EMAIL: renders the template for the contact and sends it (the activity records the email). */
-import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import type { StepActivityResult } from '../../../core/execution';
 import type { SendEmailRequest } from '../../../activities/send-email';
-import { MAIL_FAILS_FOR_GOOD, outsideCalls } from '../activities';
+import { handsOver, MAIL_FAILS_FOR_GOOD, outsideCalls } from '../activities';
 import { settle, waitDurably, withJournal, type StepHandler } from '../handler';
 
 export const sendEmail: StepHandler<'SEND_EMAIL'> = async (step, visit, state, env) => {
@@ -24,7 +23,7 @@ export const sendEmail: StepHandler<'SEND_EMAIL'> = async (step, visit, state, e
         try {
           return await mailFirst.sendEmail(request);
         } catch (err) {
-          if (!handedOver(err)) throw err;
+          if (!handsOver(err, MAIL_FAILS_FOR_GOOD)) throw err;
         }
         // The activity task's attempts look for what the first one did (the claim, a recorded email).
         return await mail.sendEmail({ ...request, earlierAttempt: true });
@@ -39,17 +38,3 @@ export const sendEmail: StepHandler<'SEND_EMAIL'> = async (step, visit, state, e
     state.record(visit, 'RUNNING');
   }
 };
-
-/**
- * Whether a failed first attempt goes on as an activity task: any failure a retry could mend (the
- * SMTP server down or answering "try later", a timeout, the worker shutting down). A cancel, and a
- * failure no retry mends (a missing template, one that does not render), end the step as an
- * activity task's would. (A local activity's failure reaches the workflow as the activity's own
- * failure, or as an ActivityFailure around it.)
- */
-function handedOver(err: unknown): boolean {
-  if (isCancellation(err)) return false;
-  const failure = err instanceof ActivityFailure ? err.cause : err;
-  if (failure instanceof ApplicationFailure) return !(failure.nonRetryable || MAIL_FAILS_FOR_GOOD.includes(failure.type ?? ''));
-  return failure instanceof TimeoutFailure || err instanceof ActivityFailure;
-}

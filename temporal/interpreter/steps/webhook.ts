@@ -1,11 +1,20 @@
-/** WEBHOOK: one HTTP call, retried by Temporal on 5xx/408/429/timeouts; its JSON becomes the step's output. */
-import { outsideCalls } from '../activities';
+/**
+ * WEBHOOK: one HTTP call, retried on 5xx/408/429/timeouts (5 attempts in all); its JSON becomes the
+ * step's output. The first attempt runs locally, in the workflow task that reached the step; a failure
+ * a retry could mend goes on, after the policy's first backoff, as an activity task whose attempts
+ * look for what the first one did.
+ */
+import { sleep } from '@temporalio/workflow';
+import type { StepActivityResult } from '../../../core/execution';
+import type { WebhookRequest } from '../../../activities/webhook';
+import { HTTP_FAILS_FOR_GOOD, HTTP_FIRST_BACKOFF_MS, handsOver, outsideCalls, webhookFirstLocal } from '../activities';
 import { settle, withJournal, type StepHandler } from '../handler';
 
 export const webhook: StepHandler<'WEBHOOK'> = async (step, visit, state, env) => {
   const { http } = outsideCalls(state);
-  const result = await withJournal(state, (journal) =>
-    http.callWebhook({
+  const httpFirst = webhookFirstLocal(state);
+  const result = await withJournal(state, async (journal): Promise<StepActivityResult> => {
+    const request: WebhookRequest = {
       executionId: state.executionId,
       journal,
       visit,
@@ -13,7 +22,15 @@ export const webhook: StepHandler<'WEBHOOK'> = async (step, visit, state, env) =
       config: step.config,
       context: state.context,
       workflow: { id: state.input.workflowId, name: state.input.workflowName },
-    }),
-  );
+    };
+    if (!httpFirst) return await http.callWebhook(request);
+    try {
+      return await httpFirst.first.callWebhook(request);
+    } catch (err) {
+      if (!handsOver(err, HTTP_FAILS_FOR_GOOD)) throw err;
+    }
+    await sleep(HTTP_FIRST_BACKOFF_MS);
+    return await httpFirst.rest.callWebhook({ ...request, earlierAttempt: true });
+  });
   return settle(result, env);
 };
