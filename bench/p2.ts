@@ -3,14 +3,17 @@
  * WAIT_FOR_EVENT → WEBHOOK; the bench tracks the awaited event with `POST /v1/track` and times until
  * the WEBHOOK (the resumed wait's next activity) reaches a local receiver. The baseline, on the same
  * dev server: N bare workflows waiting on a signal, then calling an activity; timed from `signal()`
- * until the activity runs. One event at a time, the next once the run has closed, Trellis and the
- * baseline in turn, so that the same moments of the machine fall on both. Both workers keep
+ * until the activity runs. One event at a time, Trellis and the baseline in turn, so that the same
+ * moments of the machine fall on both; the next once the run has closed and the server has had
+ * BENCH_SETTLE_MS (100) to finish with it. Sent at once, an event's workflow task waited 15–37 ms for
+ * the server to hand it over (2 ms after a pause), and how long depended on the other side's
+ * previous run: a baseline measured against Trellis's leftovers. Both workers keep
  * at most WORKER_MAX_CACHED_WORKFLOWS runs in memory (default 100, fewer than the runs waiting), so a
  * run evicted meanwhile is replayed from its history when its event comes, on either side. The
  * first event of each side warms its process up (connections, compiled code, Trellis's render
  * thread) and is printed but not counted. Goal: Trellis's p50 and p99 ≤ 1.5× the baseline's.
  *
- *   npm run bench:p2     (BENCH_N=200; BENCH_VERBOSE=1 also prints how soon /v1/track answered, more percentiles, the slowest events and where their time went in their runs' histories)
+ *   npm run bench:p2     (BENCH_N=200, BENCH_SETTLE_MS=100; BENCH_VERBOSE=1 also prints how soon /v1/track answered, more percentiles, the slowest events and where their time went in their runs' histories)
  */
 import http from 'node:http';
 import type net from 'node:net';
@@ -25,6 +28,9 @@ import { insertAudience, postJson, runBench, startBench, startWorkerProcess, sta
 
 const N = Number(process.env.BENCH_N ?? 200);
 const GOAL = 1.5;
+/** The pause after each run has closed, before the next event (either side's). */
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 100);
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
 function percentile(xs: number[], p: number): number {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -120,7 +126,7 @@ async function main(): Promise<void> {
     const described = await Promise.all(handles.slice(-10).map((h) => h.describe()));
     return described.every((d) => d.raw.pendingWorkflowTask === null || d.raw.pendingWorkflowTask === undefined);
   }, 200);
-  console.log(`P2: ${N} runs waiting on each side; one event at a time, the two sides in turn`);
+  console.log(`P2: ${N} runs waiting on each side; one event at a time, the two sides in turn, ${SETTLE_MS} ms after the previous run closed`);
 
   // In turn, so that whatever the machine or the server does meanwhile falls on both sides alike;
   // each event once the previous run has closed.
@@ -139,6 +145,7 @@ async function main(): Promise<void> {
     answered.push(performance.now() - t0);
     ours.push((await arrived) - t0);
     await runOf.get(id)!.result();
+    await settle();
 
     const handle = handles[i]!;
     const activity = activityRuns.expect(String(i));
@@ -147,6 +154,7 @@ async function main(): Promise<void> {
     await handle.signal('go');
     base.push((await activity) - t1);
     await handle.result();
+    await settle();
   }
   // The first event of each side warms its process up: shown, not counted.
   const [coldOurs, coldBase] = [ours.shift()!, base.shift()!];
