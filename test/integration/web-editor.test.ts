@@ -149,6 +149,22 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
     expect(built.steps.every((s) => s.type === 'TRIGGER' || s.position !== null)).toBe(true);
     await expectAccessible('canvas');
 
+    // Each refresh of the counts rebuilds the nodes: none is ever hidden meanwhile (a node that lost
+    // its measured size is hidden until the canvas measures it again).
+    // (A script in the page: this file is not compiled against the DOM's types.)
+    await page.evaluate(`
+      const hidden = (globalThis.hiddenNodes = []);
+      const note = (el) => {
+        if (el instanceof HTMLElement && el.classList.contains('react-flow__node') && el.style.visibility === 'hidden') hidden.push(el.dataset.id);
+      };
+      new MutationObserver((records) => {
+        for (const r of records) {
+          note(r.target);
+          for (const added of r.addedNodes) note(added);
+        }
+      }).observe(document.querySelector('.react-flow__nodes'), { attributes: true, attributeFilter: ['style'], childList: true, subtree: true });
+    `);
+
     // Enabled, it enrols tracked contacts; the counts on the canvas move to the DELAY.
     await page.getByRole('button', { name: 'Enable workflow' }).click();
     await page.locator('[data-testid="workflow-status"]', { hasText: 'ACTIVE' }).waitFor();
@@ -157,6 +173,7 @@ describe.skipIf(!CHROMIUM)('the web editor in Chromium', () => {
       expect((await track.post('/v1/track', { event: 'signed_up', email })).status).toBe(200);
     await node('Wait a day').locator('[data-testid="step-active"]', { hasText: '3 active' }).waitFor({ timeout: 30_000 });
     expect(await node('Welcome email').locator('[data-testid="step-active"]').textContent()).toBe('0 active');
+    expect(await page.evaluate('globalThis.hiddenNodes')).toEqual([]);
 
     // Locked: it says so with the count, and a structural edit is refused with the API's reason.
     const locked = page.locator('[data-testid="locked"]');

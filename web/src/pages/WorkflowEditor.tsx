@@ -105,9 +105,11 @@ function Editor({ workflowId }: { workflowId: string }) {
         data: { type: selection.type, name: `New ${STEP_KINDS[selection.type].label.toLowerCase()} step`, summary: 'Not saved yet', outlets: [], draft: true },
       });
     }
+    // Each node keeps its selection and its measured size: a node without one is hidden until the
+    // canvas measures it again, so every refresh of the counts would blank the graph for a frame.
     setNodes((old) => {
-      const selected = new Set(old.filter((n) => n.selected).map((n) => n.id));
-      return built.map((n) => ({ ...n, selected: n.selected || selected.has(n.id) }));
+      const before = new Map(old.map((n) => [n.id, n]));
+      return built.map((n) => ({ ...n, measured: before.get(n.id)?.measured, selected: n.selected || Boolean(before.get(n.id)?.selected) }));
     });
   }, [workflow, names, activeAt, selection, setNodes]);
 
