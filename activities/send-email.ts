@@ -13,7 +13,7 @@
  * while the execution is still active.
  */
 import { createHash } from 'node:crypto';
-import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { parseSender } from '../core/email-address';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
@@ -29,9 +29,8 @@ import { type OutgoingEmail, SmtpError } from './mailer';
 import { buildVariables, TemplateError } from '../core/render';
 import type { RenderedEmail } from './renderer';
 import { emailsTotal } from '../telemetry/metrics';
-import { cancellationSignal } from './cancellation';
 import { quietHold } from './quiet-hours';
-import { assertCallFits, closeStep, isRetry, openStep, watchActive } from './step';
+import { assertCallFits, assertNotShuttingDown, closeStep, isRetry, openStep, outsideCallSignal } from './step';
 import { ACTIVE, CLAIMED_COLUMNS, claimReading } from '../db/journal';
 import { commandsQueued } from '../db/outbox';
 
@@ -106,9 +105,7 @@ export function sendEmailActivities(deps: ActivityDeps) {
   const { database, mailer } = deps;
   return {
     async sendEmail(req: SendEmailRequest): Promise<StepActivityResult> {
-      if (Context.current().info.isLocal && deps.shuttingDown?.aborted) {
-        throw ApplicationFailure.retryable('the worker is shutting down: the send is left to an activity task', 'WorkerShutdown');
-      }
+      assertNotShuttingDown(deps.shuttingDown);
       const messageId = messageIdFor(req.executionId, req.visit.stepId, deps.publicUrl);
       const emailId = emailIdFor(req.executionId, req.visit.stepId);
       const links = await emailLinks(database, deps.publicUrl);
@@ -149,18 +146,18 @@ export function sendEmailActivities(deps: ActivityDeps) {
         // A cancel aborts the SMTP session: Temporal's (an activity task heartbeats for it: see
         // cancellation.ts), and for a local first attempt also one committed in Postgres (the API's),
         // which Temporal would hand it only once its workflow task ends.
-        const watch = Context.current().info.isLocal ? watchActive(database.db, req.executionId) : undefined;
+        const call = outsideCallSignal(database.db, req.executionId);
         try {
-          await mailer.send(prepared.message!, { signal: watch ? AbortSignal.any([cancellationSignal(), watch.signal]) : cancellationSignal() });
+          await mailer.send(prepared.message!, { signal: call.signal });
           status = 'SENT';
         } catch (err) {
           // Nothing to record: the cancel's transaction wrote the step and the execution.
-          if (watch?.signal.aborted) return { done: false, reason: 'inactive' };
+          if (call.inactive()) return { done: false, reason: 'inactive' };
           if (!(err instanceof SmtpError) || !err.permanent) throw err;
           status = 'FAILED';
           error = err.message;
         } finally {
-          watch?.stop();
+          call.stop();
         }
       }
 

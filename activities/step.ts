@@ -1,7 +1,7 @@
 /** The bookkeeping around a step activity: check the execution is active, write journal and visit. */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { callWouldOutlive, lateFirstAttempt } from './attempt';
-import { HEARTBEAT_EVERY_MS } from './cancellation';
+import { cancellationSignal, HEARTBEAT_EVERY_MS } from './cancellation';
 import type { JsonObject, StepActivityBase, StepActivityResult, StepRecord } from '../core/execution';
 import { type Db, prefixedRow, prepared, rowColumns, runPrepared, type Tx } from '../db/client';
 import { contacts } from '../db/schema';
@@ -266,26 +266,41 @@ export async function stillActive(db: Tx, executionId: string, callBoundMs: numb
 const executionActive = prepared('step.execution-active', `select status in (${ACTIVE}) as active from executions where id = $1`);
 
 /**
- * Watches, while an outside call runs, whether its execution is still active: `signal` is aborted
- * once a look (once a heartbeat interval, the first after one: a short call asks nothing) finds it no
- * longer active or erased. For a local attempt, which hears of Temporal's cancellation only once its
- * workflow task ends: a cancel from the API commits in Postgres at once. A failed look is no answer;
- * the next one asks again. `stop` ends the watch.
+ * The signal a step's outside call (an SMTP send, a webhook) is given: the attempt's cancellation
+ * (cancellation.ts: Temporal's, or the worker's shutdown grace ending). A local first attempt hears of
+ * Temporal's cancellation only once its workflow task ends, so it also watches its execution's row
+ * once a heartbeat interval (the first look after one: a short call asks nothing), and the signal is
+ * aborted once a look finds the execution no longer active or erased: the API's cancel commits there
+ * at once. A failed look is no answer; the next one asks again. `inactive()` says whether that watch
+ * ended the call (the cancel's transaction then wrote the step); `stop` ends the watch.
  */
-export function watchActive(db: Db, executionId: string): { signal: AbortSignal; stop(): void } {
-  const controller = new AbortController();
+export function outsideCallSignal(db: Db, executionId: string): { signal: AbortSignal; inactive(): boolean; stop(): void } {
+  const cancelled = cancellationSignal();
+  if (!Context.current().info.isLocal) return { signal: cancelled, inactive: () => false, stop: () => undefined };
+  const watch = new AbortController();
   let looking = false;
   const timer = setInterval(() => {
     if (looking) return;
     looking = true;
     runPrepared<{ active: boolean }>(db, executionActive, [executionId])
       .then(([row]) => {
-        if (!row?.active) controller.abort(new Error('the execution is no longer active'));
+        if (!row?.active) watch.abort(new Error('the execution is no longer active'));
       })
       .catch(() => undefined)
       .finally(() => (looking = false));
   }, HEARTBEAT_EVERY_MS);
-  return { signal: controller.signal, stop: () => clearInterval(timer) };
+  return { signal: AbortSignal.any([cancelled, watch.signal]), inactive: () => watch.signal.aborted, stop: () => clearInterval(timer) };
+}
+
+/**
+ * Fails a local first attempt retryably when the worker has begun to shut down (`shuttingDown`):
+ * its call is left to an activity task, which a worker still running takes, instead of running on
+ * in a workflow task of a worker that is going away.
+ */
+export function assertNotShuttingDown(shuttingDown: AbortSignal | undefined): void {
+  if (Context.current().info.isLocal && shuttingDown?.aborted) {
+    throw ApplicationFailure.retryable('the worker is shutting down: the call is left to an activity task', 'WorkerShutdown');
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * recorded only while the execution is still active. The first attempt is a local activity
  * (temporal/interpreter/steps/webhook.ts), the rest activity tasks.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { JsonObject, StepActivityBase, StepActivityResult } from '../core/execution';
 import type { WebhookConfig } from '../core/step-configs';
 import { detachedFromAbort, retryingDeadlocks } from '../db/client';
@@ -12,8 +12,7 @@ import type { ContactRow } from '../db/contacts';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, type HttpRequest, HttpRequestError } from './http';
 import { buildVariables, TemplateError } from '../core/render';
-import { cancellationSignal } from './cancellation';
-import { assertCallFits, closeStepIfActive, openStep, watchActive } from './step';
+import { assertCallFits, assertNotShuttingDown, closeStepIfActive, openStep, outsideCallSignal } from './step';
 
 export interface WebhookRequest extends StepActivityBase {
   config: WebhookConfig;
@@ -57,10 +56,7 @@ export function webhookActivities({ database, http, renderer, shuttingDown }: Ac
 
   return {
     async callWebhook(req: WebhookRequest): Promise<StepActivityResult> {
-      const local = Context.current().info.isLocal;
-      if (local && shuttingDown?.aborted) {
-        throw ApplicationFailure.retryable('the worker is shutting down: the call is left to an activity task', 'WorkerShutdown');
-      }
+      assertNotShuttingDown(shuttingDown);
       // The claim's transaction stays open while the request is rendered: its row lock is the
       // re-check before the call, as SEND_EMAIL's (a cancel committing meanwhile waits for the
       // commit; one committed before the claim leaves nothing to claim). A request that cannot be
@@ -78,19 +74,19 @@ export function webhookActivities({ database, http, renderer, shuttingDown }: Ac
       // A cancel aborts the call: Temporal's (an activity task heartbeats for it: see cancellation.ts),
       // and for a local first attempt also one committed in Postgres (the API's), which Temporal would
       // hand it only once its workflow task ends.
-      const watch = local ? watchActive(database.db, req.executionId) : undefined;
+      const call = outsideCallSignal(database.db, req.executionId);
       try {
-        result = await http.request(prepared, { signal: watch ? AbortSignal.any([cancellationSignal(), watch.signal]) : cancellationSignal() });
+        result = await http.request(prepared, { signal: call.signal });
       } catch (err) {
         // Nothing to record: the cancel's transaction wrote the step and the execution.
-        if (watch?.signal.aborted) return { done: false, reason: 'inactive' };
+        if (call.inactive()) return { done: false, reason: 'inactive' };
         if (err instanceof HttpRequestError) {
           if (err.retryable) throw ApplicationFailure.retryable(err.message, 'WebhookUnavailable');
           throw ApplicationFailure.nonRetryable(err.message, err.name === 'BlockedAddressError' ? 'BlockedAddress' : 'InvalidUrl');
         }
         throw err;
       } finally {
-        watch?.stop();
+        call.stop();
       }
       const verdict = classifyResponse(result.status);
       if (verdict === 'retry') throw ApplicationFailure.retryable(describeFailure(result), 'WebhookUnavailable');

@@ -7,6 +7,7 @@ import {
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  sleep,
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
@@ -161,13 +162,28 @@ export function webhookFirstLocal(run: Patches): { first: typeof httpFirst; rest
 }
 
 /**
- * Whether a failed local first attempt goes on as an activity task: any failure a retry could mend
- * (the server down or answering "try later", a timeout, the worker shutting down). A cancel, and a
- * failure of one of the types `failsForGood` (no retry mends it), end the step as an activity
- * task's would. (A local activity's failure reaches the workflow as the activity's own failure, or
- * as an ActivityFailure around it.)
+ * Runs a call's local first attempt and, when it fails in a way a retry could mend (the server down
+ * or answering "try later", a timeout, the worker shutting down), the rest of its attempts as an
+ * activity task (`rest`, whose attempts look for what the first one did), after `backoffMs` as a
+ * durable timer (none when 0). A cancel, and a failure of one of the types `failsForGood` (no retry
+ * mends it), end the step as an activity task's would.
  */
-export function handsOver(err: unknown, failsForGood: readonly string[]): boolean {
+export async function firstLocallyThenTask<R>(
+  first: () => Promise<R>,
+  rest: () => Promise<R>,
+  { failsForGood, backoffMs = 0 }: { failsForGood: readonly string[]; backoffMs?: number },
+): Promise<R> {
+  try {
+    return await first();
+  } catch (err) {
+    if (!retryMayMend(err, failsForGood)) throw err;
+  }
+  if (backoffMs > 0) await sleep(backoffMs);
+  return await rest();
+}
+
+/** A local activity's failure reaches the workflow as the activity's own failure, or as an ActivityFailure around it. */
+function retryMayMend(err: unknown, failsForGood: readonly string[]): boolean {
   if (isCancellation(err)) return false;
   const failure = err instanceof ActivityFailure ? err.cause : err;
   if (failure instanceof ApplicationFailure) return !(failure.nonRetryable || failsForGood.includes(failure.type ?? ''));

@@ -79,6 +79,32 @@ describe('cancelling an execution while its call is in flight', () => {
     await waitFor(async () => (await handle.describe()).status.name === 'CANCELLED', 'Temporal to close the run as CANCELLED', 30_000);
   }
 
+  /**
+   * Cancels `execution` through Temporal's client (what the Web UI's and the CLI's cancel do: Postgres
+   * learns of it from the workflow itself) while its `stepType` first attempt is held, waits until
+   * `dropped`, and checks what a cancel leaves: the call dropped within the bound, the run CANCELLED
+   * at the step, the contact untouched, and the call not handed over to an activity task (no backoff
+   * timer, no task in the history).
+   */
+  async function cancelledFromTemporal(wf: BuiltWorkflow, execution: { id: string; contactId: string }, stepType: string, dropped: Promise<unknown>) {
+    const handle = app.trellis.client.workflow.getHandle(temporalWorkflowId(execution.id));
+    const cancelledAt = Date.now();
+    await handle.cancel();
+    await within(dropped, `the ${stepType} call to be dropped`);
+    expect(Date.now() - cancelledAt).toBeLessThan(LOCAL_ATTEMPT_ABORTED_WITHIN_MS);
+
+    await closedInTemporal(execution.id);
+    const after = await app.api.get(`/workflows/${wf.id}/executions/${execution.id}`);
+    expect(after.body).toMatchObject({ status: 'CANCELLED', currentStepId: wf.steps.call, error: null });
+    expect(after.body.steps.map((s: any) => [s.type, s.status, s.output])).toEqual([
+      ['TRIGGER', 'COMPLETED', { type: 'MANUAL' }],
+      [stepType, 'CANCELLED', null],
+    ]);
+    expect((await app.api.get(`/contacts/${execution.contactId}`)).body.data).toEqual({});
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes || e.timerStartedEventAttributes)).toEqual([]);
+  }
+
   /** The execution is exactly as the cancel left it: CANCELLED on `wf`'s first step, which is CANCELLED with no output; no later step. */
   async function expectLeftAsCancelled(wf: BuiltWorkflow, cancelled: any, type: string): Promise<any> {
     const after = await app.api.get(`/workflows/${wf.id}/executions/${cancelled.id}`);
@@ -144,27 +170,10 @@ describe('cancelling an execution while its call is in flight', () => {
     const execution = await start(wf, 'hook-temporal@example.com');
     const request = await within(held, 'the webhook request');
 
-    // What the Web UI's and the CLI's cancel do: Postgres learns of it from the workflow itself. The
-    // first attempt runs inside its workflow task, which the worker reports 8 s into its 10 s timeout:
-    // before the HTTP client's own 10 s bound would end the call.
-    const cancelledAt = Date.now();
-    const handle = app.trellis.client.workflow.getHandle(temporalWorkflowId(execution.id));
-    await handle.cancel();
-    await within(request.dropped, 'the webhook request to be dropped');
-    expect(Date.now() - cancelledAt).toBeLessThan(LOCAL_ATTEMPT_ABORTED_WITHIN_MS);
-
-    await closedInTemporal(execution.id);
-    const after = await app.api.get(`/workflows/${wf.id}/executions/${execution.id}`);
-    expect(after.body).toMatchObject({ status: 'CANCELLED', currentStepId: wf.steps.call, error: null });
-    expect(after.body.steps.map((s: any) => [s.type, s.status, s.output])).toEqual([
-      ['TRIGGER', 'COMPLETED', { type: 'MANUAL' }],
-      ['WEBHOOK', 'CANCELLED', null],
-    ]);
-    expect((await app.api.get(`/contacts/${execution.contactId}`)).body.data).toEqual({});
+    // The first attempt runs inside its workflow task, which the worker reports 8 s into its 10 s
+    // timeout: before the HTTP client's own 10 s bound would end the call.
+    await cancelledFromTemporal(wf, execution, 'WEBHOOK', request.dropped);
     expect(hooks.requests.filter((r) => r.path === '/held-temporal')).toHaveLength(1);
-    // The call was not handed over to an activity task (no backoff timer, no task): the cancel ended it.
-    const events = (await handle.fetchHistory()).events ?? [];
-    expect(events.filter((e) => e.activityTaskScheduledEventAttributes || e.timerStartedEventAttributes)).toEqual([]);
   });
 
   it('SEND_EMAIL cancelled from Temporal while its first attempt stalls on DATA: the session is dropped once the workflow task reports, nothing is sent or recorded', {
@@ -178,19 +187,7 @@ describe('cancelling an execution while its call is in flight', () => {
 
     // The first attempt runs inside its workflow task: the cancel reaches it when the worker
     // reports the long task to Temporal (every 8 s of a 10 s task timeout), not by a heartbeat.
-    const cancelledAt = Date.now();
-    await app.trellis.client.workflow.getHandle(temporalWorkflowId(execution.id)).cancel();
-    await within(dropped, 'the SMTP session to be dropped');
-    expect(Date.now() - cancelledAt).toBeLessThan(LOCAL_ATTEMPT_ABORTED_WITHIN_MS);
-
-    await closedInTemporal(execution.id);
-    const after = await app.api.get(`/workflows/${wf.id}/executions/${execution.id}`);
-    expect(after.body).toMatchObject({ status: 'CANCELLED', currentStepId: wf.steps.call, error: null });
-    expect(after.body.steps.map((s: any) => [s.type, s.status, s.output])).toEqual([
-      ['TRIGGER', 'COMPLETED', { type: 'MANUAL' }],
-      ['SEND_EMAIL', 'CANCELLED', null],
-    ]);
-    expect((await app.api.get(`/contacts/${execution.contactId}`)).body.data).toEqual({});
+    await cancelledFromTemporal(wf, execution, 'SEND_EMAIL', dropped);
     expect((await app.api.get(`/emails?executionId=${execution.id}`)).body.total).toBe(0);
     expect((await app.api.get(`/events?contactId=${execution.contactId}`)).body.total).toBe(0);
     // One session, abandoned: the send was not handed over to an activity task and tried again.

@@ -1,7 +1,7 @@
 /** SEND_EMAIL: renders the template for the contact and sends it (the activity records the email). */
 import type { StepActivityResult } from '../../../core/execution';
 import type { SendEmailRequest } from '../../../activities/send-email';
-import { handsOver, MAIL_FAILS_FOR_GOOD, outsideCalls } from '../activities';
+import { firstLocallyThenTask, MAIL_FAILS_FOR_GOOD, outsideCalls } from '../activities';
 import { settle, waitDurably, withJournal, type StepHandler } from '../handler';
 
 export const sendEmail: StepHandler<'SEND_EMAIL'> = async (step, visit, state, env) => {
@@ -19,16 +19,13 @@ export const sendEmail: StepHandler<'SEND_EMAIL'> = async (step, visit, state, e
         context: state.context,
         now: Date.now(),
       };
-      if (mailFirst) {
-        try {
-          return await mailFirst.sendEmail(request);
-        } catch (err) {
-          if (!handsOver(err, MAIL_FAILS_FOR_GOOD)) throw err;
-        }
-        // The activity task's attempts look for what the first one did (the claim, a recorded email).
-        return await mail.sendEmail({ ...request, earlierAttempt: true });
-      }
-      return await mail.sendEmail(request);
+      if (!mailFirst) return await mail.sendEmail(request);
+      // The activity task's attempts look for what the first one did (the claim, a recorded email).
+      return await firstLocallyThenTask(
+        () => mailFirst.sendEmail(request),
+        () => mail.sendEmail({ ...request, earlierAttempt: true }),
+        { failsForGood: MAIL_FAILS_FOR_GOOD },
+      );
     });
     if (result.done || result.reason !== 'quiet') return settle(result, env);
     // Held: WAITING until the quiet period ends (the step history and the Web UI show why); settings

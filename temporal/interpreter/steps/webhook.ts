@@ -4,10 +4,9 @@
  * a retry could mend goes on, after the policy's first backoff, as an activity task whose attempts
  * look for what the first one did.
  */
-import { sleep } from '@temporalio/workflow';
 import type { StepActivityResult } from '../../../core/execution';
 import type { WebhookRequest } from '../../../activities/webhook';
-import { HTTP_FAILS_FOR_GOOD, HTTP_FIRST_BACKOFF_MS, handsOver, outsideCalls, webhookFirstLocal } from '../activities';
+import { firstLocallyThenTask, HTTP_FAILS_FOR_GOOD, HTTP_FIRST_BACKOFF_MS, outsideCalls, webhookFirstLocal } from '../activities';
 import { settle, withJournal, type StepHandler } from '../handler';
 
 export const webhook: StepHandler<'WEBHOOK'> = async (step, visit, state, env) => {
@@ -24,13 +23,11 @@ export const webhook: StepHandler<'WEBHOOK'> = async (step, visit, state, env) =
       workflow: { id: state.input.workflowId, name: state.input.workflowName },
     };
     if (!httpFirst) return await http.callWebhook(request);
-    try {
-      return await httpFirst.first.callWebhook(request);
-    } catch (err) {
-      if (!handsOver(err, HTTP_FAILS_FOR_GOOD)) throw err;
-    }
-    await sleep(HTTP_FIRST_BACKOFF_MS);
-    return await httpFirst.rest.callWebhook({ ...request, earlierAttempt: true });
+    return await firstLocallyThenTask(
+      () => httpFirst.first.callWebhook(request),
+      () => httpFirst.rest.callWebhook({ ...request, earlierAttempt: true }),
+      { failsForGood: HTTP_FAILS_FOR_GOOD, backoffMs: HTTP_FIRST_BACKOFF_MS },
+    );
   });
   return settle(result, env);
 };
