@@ -6,7 +6,7 @@ import { exitReasonFor, type ExitOn } from '../core/graph';
 import { prepared, rowColumns, runPrepared, type Tx } from './client';
 import { enrolContact } from './enrol';
 import { ACTIVE_RUNS_OF, exitExecutions } from './exits';
-import { queueCommands } from './outbox';
+import { queueCommands, queueLeasedSignals } from './outbox';
 import { contacts, events, workflows } from './schema';
 
 export type EventRow = typeof events.$inferSelect;
@@ -87,6 +87,8 @@ export async function recordEvent(
     /** The caller holds the contact's row lock (FOR UPDATE or FOR NO KEY UPDATE) already. */
     contactLocked?: boolean;
     depth?: number;
+    /** The caller sends the deliveries itself once the transaction commits (queueLeasedSignals). */
+    sendSignals?: boolean;
   },
 ): Promise<{ event: EventRow; enrolled: string[]; skippedEnrolments?: 'depth' }> {
   const depth = input.depth ?? 0;
@@ -127,10 +129,9 @@ export async function recordEvent(
       return reason ? [{ executionId: w.id, reason }] : [];
     }),
   );
-  await queueCommands(
-    tx,
-    waiting.map((w) => ({ kind: 'signal' as const, executionId: w.id, event: eventSignal(event) })),
-  );
+  const deliveries = waiting.map((w) => ({ kind: 'signal' as const, executionId: w.id, event: eventSignal(event) }));
+  if (input.sendSignals) await queueLeasedSignals(tx, deliveries);
+  else await queueCommands(tx, deliveries);
 
   if (!enrolsAtDepth(depth)) return { event, enrolled: [], skippedEnrolments: 'depth' };
   const triggered = triggeredWithIt ?? (await runPrepared<WorkflowRow>(tx, workflowsTriggered, [input.projectId, input.name]));

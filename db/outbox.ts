@@ -62,6 +62,56 @@ function commandPayload(c: OutboxCommand): Record<string, unknown> {
   return {};
 }
 
+/** Signals that a transaction queued already leased, for its process to send once it commits (queueLeasedSignals). */
+const leasedIn = new WeakMap<object, ClaimedCommand[]>();
+
+/** How long a signal leased by the transaction that queued it waits for a process that died before sending it. */
+export const SEND_LEASE_SECONDS = 15;
+
+/**
+ * Queues event deliveries leased to the caller's process: once `tx` commits, the process sends
+ * them itself (leasedCommands, then the dispatcher's `send`), without waiting for a dispatcher to
+ * claim them. A signal is leased only when it heads its execution's queue (no command of that
+ * execution is queued before it), so one execution's commands still go one at a time, in order;
+ * one behind another is left to the dispatcher, which is kicked after the commit. A process that
+ * dies before sending leaves the lease to run out and a dispatcher to send it.
+ */
+export async function queueLeasedSignals(tx: Tx, signals: { executionId: string; event: TrackedEventSignal }[]): Promise<void> {
+  if (signals.length === 0) return;
+  const rows = await runPrepared<Omit<OutboxRow, 'id'> & { id: string }>(tx, insertLeasedSignals, [
+    JSON.stringify(signals.map((s) => ({ execution_id: s.executionId, payload: { event: s.event } }))),
+    SEND_LEASE_SECONDS,
+  ]);
+  const leased: ClaimedCommand[] = [];
+  for (const row of rows) {
+    if (row.lockedUntil === null) queuedIn.add(tx);
+    else leased.push({ ...row, id: Number(row.id), followed: false });
+  }
+  if (leased.length) leasedIn.set(tx, [...(leasedIn.get(tx) ?? []), ...leased]);
+}
+
+/** The signals `tx` queued leased to this process (queueLeasedSignals): to send once it has committed. */
+export function leasedCommands(tx: Tx): ClaimedCommand[] {
+  return leasedIn.get(tx) ?? [];
+}
+
+/**
+ * The deliveries inserted in one statement, each leased (its `locked_until` the lease's token, to the
+ * millisecond) unless a command of its execution is queued already. The contact's row lock, which
+ * every transaction recording an event of the contact holds, orders two such inserts for one
+ * execution: the second sees the first's row.
+ */
+const insertLeasedSignals = prepared(
+  'outbox.insert-leased-signals',
+  `insert into outbox (kind, execution_id, payload, locked_until, available_at)
+   select 'signal', s.execution_id, s.payload, l.until, coalesce(l.until, now())
+     from jsonb_to_recordset($1::jsonb) as s(execution_id uuid, payload jsonb)
+     left join lateral (
+       select date_trunc('milliseconds', now() + make_interval(secs => $2::int)) as until
+        where not exists (select 1 from outbox o where o.execution_id = s.execution_id)) l on true
+   returning ${rowColumns(outbox)}`,
+);
+
 /**
  * Leases up to `batch` due commands, each the head of its execution's queue (so one execution's
  * commands are carried out one at a time, in order, whichever process claims them), and commits:

@@ -49,8 +49,15 @@ export const emailsTotal = new Counter({
 
 export const dispatcherFailuresTotal = new Counter({
   name: 'trellis_dispatcher_failures_total',
-  help: 'Outbox commands (start, signal, cancel) that failed and were put back for a retry, and failed passes (kind "pass")',
+  help: 'Outbox commands (start, signal, cancel) that failed and were put back for a retry, failed passes (kind "pass") and failed sends of leased commands (kind "send")',
   labelNames: ['kind'] as const,
+  registers,
+});
+
+export const outboxCommandsTotal = new Counter({
+  name: 'trellis_outbox_commands_total',
+  help: 'Outbox commands carried out, by kind and by whom: "pass" (a dispatcher claimed it) or "sender" (the process whose transaction queued it sent it once that committed)',
+  labelNames: ['kind', 'by'] as const,
   registers,
 });
 

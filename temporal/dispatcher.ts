@@ -2,10 +2,13 @@
  * Carries out the Temporal commands queued in the outbox (start, signal, cancel, terminate, and the
  * start of a segment computation or an audience enrolment). Every process runs one. A pass leases a
  * batch of due commands in one short transaction (db/outbox.ts), commits, then calls Temporal: no row
- * lock or connection is held meanwhile, and a dispatcher that dies leaves its lease to run out. A
- * command that fails is retried with backoff; Temporal unreachable or slow never counts against it,
- * and one that can never succeed (refused by Temporal, or failing MAX_ATTEMPTS times) goes to the
- * dead letters with its execution marked FAILED, while the commands of other executions flow on.
+ * lock or connection is held meanwhile, and a dispatcher that dies leaves its lease to run out. The
+ * deliveries of an event tracked through /v1/track are leased by the transaction that records it,
+ * and its process sends them as soon as it commits (`send`), without waiting for a pass; a process
+ * that dies first leaves them to a dispatcher once their lease runs out. A command that fails is
+ * retried with backoff; Temporal unreachable or slow never counts against it, and one that can never
+ * succeed (refused by Temporal, or failing MAX_ATTEMPTS times) goes to the dead letters with its
+ * execution marked FAILED, while the commands of other executions flow on.
  */
 import { eq, lte, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -13,7 +16,7 @@ import { TypedSearchAttributes, WorkflowIdConflictPolicy, WorkflowIdReusePolicy 
 import { type Database, detachedFromAbort } from '../db/client';
 import { type ClaimedCommand, claimCommands, completeCommands, deadLetterCommand, retryCommand, type OutboxRow, type StartData } from '../db/outbox';
 import type { Logger } from '../telemetry/logger';
-import { dispatcherFailuresTotal, executionsStartedTotal } from '../telemetry/metrics';
+import { dispatcherFailuresTotal, executionsStartedTotal, outboxCommandsTotal } from '../telemetry/metrics';
 import { executions, outbox } from '../db/schema';
 import { EVENT_SIGNAL, temporalWorkflowId, WORKFLOW_TYPE, type ExecutionInput, type TrackedEventSignal } from '../core/execution';
 import type { GraphSnapshot } from '../core/graph';
@@ -38,6 +41,8 @@ const UNREACHABLE_RETRY_SECONDS = 2;
 export interface Dispatcher {
   /** Asks for a pass now (after a commit that queued commands). */
   kick(): void;
+  /** Carries out commands that the committed transaction leased to this process itself (db/outbox.ts queueLeasedSignals). */
+  send(rows: ClaimedCommand[]): void;
   /** Runs passes until the outbox holds nothing due; for tests and shutdown. */
   drain(): Promise<void>;
   stop(): Promise<void>;
@@ -57,6 +62,8 @@ export function startDispatcher(deps: {
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  /** Leased commands being sent (send): drain and stop wait for them. */
+  const sending = new Set<Promise<unknown>>();
 
   /**
    * One batch; answers whether another may be due at once: the batch was full, or a command it
@@ -65,6 +72,13 @@ export function startDispatcher(deps: {
   async function pass(): Promise<boolean> {
     const rows = await claimCommands(database.db, BATCH, LEASE_SECONDS);
     if (rows.length === 0) return false;
+    const { unreachable } = await carryOutAll(rows, 'pass');
+    // Temporal is down: leave the rest of the backlog for the next poll instead of churning through it.
+    return !unreachable && (rows.length === BATCH || rows.some((r) => r.followed));
+  }
+
+  /** Carries out leased commands at once; the done are deleted, the failed retried or dead-lettered. */
+  async function carryOutAll(rows: ClaimedCommand[], by: 'pass' | 'sender'): Promise<{ unreachable: boolean }> {
     const done: number[] = [];
     let started = 0;
     let unreachable = false;
@@ -73,6 +87,7 @@ export function startDispatcher(deps: {
         try {
           if ((await carryOut(row)) === 'started') started += 1;
           done.push(row.id);
+          outboxCommandsTotal.inc({ kind: row.kind, by });
         } catch (err) {
           unreachable = (await settleFailure(row, err)) === 'unreachable' || unreachable;
         }
@@ -80,8 +95,7 @@ export function startDispatcher(deps: {
     );
     await completeCommands(database.db, done);
     executionsStartedTotal.inc(started);
-    // Temporal is down: leave the rest of the backlog for the next poll instead of churning through it.
-    return !unreachable && (rows.length === BATCH || rows.some((r) => r.followed));
+    return { unreachable };
   }
 
   async function settleFailure(row: OutboxRow, err: unknown): Promise<string> {
@@ -229,8 +243,21 @@ export function startDispatcher(deps: {
 
   return {
     kick: () => void run(),
+    send(rows) {
+      // Like a pass, it must not end with the request or activity that sent it (db/client.ts).
+      const sent = detachedFromAbort(() =>
+        carryOutAll(rows, 'sender').catch((err: unknown) => {
+          // The rows keep their lease, which runs out: a dispatcher sends them then.
+          dispatcherFailuresTotal.inc({ kind: 'send' });
+          deps.logger.error({ err }, 'sending leased outbox commands failed');
+        }),
+      );
+      sending.add(sent);
+      void sent.finally(() => sending.delete(sent));
+    },
     async drain() {
       for (;;) {
+        await Promise.all(sending);
         await run();
         const [due] = await database.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(lte(outbox.availableAt, sql`now()`));
         if (!due || due.n === 0) return;
@@ -239,7 +266,7 @@ export function startDispatcher(deps: {
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await running;
+      await Promise.all([running, ...sending]);
     },
   };
 }

@@ -14,7 +14,7 @@ import type { Tx } from '../../db/client';
 import { normalizeEmail, storeFirstEvent, upsertContact } from '../../db/contacts';
 import { enrolForNewContactEvent, recordEvent } from '../../db/events';
 import { keepIdempotentAnswer, takeIdempotencyKey } from '../../db/idempotency';
-import { commandsQueued } from '../../db/outbox';
+import { type ClaimedCommand, commandsQueued, leasedCommands } from '../../db/outbox';
 import * as api from '../contracts/track';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest } from '../errors';
@@ -39,7 +39,7 @@ export function splitTrackedData(data: JsonObject): { contactData: JsonObject; e
   return { contactData, eventData };
 }
 
-type Answer = { status: number; body: unknown; queued?: boolean };
+type Answer = { status: number; body: unknown; queued?: boolean; leased?: ClaimedCommand[] };
 
 /** JSON text with object keys sorted, so that the same body sent with its keys reordered is the same request. */
 export function canonicalJson(value: unknown): string {
@@ -110,6 +110,8 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
       data: eventData,
       contactIsNew: created,
       contactLocked: true,
+      // Sent by this process as soon as the transaction commits, without a dispatcher's claim.
+      sendSignals: true,
     });
     return tracked(contact.id, event.id, event.createdAt);
   }
@@ -157,20 +159,22 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
 
         const answer = await database.db
           .transaction(async (tx): Promise<Answer> => {
-            if (key === undefined) return { ...(await track(tx, project.id, body)), queued: commandsQueued(tx) };
+            if (key === undefined) return { ...(await track(tx, project.id, body)), queued: commandsQueued(tx), leased: leasedCommands(tx) };
             const hash = createHash('sha256').update(canonicalJson(req.body)).digest('hex');
             // A concurrent request with the same key blocks here until the first commits.
             const claimed = await claimKey(tx, project.id, key, hash);
             if (claimed !== true) return claimed;
             const result = await track(tx, project.id, body);
             await keepIdempotentAnswer(tx, project.id, key, result);
-            return { ...result, queued: commandsQueued(tx) };
+            return { ...result, queued: commandsQueued(tx), leased: leasedCommands(tx) };
           })
           .catch((err: unknown) => {
             if (err instanceof TooManyTags) throw badRequest(err.message, [{ path: 'tags', message: err.message }]);
             throw err;
           });
         // Most events start and resume nothing: the dispatcher is asked for a pass only when they did.
+        // The deliveries this transaction leased go out at once.
+        if (answer.leased?.length) dispatcher.send(answer.leased);
         if (answer.queued) dispatcher.kick();
         // The contact exists now: its next event goes straight to the transaction.
         if (answer.status === 200) hints.contactExists(project.id, normalizeEmail(body.email));

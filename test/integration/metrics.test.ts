@@ -48,6 +48,7 @@ describe('GET /metrics', () => {
       'trellis_step_duration_seconds',
       'trellis_emails_total',
       'trellis_dispatcher_failures_total',
+      'trellis_outbox_commands_total',
       'trellis_outbox_depth',
       'trellis_outbox_oldest_seconds',
       'process_resident_memory_bytes',

@@ -5,6 +5,7 @@ import { buildWorkflow } from '../support/builders';
 import { executionIn, finishedExecution, onlyExecutionIn } from '../support/executions';
 import { startTestApp, testConfig, waitFor, workflowBundle, type TestApp } from '../support/harness';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { outboxCommandsTotal } from '../../telemetry/metrics';
 
 describe('events reach only the runs that wait for them', () => {
   let proxy: TcpProxy;
@@ -160,5 +161,91 @@ describe('events reach only the runs that wait for them', () => {
     expect((await app.api.get(`/contacts/${contact}`)).body.data).toEqual({ amount: 12, thanked: true });
     // Only `go` came as a signal; `paid` came from Postgres when the wait started.
     expect(signalsIn(await historyOf(run.id))).toEqual([1]);
+  });
+
+  /** A workflow started by `trigger` that waits for `go`, then marks the contact with the event's `n`. */
+  const waitForGo = (trigger: string) =>
+    buildWorkflow(app.api, {
+      eventName: trigger,
+      steps: [
+        { key: 'go', type: 'WAIT_FOR_EVENT', config: { eventName: 'go', timeout: 300 } },
+        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { went: '{{event.n}}' } } },
+      ],
+      edges: [
+        ['trigger', 'go'],
+        ['go', 'mark', 'event'],
+      ],
+    });
+
+  it('sends a delivery whose process died before sending it once its lease runs out', async () => {
+    const wf = await waitForGo('enquired');
+    const { contact } = await track('enquired', 'orphaned@example.com');
+    const run = await onlyExecutionIn(app.api, wf.id, contact, ['WAITING']);
+    // What a /v1/track transaction leaves when its process dies between the commit and the send:
+    // the event recorded, its delivery leased (here for 2 s instead of 15).
+    const event = await pg.query<{ id: string; created_at: Date }>(
+      `insert into events (project_id, contact_id, name, data, created_at)
+       select project_id, id, 'go', '{}', clock_timestamp() from contacts where id = $1 returning id, created_at`,
+      [contact],
+    );
+    const [{ id: eventId, created_at: recorded }] = event.rows as [{ id: string; created_at: Date }];
+    const leased = await pg.query<{ lease: Date }>(
+      `insert into outbox (kind, execution_id, payload, locked_until, available_at)
+       values ('signal', $1, $2, date_trunc('milliseconds', now() + interval '2 seconds'), date_trunc('milliseconds', now() + interval '2 seconds'))
+       returning locked_until as lease`,
+      [run.id, { event: { eventId, name: 'go', data: {}, recordedAt: recorded.toISOString() } }],
+    );
+    const done = await executionIn(app.api, wf.id, run.id, ['COMPLETED', 'FAILED'], 20_000);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.steps[1]).toMatchObject({ stepId: wf.steps.go, output: { outcome: 'event', eventId } });
+    // Not before the lease ran out.
+    expect(Date.parse(done.steps[1].completedAt)).toBeGreaterThanOrEqual(leased.rows[0]!.lease.getTime());
+  });
+
+  it('sends an event to a waiting run from the process that recorded it, and leaves one queued behind another command to a dispatcher', async () => {
+    const wf = await waitForGo('joined');
+    const first = await track('joined', 'sent-at-once@example.com');
+    const second = await track('joined', 'queued-behind@example.com');
+    const sentAtOnce = await onlyExecutionIn(app.api, wf.id, first.contact, ['WAITING']);
+    const queuedBehind = await onlyExecutionIn(app.api, wf.id, second.contact, ['WAITING']);
+
+    // Counted in this process (the API and the worker here; other test files' processes share the
+    // database, not the counter): the delivery went out from the request that recorded the event.
+    const sent = async (by: string) => (await outboxCommandsTotal.get()).values.find((v) => v.labels.kind === 'signal' && v.labels.by === by)?.value ?? 0;
+    const [bySender, byPass] = [await sent('sender'), await sent('pass')];
+    await track('go', 'sent-at-once@example.com', { n: 1 });
+    const done = await executionIn(app.api, wf.id, sentAtOnce.id, ['COMPLETED', 'FAILED']);
+    expect(done.status).toBe('COMPLETED');
+    expect((await app.api.get(`/contacts/${first.contact}`)).body.data).toEqual({ n: 1, went: '1' });
+    expect([await sent('sender'), await sent('pass')]).toEqual([bySender + 1, byPass]);
+    expect((await pg.query('select count(*)::int as n from outbox where execution_id = $1', [sentAtOnce.id])).rows[0].n).toBe(0);
+
+    // A command of the other run is queued ahead, held by a dispatcher (row-locked): the event's
+    // delivery is queued behind it, unleased, for a dispatcher to send after it.
+    const ahead = await pg.query<{ id: string }>(`insert into outbox (kind, execution_id, payload) values ('signal', $1, $2) returning id`, [
+      queuedBehind.id,
+      { event: { eventId: queuedBehind.id, name: 'unrelated', data: {}, recordedAt: new Date().toISOString() } },
+    ]);
+    const holder = new PgClient({ connectionString: inject('databaseUrl') });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select id from outbox where id = $1 for update', [ahead.rows[0]!.id]);
+      await track('go', 'queued-behind@example.com', { n: 2 });
+      const queued = await pg.query<{ id: string; leased: boolean }>(
+        'select id, locked_until is not null as leased from outbox where execution_id = $1 order by id',
+        [queuedBehind.id],
+      );
+      expect(queued.rows).toEqual([
+        { id: ahead.rows[0]!.id, leased: false },
+        { id: expect.any(String), leased: false },
+      ]);
+      expect(await sent('sender')).toBe(bySender + 1);
+      await holder.query('delete from outbox where execution_id = $1', [queuedBehind.id]);
+      await holder.query('commit');
+    } finally {
+      await holder.end();
+    }
+    expect((await app.api.delete(`/workflows/${wf.id}/executions/${queuedBehind.id}`)).status).toBe(200);
   });
 });
