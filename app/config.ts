@@ -10,7 +10,7 @@ const count = (min: number) => z.coerce.number({ error: 'expected a whole number
  * cached run costs about half a megabyte, and runs beyond the cache wait in Temporal at no cost to
  * the worker and are replayed from their history when they wake.
  */
-export const WORKER_DEFAULTS = { maxCachedWorkflows: 100 } as const;
+export const WORKER_DEFAULTS = { maxCachedWorkflows: 100, stickyTimeoutMs: 1000 } as const;
 const DEFAULT_POOL_SIZE = 20;
 
 const schema = z.object({
@@ -43,6 +43,7 @@ const schema = z.object({
     .default(WORKER_DEFAULTS.maxCachedWorkflows),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(2).optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: count(1).optional(),
+  WORKER_STICKY_TIMEOUT_MS: count(100).max(600_000, 'expected at most 600000').default(WORKER_DEFAULTS.stickyTimeoutMs),
   RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
 });
 
@@ -114,6 +115,11 @@ export interface WorkerTuning {
   maxCachedWorkflows: number;
   maxConcurrentWorkflowTasks: number;
   maxConcurrentActivities: number;
+  /**
+   * How long a run's next workflow task waits for this worker (which holds the run in its cache)
+   * before Temporal gives it to any worker, with the whole history to replay.
+   */
+  stickyTimeoutMs: number;
 }
 
 /**
@@ -135,6 +141,7 @@ function workerTuning(c: z.output<typeof schema>): WorkerTuning {
     maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
     maxConcurrentWorkflowTasks: c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? defaultWorkflowTaskSlots(c.WORKER_MAX_CACHED_WORKFLOWS, activities),
     maxConcurrentActivities: activities,
+    stickyTimeoutMs: c.WORKER_STICKY_TIMEOUT_MS,
   };
 }
 

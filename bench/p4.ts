@@ -5,11 +5,24 @@
  * and the same worker process. Each is timed from the command until Temporal holds no running
  * execution of the workflow and the API shows all N CANCELLED. Goal: Trellis ≤ 1.0× the CLI's time.
  *
- *   npm run bench:p4     (BENCH_N=10000)
+ *   npm run bench:p4     (BENCH_N=10000; BENCH_VERBOSE=1 also prints each side's CPU by process and the Temporal server's requests per execution by operation)
  */
 import { spawn } from 'node:child_process';
 import { findBinary } from '../scripts/temporal-binaries';
-import { type Bench, insertAudience, startBench, startWorkerProcess, statusCounts, until, runBench } from './support';
+import {
+  type Bench,
+  cpuByProcess,
+  cpuOf,
+  cpuSince,
+  insertAudience,
+  startBench,
+  startWorkerProcess,
+  statusCounts,
+  temporalRequests,
+  temporalRequestsSince,
+  until,
+  runBench,
+} from './support';
 
 const N = Number(process.env.BENCH_N ?? 10_000);
 const GOAL = 1.0;
@@ -27,6 +40,32 @@ function cli(args: string[]): Promise<string> {
   });
 }
 
+/** The Temporal SDK's counters and histogram sums/counts on a worker's /metrics, by name and labels that matter here. */
+async function workerCounters(metricsUrl: string | undefined): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (!metricsUrl) return counts;
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    const m = /^(temporal_\w+?(?:_total|_sum|_count))(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = [...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].filter((l) =>
+      ['task_queue', 'workflow_type', 'activity_type', 'poller_type', 'reason'].includes(l[1]!),
+    );
+    const key = `${m[1]}${labels.length ? `{${labels.map((l) => `${l[1]}=${l[2]}`).join(',')}}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(m[3]));
+  }
+  return counts;
+}
+
+function countersSince(before: Map<string, number>, now: Map<string, number>, per: number): string {
+  return [...now]
+    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / per] as const)
+    .filter(([, v]) => Math.abs(v) >= 0.01)
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([k, v]) => `    ${k} ${v.toFixed(3)}`)
+    .join('\n');
+}
+
 /** A MANUAL workflow TRIGGER → DELAY (a day) → UPDATE_CONTACT with `ids` enrolled and waiting. */
 async function waitingSet(bench: Bench, sk: string, name: string, ids: string[]): Promise<string> {
   const { api } = bench;
@@ -42,7 +81,8 @@ async function waitingSet(bench: Bench, sk: string, name: string, ids: string[])
 
 async function main(): Promise<void> {
   const bench = await startBench('p4');
-  const worker = await startWorkerProcess(bench.workerEnv);
+  // With BENCH_VERBOSE the worker serves /metrics (on a port of its own) for the report below.
+  const worker = await startWorkerProcess({ ...bench.workerEnv, ...(process.env.BENCH_VERBOSE ? { METRICS_PORT: '0', HOST: '127.0.0.1' } : {}) });
   const project = await bench.api('POST', '/admin/projects', 'bench', { name: 'p4' });
   const sk = project.secretKey as string;
   const ids = await insertAudience(bench, project.id, 2 * N, 'p4');
@@ -60,19 +100,53 @@ async function main(): Promise<void> {
   await until(async () => (await runningCount(viaApi)) === N && (await runningCount(viaCli)) === N, 1000);
   const allCancelled = async (workflowId: string) => (await statusCounts(bench, workflowId)).CANCELLED === N && (await runningCount(workflowId)) === 0;
 
+  /** With BENCH_VERBOSE: where a side's time went (CPU by process, the worker's apart; the server's requests per run). */
+  const verbose = process.env.BENCH_VERBOSE;
+  const measure = async () => ({
+    cpu: cpuByProcess(),
+    worker: cpuOf(worker.pid),
+    requests: verbose ? await temporalRequests(bench.temporal.metricsUrl) : undefined,
+    sdk: verbose ? await workerCounters(worker.metricsUrl) : undefined,
+  });
+  const report = async (side: string, before: Awaited<ReturnType<typeof measure>>) => {
+    if (!verbose) return;
+    console.log(
+      `  ${side}: ${cpuSince(before.cpu)}; worker ${cpuOf(worker.pid) - before.worker}\n  Temporal requests per execution:\n${await temporalRequestsSince(bench.temporal.metricsUrl, before.requests!, N)}\n  the worker's SDK counters per execution:\n${countersSince(before.sdk!, await workerCounters(worker.metricsUrl), N)}`,
+    );
+  };
+
   // The CLI first, then the API: each on a quiet system.
+  const cliBefore = await measure();
   const c0 = performance.now();
   await cli(['workflow', 'cancel', '--address', bench.temporal.address, '--query', running(viaCli), '--reason', 'P4', '--yes']);
   const cliAnswered = (performance.now() - c0) / 1000;
   await until(() => allCancelled(viaCli), 250);
   const cliSeconds = (performance.now() - c0) / 1000;
+  await report('CLI', cliBefore);
 
+  const apiBefore = await measure();
   const a0 = performance.now();
   const answer = await bench.api('POST', `/workflows/${viaApi}/executions/cancel-all`, sk);
+  // When the dispatcher had made its last cancel call (with BENCH_VERBOSE).
+  let outboxEmptied = Number.NaN;
+  const watchOutbox = async () => {
+    while (verbose) {
+      const { rows } = await bench.trellis.database.pool.query<{ n: number }>(`select count(*)::int as n from outbox where kind = 'cancel'`);
+      if (rows[0]!.n === 0) {
+        outboxEmptied = performance.now();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const watching = watchOutbox();
   const apiAnswered = (performance.now() - a0) / 1000;
   if (answer.cancelled !== N) throw new Error(`cancel-all answered ${JSON.stringify(answer)}`);
   await until(() => allCancelled(viaApi), 250);
+  await watching;
   const apiSeconds = (performance.now() - a0) / 1000;
+  if (verbose) console.log(`  Trellis: the outbox held no cancel after ${((outboxEmptied - a0) / 1000).toFixed(1)} s`);
+  await report('Trellis', apiBefore);
 
   console.log(
     `P4 baseline (temporal workflow cancel --query): returned after ${cliAnswered.toFixed(1)} s; all ${N} cancelled in Temporal and shown CANCELLED after ${cliSeconds.toFixed(1)} s`,

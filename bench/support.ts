@@ -158,6 +158,17 @@ export async function temporalRequestsSince(metricsUrl: string, before: Map<stri
   return rows.map(([k, v]) => `    ${k} ${v.toFixed(2)}`).join('\n');
 }
 
+/** CPU time (ms) one process has used so far (Linux /proc; 0 elsewhere). */
+export function cpuOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
 /** Resident set size of a process, in MB (Linux /proc). */
 export function rssOf(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -176,6 +187,8 @@ export function sampleRss(pid: number): { peak(): number; stop(): void } {
 
 export interface WorkerProcess {
   pid: number;
+  /** Its /metrics (Trellis's and the Temporal SDK's worker metrics), as its readiness line names it. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -214,8 +227,10 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   });
   await until(async () => /trellis worker ready/.test(out) || child.exitCode !== null, 200);
   if (child.exitCode !== null) throw new Error(`worker exited: ${out}`);
+  const ready = out.split('\n').find((line) => /trellis worker ready/.test(line));
   const worker: WorkerProcess = {
     pid: child.pid!,
+    metricsUrl: ready ? (JSON.parse(ready) as { metricsUrl?: string }).metricsUrl : undefined,
     async stop() {
       workers.delete(worker);
       child.kill('SIGTERM');

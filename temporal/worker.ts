@@ -103,6 +103,10 @@ export async function startWorker(options: {
     // queue of new runs (eight on this worker's sticky queue): a burst of new runs then waited on
     // those two while task slots stood idle (bench P1: 2–4 s of idle machine per 400 runs).
     workflowTaskPollerBehavior: { type: 'autoscaling' },
+    // A run's task waits this long for this worker before any worker may take it (with the whole
+    // history). Short: with a backlog (a cancel-all) the SDK's 10 s left tasks waiting for this
+    // worker while the machine stood idle (bench P4).
+    stickyQueueScheduleToStartTimeout: options.tuning.stickyTimeoutMs,
   });
   const enrolmentWorker = await Worker.create({ ...common, taskQueue: enrolmentTaskQueue(options.taskQueue), ...ENROLMENT_TUNING });
   const workers = [worker, enrolmentWorker];

@@ -18,7 +18,7 @@ describe('worker sizing (WORKER_*, DATABASE_POOL_SIZE)', () => {
   it('defaults to a bounded cache, three quarters of a 20-connection pool for activities and twice that and ten workflow tasks', () => {
     const config = loadConfig(base);
     expect(config.databasePoolSize).toBe(20);
-    expect(config.worker).toEqual({ maxCachedWorkflows: 100, maxConcurrentWorkflowTasks: 40, maxConcurrentActivities: 15 });
+    expect(config.worker).toEqual({ maxCachedWorkflows: 100, maxConcurrentWorkflowTasks: 40, maxConcurrentActivities: 15, stickyTimeoutMs: 1000 });
     // The workflow tasks follow the activities, given or sized to the pool.
     expect(loadConfig({ ...base, WORKER_MAX_CONCURRENT_ACTIVITIES: '20' }).worker.maxConcurrentWorkflowTasks).toBe(50);
     expect(loadConfig({ ...base, DATABASE_POOL_SIZE: '40' }).worker.maxConcurrentWorkflowTasks).toBe(70);
@@ -30,9 +30,10 @@ describe('worker sizing (WORKER_*, DATABASE_POOL_SIZE)', () => {
       DATABASE_POOL_SIZE: '40',
       WORKER_MAX_CACHED_WORKFLOWS: '1000',
       WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '50',
+      WORKER_STICKY_TIMEOUT_MS: '5000',
     });
     expect(config.databasePoolSize).toBe(40);
-    expect(config.worker).toEqual({ maxCachedWorkflows: 1000, maxConcurrentWorkflowTasks: 50, maxConcurrentActivities: 30 });
+    expect(config.worker).toEqual({ maxCachedWorkflows: 1000, maxConcurrentWorkflowTasks: 50, maxConcurrentActivities: 30, stickyTimeoutMs: 5000 });
     expect(loadConfig({ ...base, DATABASE_POOL_SIZE: '2' }).worker.maxConcurrentActivities).toBe(1);
     expect(loadConfig({ ...base, WORKER_MAX_CONCURRENT_ACTIVITIES: '20' }).worker.maxConcurrentActivities).toBe(20);
   });
@@ -63,6 +64,9 @@ describe('worker sizing (WORKER_*, DATABASE_POOL_SIZE)', () => {
       'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must not exceed WORKER_MAX_CACHED_WORKFLOWS (100): a task runs on a cached workflow',
     ],
     [{ WORKER_MAX_CONCURRENT_ACTIVITIES: '0' }, 'WORKER_MAX_CONCURRENT_ACTIVITIES: expected at least 1'],
+    [{ WORKER_STICKY_TIMEOUT_MS: '50' }, 'WORKER_STICKY_TIMEOUT_MS: expected at least 100'],
+    [{ WORKER_STICKY_TIMEOUT_MS: '3600000' }, 'WORKER_STICKY_TIMEOUT_MS: expected at most 600000'],
+    [{ WORKER_STICKY_TIMEOUT_MS: '1s' }, 'WORKER_STICKY_TIMEOUT_MS: expected a whole number'],
     [{ WORKER_MAX_CONCURRENT_ACTIVITIES: 'ten' }, 'WORKER_MAX_CONCURRENT_ACTIVITIES: expected a whole number'],
     [
       { WORKER_MAX_CONCURRENT_ACTIVITIES: '21' },
