@@ -67,6 +67,8 @@ const leasedIn = new WeakMap<object, ClaimedCommand[]>();
 
 /** How long a signal leased by the transaction that queued it waits for a process that died before sending it. */
 export const SEND_LEASE_SECONDS = 15;
+/** The most deliveries one transaction leases to its process (as many as a dispatcher's pass claims). */
+export const SEND_AT_ONCE = 200;
 
 /**
  * Queues event deliveries leased to the caller's process: once `tx` commits, the process sends
@@ -78,8 +80,13 @@ export const SEND_LEASE_SECONDS = 15;
  */
 export async function queueLeasedSignals(tx: Tx, signals: { executionId: string; event: TrackedEventSignal }[]): Promise<void> {
   if (signals.length === 0) return;
+  // At most a dispatcher's batch goes out from the request at once; the rest, a dispatcher's.
+  await queueCommands(
+    tx,
+    signals.slice(SEND_AT_ONCE).map((s) => ({ kind: 'signal' as const, executionId: s.executionId, event: s.event })),
+  );
   const rows = await runPrepared<Omit<OutboxRow, 'id'> & { id: string }>(tx, insertLeasedSignals, [
-    JSON.stringify(signals.map((s) => ({ execution_id: s.executionId, payload: { event: s.event } }))),
+    JSON.stringify(signals.slice(0, SEND_AT_ONCE).map((s) => ({ execution_id: s.executionId, payload: { event: s.event } }))),
     SEND_LEASE_SECONDS,
   ]);
   const leased: ClaimedCommand[] = [];

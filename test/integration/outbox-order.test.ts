@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Client as PgClient } from 'pg';
-import { inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
+import { commandsQueued, leasedCommands, queueLeasedSignals, SEND_AT_ONCE } from '../../db/outbox';
 import { outbox } from '../../db/schema';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 
@@ -52,5 +53,32 @@ describe('the outbox', () => {
         .where(inArray(outbox.id, [head, follower]));
       return left.length === 0;
     }, 'both commands carried out');
+  });
+
+  it("leases at most a batch of one transaction's deliveries to its process, and queues the rest for a dispatcher", async () => {
+    const executionIds = Array.from({ length: SEND_AT_ONCE + 1 }, () => randomUUID());
+    const rolledBack = new Error('roll back: nothing here is for a dispatcher');
+    let seen: { leased: number; queued: boolean; rows: { leased: boolean; n: number }[] } | undefined;
+    await expect(
+      app.trellis.database.db.transaction(async (tx) => {
+        await queueLeasedSignals(
+          tx,
+          executionIds.map((executionId) => ({ executionId, event: { eventId: randomUUID(), name: 'go', data: {}, recordedAt: new Date().toISOString() } })),
+        );
+        const rows = await tx.execute<{ leased: boolean; n: number }>(
+          sql`select locked_until is not null as leased, count(*)::int as n from outbox where execution_id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(executionIds)}::jsonb)) group by 1 order by 1`,
+        );
+        seen = { leased: leasedCommands(tx).length, queued: commandsQueued(tx), rows: rows.rows };
+        throw rolledBack;
+      }),
+    ).rejects.toBe(rolledBack);
+    expect(seen).toEqual({
+      leased: SEND_AT_ONCE,
+      queued: true,
+      rows: [
+        { leased: false, n: 1 },
+        { leased: true, n: SEND_AT_ONCE },
+      ],
+    });
   });
 });
