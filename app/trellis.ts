@@ -246,6 +246,9 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
         dispatcher.stop(),
         worker?.shutdown(),
       ]);
+      // A request that finished meanwhile may have set its event's deliveries going (dispatcher.send):
+      // they end before the connections close.
+      await dispatcher.stop();
       await nativeConnection?.close();
       await connection?.close();
       removeSampler();
