@@ -14,6 +14,7 @@ import {
   cpuByProcess,
   cpuOf,
   cpuSince,
+  countsSince,
   insertAudience,
   startBench,
   startWorkerProcess,
@@ -55,15 +56,6 @@ async function workerCounters(metricsUrl: string | undefined): Promise<Map<strin
     counts.set(key, (counts.get(key) ?? 0) + Number(m[3]));
   }
   return counts;
-}
-
-function countersSince(before: Map<string, number>, now: Map<string, number>, per: number): string {
-  return [...now]
-    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / per] as const)
-    .filter(([, v]) => Math.abs(v) >= 0.01)
-    .sort((a, b) => a[0].localeCompare(b[0]))
-    .map(([k, v]) => `    ${k} ${v.toFixed(3)}`)
-    .join('\n');
 }
 
 /** A MANUAL workflow TRIGGER → DELAY (a day) → UPDATE_CONTACT with `ids` enrolled and waiting. */
@@ -111,7 +103,7 @@ async function main(): Promise<void> {
   const report = async (side: string, before: Awaited<ReturnType<typeof measure>>) => {
     if (!verbose) return;
     console.log(
-      `  ${side}: ${cpuSince(before.cpu)}; worker ${cpuOf(worker.pid) - before.worker}\n  Temporal requests per execution:\n${await temporalRequestsSince(bench.temporal.metricsUrl, before.requests!, N)}\n  the worker's SDK counters per execution:\n${countersSince(before.sdk!, await workerCounters(worker.metricsUrl), N)}`,
+      `  ${side}: ${cpuSince(before.cpu)}; worker ${cpuOf(worker.pid) - before.worker}\n  Temporal requests per execution:\n${await temporalRequestsSince(bench.temporal.metricsUrl, before.requests!, N)}\n  the worker's SDK counters per execution:\n${countsSince(before.sdk!, await workerCounters(worker.metricsUrl), N, { min: 0.01, digits: 3 })}`,
     );
   };
 
@@ -130,7 +122,7 @@ async function main(): Promise<void> {
   // When the dispatcher had made its last cancel call (with BENCH_VERBOSE).
   let outboxEmptied = Number.NaN;
   const watchOutbox = async () => {
-    while (verbose) {
+    for (;;) {
       const { rows } = await bench.trellis.database.pool.query<{ n: number }>(`select count(*)::int as n from outbox where kind = 'cancel'`);
       if (rows[0]!.n === 0) {
         outboxEmptied = performance.now();
@@ -139,7 +131,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const watching = watchOutbox();
+  const watching = verbose ? watchOutbox() : undefined;
   const apiAnswered = (performance.now() - a0) / 1000;
   if (answer.cancelled !== N) throw new Error(`cancel-all answered ${JSON.stringify(answer)}`);
   await until(() => allCancelled(viaApi), 250);

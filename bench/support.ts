@@ -98,10 +98,7 @@ export function cpuByProcess(): { temporal: number; postgres: number; self: numb
     } catch {
       continue;
     }
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const fields = stat.slice(close + 2).split(' ');
-    const ms = (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    const { comm, fields, ms } = parseStat(stat);
     if (Number(pid) === process.pid) totals.self += ms;
     else if (comm === 'temporal') totals.temporal += ms;
     // With the CPU of the backends that exited (the postmaster's reaped children).
@@ -150,20 +147,30 @@ export async function temporalRequests(metricsUrl: string): Promise<Map<string, 
 
 /** What `temporalRequests` counted between `before` and now, per unit of work (`per`), largest first, as lines. */
 export async function temporalRequestsSince(metricsUrl: string, before: Map<string, number>, per: number): Promise<string> {
-  const now = await temporalRequests(metricsUrl);
-  const rows = [...now]
+  return countsSince(before, await temporalRequests(metricsUrl), per, { min: 0.05, digits: 2 });
+}
+
+/** Counters' growth from `before` to `now` per unit of work (`per`), those of at least `min`, largest first, as lines. */
+export function countsSince(before: Map<string, number>, now: Map<string, number>, per: number, show: { min: number; digits: number }): string {
+  return [...now]
     .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / per] as const)
-    .filter(([, v]) => v >= 0.05)
-    .sort((a, b) => b[1] - a[1]);
-  return rows.map(([k, v]) => `    ${k} ${v.toFixed(2)}`).join('\n');
+    .filter(([, v]) => v >= show.min)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `    ${k} ${v.toFixed(show.digits)}`)
+    .join('\n');
+}
+
+/** A /proc/<pid>/stat line: the command name, the fields after it, and the CPU time used (user + system, ms). */
+function parseStat(stat: string): { comm: string; fields: string[]; ms: number } {
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), fields, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
 }
 
 /** CPU time (ms) one process has used so far (Linux /proc; 0 elsewhere). */
 export function cpuOf(pid: number): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    return parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')).ms;
   } catch {
     return 0;
   }

@@ -92,7 +92,7 @@ export async function queueLeasedSignals(tx: Tx, signals: { executionId: string;
   const leased: ClaimedCommand[] = [];
   for (const row of rows) {
     if (row.lockedUntil === null) queuedIn.add(tx);
-    else leased.push({ ...row, id: Number(row.id), followed: false });
+    else leased.push({ ...row, id: Number(row.id) });
   }
   if (leased.length) leasedIn.set(tx, [...(leasedIn.get(tx) ?? []), ...leased]);
 }
@@ -132,9 +132,8 @@ export async function claimCommands(db: Db, batch: number, leaseSeconds: number)
   return rows.map(({ id, start, ...row }) => ({ ...row, id: Number(id), start: start ?? undefined }));
 }
 
-/** A leased command; `followed` when its execution has more commands queued behind it. */
+/** A leased command. */
 export interface ClaimedCommand extends OutboxRow {
-  followed: boolean;
   /** For a start: what starting the run needs (absent when its execution was erased meanwhile). */
   start?: StartData;
 }
@@ -158,8 +157,8 @@ type ClaimedRow = Omit<ClaimedCommand, 'id' | 'start'> & { id: string; start: St
  * The claim, in one statement: the due heads of their queues are leased (the scan walks the due
  * index and probes each row's predecessor by index, so it costs the batch, not the backlog;
  * `= any(array(…))` takes the batch's ids first, then one primary-key look-up each, where an `in (…)`
- * may be planned as a hash join over the whole table), and each comes back with whether a command
- * follows it and, for a start, the execution's data.
+ * may be planned as a hash join over the whole table), and each comes back, for a start, with the
+ * execution's data.
  */
 const claim = prepared(
   'outbox.claim',
@@ -175,9 +174,7 @@ const claim = prepared(
          limit $1
            for update skip locked))
      returning *)
-   select ${rowColumns(outbox, 'c')},
-          exists (select 1 from outbox later where later.execution_id = c.execution_id and later.id > c.id) as "followed",
-          s.start
+   select ${rowColumns(outbox, 'c')}, s.start
      from claimed c
      left join lateral (
        select jsonb_build_object(
@@ -191,17 +188,24 @@ const claim = prepared(
 );
 
 /**
- * Removes commands that were carried out (or found moot). Their rows are locked in id order, as a
- * cancel's delete of unstarted starts locks them (db/cancel.ts): two deletes of the same rows then
- * wait for each other instead of deadlocking.
+ * Removes commands that were carried out (or found moot), and answers whether a command of one of
+ * their executions is queued behind them (due now that they are gone: the caller asks for a pass).
+ * Their rows are locked in id order, as a cancel's delete of unstarted starts locks them
+ * (db/cancel.ts): two deletes of the same rows then wait for each other instead of deadlocking.
  */
-export async function completeCommands(db: Db, ids: number[]): Promise<void> {
-  if (ids.length) await runPrepared(db, deleteInIdOrder, [ids]);
+export async function completeCommands(db: Db, ids: number[]): Promise<{ followed: boolean }> {
+  if (ids.length === 0) return { followed: false };
+  const [row] = await runPrepared<{ followed: boolean }>(db, deleteInIdOrder, [ids]);
+  return { followed: row?.followed === true };
 }
 
+/** The statement sees the outbox as it was before the delete: a follower is a later row of a deleted row's execution. */
 const deleteInIdOrder = prepared(
   'outbox.delete-in-id-order',
-  `delete from outbox where id in (select id from outbox where id = any($1::bigint[]) order by id for update)`,
+  `with gone as (
+     delete from outbox where id in (select id from outbox where id = any($1::bigint[]) order by id for update)
+     returning id, execution_id)
+   select exists (select 1 from gone join outbox later on later.execution_id = gone.execution_id and later.id > gone.id) as "followed"`,
 );
 
 /**

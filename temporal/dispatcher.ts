@@ -72,13 +72,16 @@ export function startDispatcher(deps: {
   async function pass(): Promise<boolean> {
     const rows = await claimCommands(database.db, BATCH, LEASE_SECONDS);
     if (rows.length === 0) return false;
-    const { unreachable } = await carryOutAll(rows, 'pass');
+    const { unreachable, followed } = await carryOutAll(rows, 'pass');
     // Temporal is down: leave the rest of the backlog for the next poll instead of churning through it.
-    return !unreachable && (rows.length === BATCH || rows.some((r) => r.followed));
+    return !unreachable && (rows.length === BATCH || followed);
   }
 
-  /** Carries out leased commands at once; the done are deleted, the failed retried or dead-lettered. */
-  async function carryOutAll(rows: ClaimedCommand[], by: 'pass' | 'sender'): Promise<{ unreachable: boolean }> {
+  /**
+   * Carries out leased commands at once; the done are deleted, the failed retried or dead-lettered.
+   * `followed`: a command of a done one's execution was queued behind it and is due now.
+   */
+  async function carryOutAll(rows: ClaimedCommand[], by: 'pass' | 'sender'): Promise<{ unreachable: boolean; followed: boolean }> {
     const done: number[] = [];
     let started = 0;
     let unreachable = false;
@@ -93,9 +96,9 @@ export function startDispatcher(deps: {
         }
       }),
     );
-    await completeCommands(database.db, done);
+    const { followed } = await completeCommands(database.db, done);
     executionsStartedTotal.inc(started);
-    return { unreachable };
+    return { unreachable, followed };
   }
 
   async function settleFailure(row: OutboxRow, err: unknown): Promise<string> {
@@ -246,11 +249,17 @@ export function startDispatcher(deps: {
     send(rows) {
       // Like a pass, it must not end with the request or activity that sent it (db/client.ts).
       const sent = detachedFromAbort(() =>
-        carryOutAll(rows, 'sender').catch((err: unknown) => {
-          // The rows keep their lease, which runs out: a dispatcher sends them then.
-          dispatcherFailuresTotal.inc({ kind: 'send' });
-          deps.logger.error({ err }, 'sending leased outbox commands failed');
-        }),
+        carryOutAll(rows, 'sender').then(
+          // A command queued behind a sent one (an event that followed at once) goes on at once.
+          ({ followed }) => {
+            if (followed) void run();
+          },
+          (err: unknown) => {
+            // The rows keep their lease, which runs out: a dispatcher sends them then.
+            dispatcherFailuresTotal.inc({ kind: 'send' });
+            deps.logger.error({ err }, 'sending leased outbox commands failed');
+          },
+        ),
       );
       sending.add(sent);
       void sent.finally(() => sending.delete(sent));
