@@ -48,6 +48,22 @@ const claimWithContact = claimReading(
 );
 
 /**
+ * A retry's claim that also reads the contact: one statement, made only while no attempt has completed
+ * the visit (seq `$first`, step `$first+1`) and no transaction changed the execution's row after the
+ * statement began (such an attempt claimed the row in the transaction that completed the visit). No
+ * row otherwise: openStep then claims and reads what that attempt recorded in statements of their own.
+ */
+const claimWithContactUnlessCompleted = claimReading(
+  'step.claim-with-contact-unless-completed',
+  () => `select ${CLAIMED_COLUMNS}, ${rowColumns(contacts, 'c', 'c.')} from claimed left join contacts c on c.id = claimed.contact_id`,
+  {
+    current: true,
+    guard: (first) =>
+      `not exists (select 1 from step_executions where execution_id = $1 and seq = $${first}::int and step_id = $${first + 1}::uuid and status = 'COMPLETED')`,
+  },
+);
+
+/**
  * A claim that also locks and reads the execution's contact (a first attempt of a step that locks
  * it): the execution's row first, then the contact's, as openStep locked them in two statements.
  * No row when the contact was erased.
@@ -121,6 +137,23 @@ export async function openStep(
       values: [req.visit.seq],
     });
     if (claimed) return opened(tx, req, retry, claimed, { asked: true, found: prefixedRow<ContactRow>(claimed, 'c.') }, claimed.earlierVisit ?? undefined);
+  }
+  // A retry that reads its contact (a local first attempt: a send's, a webhook's): one statement
+  // claims, applies the journal's patch and reads the contact while no attempt has completed the
+  // visit. The patch is safe then: the steps after the visit, which an old patch would undo, run only
+  // once it is completed.
+  if (retry && options.contact === 'read' && !options.read) {
+    const [claimed] = await claimAndRecord<Record<string, unknown>>(tx, req.executionId, req.visit.stepId, records, req.journal.execution, {
+      statements: claimWithContactUnlessCompleted,
+      values: [req.visit.seq, req.visit.stepId],
+    });
+    if (claimed) {
+      if (lateFirstAttempt()) throw ApplicationFailure.retryable('the attempt took half its start-to-close timeout to open its step', 'AttemptOutlived');
+      const contact = prefixedRow<ContactRow>(claimed, 'c.');
+      // The contact was erased (with its executions).
+      if (!contact?.id) return INACTIVE;
+      return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact, read: claimed };
+    }
   }
   // The records are written only when the claim succeeds; a retry's RUNNING record never reopens
   // the visit an earlier attempt closed (db/journal.ts). The journal's patch goes with the claim,

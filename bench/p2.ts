@@ -13,7 +13,11 @@
  * first event of each side warms its process up (connections, compiled code, Trellis's render
  * thread) and is printed but not counted. Goal: Trellis's p50 and p99 ≤ 1.5× the baseline's.
  *
- *   npm run bench:p2     (BENCH_N=200, BENCH_SETTLE_MS=100; BENCH_VERBOSE=1 also prints how soon /v1/track answered, more percentiles, the slowest events and where their time went in their runs' histories)
+ * The bench's requests go over one kept-alive node:http connection (fetch's own cost, about half a
+ * millisecond a request, is the client's, not Trellis's; the baseline signals with Temporal's native
+ * client).
+ *
+ *   npm run bench:p2     (BENCH_N=200, BENCH_SETTLE_MS=100; BENCH_VERBOSE=1 also prints how soon /v1/track answered, more percentiles, the slowest events and where their time went in their runs' histories; BENCH_TRACE=1 prints each event's wall-clock moments, sent, answered and arrived, to line up with Postgres's statement log)
  */
 import http from 'node:http';
 import type net from 'node:net';
@@ -24,7 +28,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { WORKER_DEFAULTS } from '../app/config';
 import { temporalWorkflowId } from '../core/execution';
-import { insertAudience, postJson, runBench, startBench, startWorkerProcess, statusCounts, until } from './support';
+import { insertAudience, keepAlivePoster, runBench, startBench, startWorkerProcess, statusCounts, until } from './support';
 
 const N = Number(process.env.BENCH_N ?? 200);
 const GOAL = 1.5;
@@ -92,6 +96,7 @@ async function main(): Promise<void> {
   await bench.api('POST', `/workflows/${wf.id}/executions/bulk`, sk, { contactIds: ids });
   await until(async () => (await statusCounts(bench, wf.id)).WAITING === N, 500);
   const trackUrl = `${bench.trellis.url}/v1/track`;
+  const postJson = keepAlivePoster();
   const { rows: runs } = await bench.trellis.database.pool.query<{ id: string; contactId: string }>(
     `select id, contact_id as "contactId" from executions where workflow_id = $1`,
     [wf.id],
@@ -143,7 +148,12 @@ async function main(): Promise<void> {
     // insertAudience's addresses, in the order of its ids.
     await postJson(trackUrl, project.publicKey, { event: 'go', email: `p2-${i + 1}@bench.test` });
     answered.push(performance.now() - t0);
-    ours.push((await arrived) - t0);
+    const arrivedAt = await arrived;
+    ours.push(arrivedAt - t0);
+    if (process.env.BENCH_TRACE)
+      console.log(
+        `TRACE ${id} ${i + 1} sent ${(performance.timeOrigin + t0).toFixed(1)} answered ${(performance.timeOrigin + t0 + answered.at(-1)!).toFixed(1)} arrived ${(performance.timeOrigin + arrivedAt).toFixed(1)} total ${(arrivedAt - t0).toFixed(1)}`,
+      );
     await runOf.get(id)!.result();
     await settle();
 

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -62,6 +63,30 @@ export async function postJson(url: string, key: string | undefined, body: unkno
   });
   if (r.status !== 200) throw new Error(`${url}: ${r.status} ${await r.text()}`);
   await r.arrayBuffer();
+}
+
+/**
+ * POSTs JSON as postJson does, over node:http with one kept-alive connection: a client whose own
+ * cost (fetch's is about half a millisecond more a request) stays out of a latency measured against
+ * Temporal's native client.
+ */
+export function keepAlivePoster(): (url: string, key: string | undefined, body: unknown) => Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return (url, key, body) =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode} ${text}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
 }
 
 /** A client of a Trellis API at `baseUrl`: answers' JSON bodies, throwing on any status from 300. */

@@ -74,13 +74,13 @@ const recordsThenPatch = prepared('journal.records-then-patch', `with recorded a
  * (project_id, contact_id, depth), joining what the step reads next; its own parameters come after
  * the claim's (`CLAIM_PARAMS`).
  */
-function claimSql(options: { patch: boolean; select: string; current?: boolean }): string {
+function claimSql(options: { patch: boolean; select: string; current?: boolean; guard?: string }): string {
   const set = options.patch ? ASSIGNMENTS(3) : 'current_step_id = $3';
   // The update follows a row changed by a transaction that committed after the statement began to
   // its new version; with `current` it then claims nothing, so what `select` reads is never older
   // than the row it claimed.
   return `with ${options.current ? 'seen as (select ctid from executions where id = $1), ' : ''}claimed as (
-     update executions set ${set} where id = $1 and status in (${ACTIVE})${options.current ? ' and ctid = (select ctid from seen)' : ''}
+     update executions set ${set} where id = $1 and status in (${ACTIVE})${options.current ? ' and ctid = (select ctid from seen)' : ''}${options.guard ? ` and ${options.guard}` : ''}
      returning project_id, contact_id, depth),
    recorded as (${stepRecords('claimed, ')})
    ${options.select}`;
@@ -107,12 +107,17 @@ export interface ClaimStatements {
  * Prepares a claim reading what `select` reads from `claimed` and its joins (its own parameters from
  * `first` on). `current`: the claim also fails (no row) when a transaction changed the execution's row
  * after the statement began, so that `select` may read what such a transaction would have written
- * with it.
+ * with it. `guard`: a further condition of the claim (on the same parameters as `select`).
  */
-export function claimReading(name: string, select: (first: number) => string, options: { current?: boolean } = {}): ClaimStatements {
+export function claimReading(
+  name: string,
+  select: (first: number) => string,
+  options: { current?: boolean; guard?: (first: number) => string } = {},
+): ClaimStatements {
+  const sqlFor = (patch: boolean, first: number) => claimSql({ patch, select: select(first), current: options.current, guard: options.guard?.(first) });
   return {
-    plain: prepared(name, claimSql({ patch: false, select: select(CLAIM_PARAMS.plain + 1), ...options })),
-    patch: prepared(`${name}-after-patch`, claimSql({ patch: true, select: select(CLAIM_PARAMS.patch + 1), ...options })),
+    plain: prepared(name, sqlFor(false, CLAIM_PARAMS.plain + 1)),
+    patch: prepared(`${name}-after-patch`, sqlFor(true, CLAIM_PARAMS.patch + 1)),
   };
 }
 

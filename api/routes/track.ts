@@ -58,15 +58,22 @@ export const HINT_ENTRIES = 10_000;
 /** How long an event name that had consequences in a project goes the long way without asking again. */
 export const CONSEQUENCES_MS = 10_000;
 
+/** One-statement tries in a row that found the contact existing before an event name goes the long way for CONSEQUENCES_MS. */
+export const EXISTING_IN_A_ROW = 3;
+
 /**
  * Which requests are worth trying the one-statement path for (storeFirstEvent). A miss costs a round
- * trip, so the process remembers the contacts it has seen exist and the event names that had
- * consequences (segments to evaluate, enrolments that need a decision). The statement decides each time: a
- * stale memory costs a round trip, or sends a request the long way, never a different outcome.
+ * trip, so the process remembers the contacts it has seen exist, the event names that had
+ * consequences (segments to evaluate, enrolments that need a decision), and the names whose tries
+ * kept finding their contact existing (contacts imported, or seen by another process: after
+ * EXISTING_IN_A_ROW such misses in a row the name goes the long way for a while). The statement
+ * decides each time: a stale memory costs a round trip, or sends a request the long way, never a
+ * different outcome.
  */
 export class FirstEventHints {
   private readonly knownContacts = new Map<string, true>();
   private readonly busyEvents = new Map<string, number>();
+  private readonly existingInARow = new Map<string, number>();
 
   worthTrying(projectId: string, email: string, name: string, now: number): boolean {
     if (this.knownContacts.has(`${projectId} ${email}`)) return false;
@@ -76,6 +83,22 @@ export class FirstEventHints {
 
   contactExists(projectId: string, email: string): void {
     remember(this.knownContacts, `${projectId} ${email}`, true);
+  }
+
+  /** A try of `name` found its contact existing. */
+  foundExisting(projectId: string, email: string, name: string, now: number): void {
+    this.contactExists(projectId, email);
+    const key = `${projectId} ${name}`;
+    const misses = (this.existingInARow.get(key) ?? 0) + 1;
+    if (misses < EXISTING_IN_A_ROW) return remember(this.existingInARow, key, misses);
+    this.existingInARow.delete(key);
+    remember(this.busyEvents, key, now + CONSEQUENCES_MS);
+  }
+
+  /** A try of `name` stored a new contact's event. */
+  stored(projectId: string, email: string, name: string): void {
+    this.contactExists(projectId, email);
+    this.existingInARow.delete(`${projectId} ${name}`);
   }
 
   hadConsequences(projectId: string, name: string, now: number): void {
@@ -126,12 +149,12 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
     const { contactData, eventData } = splitTrackedData(body.data ?? {});
     const result = await storeFirstEvent(database.db, { projectId, email, subscribed: body.subscribed, contactData, name: body.event, eventData });
     if (!result.stored) {
-      if (result.reason === 'contact-exists') hints.contactExists(projectId, email);
+      if (result.reason === 'contact-exists') hints.foundExisting(projectId, email, body.event, now);
       else hints.hadConsequences(projectId, body.event, now);
       return undefined;
     }
     // Its next event finds it existing.
-    hints.contactExists(projectId, email);
+    hints.stored(projectId, email, body.event);
     if (result.enrolled > 0) dispatcher.kick();
     return tracked(result.contactId, result.eventId, result.createdAt);
   }

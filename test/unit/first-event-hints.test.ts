@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONSEQUENCES_MS, FirstEventHints, HINT_ENTRIES } from '../../api/routes/track';
+import { CONSEQUENCES_MS, EXISTING_IN_A_ROW, FirstEventHints, HINT_ENTRIES } from '../../api/routes/track';
 
 describe("/v1/track's memory of which requests to try in one statement", () => {
   it('tries until it has seen the contact exist, for that project only', () => {
@@ -20,6 +20,23 @@ describe("/v1/track's memory of which requests to try in one statement", () => {
     expect(hints.worthTrying('p1', 'a@x.test', 'enrols', 1000 + CONSEQUENCES_MS)).toBe(true);
     expect(hints.worthTrying('p1', 'a@x.test', 'quiet', 1000)).toBe(true);
     expect(hints.worthTrying('p2', 'a@x.test', 'enrols', 1000)).toBe(true);
+  });
+
+  it('sends an event name the long way for CONSEQUENCES_MS once its tries found the contact existing EXISTING_IN_A_ROW times in a row', () => {
+    const hints = new FirstEventHints();
+    for (let i = 1; i < EXISTING_IN_A_ROW; i++) hints.foundExisting('p1', `old${i}@x.test`, 'opened', 1000);
+    // A new contact's event in between starts the count again.
+    hints.stored('p1', 'new@x.test', 'opened');
+    for (let i = 1; i < EXISTING_IN_A_ROW; i++) hints.foundExisting('p1', `older${i}@x.test`, 'opened', 1000);
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', 1000)).toBe(true);
+    expect(hints.worthTrying('p1', `older1@x.test`, 'opened', 1000)).toBe(false);
+    hints.foundExisting('p1', 'last@x.test', 'opened', 1000);
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', 1000)).toBe(false);
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', 1000 + CONSEQUENCES_MS - 1)).toBe(false);
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', 1000 + CONSEQUENCES_MS)).toBe(true);
+    // Other names and other projects are tried as before.
+    expect(hints.worthTrying('p1', 'next@x.test', 'signed.up', 1000)).toBe(true);
+    expect(hints.worthTrying('p2', 'next@x.test', 'opened', 1000)).toBe(true);
   });
 
   it('keeps at most HINT_ENTRIES contacts, forgetting the oldest first', () => {
