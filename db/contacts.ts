@@ -194,6 +194,7 @@ export async function lockContact(tx: Tx, projectId: string, contactId: string):
  * segment membership follows. With `event` (/v1/track's), a new contact's event may be stored with
  * it (see insertNewContactAndEvent): then `event` answers it with the workflows it triggers, and the
  * caller enrols the contact (enrolForNewContactEvent) instead of recording the event.
+ * `likelyExists`: the caller has reason to think the contact exists, so its lock is tried first.
  */
 export async function upsertContact(
   tx: Tx,
@@ -201,10 +202,25 @@ export async function upsertContact(
   email: string,
   change: { subscribed?: boolean; data?: JsonObject; addTags?: string[] },
   event?: { name: string; data: JsonObject },
+  options: { likelyExists?: boolean } = {},
 ): Promise<{ contact: ContactRow; created: boolean; event?: { row: EventRow; triggered: WorkflowJson[] } }> {
   const normalized = normalizeEmail(email);
-  const { set } = splitPatch(change.data ?? {});
   const tags = change.addTags ?? [];
+  /** The contact found existing, locked: changed as asked. */
+  const changed = async (existing: ContactRow) => {
+    const needsUpdate =
+      change.data !== undefined ||
+      (change.subscribed !== undefined && change.subscribed !== existing.subscribed) ||
+      tags.some((t) => !existing.tags.includes(t));
+    return { contact: needsUpdate ? await updateContactRow(tx, existing, change) : existing, created: false };
+  };
+  // A contact the caller has seen exist is locked first: one round trip instead of the insert that
+  // finds it and the lock (a guess that misses costs the lock's round trip).
+  if (options.likelyExists) {
+    const [existing] = await runPrepared<ContactRow>(tx, lockContactByEmail, [projectId, normalized]);
+    if (existing) return changed(existing);
+  }
+  const { set } = splitPatch(change.data ?? {});
   const values = [projectId, normalized, change.subscribed ?? true, JSON.stringify(set), tags];
   const [row] = event
     ? await runPrepared<NewContact>(tx, insertNewContactAndEvent, [...values, event.name, JSON.stringify(event.data)])
@@ -219,10 +235,7 @@ export async function upsertContact(
   }
   const [existing] = await runPrepared<ContactRow>(tx, lockContactByEmail, [projectId, normalized]);
   if (!existing) throw new Error('contact vanished during upsert');
-  const needsUpdate =
-    change.data !== undefined || (change.subscribed !== undefined && change.subscribed !== existing.subscribed) || tags.some((t) => !existing.tags.includes(t));
-  const contact = needsUpdate ? await updateContactRow(tx, existing, change) : existing;
-  return { contact, created: false };
+  return changed(existing);
 }
 
 /** A contact the insert statements created, with what they read (and the event insertNewContactAndEvent stored). */

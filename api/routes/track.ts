@@ -74,11 +74,17 @@ export class FirstEventHints {
   private readonly knownContacts = new Map<string, true>();
   private readonly busyEvents = new Map<string, number>();
   private readonly existingInARow = new Map<string, number>();
+  /** Event names whose tries kept finding their contact existing, until when they go the long way. */
+  private readonly existingNames = new Map<string, number>();
 
   worthTrying(projectId: string, email: string, name: string, now: number): boolean {
     if (this.knownContacts.has(`${projectId} ${email}`)) return false;
-    const until = this.busyEvents.get(`${projectId} ${name}`);
-    return until === undefined || until <= now;
+    return !until(this.busyEvents, `${projectId} ${name}`, now) && !until(this.existingNames, `${projectId} ${name}`, now);
+  }
+
+  /** Whether the request's contact probably exists: seen by this process, or its event name's tries keep finding theirs. */
+  likelyExists(projectId: string, email: string, name: string, now: number): boolean {
+    return this.knownContacts.has(`${projectId} ${email}`) || until(this.existingNames, `${projectId} ${name}`, now);
   }
 
   contactExists(projectId: string, email: string): void {
@@ -92,7 +98,7 @@ export class FirstEventHints {
     const misses = (this.existingInARow.get(key) ?? 0) + 1;
     if (misses < EXISTING_IN_A_ROW) return remember(this.existingInARow, key, misses);
     this.existingInARow.delete(key);
-    remember(this.busyEvents, key, now + CONSEQUENCES_MS);
+    remember(this.existingNames, key, now + CONSEQUENCES_MS);
   }
 
   /** A try of `name` stored a new contact's event. */
@@ -106,6 +112,12 @@ export class FirstEventHints {
   }
 }
 
+/** Whether `key`'s moment in `map` is still ahead of `now`. */
+function until(map: Map<string, number>, key: string, now: number): boolean {
+  const at = map.get(key);
+  return at !== undefined && at > now;
+}
+
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key);
   map.set(key, value);
@@ -115,11 +127,13 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
 export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): Route[] {
   // Before the body is validated, as it always was: a flood of bad requests is limited too.
   const rateLimit = trackRateLimit(database.db, config.trackRatePerSecond, clock);
+  const hints = new FirstEventHints();
 
   async function track(tx: Tx, projectId: string, body: z.output<typeof api.track.body>): Promise<Answer> {
     const { contactData, eventData } = splitTrackedData(body.data ?? {});
     const change = { subscribed: body.subscribed, data: body.data !== undefined ? contactData : undefined, addTags: body.tags };
-    const { contact, created, event: stored } = await upsertContact(tx, projectId, body.email, change, { name: body.event, data: eventData });
+    const likelyExists = hints.likelyExists(projectId, normalizeEmail(body.email), body.event, Date.now());
+    const { contact, created, event: stored } = await upsertContact(tx, projectId, body.email, change, { name: body.event, data: eventData }, { likelyExists });
     // A new contact's event, stored with it.
     if (stored) {
       await enrolForNewContactEvent(tx, { contactId: contact.id, name: body.event, data: eventData }, stored.row, stored.triggered);
@@ -138,8 +152,6 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
     });
     return tracked(contact.id, event.id, event.createdAt);
   }
-
-  const hints = new FirstEventHints();
 
   /** Stores a new contact's first event (and its plain enrolments) in one statement when that is all it does; undefined otherwise. */
   async function firstEvent(projectId: string, body: z.output<typeof api.track.body>): Promise<Answer | undefined> {

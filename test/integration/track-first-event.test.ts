@@ -181,6 +181,24 @@ describe('/v1/track: a new contact first event in one statement', () => {
     expect(members.body.data.map((c: { email: string }) => c.email).sort()).toEqual([email, member].sort());
   });
 
+  it('creates a contact again whose process saw it exist before it was erased (the lock tried first finds nothing)', async () => {
+    const project = await app.newProject('first-event-erased');
+    const email = `erased-${randomUUID()}@example.com`;
+    const first = await project.api.request('POST', '/v1/track', { event: 'seen', email, data: { round: 1 } }, { key: project.publicKey });
+    expect(first.status).toBe(200);
+    // A second event: this process now knows the contact exists.
+    expect((await project.api.request('POST', '/v1/track', { event: 'seen', email, data: { round: 2 } }, { key: project.publicKey })).status).toBe(200);
+    expect((await project.api.request('DELETE', `/contacts/${first.body.data.contact}`)).status).toBe(204);
+
+    const again = await project.api.request('POST', '/v1/track', { event: 'seen', email, data: { round: 3 } }, { key: project.publicKey });
+    expect(again.status).toBe(200);
+    expect(again.body.data.contact).not.toBe(first.body.data.contact);
+    expect(await stored(project.id, email)).toEqual({
+      contact: { subscribed: true, data: { round: 3 }, tags: [] },
+      events: [{ projectId: project.id, name: 'seen', data: { round: 3 }, depth: 0 }],
+    });
+  });
+
   it('20 concurrent first events of one new email make one contact and 20 events', async () => {
     const project = await app.newProject('first-event-burst');
     const email = `burst-${randomUUID()}@example.com`;

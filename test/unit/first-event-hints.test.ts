@@ -39,6 +39,20 @@ describe("/v1/track's memory of which requests to try in one statement", () => {
     expect(hints.worthTrying('p2', 'next@x.test', 'opened', 1000)).toBe(true);
   });
 
+  it('thinks a contact likely exists when it has seen it, or while its event name goes the long way for finding contacts existing', () => {
+    const hints = new FirstEventHints();
+    expect(hints.likelyExists('p1', 'a@x.test', 'opened', 1000)).toBe(false);
+    hints.stored('p1', 'a@x.test', 'signed.up');
+    expect(hints.likelyExists('p1', 'a@x.test', 'opened', 1000)).toBe(true);
+    expect(hints.likelyExists('p2', 'a@x.test', 'opened', 1000)).toBe(false);
+    for (let i = 0; i < EXISTING_IN_A_ROW; i++) hints.foundExisting('p1', `old${i}@x.test`, 'opened', 1000);
+    expect(hints.likelyExists('p1', 'new@x.test', 'opened', 1000)).toBe(true);
+    expect(hints.likelyExists('p1', 'new@x.test', 'opened', 1000 + CONSEQUENCES_MS)).toBe(false);
+    // A name that had consequences says nothing about its contacts.
+    hints.hadConsequences('p1', 'enrols', 1000);
+    expect(hints.likelyExists('p1', 'new@x.test', 'enrols', 1000)).toBe(false);
+  });
+
   it('keeps at most HINT_ENTRIES contacts, forgetting the oldest first', () => {
     const hints = new FirstEventHints();
     for (let i = 0; i <= HINT_ENTRIES; i++) hints.contactExists('p', `c${i}@x.test`);
