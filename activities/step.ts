@@ -138,7 +138,7 @@ export async function openStep(
     });
     if (claimed) return opened(tx, req, retry, claimed, { asked: true, found: prefixedRow<ContactRow>(claimed, 'c.') }, claimed.earlierVisit ?? undefined);
   }
-  // A retry that reads its contact (a local first attempt: a send's, a webhook's): one statement
+  // A retry that reads its contact (a local first attempt: an SMS's, a webhook's): one statement
   // claims, applies the journal's patch and reads the contact while no attempt has completed the
   // visit. The patch is safe then: the steps after the visit, which an old patch would undo, run only
   // once it is completed.
