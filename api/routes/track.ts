@@ -96,7 +96,10 @@ export class FirstEventHints {
     this.contactExists(projectId, email);
     const key = `${projectId} ${name}`;
     const misses = (this.existingInARow.get(key) ?? 0) + 1;
-    if (misses < EXISTING_IN_A_ROW) return remember(this.existingInARow, key, misses);
+    if (misses < EXISTING_IN_A_ROW) {
+      remember(this.existingInARow, key, misses);
+      return;
+    }
     this.existingInARow.delete(key);
     remember(this.existingNames, key, now + CONSEQUENCES_MS);
   }
