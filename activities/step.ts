@@ -108,6 +108,15 @@ const contactAndEarlierVisit = prepared(
 const INACTIVE: OpenedStep = { open: false, result: { done: false, reason: 'inactive' } };
 
 /**
+ * A first attempt that took half its timeout to get here (a claim waits for the row lock) may have
+ * been timed out and retried, and the retry may have closed the step and moved on: it rolls its
+ * claim back and leaves the step to the retry.
+ */
+function leaveToRetryIfLate(): void {
+  if (lateFirstAttempt()) throw ApplicationFailure.retryable('the attempt took half its start-to-close timeout to open its step', 'AttemptOutlived');
+}
+
+/**
  * Opens a step in the caller's transaction: claims the execution's row (locked, and only while it is
  * still active, making the visit its current step), writes the queued journal and — unless the step
  * finishes in this same transaction (`recordRunning: false`) — the visit as RUNNING, all in one
@@ -148,11 +157,9 @@ export async function openStep(
       values: [req.visit.seq, req.visit.stepId],
     });
     if (claimed) {
-      if (lateFirstAttempt()) throw ApplicationFailure.retryable('the attempt took half its start-to-close timeout to open its step', 'AttemptOutlived');
-      const contact = prefixedRow<ContactRow>(claimed, 'c.');
-      // The contact was erased (with its executions).
-      if (!contact?.id) return INACTIVE;
-      return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact, read: claimed };
+      leaveToRetryIfLate();
+      // The patch went with the claim.
+      return opened(tx, req, false, claimed, { asked: true, found: prefixedRow<ContactRow>(claimed, 'c.') });
     }
   }
   // The records are written only when the claim succeeds; a retry's RUNNING record never reopens
@@ -167,10 +174,7 @@ export async function openStep(
     retry ? undefined : req.journal.execution,
     claimRead(options, retry),
   );
-  // A first attempt that took half its timeout to get here (the claim waits for the row lock) may
-  // have been timed out and retried, and the retry may have closed the step and moved on: it
-  // rolls its claim back and leaves the step to the retry.
-  if (lateFirstAttempt()) throw ApplicationFailure.retryable('the attempt took half its start-to-close timeout to open its step', 'AttemptOutlived');
+  leaveToRetryIfLate();
   let contact = options.contact === 'read' || (options.contact === 'lock' && !retry) ? claimed && prefixedRow<ContactRow>(claimed, 'c.') : undefined;
   if (!retry) return opened(tx, req, retry, claimed, { asked: options.contact !== undefined, found: contact });
   // Only a retry can find its visit completed. Checked after the claim, which waits for an earlier
@@ -204,7 +208,8 @@ export async function openStep(
 async function opened(
   tx: Tx,
   req: StepActivityBase,
-  retry: boolean,
+  /** The journal's patch is still to write: a retry's claim left it out. */
+  patchLeftOut: boolean,
   claimed: Claimed<Record<string, unknown>> | undefined,
   contact: { asked: boolean; found: ContactRow | undefined },
   earlier?: EarlierVisit,
@@ -214,7 +219,7 @@ async function opened(
   }
   if (!claimed) return INACTIVE;
   // A retry's visit is newer than any current step the journal names.
-  if (retry && req.journal.execution) await writeRecordsAndPatch(tx, req.executionId, [], { ...req.journal.execution, currentStepId: undefined });
+  if (patchLeftOut && req.journal.execution) await writeRecordsAndPatch(tx, req.executionId, [], { ...req.journal.execution, currentStepId: undefined });
   // The contact was erased (with its executions).
   if (contact.asked && !contact.found?.id) return INACTIVE;
   return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact: contact.found, read: claimed };

@@ -132,11 +132,12 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
   const rateLimit = trackRateLimit(database.db, config.trackRatePerSecond, clock);
   const hints = new FirstEventHints();
 
-  async function track(tx: Tx, projectId: string, body: z.output<typeof api.track.body>): Promise<Answer> {
+  /** `email`: the body's, normalized. */
+  async function track(tx: Tx, projectId: string, email: string, body: z.output<typeof api.track.body>): Promise<Answer> {
     const { contactData, eventData } = splitTrackedData(body.data ?? {});
     const change = { subscribed: body.subscribed, data: body.data !== undefined ? contactData : undefined, addTags: body.tags };
-    const likelyExists = hints.likelyExists(projectId, normalizeEmail(body.email), body.event, Date.now());
-    const { contact, created, event: stored } = await upsertContact(tx, projectId, body.email, change, { name: body.event, data: eventData }, { likelyExists });
+    const likelyExists = hints.likelyExists(projectId, email, body.event, Date.now());
+    const { contact, created, event: stored } = await upsertContact(tx, projectId, email, change, { name: body.event, data: eventData }, { likelyExists });
     // A new contact's event, stored with it.
     if (stored) {
       await enrolForNewContactEvent(tx, { contactId: contact.id, name: body.event, data: eventData }, stored.row, stored.triggered);
@@ -157,8 +158,7 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
   }
 
   /** Stores a new contact's first event (and its plain enrolments) in one statement when that is all it does; undefined otherwise. */
-  async function firstEvent(projectId: string, body: z.output<typeof api.track.body>): Promise<Answer | undefined> {
-    const email = normalizeEmail(body.email);
+  async function firstEvent(projectId: string, email: string, body: z.output<typeof api.track.body>): Promise<Answer | undefined> {
     const now = Date.now();
     if (!hints.worthTrying(projectId, email, body.event, now)) return undefined;
     const { contactData, eventData } = splitTrackedData(body.data ?? {});
@@ -188,21 +188,22 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
         if (key !== undefined && (key.length === 0 || key.length > 255)) {
           throw badRequest('Idempotency-Key must be 1 to 255 characters', [{ path: 'headers.idempotency-key', message: 'bad length' }]);
         }
+        const email = normalizeEmail(body.email);
 
         // The first event of a new contact that nothing follows from but plain enrolments: one statement, no transaction.
         if (key === undefined && !body.tags?.length) {
-          const first = await firstEvent(project.id, body);
+          const first = await firstEvent(project.id, email, body);
           if (first) return reply(first.status, first.body);
         }
 
         const answer = await database.db
           .transaction(async (tx): Promise<Answer> => {
-            if (key === undefined) return { ...(await track(tx, project.id, body)), queued: commandsQueued(tx), leased: leasedCommands(tx) };
+            if (key === undefined) return { ...(await track(tx, project.id, email, body)), queued: commandsQueued(tx), leased: leasedCommands(tx) };
             const hash = createHash('sha256').update(canonicalJson(req.body)).digest('hex');
             // A concurrent request with the same key blocks here until the first commits.
             const claimed = await claimKey(tx, project.id, key, hash);
             if (claimed !== true) return claimed;
-            const result = await track(tx, project.id, body);
+            const result = await track(tx, project.id, email, body);
             await keepIdempotentAnswer(tx, project.id, key, result);
             return { ...result, queued: commandsQueued(tx), leased: leasedCommands(tx) };
           })
@@ -215,7 +216,7 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
         if (answer.leased?.length) dispatcher.send(answer.leased);
         if (answer.queued) dispatcher.kick();
         // The contact exists now: its next event goes straight to the transaction.
-        if (answer.status === 200) hints.contactExists(project.id, normalizeEmail(body.email));
+        if (answer.status === 200) hints.contactExists(project.id, email);
         return reply(answer.status, answer.body);
       },
       { before: [rateLimit] },
