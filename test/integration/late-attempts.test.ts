@@ -5,7 +5,8 @@
  * timeout left than its outside call may take (the HTTP client's 10 s) does not make the call. A
  * local attempt the worker cancels (its timeout) while it waits on a row lock gives its connection
  * up; one run again after its visit completed answers that visit's output, also when that visit's
- * transaction commits while the re-run waits on its row lock. The activity runs as the
+ * transaction commits while the re-run waits on its row lock (an UPDATE_CONTACT's, whose claim locks
+ * the contact, and a WEBHOOK's, whose one-statement claim reads it: neither calls again). The activity runs as the
  * worker runs it (its attempt clock included), against the real database and a real HTTP receiver;
  * Temporal's timing is stood for by the attempt's info (a short start-to-close timeout, a cancel).
  */
@@ -125,6 +126,47 @@ describe('a late first attempt', () => {
     expect(await attempt).toMatchObject({ done: true, output: { status: 200, body: { ok: true } } });
     expect(receiver.requests.filter((r) => r.path === '/brief@example.com')).toHaveLength(1);
     expect((await row(execution.id)).seqs).toEqual([0, 1, 2]);
+  });
+
+  it('run locally again after its visit completed (its marker lost) makes no second call and its old patch does not undo what came after', async () => {
+    const { execution, request, callWebhook } = await waitingRun('again@example.com');
+    const local = () => new MockActivityEnvironment({ attempt: 1, isLocal: true, startToCloseTimeoutMs: 15_000 });
+    const first = await local().run(callWebhook, request);
+    expect(first).toMatchObject({ done: true, output: { status: 200, body: { ok: true } } });
+    // What a step after the call wrote (a wait), before the worker that made the call died.
+    await app.trellis.database.pool.query(`update executions set status = 'WAITING' where id = $1`, [execution.id]);
+    // The same visit run again from attempt 1, with the journal it was first given.
+    const again = await local().run(callWebhook, { ...request, journal: { steps: [], execution: { status: 'RUNNING' as const } } });
+    expect(again).toEqual(first);
+    expect(receiver.requests.filter((r) => r.path === '/again@example.com')).toHaveLength(1);
+    expect((await row(execution.id)).status).toBe('WAITING');
+  });
+
+  it('run locally again while its earlier attempt commits the visit makes no second call and answers that output', async () => {
+    const { execution, request, callWebhook } = await waitingRun('racing@example.com');
+    // The earlier attempt: it holds the execution's row, records the visit COMPLETED and commits
+    // while the re-run's claim waits on the row lock.
+    const earlier = new pg.Client({ connectionString: inject('databaseUrl') });
+    await earlier.connect();
+    await earlier.query('begin');
+    await earlier.query('select 1 from executions where id = $1 for update', [execution.id]);
+    const output = { status: 200, body: { earlier: true } };
+    await earlier.query(
+      `insert into step_executions (execution_id, seq, step_id, type, name, status, output, started_at, completed_at)
+       values ($1, 2, $2, 'WEBHOOK', 'call', 'COMPLETED', $3, now(), now())`,
+      [execution.id, request.visit.stepId, JSON.stringify(output)],
+    );
+    await earlier.query('update executions set current_step_id = $2 where id = $1', [execution.id, request.visit.stepId]);
+    const again = new MockActivityEnvironment({ attempt: 1, isLocal: true, startToCloseTimeoutMs: 15_000 }).run(callWebhook, {
+      ...request,
+      journal: { steps: [], execution: { status: 'RUNNING' as const } },
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await earlier.query('commit');
+    await earlier.end();
+    expect(await again).toEqual({ done: true, output });
+    expect(receiver.requests.filter((r) => r.path === '/racing@example.com')).toHaveLength(0);
+    expect((await row(execution.id)).status).toBe('WAITING');
   });
 
   it('with less of its timeout left than its call may take does not make it', async () => {
