@@ -3,18 +3,23 @@ import { eq } from 'drizzle-orm';
 import type { ContactSnapshot, Journal, TrackedEventSignal } from '../core/execution';
 import { firstEventSince } from '../db/events';
 import { applyJournal, lockExecution } from '../db/journal';
+import { acknowledgeCancel } from '../db/outbox';
 import { contacts, executions } from '../db/schema';
 import type { ActivityDeps } from './deps';
 
-export function bookkeepingActivities({ database }: ActivityDeps) {
+export function bookkeepingActivities({ database, onCommandsQueued }: ActivityDeps) {
   return {
-    /** Writes the interpreter's queued bookkeeping; answers whether the execution is still active. */
+    /**
+     * Writes the interpreter's queued bookkeeping; answers whether the execution is still active. A
+     * cancelled run's last flush acknowledges its cancel command, freeing its place in the
+     * dispatcher's cancel window (db/outbox.ts), and asks for a pass to fill it.
+     */
     async flushJournal(req: { executionId: string; journal: Journal }): Promise<{ active: boolean }> {
-      return database.db.transaction(async (tx) => {
+      const final = req.journal.execution;
+      const answer = await database.db.transaction(async (tx) => {
         const exec = await lockExecution(tx, req.executionId);
         // An earlier attempt of this very flush already wrote its final status, but its result never
         // reached Temporal (its worker died, or it outlived its timeout): still this workflow's own end.
-        const final = req.journal.execution;
         const wroteItsEnd = final?.completed === true && exec.status === final.status;
         // Cancelled or erased behind the workflow's back: nothing is recorded after the cancel (which
         // closed the open step itself).
@@ -22,6 +27,8 @@ export function bookkeepingActivities({ database }: ActivityDeps) {
         await applyJournal(tx, req.executionId, req.journal);
         return { active: true };
       });
+      if (final?.completed === true && final.status === 'CANCELLED' && (await acknowledgeCancel(database.db, req.executionId))) onCommandsQueued();
+      return answer;
     },
 
     /**

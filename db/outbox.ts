@@ -126,11 +126,47 @@ const insertLeasedSignals = prepared(
  * dispatcher died) makes the command due again. The scan walks the due index and probes each
  * row's predecessor by index, so it costs the batch, not the backlog. `locked_until` is the claim's
  * token (to the millisecond, as JavaScript reads it back).
+ *
+ * Cancels have a lane of their own, claimed beside the batch: at most `cancels.window` of them
+ * await their runs at once. A cancel that Temporal accepted stays, marked requested
+ * (markCancelsRequested), and holds its place until its run records the cancellation
+ * (acknowledgeCancel), or for `cancels.holdSeconds` at most (its run's worker may be slow or gone);
+ * once its lease runs out it is claimed again and dropped without a call (Temporal holds the
+ * request). So a cancel-all hands Temporal its cancellations at the pace the workers take them,
+ * instead of all at once into queues where they wait out the worker's sticky timeout and cost a
+ * second dispatch each, and the starts and signals queued after it do not wait for it. Two
+ * dispatchers claiming at the same moment may each fill the window: it paces, it does not lock.
  */
-export async function claimCommands(db: Db, batch: number, leaseSeconds: number): Promise<ClaimedCommand[]> {
-  const rows = await runPrepared<ClaimedRow>(db, claim, [batch, leaseSeconds]);
+export async function claimCommands(db: Db, batch: number, leaseSeconds: number, cancels: { window: number; holdSeconds: number }): Promise<ClaimedCommand[]> {
+  const rows = await runPrepared<ClaimedRow>(db, claim, [batch, leaseSeconds, cancels.window, cancels.holdSeconds]);
   return rows.map(({ id, start, ...row }) => ({ ...row, id: Number(id), start: start ?? undefined }));
 }
+
+/** Cancels Temporal accepted: kept (leased) until their runs acknowledge them, then gone. */
+export async function markCancelsRequested(db: Db, ids: number[]): Promise<void> {
+  if (ids.length > 0) await runPrepared(db, markRequested, [ids]);
+}
+
+const markRequested = prepared(
+  'outbox.mark-cancels-requested',
+  `update outbox set payload = payload || '{"requested": true}'::jsonb where id = any($1::bigint[])`,
+);
+
+/** Whether a claimed cancel was accepted by Temporal already (its lease ran out before its run acknowledged it). */
+export function cancelRequested(row: OutboxRow): boolean {
+  return (row.payload as { requested?: boolean }).requested === true;
+}
+
+/**
+ * A cancelled run recorded its cancellation: its cancel commands are done (a cancel still queued
+ * is moot). Answers whether there was one, that is whether a place in the cancel window is free.
+ */
+export async function acknowledgeCancel(db: Db, executionId: string): Promise<boolean> {
+  const rows = await runPrepared(db, deleteCancels, [executionId]);
+  return rows.length > 0;
+}
+
+const deleteCancels = prepared('outbox.acknowledge-cancel', `delete from outbox where execution_id = $1 and kind = 'cancel' returning id`);
 
 /** A leased command. */
 export interface ClaimedCommand extends OutboxRow {
@@ -154,11 +190,11 @@ export interface StartData {
 type ClaimedRow = Omit<ClaimedCommand, 'id' | 'start'> & { id: string; start: StartData | null };
 
 /**
- * The claim, in one statement: the due heads of their queues are leased (the scan walks the due
- * index and probes each row's predecessor by index, so it costs the batch, not the backlog;
- * `= any(array(…))` takes the batch's ids first, then one primary-key look-up each, where an `in (…)`
- * may be planned as a hash join over the whole table), and each comes back, for a start, with the
- * execution's data.
+ * The claim, in one statement: the due heads of their queues are leased, in two lanes (the cancels
+ * up to the window's free places). Each lane's scan walks its due index and probes each row's
+ * predecessor by index, so it costs the batch, not the backlog; `= any(array(…))` takes the
+ * batch's ids first, then one primary-key look-up each, where an `in (…)` may be planned as a hash
+ * join over the whole table. Each comes back, for a start, with the execution's data.
  */
 const claim = prepared(
   'outbox.claim',
@@ -168,11 +204,21 @@ const claim = prepared(
             available_at = date_trunc('milliseconds', now() + make_interval(secs => $2::int))
       where id = any(array(
         select o.id from outbox o
-         where o.available_at <= now()
-           and not exists (select 1 from outbox earlier where earlier.execution_id = o.execution_id and earlier.id < o.id)
-         order by o.available_at, o.id
-         limit $1
-           for update skip locked))
+          where o.available_at <= now() and o.kind <> 'cancel'
+            and not exists (select 1 from outbox earlier where earlier.execution_id = o.execution_id and earlier.id < o.id)
+          order by o.available_at, o.id
+          limit $1
+            for update skip locked) || array(
+        select o.id from outbox o
+          where o.available_at <= now() and o.kind = 'cancel'
+            and not exists (select 1 from outbox earlier where earlier.execution_id = o.execution_id and earlier.id < o.id)
+          order by o.available_at, o.id
+          -- The window's free places: a leased cancel's available_at is its lease's end, so one leased
+          -- within the last $4 seconds has one beyond now() + ($2 - $4) seconds.
+          limit greatest(0, $3::int - (
+            select count(*) from outbox f
+             where f.kind = 'cancel' and f.locked_until is not null and f.available_at > now() + make_interval(secs => $2::int - $4::int)))
+            for update skip locked))
      returning *)
    select ${rowColumns(outbox, 'c')}, s.start
      from claimed c

@@ -314,7 +314,13 @@ export const outbox = pgTable(
     lastError: text('last_error'),
     createdAt: createdAt(),
   },
-  (t) => [index('outbox_due').on(t.availableAt, t.id), index('outbox_execution').on(t.executionId, t.id)],
+  (t) => [
+    // Two lanes, each claimed by its own scan: a cancel-all's thousands of cancels, paced by their
+    // window (db/outbox.ts), never stand before the starts and signals queued after them.
+    index('outbox_due_commands').on(t.availableAt, t.id).where(sql`kind <> 'cancel'`),
+    index('outbox_due_cancels').on(t.availableAt, t.id).where(sql`kind = 'cancel'`),
+    index('outbox_execution').on(t.executionId, t.id),
+  ],
 );
 
 /** Outbox commands that failed for good: kept for operators; their execution was marked FAILED. */

@@ -14,7 +14,17 @@ import { eq, lte, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { type Database, detachedFromAbort } from '../db/client';
-import { type ClaimedCommand, claimCommands, completeCommands, deadLetterCommand, retryCommand, type OutboxRow, type StartData } from '../db/outbox';
+import {
+  cancelRequested,
+  type ClaimedCommand,
+  claimCommands,
+  completeCommands,
+  deadLetterCommand,
+  markCancelsRequested,
+  retryCommand,
+  type OutboxRow,
+  type StartData,
+} from '../db/outbox';
 import type { Logger } from '../telemetry/logger';
 import { dispatcherFailuresTotal, executionsStartedTotal, outboxCommandsTotal } from '../telemetry/metrics';
 import { executions, outbox } from '../db/schema';
@@ -29,6 +39,14 @@ import { startSegmentComputation } from './segment-client';
 import { contactEmailKey, contactIdKey, projectIdKey, statusKey, workflowIdKey } from './search-attributes';
 
 const BATCH = 200;
+/**
+ * Cancels leased at once (db/outbox.ts claimCommands): each holds its place until its run records the
+ * cancellation. Enough to keep a worker's task slots busy through a cancel-all, few enough that its
+ * cancellations reach the workers as they take them.
+ */
+const CANCEL_WINDOW = 20;
+/** How long a requested cancel holds its place in the window at most, awaiting its run. */
+const CANCEL_HOLD_SECONDS = 10;
 const CALL_DEADLINE_MS = 5000;
 const POLL_MS = 1000;
 /** Longer than a batch of calls can take (each bounded by CALL_DEADLINE_MS, all at once). */
@@ -43,7 +61,7 @@ export interface Dispatcher {
   kick(): void;
   /** Carries out commands that the committed transaction leased to this process itself (db/outbox.ts queueLeasedSignals). */
   send(rows: ClaimedCommand[]): void;
-  /** Runs passes until the outbox holds nothing due; for tests and shutdown. */
+  /** Runs passes until the outbox holds nothing due (a cancel Temporal accepted is not due while it awaits its run); for tests and shutdown. */
   drain(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -70,11 +88,12 @@ export function startDispatcher(deps: {
    * carried out had another queued behind it. False when Temporal is unreachable.
    */
   async function pass(): Promise<boolean> {
-    const rows = await claimCommands(database.db, BATCH, LEASE_SECONDS);
+    const rows = await claimCommands(database.db, BATCH, LEASE_SECONDS, { window: CANCEL_WINDOW, holdSeconds: CANCEL_HOLD_SECONDS });
     if (rows.length === 0) return false;
     const { unreachable, followed } = await carryOutAll(rows, 'pass');
     // Temporal is down: leave the rest of the backlog for the next poll instead of churning through it.
-    return !unreachable && (rows.length === BATCH || followed);
+    // (The cancels' lane is filled again as their runs acknowledge them: each kicks a pass.)
+    return !unreachable && (rows.length >= BATCH || followed);
   }
 
   /**
@@ -83,19 +102,23 @@ export function startDispatcher(deps: {
    */
   async function carryOutAll(rows: ClaimedCommand[], by: 'pass' | 'sender'): Promise<{ unreachable: boolean; followed: boolean }> {
     const done: number[] = [];
+    const requested: number[] = [];
     let started = 0;
     let unreachable = false;
     await Promise.all(
       rows.map(async (row) => {
         try {
-          if ((await carryOut(row)) === 'started') started += 1;
-          done.push(row.id);
+          const outcome = await carryOut(row);
+          if (outcome === 'started') started += 1;
+          // A cancel Temporal accepted keeps its lease (its place in the window) until its run acknowledges it.
+          (outcome === 'requested' ? requested : done).push(row.id);
           outboxCommandsTotal.inc({ kind: row.kind, by });
         } catch (err) {
           unreachable = (await settleFailure(row, err)) === 'unreachable' || unreachable;
         }
       }),
     );
+    await markCancelsRequested(database.db, requested);
     const { followed } = await completeCommands(database.db, done);
     executionsStartedTotal.inc(started);
     return { unreachable, followed };
@@ -124,7 +147,7 @@ export function startDispatcher(deps: {
     return client.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
   }
 
-  async function carryOut(row: ClaimedCommand): Promise<'started' | undefined> {
+  async function carryOut(row: ClaimedCommand): Promise<'started' | 'requested' | undefined> {
     if (row.kind === 'compute-segment') {
       const { projectId, generation } = row.payload as { projectId: string; generation: number };
       const input = { segmentId: row.executionId, projectId, generation };
@@ -148,9 +171,13 @@ export function startDispatcher(deps: {
       return 'started';
     }
     if (row.kind === 'cancel') {
+      // Requested before, and its lease ran out before its run acknowledged it: Temporal has it.
+      if (cancelRequested(row)) return;
       try {
         await bounded(() => handle.cancel());
+        return 'requested';
       } catch (err) {
+        // Closed already (or never started): nothing to acknowledge it.
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
       return;
@@ -270,6 +297,8 @@ export function startDispatcher(deps: {
         await run();
         const [due] = await database.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(lte(outbox.availableAt, sql`now()`));
         if (!due || due.n === 0) return;
+        // Cancels wait for places in their window, which their runs free as they record the cancellation.
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
     async stop() {

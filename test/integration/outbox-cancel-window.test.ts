@@ -1,0 +1,100 @@
+/**
+ * The outbox's cancel lane, at the level of its claim: at most a window of cancels is leased at
+ * once, each holding its place until its run acknowledges it (or its lease runs out), and the
+ * commands queued after a cancel-all's cancels are claimed beside them. A database of the file's
+ * own, with no dispatcher, so that every claim here is the test's.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../../db/client';
+import { runMigrations } from '../../db/migrate';
+import { acknowledgeCancel, cancelRequested, claimCommands, markCancelsRequested } from '../../db/outbox';
+import { outbox } from '../../db/schema';
+import { privateDatabase } from '../support/audience';
+import type { ScratchDatabase } from '../../scripts/local-servers';
+import { waitFor } from '../support/harness';
+
+const WINDOW = { window: 20, holdSeconds: 10 };
+
+describe("the outbox's cancel window", () => {
+  let scratch: ScratchDatabase;
+  let database: Database;
+
+  beforeAll(async () => {
+    scratch = await privateDatabase();
+    await runMigrations(scratch.url);
+    database = openDatabase(scratch.url);
+  });
+  afterAll(async () => {
+    await database?.close();
+    await scratch?.drop();
+  });
+
+  it('leases at most the window of cancels, claims the commands queued behind them, and frees a place per acknowledgement', async () => {
+    const { db } = database;
+    await db.delete(outbox);
+    const cancelled = Array.from({ length: 50 }, () => randomUUID());
+    await db.insert(outbox).values(cancelled.map((executionId) => ({ kind: 'cancel', executionId })));
+    // Queued after the cancel-all: a start and a signal of other executions.
+    const later = [randomUUID(), randomUUID()];
+    await db.insert(outbox).values([
+      { kind: 'start', executionId: later[0]! },
+      { kind: 'signal', executionId: later[1]!, payload: { event: { eventId: randomUUID(), name: 'go', data: {} } } },
+    ]);
+
+    const first = await claimCommands(db, 200, 60, WINDOW);
+    const firstCancels = first.filter((c) => c.kind === 'cancel');
+    expect(firstCancels.map((c) => c.executionId)).toEqual(cancelled.slice(0, WINDOW.window));
+    expect(first.filter((c) => c.kind !== 'cancel').map((c) => c.executionId)).toEqual(later);
+    expect(firstCancels.some(cancelRequested)).toBe(false);
+    // Temporal accepted them; the window is full while they await their runs.
+    await markCancelsRequested(
+      db,
+      firstCancels.map((c) => c.id),
+    );
+    expect(await claimCommands(db, 200, 60, WINDOW)).toEqual([]);
+
+    // A run that recorded its cancellation frees one place: the next cancel in line takes it.
+    expect(await acknowledgeCancel(db, cancelled[0]!)).toBe(true);
+    expect(await acknowledgeCancel(db, cancelled[0]!)).toBe(false);
+    expect(await acknowledgeCancel(db, randomUUID())).toBe(false);
+    const next = await claimCommands(db, 200, 60, WINDOW);
+    expect(next.map((c) => c.executionId)).toEqual([cancelled[WINDOW.window]]);
+
+    // An acknowledgement also removes a cancel still queued: its run is closing anyway.
+    expect(await acknowledgeCancel(db, cancelled[49]!)).toBe(true);
+    const left = await db.select({ executionId: outbox.executionId }).from(outbox);
+    expect(left.length).toBe(50 - 2 + later.length);
+    expect(left.map((r) => r.executionId)).not.toContain(cancelled[49]);
+  });
+
+  it('lets a cancel whose run does not answer hold its place only so long, and hands it back requested when its lease runs out', async () => {
+    const { db } = database;
+    await db.delete(outbox);
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    await db.insert(outbox).values([a, b, c].map((executionId) => ({ kind: 'cancel', executionId })));
+    const cancels = { window: 2, holdSeconds: 1 };
+
+    const leased = await claimCommands(db, 200, 2, cancels);
+    expect(leased.map((r) => r.executionId)).toEqual([a, b]);
+    await markCancelsRequested(
+      db,
+      leased.map((r) => r.id),
+    );
+    expect(await claimCommands(db, 200, 2, cancels)).toEqual([]);
+    // Their runs never answer (their worker is gone): after the hold, the third is sent.
+    const third = await waitFor(async () => {
+      const rows = await claimCommands(db, 200, 2, cancels);
+      return rows.length > 0 ? rows : undefined;
+    }, 'a place for the third');
+    expect(third.map((r) => r.executionId)).toEqual([c]);
+    expect(cancelRequested(third[0]!)).toBe(false);
+    // Once their leases run out the two come back marked requested: a dispatcher drops them without a call.
+    const expired = await waitFor(async () => {
+      const rows = await claimCommands(db, 200, 2, { window: 3, holdSeconds: 1 });
+      return rows.length > 0 ? rows : undefined;
+    }, 'the leases run out');
+    expect(expired.map((r) => r.executionId).sort()).toEqual([a, b].sort());
+    expect(expired.every(cancelRequested)).toBe(true);
+  });
+});
