@@ -54,6 +54,8 @@ export async function startSmtp(options: { port?: number } = {}): Promise<TestSm
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    // No reverse DNS look-up of each client (the machine's resolver, which may answer late): a session starts at once.
+    disableReverseLookup: true,
     logger: false,
     onClose(session) {
       closedSessions.add(session.id);
