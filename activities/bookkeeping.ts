@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { ContactSnapshot, Journal, TrackedEventSignal } from '../core/execution';
 import { firstEventSince } from '../db/events';
 import { applyJournal, lockExecution } from '../db/journal';
-import { acknowledgeCancel } from '../db/outbox';
+import { acknowledgeCancel, expediteCancel } from '../db/outbox';
 import { contacts, executions } from '../db/schema';
 import type { ActivityDeps } from './deps';
 
@@ -54,9 +54,14 @@ export function bookkeepingActivities({ database, onCommandsQueued }: ActivityDe
       });
     },
 
-    /** The execution's status in the projection, with its error (none once it was erased). */
+    /**
+     * The execution's status in the projection, with its error (none once it was erased). Asked by a
+     * run that found its execution inactive: when it was cancelled, the run waits for Temporal's
+     * cancellation, whose command goes to the head of its lane (expediteCancel).
+     */
     async executionStatus(req: { executionId: string }): Promise<{ status?: string; error?: string }> {
       const [row] = await database.db.select({ status: executions.status, error: executions.error }).from(executions).where(eq(executions.id, req.executionId));
+      if (row?.status === 'CANCELLED' && (await expediteCancel(database.db, req.executionId))) onCommandsQueued();
       return row ? { status: row.status, ...(row.error ? { error: row.error } : {}) } : {};
     },
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
-import { acknowledgeCancel, cancelRequested, claimCommands, markCancelsRequested } from '../../db/outbox';
+import { acknowledgeCancel, cancelRequested, claimCommands, expediteCancel, markCancelsRequested } from '../../db/outbox';
 import { outbox } from '../../db/schema';
 import { privateDatabase } from '../support/audience';
 import type { ScratchDatabase } from '../../scripts/local-servers';
@@ -66,6 +66,22 @@ describe("the outbox's cancel window", () => {
     const left = await db.select({ executionId: outbox.executionId }).from(outbox);
     expect(left.length).toBe(50 - 2 + later.length);
     expect(left.map((r) => r.executionId)).not.toContain(cancelled[49]);
+  });
+
+  it('puts the cancel of a run that found its execution cancelled at the head of the lane', async () => {
+    const { db } = database;
+    await db.delete(outbox);
+    const executionIds = Array.from({ length: 5 }, () => randomUUID());
+    await db.insert(outbox).values(executionIds.map((executionId) => ({ kind: 'cancel', executionId })));
+    const cancels = { window: 1, holdSeconds: 10 };
+
+    const [first] = await claimCommands(db, 200, 60, cancels);
+    expect(first!.executionId).toBe(executionIds[0]);
+    // The leased one stays where it is; the fourth, still queued, goes ahead of the second and third.
+    expect(await expediteCancel(db, executionIds[0]!)).toBe(false);
+    expect(await expediteCancel(db, executionIds[3]!)).toBe(true);
+    expect(await acknowledgeCancel(db, executionIds[0]!)).toBe(true);
+    expect((await claimCommands(db, 200, 60, cancels)).map((r) => r.executionId)).toEqual([executionIds[3]]);
   });
 
   it('lets a cancel whose run does not answer hold its place only so long, and hands it back requested when its lease runs out', async () => {
