@@ -112,7 +112,7 @@ export function startDispatcher(deps: {
           if (outcome === 'started') started += 1;
           // A cancel Temporal accepted keeps its lease (its place in the window) until its run acknowledges it.
           (outcome === 'requested' ? requested : done).push(row.id);
-          outboxCommandsTotal.inc({ kind: row.kind, by });
+          if (outcome !== 'dropped') outboxCommandsTotal.inc({ kind: row.kind, by });
         } catch (err) {
           unreachable = (await settleFailure(row, err)) === 'unreachable' || unreachable;
         }
@@ -147,7 +147,8 @@ export function startDispatcher(deps: {
     return client.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
   }
 
-  async function carryOut(row: ClaimedCommand): Promise<'started' | 'requested' | undefined> {
+  /** `dropped`: a cancel requested before, whose lease ran out without its run's acknowledgement (counted when it was requested). */
+  async function carryOut(row: ClaimedCommand): Promise<'started' | 'requested' | 'dropped' | undefined> {
     if (row.kind === 'compute-segment') {
       const { projectId, generation } = row.payload as { projectId: string; generation: number };
       const input = { segmentId: row.executionId, projectId, generation };
@@ -172,7 +173,7 @@ export function startDispatcher(deps: {
     }
     if (row.kind === 'cancel') {
       // Requested before, and its lease ran out before its run acknowledged it: Temporal has it.
-      if (cancelRequested(row)) return;
+      if (cancelRequested(row)) return 'dropped';
       try {
         await bounded(() => handle.cancel());
         return 'requested';

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Client as PgClient } from 'pg';
-import { inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
+import { temporal } from '@temporalio/proto';
+import { temporalWorkflowId } from '../../core/execution';
 import { commandsQueued, leasedCommands, queueLeasedSignals, SEND_AT_ONCE } from '../../db/outbox';
 import { outbox } from '../../db/schema';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
@@ -80,5 +82,38 @@ describe('the outbox', () => {
         { leased: true, n: SEND_AT_ONCE },
       ],
     });
+  });
+
+  it('sends a cancel once: kept, marked requested, until its run answers; once its lease runs out unanswered, dropped without a second call', async () => {
+    const { db } = app.trellis.database;
+    const { client } = app.trellis;
+    // Two runs that no worker serves (this process is an API), so neither ever answers its cancel.
+    const [fresh, stale] = [randomUUID(), randomUUID()];
+    const taskQueue = `nobody-${randomUUID()}`;
+    const handles = await Promise.all([fresh, stale].map((id) => client.workflow.start('nothingHere', { taskQueue, workflowId: temporalWorkflowId(id) })));
+    const cancelRequests = async (i: number) =>
+      ((await handles[i]!.fetchHistory()).events ?? []).filter(
+        (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+      ).length;
+
+    // A cancel Temporal accepts stays in the outbox, marked requested, leased.
+    await db.insert(outbox).values({ kind: 'cancel', executionId: fresh });
+    app.trellis.dispatcher.kick();
+    const [kept] = await waitFor(async () => {
+      const rows = await db.select().from(outbox).where(eq(outbox.executionId, fresh));
+      return rows.length === 1 && (rows[0]!.payload as { requested?: boolean }).requested ? rows : undefined;
+    }, 'the cancel marked requested');
+    expect(kept!.lockedUntil!.getTime()).toBeGreaterThan(Date.now());
+    expect(await cancelRequests(0)).toBe(1);
+
+    // One requested before whose lease ran out: the dispatcher removes it and calls nobody.
+    const past = new Date(Date.now() - 1000);
+    await db.insert(outbox).values({ kind: 'cancel', executionId: stale, payload: { requested: true }, availableAt: past, lockedUntil: past });
+    app.trellis.dispatcher.kick();
+    await waitFor(async () => (await db.select().from(outbox).where(eq(outbox.executionId, stale))).length === 0, 'the stale cancel dropped');
+    expect(await cancelRequests(1)).toBe(0);
+
+    await db.delete(outbox).where(eq(outbox.executionId, fresh));
+    await Promise.all(handles.map((h) => h.terminate('test over')));
   });
 });
