@@ -4,6 +4,9 @@ import { executionsFinishedTotal } from '../telemetry/metrics';
 import { onCommit, type Tx } from './client';
 import { executions, outbox, stepExecutions } from './schema';
 
+/** Cancels of at most this many executions at once are queued ahead of larger ones. */
+export const AHEAD_OF_BULK = 20;
+
 /**
  * Marks every active execution matching `where` CANCELLED (with its open step) and answers how many
  * it cancelled. An execution whose start is still queued loses that start and needs nothing from
@@ -35,8 +38,11 @@ export async function cancelExecutions(tx: Tx, where: SQL): Promise<number> {
         for update)
       returning ${outbox.executionId}
     ), queued as (
-      insert into ${outbox} (kind, execution_id)
-      select 'cancel', id from cancelled where id not in (select execution_id from unstarted)
+      -- A few (a DELETE of one execution, a contact's erasure) go ahead of a cancel-all's thousands,
+      -- which the dispatcher's cancel window paces (db/outbox.ts claimCommands).
+      insert into ${outbox} (kind, execution_id, available_at)
+      select 'cancel', id, case when (select count(*) from cancelled) <= ${AHEAD_OF_BULK} then '-infinity'::timestamptz else now() end
+      from cancelled where id not in (select execution_id from unstarted)
     )
     select count(*)::int as cancelled from cancelled`);
   const cancelled = result.rows[0]!.cancelled;

@@ -5,11 +5,13 @@
  * own, with no dispatcher, so that every claim here is the test's.
  */
 import { randomUUID } from 'node:crypto';
+import { and, eq, ne } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
 import { acknowledgeCancel, cancelRequested, claimCommands, expediteCancel, markCancelsRequested } from '../../db/outbox';
-import { outbox } from '../../db/schema';
+import { cancelExecutions } from '../../db/cancel';
+import { executions, outbox } from '../../db/schema';
 import { privateDatabase } from '../support/audience';
 import type { ScratchDatabase } from '../../scripts/local-servers';
 import { waitFor } from '../support/harness';
@@ -44,8 +46,13 @@ describe("the outbox's cancel window", () => {
 
     const first = await claimCommands(db, 200, 60, WINDOW);
     const firstCancels = first.filter((c) => c.kind === 'cancel');
-    expect(firstCancels.map((c) => c.executionId)).toEqual(cancelled.slice(0, WINDOW.window));
-    expect(first.filter((c) => c.kind !== 'cancel').map((c) => c.executionId)).toEqual(later);
+    expect(firstCancels.map((c) => c.executionId).sort()).toEqual(cancelled.slice(0, WINDOW.window).sort());
+    expect(
+      first
+        .filter((c) => c.kind !== 'cancel')
+        .map((c) => c.executionId)
+        .sort(),
+    ).toEqual([...later].sort());
     expect(firstCancels.some(cancelRequested)).toBe(false);
     // Temporal accepted them; the window is full while they await their runs.
     await markCancelsRequested(
@@ -66,6 +73,36 @@ describe("the outbox's cancel window", () => {
     const left = await db.select({ executionId: outbox.executionId }).from(outbox);
     expect(left.length).toBe(50 - 2 + later.length);
     expect(left.map((r) => r.executionId)).not.toContain(cancelled[49]);
+  });
+
+  it("queues a cancel of a few executions ahead of a cancel-all's", async () => {
+    const { db } = database;
+    await db.delete(outbox);
+    const { rows } = await database.pool.query<{ project: string; workflow: string }>(`
+      with p as (insert into projects (name, public_key, secret_key_hash) values ('lanes', 'pk_' || gen_random_uuid(), 'x') returning id),
+           w as (insert into workflows (project_id, name, trigger_type) select id, 'lanes', 'MANUAL' from p returning id, project_id)
+      select project_id as project, id as workflow from w`);
+    const { project, workflow } = rows[0]!;
+    // Started executions (no start queued): 31 of one workflow.
+    await database.pool.query(
+      `with c as (insert into contacts (project_id, email) select $1, 'lane-' || n || '@example.com' from generate_series(1, 31) n returning id)
+       insert into executions (project_id, workflow_id, contact_id, status, workflow_version) select $1, $2, id, 'WAITING', 1 from c`,
+      [project, workflow],
+    );
+    const ids = (await database.pool.query<{ id: string }>('select id from executions where workflow_id = $1 order by id', [workflow])).rows.map((r) => r.id);
+    const [single, ...bulk] = ids as [string, ...string[]];
+
+    // A cancel-all of 30, then a DELETE of the last one.
+    expect(await db.transaction((tx) => cancelExecutions(tx, and(eq(executions.workflowId, workflow), ne(executions.id, single))!))).toBe(30);
+    expect(await db.transaction((tx) => cancelExecutions(tx, eq(executions.id, single)))).toBe(1);
+
+    // The one cancelled last is among the first five claimed, with the cancel-all's first four.
+    const { rows: queued } = await database.pool.query<{ execution_id: string }>(
+      "select execution_id from outbox where kind = 'cancel' and execution_id = any($1::uuid[]) order by id",
+      [bulk],
+    );
+    const claimed = await claimCommands(db, 200, 60, { window: 5, holdSeconds: 10 });
+    expect(claimed.map((r) => r.executionId).sort()).toEqual([single, ...queued.slice(0, 4).map((r) => r.execution_id)].sort());
   });
 
   it('puts the cancel of a run that found its execution cancelled at the head of the lane', async () => {
@@ -92,7 +129,7 @@ describe("the outbox's cancel window", () => {
     const cancels = { window: 2, holdSeconds: 1 };
 
     const leased = await claimCommands(db, 200, 2, cancels);
-    expect(leased.map((r) => r.executionId)).toEqual([a, b]);
+    expect(leased.map((r) => r.executionId).sort()).toEqual([a, b].sort());
     await markCancelsRequested(
       db,
       leased.map((r) => r.id),
