@@ -30,7 +30,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { WORKER_DEFAULTS } from '../app/config';
 import { temporalWorkflowId } from '../core/execution';
-import { insertAudience, keepAlivePoster, runBench, startBench, startWorkerProcess, statusCounts, until } from './support';
+import { httpPoster, insertAudience, keepAlivePoster, runBench, startBench, startWorkerProcess, statusCounts, until } from './support';
 
 const N = Number(process.env.BENCH_N ?? 200);
 const GOAL = 1.5;
@@ -53,22 +53,6 @@ function timeline(history: temporal.api.history.v1.IHistory, since: number): str
     .filter((e) => e.at >= -1)
     .map((e) => `${e.type.replace('EVENT_TYPE_', '').toLowerCase()} ${e.at.toFixed(0)}`)
     .join(', ');
-}
-
-/** A POST on a connection of its own (`agent: false`, as Trellis's webhook client makes it); resolves once the answer has been read. */
-function post(url: string, body: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        res.resume();
-        res.once('end', () => resolve());
-      },
-    );
-    req.once('error', reject);
-    req.end(body);
-  });
 }
 
 /** Resolves the waiter registered under an id when something arrives for it. */
@@ -128,6 +112,7 @@ async function main(): Promise<void> {
   // ── Baseline: the same server, a bare workflow waiting on a signal, then one activity that makes
   // the WEBHOOK's call: a POST to the same receiver on a new connection, as Trellis's client makes it.
   const activityStarts = arrivals();
+  const post = httpPoster(false);
   const nativeConnection = await NativeConnection.connect({ address: bench.temporal.address });
   const bare = await Worker.create({
     connection: nativeConnection,
@@ -139,7 +124,7 @@ async function main(): Promise<void> {
     activities: {
       async baselineResumed(id: string) {
         activityStarts.arrived(id);
-        await post(`${receiverUrl}/baseline/${id}`, '{}');
+        await post(`${receiverUrl}/baseline/${id}`, undefined, {});
       },
     },
   });

@@ -5,7 +5,7 @@ import { onCommit, type Tx } from './client';
 import { executions, outbox, stepExecutions } from './schema';
 
 /** Cancels of at most this many executions at once are queued ahead of larger ones. */
-export const AHEAD_OF_BULK = 20;
+const AHEAD_OF_BULK = 20;
 
 /**
  * Marks every active execution matching `where` CANCELLED (with its open step) and answers how many
