@@ -12,6 +12,7 @@ import {
   CLAIMED_COLUMNS,
   type Claimed,
   claimAndRecord,
+  claimAndRecordAlone,
   type ClaimStatements,
   claimReading,
   lockExecution,
@@ -223,6 +224,30 @@ async function opened(
   // The contact was erased (with its executions).
   if (contact.asked && !contact.found?.id) return INACTIVE;
   return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact: contact.found, read: claimed };
+}
+
+/**
+ * A local first attempt's claim that only reads its contact (a webhook's), as openStep's one-statement
+ * path for such an attempt makes it, but committed on its own: the statement is the whole of what
+ * the transaction wrote, and the request is then rendered outside it (two round trips fewer on the
+ * way to the call). The claim still orders the call after a cancel committed before it, which leaves
+ * nothing to claim; a failure before the call (a late attempt, a template that does not render)
+ * leaves the claim standing, which is what the retry's claim or the run's failure writes again.
+ * Undefined when it claimed nothing: openStep, in a transaction, then finds out why.
+ */
+export async function openLocalAttemptAlone(db: Db, req: StepActivityBase): Promise<OpenStep | undefined> {
+  if (!Context.current().info.isLocal) return undefined;
+  const records = withReplaced(req.journal.steps, [{ ...req.visit, status: 'RUNNING' }]);
+  const [claimed] = await claimAndRecordAlone<Record<string, unknown>>(db, req.executionId, req.visit.stepId, records, req.journal.execution, {
+    statements: claimWithContactUnlessCompleted,
+    values: [req.visit.seq, req.visit.stepId],
+  });
+  if (!claimed) return undefined;
+  leaveToRetryIfLate();
+  const contact = prefixedRow<ContactRow>(claimed, 'c.');
+  // The contact was erased (with its executions): openStep answers it.
+  if (!contact.id) return undefined;
+  return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact, read: claimed };
 }
 
 /**

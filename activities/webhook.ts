@@ -12,7 +12,7 @@ import type { ContactRow } from '../db/contacts';
 import type { ActivityDeps } from './deps';
 import { classifyResponse, describeFailure, type HttpRequest, HttpRequestError } from './http';
 import { buildVariables, TemplateError } from '../core/render';
-import { assertCallFits, assertNotShuttingDown, closeStepIfActive, openStep, outsideCallSignal } from './step';
+import { assertCallFits, assertNotShuttingDown, closeStepIfActive, openLocalAttemptAlone, openStep, outsideCallSignal } from './step';
 
 export interface WebhookRequest extends StepActivityBase {
   config: WebhookConfig;
@@ -57,17 +57,26 @@ export function webhookActivities({ database, http, renderer, shuttingDown }: Ac
   return {
     async callWebhook(req: WebhookRequest): Promise<StepActivityResult> {
       assertNotShuttingDown(shuttingDown);
-      // The claim's transaction stays open while the request is rendered: its row lock is the
-      // re-check before the call, as SEND_EMAIL's (a cancel committing meanwhile waits for the
-      // commit; one committed before the claim leaves nothing to claim). A request that cannot be
-      // rendered, or an attempt too late for the call, rolls the claim back.
-      const prepared = await database.db.transaction(async (tx) => {
-        const owner = await openStep(tx, req, { contact: 'read' });
-        if (!owner.open) return owner.result;
-        const call = await renderCall(req, owner.contact!);
+      // A local first attempt claims by one statement committed on its own, then renders the
+      // request (openLocalAttemptAlone). Otherwise the claim's transaction stays open while the
+      // request is rendered: its row lock is the re-check before the call, as SEND_EMAIL's (a cancel
+      // committing meanwhile waits for the commit; one committed before the claim leaves nothing to
+      // claim), and a request that cannot be rendered, or an attempt too late for the call, rolls
+      // the claim back.
+      let prepared: HttpRequest | StepActivityResult;
+      const claimedAlone = await openLocalAttemptAlone(database.db, req);
+      if (claimedAlone) {
+        prepared = await renderCall(req, claimedAlone.contact!);
         assertCallFits(http.timeoutMs);
-        return call;
-      });
+      } else {
+        prepared = await database.db.transaction(async (tx) => {
+          const owner = await openStep(tx, req, { contact: 'read' });
+          if (!owner.open) return owner.result;
+          const call = await renderCall(req, owner.contact!);
+          assertCallFits(http.timeoutMs);
+          return call;
+        });
+      }
       if ('done' in prepared) return prepared;
 
       let result: Awaited<ReturnType<typeof http.request>>;

@@ -21,6 +21,9 @@ export type PoolErrorHandler = (message: string, err: Error) => void;
 /** The connection each handle runs its statements on: a transaction's client, or the pool for the database. */
 const connectionOf = new WeakMap<object, Pool | PoolClient>();
 
+/** Each database's runner of a statement on its own (runPreparedAlone). */
+const aloneOn = new WeakMap<object, (statement: PreparedStatement, values: unknown[]) => Promise<object[]>>();
+
 /** Callbacks waiting for the commit of the transaction they were registered in. */
 const afterCommit = new WeakMap<object, (() => void)[]>();
 
@@ -109,33 +112,27 @@ export function openDatabase(url: string, options: { max?: number; onError?: Poo
   const db = drizzle(pool, { schema });
   connectionOf.set(db, pool);
   const inner = (db as unknown as { session: PoolSessionParts }).session;
-  db.transaction = async (fn, config) => {
-    // drizzle's own transaction over a pool never releases its client when BEGIN fails, and hands a
-    // dead one back when ROLLBACK fails: a Postgres outage would drain the pool for good (and
-    // `close()` would wait forever). So the client is checked out here, and destroyed in those cases.
+  /**
+   * Runs `work` on a client checked out for it, tied to the abort scope (abortableBy): an abort
+   * cancels the backend's statement, and the client is then closed rather than pooled, so that a
+   * cancel arriving late never reaches another statement on the same backend. `brokenBy` says which
+   * failures leave the client unfit to pool.
+   */
+  async function checkedOut<T>(work: (client: PoolClient) => Promise<T>, brokenBy: (err: unknown) => boolean): Promise<T> {
     const signal = abortScope.getStore();
     signal?.throwIfAborted();
     const client = await pool.connect();
     let broken: Error | undefined;
-    const pending: (() => void)[] = [];
-    let result: Awaited<ReturnType<typeof fn>>;
-    // An abort cancels the backend's statement; the client is then closed rather than pooled, so
-    // that a cancel arriving late never reaches another transaction on the same backend.
     const abort = () => {
-      broken = new Error('transaction aborted');
+      broken = new Error('statement aborted');
       void cancelBackend(url, (client as PoolClient & { processID: number }).processID, report);
     };
     signal?.addEventListener('abort', abort, { once: true });
     try {
       signal?.throwIfAborted();
-      const session = new NodePgSession(client, inner.dialect, inner.schema, inner.options);
-      result = await session.transaction(async (tx) => {
-        const handle = tx as unknown as Parameters<typeof fn>[0];
-        track(handle, pending, client);
-        return fn(handle);
-      }, config);
+      return await work(client);
     } catch (err) {
-      if (/^(begin|commit|rollback)\b/.test((err as { query?: string }).query ?? '')) broken = err as Error;
+      if (brokenBy(err)) broken = err as Error;
       // A statement cancelled by the abort fails as the abort's reason (a local activity's: Temporal's cancellation).
       if (signal?.aborted) throw signal.reason;
       throw err;
@@ -143,10 +140,33 @@ export function openDatabase(url: string, options: { max?: number; onError?: Poo
       signal?.removeEventListener('abort', abort);
       client.release(broken);
     }
+  }
+  db.transaction = async (fn, config) => {
+    // drizzle's own transaction over a pool never releases its client when BEGIN fails, and hands a
+    // dead one back when ROLLBACK fails: a Postgres outage would drain the pool for good (and
+    // `close()` would wait forever). So the client is checked out here, and destroyed in those cases.
+    const pending: (() => void)[] = [];
+    const result = await checkedOut(
+      (client) => {
+        const session = new NodePgSession(client, inner.dialect, inner.schema, inner.options);
+        return session.transaction(async (tx) => {
+          const handle = tx as unknown as Parameters<typeof fn>[0];
+          track(handle, pending, client);
+          return fn(handle);
+        }, config);
+      },
+      (err) => /^(begin|commit|rollback)\b/.test((err as { query?: string }).query ?? ''),
+    );
     // drizzle has no commit hook: this wrapper gives every transaction one, whichever layer opened it.
     for (const callback of pending) callback();
     return result;
   };
+  aloneOn.set(db, (statement, values) =>
+    checkedOut(
+      async (client) => (await client.query({ name: statement.name, text: statement.text, values })).rows,
+      () => false,
+    ),
+  );
   return { pool, db, close: () => pool.end() };
 }
 
@@ -204,6 +224,17 @@ export async function runPrepared<R>(tx: Tx, statement: PreparedStatement, value
   if (!connection) throw new Error('runPrepared: a handle that openDatabase did not make');
   const result = await connection.query<R & object>({ name: statement.name, text: statement.text, values });
   return result.rows;
+}
+
+/**
+ * Runs a prepared statement on its own, committed by itself (no BEGIN, no COMMIT: two round trips
+ * fewer than a transaction), on a connection tied to the abort scope as a transaction's is
+ * (abortableBy): an abort cancels it in Postgres. For a write that one statement makes whole.
+ */
+export async function runPreparedAlone<R>(db: Db, statement: PreparedStatement, values: unknown[]): Promise<R[]> {
+  const run = aloneOn.get(db);
+  if (!run) throw new Error('runPreparedAlone: a handle that openDatabase did not make');
+  return (await run(statement, values)) as R[];
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * Attempts that overlap. A first attempt of a step task that Temporal may already have timed out
  * and retried: one that took half its start-to-close timeout to open its step (held on the
- * execution's row lock) rolls its claim back and leaves the step to its retry; one with less of its
+ * execution's row lock) rolls its claim back and leaves the step to its retry (a WEBHOOK's local
+ * first attempt, whose claim is a statement committed on its own, leaves the claim standing, as
+ * its retry claims again); one with less of its
  * timeout left than its outside call may take (the HTTP client's 10 s) does not make the call. A
  * local attempt the worker cancels (its timeout) while it waits on a row lock gives its connection
  * up; one run again after its visit completed answers that visit's output, also when that visit's
@@ -113,6 +115,24 @@ describe('a late first attempt', () => {
     await outcome;
     expect(receiver.requests.filter((r) => r.path === '/held@example.com')).toHaveLength(0);
     expect(await row(execution.id)).toEqual(before);
+  });
+
+  it('run locally and late, leaves its claim standing (a statement committed on its own) and makes no call; its retry claims again and calls once', async () => {
+    const { wf, execution, request, callWebhook } = await waitingRun('held-local@example.com');
+    const before = await row(execution.id);
+    const held = await holdRow(execution.id);
+    const env = new MockActivityEnvironment({ attempt: 1, isLocal: true, startToCloseTimeoutMs: 2000 });
+    const attempt = env.run(callWebhook, request);
+    const outcome = expect(attempt).rejects.toMatchObject({ type: 'AttemptOutlived' });
+    await new Promise((r) => setTimeout(r, 1500));
+    await held.release();
+    await outcome;
+    expect(receiver.requests.filter((r) => r.path === '/held-local@example.com')).toHaveLength(0);
+    // No transaction to roll back: the visit is claimed, RUNNING, as the retry claims it.
+    expect(await row(execution.id)).toEqual({ ...before, currentStepId: wf.steps.call, seqs: [0, 1, 2] });
+    const retry = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 15_000 });
+    expect(await retry.run(callWebhook, { ...request, earlierAttempt: true })).toMatchObject({ done: true, output: { status: 200 } });
+    expect(receiver.requests.filter((r) => r.path === '/held-local@example.com')).toHaveLength(1);
   });
 
   it('that is not late makes its call and records it (the same visit, the lock held briefly)', async () => {
