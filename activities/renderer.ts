@@ -3,13 +3,14 @@
  * controls (nested `{% for %}` loops): rendered on the API's or the worker's own thread, one such
  * template stalls every request and every activity of the process. So every render runs on a small
  * pool of worker threads (piscina), each render bounded by the Liquid engine's own time and memory
- * limits (render.ts), and the event loop only waits for the answer.
+ * limits (render.ts), and the event loop only waits for the answer. Values made of plain variable
+ * outputs alone, whose cost no author controls, are rendered on the calling thread.
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import type { ComposedBody, TemplateContent } from '../core/compose-email';
-import { markupFree, TemplateError, toSingleLine, type TemplateVariables } from '../core/render';
+import { markupFree, plainOutputsOnly, renderJson, renderLine, TemplateError, toSingleLine, type TemplateVariables } from '../core/render';
 import type { RenderOutcome, RenderResult, RenderTask } from './render-task';
 
 export interface RenderedEmail extends ComposedBody {
@@ -55,6 +56,11 @@ export function createRenderer(options: { threads?: number } = {}): Renderer {
     async values(vars, lines, json) {
       // Literal values (an UPDATE_CONTACT's `{seen: true}`) render to themselves: no trip to a thread.
       if (markupFree(lines) && markupFree(json)) return { lines: lines.map(toSingleLine), ...(json !== undefined ? { json } : {}) };
+      // Plain variable outputs (a webhook's `https://…/{{ id }}`) cost next to nothing: rendered here,
+      // by the same functions as on a thread, without the trip to one (about half a millisecond).
+      if (plainOutputsOnly(lines) && plainOutputsOnly(json)) {
+        return { lines: lines.map((source) => renderLine(source, vars)), ...(json !== undefined ? { json: renderJson(json, vars) } : {}) };
+      }
       const { kind: _, ...values } = await run({ kind: 'values', vars, lines, json });
       return values;
     },

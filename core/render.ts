@@ -197,6 +197,21 @@ export function markupFree(value: unknown): boolean {
   return true;
 }
 
+/** `{{ name }}`, `{{ contact.data.plan }}`, `{{ items[0] }}`: one variable, no filter, no whitespace control. */
+const PLAIN_OUTPUT = /\{\{\s*[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*\s*\}\}/g;
+
+/**
+ * True when every string in `value` holds no markup but plain variable outputs (PLAIN_OUTPUT): no
+ * tag, no filter. Such a template renders in time linear in its length and in the values it prints,
+ * which are bounded; only loops and filters let a template's author spend CPU at will.
+ */
+export function plainOutputsOnly(value: unknown): boolean {
+  if (typeof value === 'string') return markupFree(value.replace(PLAIN_OUTPUT, ''));
+  if (Array.isArray(value)) return value.every(plainOutputsOnly);
+  if (isPlainObject(value)) return Object.values(value).every(plainOutputsOnly);
+  return true;
+}
+
 /** Parses a template without rendering it, for write-time validation. */
 export function checkTemplate(source: string): { ok: true } | { ok: false; message: string; line?: number; column?: number } {
   try {

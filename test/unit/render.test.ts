@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { buildVariables, checkTemplate, markupFree, renderHtml, renderJson, renderLine, renderText, TemplateError, toSingleLine } from '../../core/render';
+import {
+  buildVariables,
+  checkTemplate,
+  markupFree,
+  plainOutputsOnly,
+  renderHtml,
+  renderJson,
+  renderLine,
+  renderText,
+  TemplateError,
+  toSingleLine,
+} from '../../core/render';
+import { createRenderer } from '../../activities/renderer';
+import { runRenderTask } from '../../activities/render-task';
 
 const vars = buildVariables({
   contact: {
@@ -277,5 +290,43 @@ describe('errors', () => {
   it('throws TemplateError when rendering fails', () => {
     expect(() => renderText('{% for i in (1..100000000) %}{{ i }}{% endfor %}', {})).toThrow(TemplateError);
     expect(() => renderText('{% for i in (1..100000000) %}{{ i }}{% endfor %}', {})).toThrow('memory alloc limit exceeded (line 1, column 1)');
+  });
+});
+
+describe('plainOutputsOnly', () => {
+  it('holds for plain variable outputs and literal text, in any string of a JSON value', () => {
+    expect(plainOutputsOnly('https://hooks.example.com/{{id}}?plan={{ contact.data.plan }}')).toBe(true);
+    expect(plainOutputsOnly({ a: ['{{ data.tags[0] }}', 3, null], b: 'plain', c: { d: '{{email}}' } })).toBe(true);
+    expect(plainOutputsOnly(['a } b', '{ x }'])).toBe(true);
+  });
+
+  it('fails for any tag, filter, whitespace control or stray markup', () => {
+    for (const s of ['{{ id | upcase }}', '{% if plan %}x{% endif %}', '{{- id }}', '{{ id -}}', '{{ id }} {{', '{{ "text" }}', '{{ a.b[c] }}', '{%raw%}']) {
+      expect(plainOutputsOnly(s)).toBe(false);
+      expect(plainOutputsOnly({ deep: [s] })).toBe(false);
+    }
+  });
+
+  it('renders on the calling thread exactly what a render thread renders', async () => {
+    const renderer = createRenderer({ threads: 1 });
+    try {
+      const lines = [
+        'https://x.test/{{ id }}/{{data.plan}}',
+        ' {{ data.address.city }} \n {{ data.tags[1] }}',
+        '{{ data.missing }}|{{ data.zero }}|{{ data.off }}|{{ data.nothing }}',
+      ];
+      const json = { who: '{{ email }}', list: ['{{ data.firstName }}', 7, { z: '{{ data.tags }}' }], keep: true };
+      expect(plainOutputsOnly(lines) && plainOutputsOnly(json)).toBe(true);
+      const onThread = runRenderTask({ kind: 'values', vars, lines, json });
+      expect(onThread.ok).toBe(true);
+      const { kind: _, ...expected } = (onThread as { ok: true; result: { kind: string } }).result;
+      expect(await renderer.values(vars, lines, json)).toEqual(expected);
+      expect(expected).toEqual({
+        lines: ['https://x.test/c_1/pro', 'Lyon b', '|0|false|'],
+        json: { who: 'ann@example.com', list: ['Ann', 7, { z: '["a","b"]' }], keep: true },
+      });
+    } finally {
+      await renderer.close();
+    }
   });
 });
