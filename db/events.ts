@@ -3,11 +3,11 @@ import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { enrolsAtDepth } from '../core/event-names';
 import type { JsonObject, TrackedEventSignal } from '../core/execution';
 import { exitReasonFor, type ExitOn } from '../core/graph';
-import { prepared, rowColumns, runPrepared, type Tx } from './client';
+import { prefixedRow, prepared, rowColumns, runPrepared, type Tx } from './client';
 import { enrolContact } from './enrol';
 import { ACTIVE_RUNS_OF, exitExecutions } from './exits';
-import { queueCommands, queueLeasedSignals } from './outbox';
-import { contacts, events, workflows } from './schema';
+import { LEASE_UNLESS_QUEUED, type OutboxRow, queueCommands, queueLeasedSignals, SEND_AT_ONCE, SEND_LEASE_SECONDS, tookLeasedSignals } from './outbox';
+import { contacts, events, outbox, workflows } from './schema';
 
 export type EventRow = typeof events.$inferSelect;
 type WorkflowRow = typeof workflows.$inferSelect;
@@ -65,6 +65,38 @@ const insertEventThenTriggered = prepared(
    select event.*, (select coalesce(json_agg(w order by w.id), '[]'::json) from (${triggeredBy('$3')}) w) as triggered
    from event`,
 );
+/**
+ * The event's deliveries to the runs in `reached`, inserted as queueLeasedSignals inserts them
+ * (LEASE_UNLESS_QUEUED, the first SEND_AT_ONCE leased for `$6` seconds), each carrying the event as
+ * eventSignal gives it: its record time to the millisecond, as JavaScript reads it back.
+ */
+const DELIVERED = `delivered as (
+   insert into outbox (kind, execution_id, payload, locked_until, available_at)
+   select 'signal', r.id,
+     jsonb_build_object('event', jsonb_build_object('eventId', event.id, 'name', event.name, 'data', event.data,
+       'recordedAt', to_char(event."createdAt" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
+     l.until, coalesce(l.until, now())
+   from (select id, row_number() over (order by id) as n from reached) r cross join event
+   left join lateral (${LEASE_UNLESS_QUEUED('r.id', '$6', `r.n <= ${SEND_AT_ONCE}`)}) l on true
+   returning *)`;
+
+/**
+ * insertEventThenReached(AndTriggered) for /v1/track, which sends the deliveries itself: the same,
+ * and the deliveries queued by the same statement (DELIVERED), one row each (`o.`-prefixed columns,
+ * null when there are none) beside the event's: one round trip fewer than queueing them after.
+ */
+const insertEventDelivering = (triggered: boolean) =>
+  prepared(
+    triggered ? 'events.insert-then-reached-and-triggered-delivering' : 'events.insert-then-reached-delivering',
+    `with event as (${INSERT_EVENT}), reached as (${reachedBy('$2', '$3')}), ${DELIVERED}
+     select event.*, (select coalesce(json_agg(r), '[]'::json) from reached r) as reached,
+       ${triggered ? `(select coalesce(json_agg(w order by w.id), '[]'::json) from (${triggeredBy('$3')}) w) as triggered,` : ''}
+       ${rowColumns(outbox, 'd', 'o.')}
+     from event left join delivered d on true`,
+  );
+const insertEventDeliveringAndTriggered = insertEventDelivering(true);
+const insertEventDeliveringOnly = insertEventDelivering(false);
+
 /** A triggered workflow as a statement reads it into JSON. */
 export type WorkflowJson = Omit<WorkflowRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
 type Reached = { id: string; exitOn: ExitOn | null };
@@ -102,7 +134,24 @@ export async function recordEvent(
   let triggeredWithIt: WorkflowRow[] | undefined;
   // A contact created by this transaction has no executions to deliver to.
   let waiting: Reached[] = [];
-  if (!input.contactIsNew && enrolsAtDepth(depth)) {
+  // Deliveries queued by the event's own statement (the API's, which sends them itself).
+  let delivered = false;
+  if (!input.contactIsNew && input.sendSignals) {
+    const statement = enrolsAtDepth(depth) ? insertEventDeliveringAndTriggered : insertEventDeliveringOnly;
+    const rows = await runPrepared<EventRow & { reached: Reached[]; triggered?: WorkflowJson[] } & Record<string, unknown>>(tx, statement, [
+      ...values,
+      SEND_LEASE_SECONDS,
+    ]);
+    const { reached, triggered, ...rest } = rows[0]!;
+    event = Object.fromEntries(Object.entries(rest).filter(([key]) => !key.startsWith('o.'))) as EventRow;
+    waiting = reached;
+    triggeredWithIt = triggered?.map(workflowRow);
+    tookLeasedSignals(
+      tx,
+      rows.filter((r) => r['o.id'] !== null).map((r) => prefixedRow<Omit<OutboxRow, 'id'> & { id: string }>(r, 'o.')),
+    );
+    delivered = true;
+  } else if (!input.contactIsNew && enrolsAtDepth(depth)) {
     const [row] = await runPrepared<EventRow & { reached: Reached[]; triggered: WorkflowJson[] }>(tx, insertEventThenReachedAndTriggered, values);
     const { reached, triggered, ...inserted } = row!;
     event = inserted;
@@ -129,9 +178,12 @@ export async function recordEvent(
       return reason ? [{ executionId: w.id, reason }] : [];
     }),
   );
-  const deliveries = waiting.map((w) => ({ kind: 'signal' as const, executionId: w.id, event: eventSignal(event) }));
-  if (input.sendSignals) await queueLeasedSignals(tx, deliveries);
-  else await queueCommands(tx, deliveries);
+  // The API's deliveries to the runs of a contact that existed before went with the event's statement.
+  if (!delivered) {
+    const deliveries = waiting.map((w) => ({ kind: 'signal' as const, executionId: w.id, event: eventSignal(event) }));
+    if (input.sendSignals) await queueLeasedSignals(tx, deliveries);
+    else await queueCommands(tx, deliveries);
+  }
 
   if (!enrolsAtDepth(depth)) return { event, enrolled: [], skippedEnrolments: 'depth' };
   const triggered = triggeredWithIt ?? (await runPrepared<WorkflowRow>(tx, workflowsTriggered, [input.projectId, input.name]));

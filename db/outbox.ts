@@ -89,6 +89,14 @@ export async function queueLeasedSignals(tx: Tx, signals: { executionId: string;
     JSON.stringify(signals.slice(0, SEND_AT_ONCE).map((s) => ({ execution_id: s.executionId, payload: { event: s.event } }))),
     SEND_LEASE_SECONDS,
   ]);
+  tookLeasedSignals(tx, rows);
+}
+
+/**
+ * Notes the deliveries a statement of `tx` inserted as queueLeasedSignals inserts them (LEASE_UNLESS_QUEUED):
+ * the leased ones to send once it commits (leasedCommands), the others left to a dispatcher (commandsQueued).
+ */
+export function tookLeasedSignals(tx: Tx, rows: (Omit<OutboxRow, 'id'> & { id: string })[]): void {
   const leased: ClaimedCommand[] = [];
   for (const row of rows) {
     if (row.lockedUntil === null) queuedIn.add(tx);
@@ -103,6 +111,15 @@ export function leasedCommands(tx: Tx): ClaimedCommand[] {
 }
 
 /**
+ * A delivery's lease for the process that queues it (its `until`, to the millisecond, `lease`
+ * seconds ahead), as a lateral subquery: no row when a command of its execution (`execution`) is
+ * queued already, nor when `also` does not hold; the delivery then waits for a dispatcher.
+ */
+export const LEASE_UNLESS_QUEUED = (execution: string, lease: string, also = 'true') =>
+  `select date_trunc('milliseconds', now() + make_interval(secs => ${lease}::int)) as until
+    where ${also} and not exists (select 1 from outbox o where o.execution_id = ${execution})`;
+
+/**
  * The deliveries inserted in one statement, each leased (its `locked_until` the lease's token, to the
  * millisecond) unless a command of its execution is queued already. The contact's row lock, which
  * every transaction recording an event of the contact holds, orders two such inserts for one
@@ -113,9 +130,7 @@ const insertLeasedSignals = prepared(
   `insert into outbox (kind, execution_id, payload, locked_until, available_at)
    select 'signal', s.execution_id, s.payload, l.until, coalesce(l.until, now())
      from jsonb_to_recordset($1::jsonb) as s(execution_id uuid, payload jsonb)
-     left join lateral (
-       select date_trunc('milliseconds', now() + make_interval(secs => $2::int)) as until
-        where not exists (select 1 from outbox o where o.execution_id = s.execution_id)) l on true
+     left join lateral (${LEASE_UNLESS_QUEUED('s.execution_id', '$2')}) l on true
    returning ${rowColumns(outbox)}`,
 );
 

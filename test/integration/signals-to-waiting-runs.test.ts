@@ -31,7 +31,7 @@ describe('events reach only the runs that wait for them', () => {
   async function track(event: string, email: string, data?: Record<string, unknown>) {
     const r = await app.api.post('/v1/track', { event, email, ...(data ? { data } : {}) });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    return r.body.data as { contact: string; event: string };
+    return r.body.data as { contact: string; event: string; timestamp: string };
   }
   const historyOf = async (executionId: string) =>
     (await app.trellis.client.workflow.getHandle(`trellis-execution-${executionId}`).fetchHistory()).events ?? [];
@@ -231,14 +231,15 @@ describe('events reach only the runs that wait for them', () => {
     try {
       await holder.query('begin');
       await holder.query('select id from outbox where id = $1 for update', [ahead.rows[0]!.id]);
-      await track('go', 'queued-behind@example.com', { n: 2 });
-      const queued = await pg.query<{ id: string; leased: boolean }>(
-        'select id, locked_until is not null as leased from outbox where execution_id = $1 order by id',
+      const behind = await track('go', 'queued-behind@example.com', { n: 2 });
+      const queued = await pg.query<{ id: string; leased: boolean; payload: unknown }>(
+        'select id, locked_until is not null as leased, payload from outbox where execution_id = $1 order by id',
         [queuedBehind.id],
       );
+      // Queued by the event's own statement, carrying the event as the answer gave it (its record time to the millisecond).
       expect(queued.rows).toEqual([
-        { id: ahead.rows[0]!.id, leased: false },
-        { id: expect.any(String), leased: false },
+        { id: ahead.rows[0]!.id, leased: false, payload: expect.anything() },
+        { id: expect.any(String), leased: false, payload: { event: { eventId: behind.event, name: 'go', data: { n: 2 }, recordedAt: behind.timestamp } } },
       ]);
       expect(await sent('sender')).toBe(bySender + 1);
       await holder.query('delete from outbox where execution_id = $1', [queuedBehind.id]);
