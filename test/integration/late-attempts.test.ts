@@ -215,6 +215,33 @@ describe('a late first attempt', () => {
     expect(rows).toEqual([{ status: 'COMPLETED', output: { status: 200, body: { ok: true } } }]);
   });
 
+  it('run locally, its one-statement claim gives its connection up when the worker cancels it while it waits on a row lock', async () => {
+    const { execution, request, callWebhook } = await waitingRun('alone@example.com');
+    const before = await row(execution.id);
+    const held = await holdRow(execution.id);
+    const { database } = app.trellis;
+    const env = new MockActivityEnvironment({ attempt: 1, isLocal: true, startToCloseTimeoutMs: 15_000 });
+    const attempt = env.run(callWebhook, request);
+    const outcome = expect(attempt).rejects.toThrow();
+    const waiters = async () =>
+      (await database.pool.query<{ pid: number }>(`select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))`, [held.pid])).rows.map((r) => r.pid);
+    const [waiting] = await waitFor(async () => {
+      const pids = await waiters();
+      return pids.length === 1 ? pids : undefined;
+    }, 'the claim to wait on the row lock');
+    env.cancel('TIMED_OUT');
+    await outcome;
+    // Cancelled in Postgres, its connection closed: the backend is gone while the lock is still held.
+    await waitFor(
+      async () => (await database.pool.query(`select 1 from pg_stat_activity where pid = $1`, [waiting])).rowCount === 0,
+      'the waiting backend to end',
+    );
+    expect(await waiters()).toEqual([]);
+    await held.release();
+    expect(receiver.requests.filter((r) => r.path === '/alone@example.com')).toHaveLength(0);
+    expect(await row(execution.id)).toEqual(before);
+  });
+
   it('run locally gives its connection up when the worker cancels it (its timeout) while it waits on a row lock', async () => {
     const { execution } = await waitingRun('local@example.com');
     const before = await row(execution.id);
