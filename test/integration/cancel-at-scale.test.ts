@@ -54,10 +54,18 @@ describe('cancel-all at scale', () => {
     expect((await api.get(`/workflows/${wf.id}/executions?status=CANCELLED`)).body.total).toBe(ACTIVE);
     expect((await api.get(`/workflows/${wf.id}/executions/${first.id}`)).body.status).toBe('CANCELLED');
 
-    // The one cancel Temporal needs leaves the outbox when its run has recorded the cancellation.
+    // The one cancel Temporal needs leaves the outbox when its run has recorded the cancellation:
+    // well before its 60 s lease would run out, though it may first wait up to the window's 10 s
+    // hold behind cancels of other test files (they share the database, its outbox and so the cancel
+    // window: only this workflow's commands are counted).
     await app.trellis.dispatcher.drain();
-    const queued = async () => (await app.trellis.database.db.execute<{ n: number }>(sql`select count(*)::int as n from outbox`)).rows[0]!.n;
-    await waitFor(async () => (await queued()) === 0, 'the outbox empty');
+    const queued = async () =>
+      (
+        await app.trellis.database.db.execute<{ n: number }>(
+          sql`select count(*)::int as n from outbox o join executions e on e.id = o.execution_id where e.workflow_id = ${wf.id}`,
+        )
+      ).rows[0]!.n;
+    await waitFor(async () => (await queued()) === 0, "the outbox empty of the workflow's commands", 45_000);
     await waitFor(async () => (await runningInTemporal(wf.id)) === 0, 'no run of the workflow left running in Temporal', 60_000);
   }, 240_000);
 });
