@@ -12,7 +12,6 @@ import {
   CLAIMED_COLUMNS,
   type Claimed,
   claimAndRecord,
-  claimAndRecordAlone,
   type ClaimStatements,
   claimReading,
   lockExecution,
@@ -153,15 +152,8 @@ export async function openStep(
   // visit. The patch is safe then: the steps after the visit, which an old patch would undo, run only
   // once it is completed.
   if (retry && options.contact === 'read' && !options.read) {
-    const [claimed] = await claimAndRecord<Record<string, unknown>>(tx, req.executionId, req.visit.stepId, records, req.journal.execution, {
-      statements: claimWithContactUnlessCompleted,
-      values: [req.visit.seq, req.visit.stepId],
-    });
-    if (claimed) {
-      leaveToRetryIfLate();
-      // The patch went with the claim.
-      return opened(tx, req, false, claimed, { asked: true, found: prefixedRow<ContactRow>(claimed, 'c.') });
-    }
+    const claimedReading = await claimReadingContact(tx, req, records);
+    if (claimedReading) return claimedReading;
   }
   // The records are written only when the claim succeeds; a retry's RUNNING record never reopens
   // the visit an earlier attempt closed (db/journal.ts). The journal's patch goes with the claim,
@@ -227,27 +219,34 @@ async function opened(
 }
 
 /**
- * A local first attempt's claim that only reads its contact (a webhook's), as openStep's one-statement
- * path for such an attempt makes it, but committed on its own: the statement is the whole of what
- * the transaction wrote, and the request is then rendered outside it (two round trips fewer on the
- * way to the call). The claim still orders the call after a cancel committed before it, which leaves
- * nothing to claim; a failure before the call (a late attempt, a template that does not render)
- * leaves the claim standing, which is what the retry's claim or the run's failure writes again.
- * Undefined when it claimed nothing: openStep, in a transaction, then finds out why.
+ * The one-statement claim of a retry that reads its contact (openStep): claims, applies the
+ * journal's patch, records the visit RUNNING and reads the contact while no attempt has completed
+ * the visit; undefined when it claimed nothing.
  */
-export async function openLocalAttemptAlone(db: Db, req: StepActivityBase): Promise<OpenStep | undefined> {
-  if (!Context.current().info.isLocal) return undefined;
-  const records = withReplaced(req.journal.steps, [{ ...req.visit, status: 'RUNNING' }]);
-  const [claimed] = await claimAndRecordAlone<Record<string, unknown>>(db, req.executionId, req.visit.stepId, records, req.journal.execution, {
+async function claimReadingContact(tx: Tx, req: StepActivityBase, records: StepRecord[]): Promise<OpenedStep | undefined> {
+  const [claimed] = await claimAndRecord<Record<string, unknown>>(tx, req.executionId, req.visit.stepId, records, req.journal.execution, {
     statements: claimWithContactUnlessCompleted,
     values: [req.visit.seq, req.visit.stepId],
   });
   if (!claimed) return undefined;
   leaveToRetryIfLate();
-  const contact = prefixedRow<ContactRow>(claimed, 'c.');
-  // The contact was erased (with its executions): openStep answers it.
-  if (!contact.id) return undefined;
-  return { open: true, projectId: claimed.projectId, contactId: claimed.contactId, depth: claimed.depth, contact, read: claimed };
+  // The patch went with the claim.
+  return opened(tx, req, false, claimed, { asked: true, found: prefixedRow<ContactRow>(claimed, 'c.') });
+}
+
+/**
+ * A local first attempt's claim that only reads its contact (a webhook's): openStep's one-statement
+ * claim for it (claimReadingContact), run on the database itself, so committed on its own; the
+ * request is then rendered outside any transaction (two round trips fewer on the way to the call).
+ * The claim still orders the call after a cancel committed before it, which leaves nothing to
+ * claim; a failure before the call (a late attempt, a template that does not render) leaves the
+ * claim standing, which is what the retry's claim or the run's failure writes again. Undefined
+ * unless it opened the step: openStep, in a transaction, then finds out why.
+ */
+export async function openLocalAttemptAlone(db: Db, req: StepActivityBase): Promise<OpenStep | undefined> {
+  if (!Context.current().info.isLocal) return undefined;
+  const step = await claimReadingContact(db, req, withReplaced(req.journal.steps, [{ ...req.visit, status: 'RUNNING' }]));
+  return step?.open ? step : undefined;
 }
 
 /**

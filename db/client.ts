@@ -21,7 +21,7 @@ export type PoolErrorHandler = (message: string, err: Error) => void;
 /** The connection each handle runs its statements on: a transaction's client, or the pool for the database. */
 const connectionOf = new WeakMap<object, Pool | PoolClient>();
 
-/** Each database's runner of a statement on its own (runPreparedAlone). */
+/** Each database's runner of a statement on its own, on a connection tied to the abort scope (runPrepared). */
 const aloneOn = new WeakMap<object, (statement: PreparedStatement, values: unknown[]) => Promise<object[]>>();
 
 /** Callbacks waiting for the commit of the transaction they were registered in. */
@@ -218,23 +218,19 @@ export function prepared(name: string, text: string): PreparedStatement {
   return { name, text };
 }
 
-/** Runs a prepared statement on `tx` (in its transaction, or on the pool); its rows as the statement names them. */
+/**
+ * Runs a prepared statement on `tx`; its rows as the statement names them. In a transaction, on its
+ * connection; on the database itself, on its own (committed by itself: no BEGIN, no COMMIT) on a
+ * connection tied to the abort scope as a transaction's is (abortableBy): an abort cancels it in
+ * Postgres.
+ */
 export async function runPrepared<R>(tx: Tx, statement: PreparedStatement, values: unknown[]): Promise<R[]> {
+  const alone = aloneOn.get(tx);
+  if (alone) return (await alone(statement, values)) as R[];
   const connection = connectionOf.get(tx);
   if (!connection) throw new Error('runPrepared: a handle that openDatabase did not make');
   const result = await connection.query<R & object>({ name: statement.name, text: statement.text, values });
   return result.rows;
-}
-
-/**
- * Runs a prepared statement on its own, committed by itself (no BEGIN, no COMMIT: two round trips
- * fewer than a transaction), on a connection tied to the abort scope as a transaction's is
- * (abortableBy): an abort cancels it in Postgres. For a write that one statement makes whole.
- */
-export async function runPreparedAlone<R>(db: Db, statement: PreparedStatement, values: unknown[]): Promise<R[]> {
-  const run = aloneOn.get(db);
-  if (!run) throw new Error('runPreparedAlone: a handle that openDatabase did not make');
-  return (await run(statement, values)) as R[];
 }
 
 /**

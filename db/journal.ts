@@ -2,7 +2,7 @@
 import type { ExecutionPatch, Journal, StepRecord } from '../core/execution';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { stepDurationSeconds, executionsFinishedTotal } from '../telemetry/metrics';
-import { type Db, onCommit, type PreparedStatement, prepared, runPrepared, runPreparedAlone, type Tx } from './client';
+import { onCommit, type PreparedStatement, prepared, runPrepared, type Tx } from './client';
 
 const lockExecutionRow = prepared(
   'journal.lock-execution',
@@ -140,32 +140,12 @@ export async function claimAndRecord<R = object>(
   read: { statements: ClaimStatements; values: unknown[] } = { statements: claimOnly, values: [] },
 ): Promise<Claimed<R>[]> {
   const statement = patch ? read.statements.patch : read.statements.plain;
-  return claimed(tx, records, patch, await runPrepared<Claimed<R>>(tx, statement, [...claimValues(executionId, stepId, records, patch), ...read.values]));
-}
-
-/**
- * claimAndRecord's statement on its own, committed by itself (runPreparedAlone): for a claim that is
- * the whole of its transaction, when what follows it until the step's outside call writes nothing.
- */
-export async function claimAndRecordAlone<R = object>(
-  db: Db,
-  executionId: string,
-  stepId: string,
-  records: StepRecord[],
-  patch: ExecutionPatch | undefined,
-  read: { statements: ClaimStatements; values: unknown[] },
-): Promise<Claimed<R>[]> {
-  const statement = patch ? read.statements.patch : read.statements.plain;
-  return claimed(db, records, patch, await runPreparedAlone<Claimed<R>>(db, statement, [...claimValues(executionId, stepId, records, patch), ...read.values]));
-}
-
-/** A claim's rows, with the metrics of what it recorded counted once `tx` commits. */
-function claimed<R>(tx: Tx, records: StepRecord[], patch: ExecutionPatch | undefined, rows: Claimed<R>[]): Claimed<R>[] {
-  if (rows.length > 0) {
+  const claimed = await runPrepared<Claimed<R>>(tx, statement, [...claimValues(executionId, stepId, records, patch), ...read.values]);
+  if (claimed.length > 0) {
     observeDurations(tx, records);
     if (patch?.completed) onCommit(tx, () => executionsFinishedTotal.inc({ status: patch.status }));
   }
-  return rows;
+  return claimed;
 }
 
 /** The journal's records with `replace` (an activity's own visit) taking precedence. */
