@@ -36,12 +36,12 @@ const workflowsTriggered = prepared('events.workflows-triggered', triggeredBy('$
  * contact's active runs it reaches (waiting for its name now, or with it as a goal), in one round
  * trip. Only a read follows the insert, so no lock is taken in another order than before.
  */
-const insertEventThenReached = prepared(
-  'events.insert-then-reached',
-  `with event as (${INSERT_EVENT})
-   select event.*, (select coalesce(json_agg(r), '[]'::json) from (${reachedBy('$2', '$3')}) r) as reached
-   from event`,
-);
+/** The runs the event reaches (reachedBy, contact $2, name $3), as JSON. */
+const REACHED_JSON = `(select coalesce(json_agg(r), '[]'::json) from (${reachedBy('$2', '$3')}) r) as reached`;
+/** The workflows the event triggers (triggeredBy, name $3), read and locked as workflowsTriggered does, as JSON. */
+const TRIGGERED_JSON = `(select coalesce(json_agg(w order by w.id), '[]'::json) from (${triggeredBy('$3')}) w) as triggered`;
+
+const insertEventThenReached = prepared('events.insert-then-reached', `with event as (${INSERT_EVENT}) select event.*, ${REACHED_JSON} from event`);
 
 /**
  * The same, and the workflows the event triggers read and locked as workflowsTriggered does, in one
@@ -49,22 +49,14 @@ const insertEventThenReached = prepared(
  */
 const insertEventThenReachedAndTriggered = prepared(
   'events.insert-then-reached-and-triggered',
-  `with event as (${INSERT_EVENT})
-   select event.*, (select coalesce(json_agg(r), '[]'::json) from (${reachedBy('$2', '$3')}) r) as reached,
-     (select coalesce(json_agg(w order by w.id), '[]'::json) from (${triggeredBy('$3')}) w) as triggered
-   from event`,
+  `with event as (${INSERT_EVENT}) select event.*, ${REACHED_JSON}, ${TRIGGERED_JSON} from event`,
 );
 
 /**
  * For a contact created by this transaction (no executions to reach): the event inserted, and the
  * workflows it triggers read and locked as workflowsTriggered does, in one round trip.
  */
-const insertEventThenTriggered = prepared(
-  'events.insert-then-triggered',
-  `with event as (${INSERT_EVENT})
-   select event.*, (select coalesce(json_agg(w order by w.id), '[]'::json) from (${triggeredBy('$3')}) w) as triggered
-   from event`,
-);
+const insertEventThenTriggered = prepared('events.insert-then-triggered', `with event as (${INSERT_EVENT}) select event.*, ${TRIGGERED_JSON} from event`);
 /**
  * The event's deliveries to the runs in `reached`, inserted as queueLeasedSignals inserts them
  * (LEASE_UNLESS_QUEUED, the first SEND_AT_ONCE leased for `$6` seconds), each carrying the event as
@@ -81,21 +73,17 @@ const DELIVERED = `delivered as (
    returning *)`;
 
 /**
- * insertEventThenReached(AndTriggered) for /v1/track, which sends the deliveries itself: the same,
- * and the deliveries queued by the same statement (DELIVERED), one row each (`o.`-prefixed columns,
- * null when there are none) beside the event's: one round trip fewer than queueing them after.
+ * insertEventThenReachedAndTriggered for /v1/track, which sends the deliveries itself: the same, and
+ * the deliveries queued by the same statement (DELIVERED), one row each (`o.`-prefixed columns, null
+ * when there are none) beside the event's: one round trip fewer than queueing them after. The runs
+ * reached are read once, for the deliveries and the answer alike.
  */
-const insertEventDelivering = (triggered: boolean) =>
-  prepared(
-    triggered ? 'events.insert-then-reached-and-triggered-delivering' : 'events.insert-then-reached-delivering',
-    `with event as (${INSERT_EVENT}), reached as (${reachedBy('$2', '$3')}), ${DELIVERED}
-     select event.*, (select coalesce(json_agg(r), '[]'::json) from reached r) as reached,
-       ${triggered ? `(select coalesce(json_agg(w order by w.id), '[]'::json) from (${triggeredBy('$3')}) w) as triggered,` : ''}
-       ${rowColumns(outbox, 'd', 'o.')}
-     from event left join delivered d on true`,
-  );
-const insertEventDeliveringAndTriggered = insertEventDelivering(true);
-const insertEventDeliveringOnly = insertEventDelivering(false);
+const insertEventDelivering = prepared(
+  'events.insert-then-reached-and-triggered-delivering',
+  `with event as (${INSERT_EVENT}), reached as (${reachedBy('$2', '$3')}), ${DELIVERED}
+   select event.*, (select coalesce(json_agg(r), '[]'::json) from reached r) as reached, ${TRIGGERED_JSON}, ${rowColumns(outbox, 'd', 'o.')}
+   from event left join delivered d on true`,
+);
 
 /** A triggered workflow as a statement reads it into JSON. */
 export type WorkflowJson = Omit<WorkflowRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
@@ -136,16 +124,15 @@ export async function recordEvent(
   let waiting: Reached[] = [];
   // Deliveries queued by the event's own statement (the API's, which sends them itself).
   let delivered = false;
-  if (!input.contactIsNew && input.sendSignals) {
-    const statement = enrolsAtDepth(depth) ? insertEventDeliveringAndTriggered : insertEventDeliveringOnly;
-    const rows = await runPrepared<EventRow & { reached: Reached[]; triggered?: WorkflowJson[] } & Record<string, unknown>>(tx, statement, [
+  if (!input.contactIsNew && input.sendSignals && enrolsAtDepth(depth)) {
+    const rows = await runPrepared<EventRow & { reached: Reached[]; triggered: WorkflowJson[] } & Record<string, unknown>>(tx, insertEventDelivering, [
       ...values,
       SEND_LEASE_SECONDS,
     ]);
     const { reached, triggered, ...rest } = rows[0]!;
     event = Object.fromEntries(Object.entries(rest).filter(([key]) => !key.startsWith('o.'))) as EventRow;
     waiting = reached;
-    triggeredWithIt = triggered?.map(workflowRow);
+    triggeredWithIt = triggered.map(workflowRow);
     tookLeasedSignals(
       tx,
       rows.filter((r) => r['o.id'] !== null).map((r) => prefixedRow<Omit<OutboxRow, 'id'> & { id: string }>(r, 'o.')),

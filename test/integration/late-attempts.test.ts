@@ -102,6 +102,27 @@ describe('a late first attempt', () => {
     };
   }
 
+  /**
+   * Cancels the local attempt `env` runs (`attempt`) once its statement waits on the held row lock,
+   * as the worker does at its timeout, and checks that the statement was cancelled in Postgres and
+   * its connection closed: its backend is gone though the lock is still held. Only the lock's own
+   * waiters are looked at (other tests share the database).
+   */
+  async function cancelWhileWaiting(env: MockActivityEnvironment, attempt: Promise<unknown>, held: { pid: number }, what: string): Promise<void> {
+    const { pool } = app.trellis.database;
+    const outcome = expect(attempt).rejects.toThrow();
+    const waiters = async () =>
+      (await pool.query<{ pid: number }>(`select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))`, [held.pid])).rows.map((r) => r.pid);
+    const [waiting] = await waitFor(async () => {
+      const pids = await waiters();
+      return pids.length === 1 ? pids : undefined;
+    }, `${what} to wait on the row lock`);
+    env.cancel('TIMED_OUT');
+    await outcome;
+    await waitFor(async () => (await pool.query(`select 1 from pg_stat_activity where pid = $1`, [waiting])).rowCount === 0, 'the waiting backend to end');
+    expect(await waiters()).toEqual([]);
+  }
+
   it('that waited half its timeout on the row lock rolls its claim back and leaves the step to its retry', async () => {
     const { execution, request, callWebhook } = await waitingRun('held@example.com');
     const before = await row(execution.id);
@@ -219,24 +240,8 @@ describe('a late first attempt', () => {
     const { execution, request, callWebhook } = await waitingRun('alone@example.com');
     const before = await row(execution.id);
     const held = await holdRow(execution.id);
-    const { database } = app.trellis;
     const env = new MockActivityEnvironment({ attempt: 1, isLocal: true, startToCloseTimeoutMs: 15_000 });
-    const attempt = env.run(callWebhook, request);
-    const outcome = expect(attempt).rejects.toThrow();
-    const waiters = async () =>
-      (await database.pool.query<{ pid: number }>(`select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))`, [held.pid])).rows.map((r) => r.pid);
-    const [waiting] = await waitFor(async () => {
-      const pids = await waiters();
-      return pids.length === 1 ? pids : undefined;
-    }, 'the claim to wait on the row lock');
-    env.cancel('TIMED_OUT');
-    await outcome;
-    // Cancelled in Postgres, its connection closed: the backend is gone while the lock is still held.
-    await waitFor(
-      async () => (await database.pool.query(`select 1 from pg_stat_activity where pid = $1`, [waiting])).rowCount === 0,
-      'the waiting backend to end',
-    );
-    expect(await waiters()).toEqual([]);
+    await cancelWhileWaiting(env, env.run(callWebhook, request), held, 'the claim');
     await held.release();
     expect(receiver.requests.filter((r) => r.path === '/alone@example.com')).toHaveLength(0);
     expect(await row(execution.id)).toEqual(before);
@@ -253,23 +258,7 @@ describe('a late first attempt', () => {
       executionId: execution.id,
       journal: { steps: [], execution: { status: 'RUNNING' as const, exitReason: 'flushed' } },
     });
-    const outcome = expect(flush).rejects.toThrow();
-    // The backends waiting for the held lock (other tests share the database).
-    const waiters = async () =>
-      (await database.pool.query<{ pid: number }>(`select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))`, [held.pid])).rows.map((r) => r.pid);
-    const [waiting] = await waitFor(async () => {
-      const pids = await waiters();
-      return pids.length === 1 ? pids : undefined;
-    }, 'the flush to wait on the row lock');
-    env.cancel('TIMED_OUT');
-    await outcome;
-    // The statement was cancelled in Postgres and its connection closed: its backend is gone, though
-    // the lock is still held.
-    await waitFor(
-      async () => (await database.pool.query(`select 1 from pg_stat_activity where pid = $1`, [waiting])).rowCount === 0,
-      'the waiting backend to end',
-    );
-    expect(await waiters()).toEqual([]);
+    await cancelWhileWaiting(env, flush, held, 'the flush');
     // And a transaction begun under the cancelled signal never starts.
     await expect(env.run(flushJournal, { executionId: execution.id, journal: { steps: [] } })).rejects.toThrow();
     await held.release();
