@@ -3,10 +3,20 @@ import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { enrolsAtDepth } from '../core/event-names';
 import type { JsonObject, TrackedEventSignal } from '../core/execution';
 import { exitReasonFor, type ExitOn } from '../core/graph';
-import { prefixedRow, prepared, rowColumns, runPrepared, type Tx } from './client';
+import { type Db, prefixedRow, prepared, rowColumns, runPrepared, type Tx } from './client';
 import { enrolContact } from './enrol';
-import { ACTIVE_RUNS_OF, exitExecutions } from './exits';
-import { LEASE_UNLESS_QUEUED, type OutboxRow, queueCommands, queueLeasedSignals, SEND_AT_ONCE, SEND_LEASE_SECONDS, tookLeasedSignals } from './outbox';
+import { exitExecutions } from './exits';
+import {
+  type ClaimedCommand,
+  LEASE_WHERE,
+  type OutboxRow,
+  queueCommands,
+  queueLeasedSignals,
+  SEND_AT_ONCE,
+  SEND_LEASE_SECONDS,
+  splitLeased,
+  tookLeasedSignals,
+} from './outbox';
 import { contacts, events, outbox, workflows } from './schema';
 
 export type EventRow = typeof events.$inferSelect;
@@ -24,10 +34,14 @@ export const triggeredBy = (name: string) =>
    where project_id = $1 and trigger_type = 'EVENT' and trigger_event = ${name} and enabled
    order by id for share`;
 
-/** A contact's (parameter `contact`) active runs waiting for the name (`name`) now, and those for which it is a goal (at whatever step). */
-const reachedBy = (contact: string, name: string) =>
-  `select e.id, v.graph->'exitOn' as "exitOn" from ${ACTIVE_RUNS_OF(contact)}
-     and ((e.status = 'WAITING' and e.waiting_for = ${name}) or ${name} = any(v.exit_events))`;
+/**
+ * A contact's (parameter `contact`) active runs that an event of a name (`name`) reaches: waiting for
+ * the name now, or with it as a goal (at whatever step); each as `id`, `exitOn` (its pinned exit
+ * conditions), `goal` and `queued` (a command of the run is in the outbox already). Read by the
+ * database's trellis_runs_reached (migration 0019) with a snapshot of its own, taken when it is
+ * called: after the contact's row lock, when the contact is an earlier part of the same statement.
+ */
+const reachedBy = (contact: string, name: string) => `select * from trellis_runs_reached(${contact}, ${name})`;
 
 const insertEvent = prepared('events.insert', INSERT_EVENT);
 const workflowsTriggered = prepared('events.workflows-triggered', triggeredBy('$2'));
@@ -58,18 +72,19 @@ const insertEventThenReachedAndTriggered = prepared(
  */
 const insertEventThenTriggered = prepared('events.insert-then-triggered', `with event as (${INSERT_EVENT}) select event.*, ${TRIGGERED_JSON} from event`);
 /**
- * The event's deliveries to the runs in `reached`, inserted as queueLeasedSignals inserts them
- * (LEASE_UNLESS_QUEUED, the first SEND_AT_ONCE leased for `$6` seconds), each carrying the event as
- * eventSignal gives it: its record time to the millisecond, as JavaScript reads it back.
+ * The event's deliveries to the runs in `reached` (reachedBy's rows), inserted as queueLeasedSignals
+ * inserts them: the first SEND_AT_ONCE leased for `lease` seconds unless a command of their run is
+ * queued already (LEASE_WHERE), each carrying the event as eventSignal gives it: its record time to
+ * the millisecond, as JavaScript reads it back.
  */
-const DELIVERED = `delivered as (
+const DELIVERED = (lease: string) => `delivered as (
    insert into outbox (kind, execution_id, payload, locked_until, available_at)
    select 'signal', r.id,
      jsonb_build_object('event', jsonb_build_object('eventId', event.id, 'name', event.name, 'data', event.data,
        'recordedAt', to_char(event."createdAt" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
      l.until, coalesce(l.until, now())
-   from (select id, row_number() over (order by id) as n from reached) r cross join event
-   left join lateral (${LEASE_UNLESS_QUEUED('r.id', '$6', `r.n <= ${SEND_AT_ONCE}`)}) l on true
+   from (select id, queued, row_number() over (order by id) as n from reached) r cross join event
+   left join lateral (${LEASE_WHERE(lease, `r.n <= ${SEND_AT_ONCE} and not r.queued`)}) l on true
    returning *)`;
 
 /**
@@ -80,10 +95,66 @@ const DELIVERED = `delivered as (
  */
 const insertEventDelivering = prepared(
   'events.insert-then-reached-and-triggered-delivering',
-  `with event as (${INSERT_EVENT}), reached as (${reachedBy('$2', '$3')}), ${DELIVERED}
+  `with event as (${INSERT_EVENT}), reached as (${reachedBy('$2', '$3')}), ${DELIVERED('$6')}
    select event.*, (select coalesce(json_agg(r), '[]'::json) from reached r) as reached, ${TRIGGERED_JSON}, ${rowColumns(outbox, 'd', 'o.')}
    from event left join delivered d on true`,
 );
+
+/**
+ * /v1/track's event of an existing contact that changes nothing else, in one statement (no BEGIN,
+ * no COMMIT): the contact's row locked by email (project $1, email $2) as every event's recording
+ * locks it, the runs the event (name $3, data $4) reaches read after the lock (reachedBy, whose own
+ * snapshot sees a wait opened while the statement waited for the lock), and, when the event has no
+ * other consequence (no run has it as a goal, no enabled EVENT workflow is triggered by it), the
+ * event inserted and its deliveries queued, the first leased for $5 seconds (DELIVERED). One row
+ * with the contact's id and nothing else when the contact exists but the event has consequences (it
+ * then stored nothing), a null id when the contact does not exist; otherwise a row per delivery, or
+ * one without, beside the event's columns.
+ */
+const insertQuietEvent = prepared(
+  'events.insert-quiet-for-existing-contact',
+  `with contact as (select id from contacts where project_id = $1 and email = $2 for no key update),
+   reached as (select r.* from contact c cross join lateral (${reachedBy('c.id', '$3')}) r),
+   quiet as (
+     select c.id from contact c
+     where not exists (select 1 from reached where goal)
+       and not exists (select 1 from workflows where project_id = $1 and trigger_type = 'EVENT' and trigger_event = $3 and enabled)),
+   event as (
+     insert into events (project_id, contact_id, name, data, depth, created_at)
+     select $1, quiet.id, $3, $4::jsonb, 0, clock_timestamp() from quiet
+     returning ${rowColumns(events)}),
+   ${DELIVERED('$5')}
+   select (select id from contact) as "contactId", event.*, ${rowColumns(outbox, 'd', 'o.')}
+   from (select) one left join event on true left join delivered d on true`,
+);
+
+/** What recordQuietEvent did: stored the event (and queued its deliveries), or nothing because the contact does not exist or the event has consequences. */
+export type QuietEventResult =
+  | { stored: true; contactId: string; event: EventRow; leased: ClaimedCommand[]; queued: boolean }
+  | { stored: false; reason: 'no-contact' | 'consequences' };
+
+/**
+ * Records an event of an existing contact that changes nothing about the contact and has no
+ * consequence but its deliveries to the runs waiting for it, by one statement (insertQuietEvent).
+ * The outcome is what upsertContact + recordEvent with `sendSignals` store in that case; otherwise
+ * nothing is written and the caller takes the transaction that does everything. The deliveries it
+ * leased are the caller's to send.
+ */
+export async function recordQuietEvent(db: Db, input: { projectId: string; email: string; name: string; data: JsonObject }): Promise<QuietEventResult> {
+  const rows = await runPrepared<Record<string, unknown>>(db, insertQuietEvent, [
+    input.projectId,
+    input.email,
+    input.name,
+    JSON.stringify(input.data),
+    SEND_LEASE_SECONDS,
+  ]);
+  const first = rows[0]!;
+  if (first.contactId === null) return { stored: false, reason: 'no-contact' };
+  if (first.id === null) return { stored: false, reason: 'consequences' };
+  const event = Object.fromEntries(Object.entries(first).filter(([key]) => !key.startsWith('o.') && key !== 'contactId')) as EventRow;
+  const deliveries = rows.filter((r) => r['o.id'] !== null).map((r) => prefixedRow<Omit<OutboxRow, 'id'> & { id: string }>(r, 'o.'));
+  return { stored: true, contactId: first.contactId as string, event, ...splitLeased(deliveries) };
+}
 
 /** A triggered workflow as a statement reads it into JSON. */
 export type WorkflowJson = Omit<WorkflowRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };

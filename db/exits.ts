@@ -44,7 +44,7 @@ export function contactSubject(contact: Pick<ContactRow, 'email' | 'subscribed' 
 export type FilterGoal = { id: string; filter: Filter };
 
 /** A contact's (parameter `contact`) active executions `e` with their pinned versions `v`, for prepared statements to select from. */
-export const ACTIVE_RUNS_OF = (contact: string) =>
+const ACTIVE_RUNS_OF = (contact: string) =>
   `executions e join workflow_versions v on v.workflow_id = e.workflow_id and v.version = e.workflow_version
    where e.contact_id = ${contact} and e.status in (${ACTIVE})`;
 

@@ -92,16 +92,24 @@ export async function queueLeasedSignals(tx: Tx, signals: { executionId: string;
   tookLeasedSignals(tx, rows);
 }
 
+/** Deliveries a statement inserted as queueLeasedSignals inserts them: the leased ones, and whether any was left to a dispatcher. */
+export function splitLeased(rows: (Omit<OutboxRow, 'id'> & { id: string })[]): { leased: ClaimedCommand[]; queued: boolean } {
+  const leased: ClaimedCommand[] = [];
+  let queued = false;
+  for (const row of rows) {
+    if (row.lockedUntil === null) queued = true;
+    else leased.push({ ...row, id: Number(row.id) });
+  }
+  return { leased, queued };
+}
+
 /**
  * Notes the deliveries a statement of `tx` inserted as queueLeasedSignals inserts them (LEASE_UNLESS_QUEUED):
  * the leased ones to send once it commits (leasedCommands), the others left to a dispatcher (commandsQueued).
  */
 export function tookLeasedSignals(tx: Tx, rows: (Omit<OutboxRow, 'id'> & { id: string })[]): void {
-  const leased: ClaimedCommand[] = [];
-  for (const row of rows) {
-    if (row.lockedUntil === null) queuedIn.add(tx);
-    else leased.push({ ...row, id: Number(row.id) });
-  }
+  const { leased, queued } = splitLeased(rows);
+  if (queued) queuedIn.add(tx);
   if (leased.length) leasedIn.set(tx, [...(leasedIn.get(tx) ?? []), ...leased]);
 }
 
@@ -112,12 +120,15 @@ export function leasedCommands(tx: Tx): ClaimedCommand[] {
 
 /**
  * A delivery's lease for the process that queues it (its `until`, to the millisecond, `lease`
- * seconds ahead), as a lateral subquery: no row when a command of its execution (`execution`) is
- * queued already, nor when `also` does not hold; the delivery then waits for a dispatcher.
+ * seconds ahead), as a lateral subquery: no row where `condition` does not hold; the delivery then
+ * waits for a dispatcher.
  */
-export const LEASE_UNLESS_QUEUED = (execution: string, lease: string, also = 'true') =>
-  `select date_trunc('milliseconds', now() + make_interval(secs => ${lease}::int)) as until
-    where ${also} and not exists (select 1 from outbox o where o.execution_id = ${execution})`;
+export const LEASE_WHERE = (lease: string, condition: string) =>
+  `select date_trunc('milliseconds', now() + make_interval(secs => ${lease}::int)) as until where ${condition}`;
+
+/** LEASE_WHERE, and no lease when a command of its execution (`execution`) is queued already. */
+export const LEASE_UNLESS_QUEUED = (execution: string, lease: string) =>
+  LEASE_WHERE(lease, `not exists (select 1 from outbox o where o.execution_id = ${execution})`);
 
 /**
  * The deliveries inserted in one statement, each leased (its `locked_until` the lease's token, to the

@@ -1,9 +1,10 @@
 /**
  * POST /v1/track (SPEC §5.6). One transaction stores the contact change, the event, its enrolments
  * and its deliveries (as queued Temporal commands): once it answers 200 all of it is durable, even
- * while Temporal is down. A new contact's first event that nothing follows from is stored by one
- * statement instead (the same rows, without BEGIN and COMMIT). `Idempotency-Key` answers a repeat
- * with the first answer.
+ * while Temporal is down. A new contact's first event that nothing follows from, and an existing
+ * contact's event that changes nothing about it and only reaches runs waiting for it, are stored by
+ * one statement instead (the same rows, without BEGIN and COMMIT). `Idempotency-Key` answers a
+ * repeat with the first answer.
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
@@ -12,7 +13,7 @@ import type { JsonObject } from '../../core/execution';
 import { TooManyTags } from '../../core/tags';
 import type { Tx } from '../../db/client';
 import { normalizeEmail, storeFirstEvent, upsertContact } from '../../db/contacts';
-import { enrolForNewContactEvent, recordEvent } from '../../db/events';
+import { enrolForNewContactEvent, recordEvent, recordQuietEvent } from '../../db/events';
 import { keepIdempotentAnswer, takeIdempotencyKey } from '../../db/idempotency';
 import { type ClaimedCommand, commandsQueued, leasedCommands } from '../../db/outbox';
 import * as api from '../contracts/track';
@@ -53,7 +54,7 @@ function tracked(contactId: string, eventId: string, createdAt: Date): Answer {
   return { status: 200, body: { success: true, data: { contact: contactId, event: eventId, timestamp: createdAt.toISOString() } } };
 }
 
-/** Entries each of FirstEventHints' memories keeps (the oldest goes first). */
+/** Entries each of TrackHints' memories keeps (the oldest goes first). */
 export const HINT_ENTRIES = 10_000;
 /** How long an event name that had consequences in a project goes the long way without asking again. */
 export const CONSEQUENCES_MS = 10_000;
@@ -62,20 +63,24 @@ export const CONSEQUENCES_MS = 10_000;
 export const EXISTING_IN_A_ROW = 3;
 
 /**
- * Which requests are worth trying the one-statement path for (storeFirstEvent). A miss costs a round
- * trip, so the process remembers the contacts it has seen exist, the event names that had
- * consequences (segments to evaluate, enrolments that need a decision), and the names whose tries
- * kept finding their contact existing (contacts imported, or seen by another process: after
+ * Which requests are worth trying a one-statement path for: a new contact's first event
+ * (storeFirstEvent), or an existing contact's event that changes nothing else (recordQuietEvent). A
+ * miss costs a round trip, so the process remembers the contacts it has seen exist, the event names
+ * that had consequences (segments to evaluate, enrolments that need a decision; for existing
+ * contacts, workflows triggered or goals reached), and the names whose first-event tries kept
+ * finding their contact existing (contacts imported, or seen by another process: after
  * EXISTING_IN_A_ROW such misses in a row the name goes the long way for a while). The statement
  * decides each time: a stale memory costs a round trip, or sends a request the long way, never a
  * different outcome.
  */
-export class FirstEventHints {
+export class TrackHints {
   private readonly knownContacts = new Map<string, true>();
   private readonly busyEvents = new Map<string, number>();
   private readonly existingInARow = new Map<string, number>();
   /** Event names whose tries kept finding their contact existing, until when they go the long way. */
   private readonly existingNames = new Map<string, number>();
+  /** Event names that had consequences for an existing contact, until when its events of them go the long way. */
+  private readonly busyForExisting = new Map<string, number>();
 
   worthTrying(projectId: string, email: string, name: string, now: number): boolean {
     if (this.knownContacts.has(`${projectId} ${email}`)) return false;
@@ -85,6 +90,16 @@ export class FirstEventHints {
   /** Whether the request's contact probably exists: seen by this process, or its event name's tries keep finding theirs. */
   likelyExists(projectId: string, email: string, name: string, now: number): boolean {
     return this.knownContacts.has(`${projectId} ${email}`) || until(this.existingNames, `${projectId} ${name}`, now);
+  }
+
+  /** Whether an existing contact's event is worth trying by itself (recordQuietEvent). */
+  quietWorthTrying(projectId: string, email: string, name: string, now: number): boolean {
+    return this.likelyExists(projectId, email, name, now) && !until(this.busyForExisting, `${projectId} ${name}`, now);
+  }
+
+  /** An existing contact's event of `name` had consequences beyond its deliveries. */
+  hadConsequencesForExisting(projectId: string, name: string, now: number): void {
+    remember(this.busyForExisting, `${projectId} ${name}`, now + CONSEQUENCES_MS);
   }
 
   contactExists(projectId: string, email: string): void {
@@ -130,7 +145,7 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
 export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): Route[] {
   // Before the body is validated, as it always was: a flood of bad requests is limited too.
   const rateLimit = trackRateLimit(database.db, config.trackRatePerSecond, clock);
-  const hints = new FirstEventHints();
+  const hints = new TrackHints();
 
   /** `email`: the body's, normalized. */
   async function track(tx: Tx, projectId: string, email: string, body: z.output<typeof api.track.body>): Promise<Answer> {
@@ -174,6 +189,20 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
     return tracked(result.contactId, result.eventId, result.createdAt);
   }
 
+  /** An existing contact's event that changes nothing else, by one statement; undefined when it has to go the long way. */
+  async function quietEvent(projectId: string, email: string, name: string): Promise<Answer | undefined> {
+    const now = Date.now();
+    if (!hints.quietWorthTrying(projectId, email, name, now)) return undefined;
+    const result = await recordQuietEvent(database.db, { projectId, email, name, data: {} });
+    if (!result.stored) {
+      if (result.reason === 'consequences') hints.hadConsequencesForExisting(projectId, name, now);
+      return undefined;
+    }
+    if (result.leased.length) dispatcher.send(result.leased);
+    if (result.queued) dispatcher.kick();
+    return tracked(result.contactId, result.event.id, result.event.createdAt);
+  }
+
   return [
     route(
       api.track,
@@ -194,6 +223,11 @@ export function trackRoutes({ database, dispatcher, config, clock }: ApiDeps): R
         if (key === undefined && !body.tags?.length) {
           const first = await firstEvent(project.id, email, body);
           if (first) return reply(first.status, first.body);
+        }
+        // An existing contact's event with nothing to change about the contact: one statement too, when that is all it does.
+        if (key === undefined && !body.tags?.length && body.data === undefined && body.subscribed === undefined) {
+          const quiet = await quietEvent(project.id, email, body.event);
+          if (quiet) return reply(quiet.status, quiet.body);
         }
 
         const answer = await database.db

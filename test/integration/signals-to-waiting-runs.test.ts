@@ -177,6 +177,39 @@ describe('events reach only the runs that wait for them', () => {
       ],
     });
 
+  it("delivers an existing contact's event to a wait that opened while the event's one statement waited for the contact's row", async () => {
+    const wf = await waitForGo('opening');
+    const { contact } = await track('opening', 'opening@example.com');
+    const run = await onlyExecutionIn(app.api, wf.id, contact, ['WAITING']);
+    // The projection as it was before the wait opened: the run waits for nothing yet.
+    await pg.query("update executions set status = 'RUNNING', waiting_for = null where id = $1", [run.id]);
+
+    const holder = new PgClient({ connectionString: inject('databaseUrl') });
+    await holder.connect();
+    let tracked: Promise<{ event: string }>;
+    try {
+      // The wait opens as startWait opens it: the contact's row held shared, the projection changed, not yet committed.
+      await holder.query('begin');
+      await holder.query('select id from contacts where id = $1 for share', [contact]);
+      await holder.query("update executions set status = 'WAITING', waiting_for = 'go' where id = $1", [run.id]);
+      const pid = (await holder.query('select pg_backend_pid() as pid')).rows[0].pid;
+      // No data, no tags: the event goes by itself (recordQuietEvent), and its statement waits for the row.
+      tracked = track('go', 'opening@example.com');
+      await waitFor(async () => {
+        const blocked = await pg.query<{ query: string }>('select query from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [pid]);
+        return blocked.rows.some((r) => r.query.includes('trellis_runs_reached') && r.query.startsWith('with contact as'));
+      }, "the event's statement waiting for the contact's row");
+      await holder.query('commit');
+    } finally {
+      await holder.end();
+    }
+    // Read after the lock, the runs reached include the wait that committed meanwhile: it gets the event.
+    const { event } = await tracked;
+    const done = await executionIn(app.api, wf.id, run.id, ['COMPLETED', 'FAILED']);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.steps[1]).toMatchObject({ stepId: wf.steps.go, output: { outcome: 'event', eventId: event } });
+  });
+
   it('sends a delivery whose process died before sending it once its lease runs out', async () => {
     const wf = await waitForGo('enquired');
     const { contact } = await track('enquired', 'orphaned@example.com');

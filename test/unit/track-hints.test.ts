@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CONSEQUENCES_MS, EXISTING_IN_A_ROW, FirstEventHints, HINT_ENTRIES } from '../../api/routes/track';
+import { CONSEQUENCES_MS, EXISTING_IN_A_ROW, TrackHints, HINT_ENTRIES } from '../../api/routes/track';
 
 describe("/v1/track's memory of which requests to try in one statement", () => {
   it('tries until it has seen the contact exist, for that project only', () => {
-    const hints = new FirstEventHints();
+    const hints = new TrackHints();
     expect(hints.worthTrying('p1', 'a@x.test', 'signed.up', 0)).toBe(true);
     hints.contactExists('p1', 'a@x.test');
     expect(hints.worthTrying('p1', 'a@x.test', 'signed.up', 0)).toBe(false);
@@ -13,7 +13,7 @@ describe("/v1/track's memory of which requests to try in one statement", () => {
   });
 
   it('skips an event name that had consequences in a project for CONSEQUENCES_MS, then asks again', () => {
-    const hints = new FirstEventHints();
+    const hints = new TrackHints();
     hints.hadConsequences('p1', 'enrols', 1000);
     expect(hints.worthTrying('p1', 'a@x.test', 'enrols', 1000)).toBe(false);
     expect(hints.worthTrying('p1', 'a@x.test', 'enrols', 1000 + CONSEQUENCES_MS - 1)).toBe(false);
@@ -23,7 +23,7 @@ describe("/v1/track's memory of which requests to try in one statement", () => {
   });
 
   it('sends an event name the long way for CONSEQUENCES_MS once its tries found the contact existing EXISTING_IN_A_ROW times in a row', () => {
-    const hints = new FirstEventHints();
+    const hints = new TrackHints();
     for (let i = 1; i < EXISTING_IN_A_ROW; i++) hints.foundExisting('p1', `old${i}@x.test`, 'opened', 1000);
     // A new contact's event in between starts the count again.
     hints.stored('p1', 'new@x.test', 'opened');
@@ -40,7 +40,7 @@ describe("/v1/track's memory of which requests to try in one statement", () => {
   });
 
   it('thinks a contact likely exists when it has seen it, or while its event name goes the long way for finding contacts existing', () => {
-    const hints = new FirstEventHints();
+    const hints = new TrackHints();
     expect(hints.likelyExists('p1', 'a@x.test', 'opened', 1000)).toBe(false);
     hints.stored('p1', 'a@x.test', 'signed.up');
     expect(hints.likelyExists('p1', 'a@x.test', 'opened', 1000)).toBe(true);
@@ -53,8 +53,22 @@ describe("/v1/track's memory of which requests to try in one statement", () => {
     expect(hints.likelyExists('p1', 'new@x.test', 'enrols', 1000)).toBe(false);
   });
 
+  it("tries an existing contact's event by itself while the contact likely exists, skipping a name that had consequences for an existing contact for CONSEQUENCES_MS", () => {
+    const hints = new TrackHints();
+    expect(hints.quietWorthTrying('p1', 'a@x.test', 'opened', 1000)).toBe(false);
+    hints.contactExists('p1', 'a@x.test');
+    expect(hints.quietWorthTrying('p1', 'a@x.test', 'opened', 1000)).toBe(true);
+    hints.hadConsequencesForExisting('p1', 'opened', 1000);
+    expect(hints.quietWorthTrying('p1', 'a@x.test', 'opened', 1000 + CONSEQUENCES_MS - 1)).toBe(false);
+    expect(hints.quietWorthTrying('p1', 'a@x.test', 'opened', 1000 + CONSEQUENCES_MS)).toBe(true);
+    expect(hints.quietWorthTrying('p1', 'a@x.test', 'clicked', 1000)).toBe(true);
+    expect(hints.quietWorthTrying('p2', 'a@x.test', 'opened', 1000)).toBe(false);
+    // It says nothing about new contacts' first events of that name.
+    expect(hints.worthTrying('p1', 'b@x.test', 'opened', 1000)).toBe(true);
+  });
+
   it('keeps at most HINT_ENTRIES contacts, forgetting the oldest first', () => {
-    const hints = new FirstEventHints();
+    const hints = new TrackHints();
     for (let i = 0; i <= HINT_ENTRIES; i++) hints.contactExists('p', `c${i}@x.test`);
     expect(hints.worthTrying('p', 'c0@x.test', 'e', 0)).toBe(true);
     expect(hints.worthTrying('p', 'c1@x.test', 'e', 0)).toBe(false);
