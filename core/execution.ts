@@ -16,6 +16,18 @@ export interface ExecutionInput {
   graph: GraphSnapshot;
   /** Set when a run continued as new in the middle of a step: the visit it goes on with, and its context. */
   resume?: { visit: StepRecord; context: JsonObject };
+  /**
+   * Set when enrolment opened the run's first step, a WAIT_FOR_EVENT (core/graph.ts openingWait), in
+   * Postgres: the step, and the visit's start (visit 1), from which events count. The run goes on
+   * waiting in it without opening it again.
+   */
+  openedWait?: OpenedWait;
+}
+
+/** A run's first WAIT_FOR_EVENT as enrolment opened it: its step and when its visit started (ISO, to the millisecond). */
+export interface OpenedWait {
+  stepId: string;
+  startedAt: string;
 }
 
 /** One visit of one step, as kept in the execution's history (`seq` orders the visits). */

@@ -78,6 +78,18 @@ export function exitReasonFor(exitOn: ExitOn | undefined, name: string): string 
   return undefined;
 }
 
+/**
+ * The WAIT_FOR_EVENT a run of the graph begins with: its TRIGGER's successor (the first unbranched
+ * transition out of the TRIGGER, the step the interpreter goes to first), when that is one.
+ * Enrolment opens it in Postgres (db/enrol.ts), and the run goes on waiting in it.
+ */
+export function openingWait(graph: GraphSnapshot): GraphStepOf<'WAIT_FOR_EVENT'> | undefined {
+  const trigger = graph.steps.find((s) => s.type === 'TRIGGER');
+  const first = trigger && graph.transitions.find((t) => t.fromStepId === trigger.id && t.branch === null);
+  const step = first && graph.steps.find((s) => s.id === first.toStepId);
+  return step?.type === 'WAIT_FOR_EVENT' ? step : undefined;
+}
+
 /** Names of the events that end executions of a graph. */
 export function exitEventNames(exitOn: ExitOn | undefined): string[] {
   const names = new Set(exitOn?.events ?? []);

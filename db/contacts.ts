@@ -47,9 +47,10 @@ const insertNewContactAndEvent = prepared(
  * decision: the project has no segments, and each enabled EVENT workflow triggered by the name
  * (read and locked as recordEvent reads them) has the snapshot of its current version already and
  * no goal filter. Then the contact, the event and, for each such workflow, the execution RUNNING at
- * its TRIGGER step with that step's record and its queued start — enrolContact's rows for a new
- * contact, written by the same statement parts (db/enrol.ts enrolmentRows) — are stored by one statement, committed on its own (no BEGIN, no
- * COMMIT); otherwise it stores nothing and says why.
+ * its TRIGGER step (WAITING in its opening wait) with the steps' records and its queued start —
+ * enrolContact's rows for a new contact, written by the same statement parts (db/enrol.ts
+ * enrolmentRows) — are stored by one statement, committed on its own (no BEGIN, no COMMIT);
+ * otherwise it stores nothing and says why.
  * ($1 project, $2 email, $3 subscribed, $4 contact data, $5 name, $6 event data.)
  */
 const insertNewContactWithEvent = prepared(
@@ -69,10 +70,18 @@ const insertNewContactWithEvent = prepared(
      select $1, contact.id, $5, $6::jsonb, 0, clock_timestamp() from contact returning id, created_at),
    ${enrolmentRows(
      `select $1::uuid as project_id, t.id as workflow_id, contact.id as contact_id, $6::jsonb as context, t.version as workflow_version,
-        0 as depth, s.id as trigger_id, s.name as trigger_name, jsonb_build_object('type', 'EVENT', 'event', $5::text, 'eventId', event.id) as trigger_output
+        0 as depth, s.id as trigger_id, s.name as trigger_name, jsonb_build_object('type', 'EVENT', 'event', $5::text, 'eventId', event.id) as trigger_output,
+        w.id as wait_id, w.name as wait_name, w.event as wait_event
       from triggered t cross join contact cross join event
       left join lateral (
-        select (x->>'id')::uuid as id, x->>'name' as name from jsonb_array_elements(t.graph->'steps') x where x->>'type' = 'TRIGGER' limit 1) s on true`,
+        select (x->>'id')::uuid as id, x->>'name' as name from jsonb_array_elements(t.graph->'steps') x where x->>'type' = 'TRIGGER' limit 1) s on true
+      -- openingWait (core/graph.ts): the first unbranched transition out of the TRIGGER, to a WAIT_FOR_EVENT.
+      left join lateral (
+        select x->>'toStepId' as id from jsonb_array_elements(t.graph->'transitions') with ordinality as tr(x, i)
+         where x->>'fromStepId' = s.id::text and jsonb_typeof(x->'branch') = 'null' order by tr.i limit 1) f on true
+      left join lateral (
+        select (x->>'id')::uuid as id, x->>'name' as name, x->'config'->>'eventName' as event from jsonb_array_elements(t.graph->'steps') x
+         where x->>'id' = f.id and x->>'type' = 'WAIT_FOR_EVENT' limit 1) w on true`,
      { queueStart: true },
    )}
    select quiet.ok as "quiet", contact.id as "contactId", event.id as "eventId", event.created_at as "createdAt",

@@ -2,7 +2,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { GraphSnapshot, GraphStep } from '../core/graph';
 import { evaluateFilter, type Filter } from '../core/filter';
-import { exitEventNames, FILTER_GOAL_REASON, type ExitOn } from '../core/graph';
+import { exitEventNames, FILTER_GOAL_REASON, openingWait, type ExitOn } from '../core/graph';
 import type { JsonObject } from '../core/execution';
 import { prepared, rowColumns, runPrepared, type Tx } from './client';
 import { contactSubject, exitExecutions } from './exits';
@@ -92,6 +92,7 @@ export async function enrolContact(
   }
   const graph = await currentSnapshot(tx, workflow);
   const trigger = graph.steps.find((s) => s.type === 'TRIGGER');
+  const wait = openingWait(graph);
   const values = [
     workflow.projectId,
     workflow.id,
@@ -102,6 +103,9 @@ export async function enrolContact(
     trigger?.id ?? null,
     trigger?.name ?? null,
     JSON.stringify(input.trigger),
+    wait?.id ?? null,
+    wait?.name ?? null,
+    wait?.config.eventName ?? null,
   ];
   // Nearly every enrolment: the execution, its TRIGGER's record and its start command in one statement.
   if (!graph.exitOn?.filter) {
@@ -126,24 +130,39 @@ export async function enrolContact(
 /**
  * The rows enrolments write, as the parts of a statement's WITH: `enrolling` is a query naming for
  * each new execution of one contact its project_id, workflow_id, contact_id, context (jsonb),
- * workflow_version, depth, trigger_id and trigger_name (the TRIGGER step of the version's graph) and
- * trigger_output (jsonb). `execution` inserts each RUNNING at its TRIGGER step — none where the
- * contact has an active run of the workflow already — and returns its row; `trigger_record` records
- * the TRIGGER COMPLETED as visit 0; with `queueStart`, `queued` queues each start for the dispatcher.
- * One contact per statement: a workflow appears once in `enrolling`.
+ * workflow_version, depth, trigger_id and trigger_name (the TRIGGER step of the version's graph),
+ * trigger_output (jsonb), and wait_id, wait_name and wait_event: the version's openingWait (its step
+ * and the event it waits for), null when the graph does not begin with one. `execution` inserts each
+ * RUNNING at its TRIGGER step — or, with an opening wait, WAITING in it, as the run's startWait would
+ * leave it — none where the contact has an active run of the workflow already, and returns its row;
+ * `trigger_record` records the TRIGGER COMPLETED as visit 0, `wait_record` the wait WAITING as visit
+ * 1; with `queueStart`, `queued` queues each start for the dispatcher, which tells the run that its
+ * wait is open (db/outbox.ts claim). One contact per statement: a workflow appears once in `enrolling`.
+ *
+ * The wait takes events recorded after its visit's start, to the millisecond (as signals carry
+ * them): the insert's time, truncated. An event recorded in a later millisecond came after the
+ * insert: in the same transaction, or in one that waited for the contact's row lock, which every
+ * enrolment holds; either way it finds the execution waiting, and a signal is queued for it.
  */
 export function enrolmentRows(enrolling: string, options: { queueStart: boolean }): string {
   return `enrolling as (${enrolling}),
    execution as (
-     insert into executions (project_id, workflow_id, contact_id, status, context, workflow_version, depth, current_step_id)
-     select project_id, workflow_id, contact_id, 'RUNNING', context, workflow_version, depth, trigger_id from enrolling
+     insert into executions (project_id, workflow_id, contact_id, status, context, workflow_version, depth, current_step_id, waiting_for)
+     select project_id, workflow_id, contact_id, case when wait_id is null then 'RUNNING' else 'WAITING' end, context, workflow_version, depth,
+       coalesce(wait_id, trigger_id), wait_event
+       from enrolling
      on conflict (workflow_id, contact_id) where status in ('RUNNING', 'WAITING') do nothing
      returning *),
    trigger_record as (
      insert into step_executions (execution_id, seq, step_id, type, name, status, output, started_at, completed_at)
      select e.id, 0, n.trigger_id, 'TRIGGER', n.trigger_name, 'COMPLETED', n.trigger_output, e.started_at, e.started_at
        from execution e join enrolling n on n.workflow_id = e.workflow_id
-      where n.trigger_id is not null)${
+      where n.trigger_id is not null),
+   wait_record as (
+     insert into step_executions (execution_id, seq, step_id, type, name, status, started_at)
+     select e.id, 1, n.wait_id, 'WAIT_FOR_EVENT', n.wait_name, 'WAITING', date_trunc('milliseconds', clock_timestamp())
+       from execution e join enrolling n on n.workflow_id = e.workflow_id
+      where n.wait_id is not null)${
         options.queueStart
           ? `,
    queued as (insert into outbox (kind, execution_id) select 'start', id from execution)`
@@ -153,10 +172,11 @@ export function enrolmentRows(enrolling: string, options: { queueStart: boolean 
 
 /**
  * One enrolment: project $1, workflow $2, contact $3, context $4, version $5, depth $6, its TRIGGER
- * step $7 named $8, recorded with output $9.
+ * step $7 named $8, recorded with output $9; the opening wait $10 named $11 waiting for $12.
  */
 const ONE_ENROLMENT = `select $1::uuid as project_id, $2::uuid as workflow_id, $3::uuid as contact_id, $4::jsonb as context,
-     $5::int as workflow_version, $6::int as depth, $7::uuid as trigger_id, $8::text as trigger_name, $9::jsonb as trigger_output`;
+     $5::int as workflow_version, $6::int as depth, $7::uuid as trigger_id, $8::text as trigger_name, $9::jsonb as trigger_output,
+     $10::uuid as wait_id, $11::text as wait_name, $12::text as wait_event`;
 const enrol = prepared('enrol.execution', `with ${enrolmentRows(ONE_ENROLMENT, { queueStart: false })} select ${rowColumns(executions)} from execution`);
 /** The same, with the execution's start queued for the dispatcher. */
 const enrolAndQueueStart = prepared(

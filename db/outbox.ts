@@ -1,6 +1,6 @@
 /** Queuing Temporal commands in the same transaction as the change that causes them (an execution's, or a segment computation's start). */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { JsonObject, TrackedEventSignal } from '../core/execution';
+import type { JsonObject, OpenedWait, TrackedEventSignal } from '../core/execution';
 import type { PurgeScope } from '../core/retention';
 import { ACTIVE_STATUSES } from '../core/statuses';
 import { executionsFinishedTotal, outboxDeadLettersTotal } from '../telemetry/metrics';
@@ -215,7 +215,10 @@ export interface ClaimedCommand extends OutboxRow {
   start?: StartData;
 }
 
-/** An execution's start as the dispatcher makes it: its row, its workflow's name, its contact's email, its pinned graph. */
+/**
+ * An execution's start as the dispatcher makes it: its row, its workflow's name, its contact's
+ * email, its pinned graph, and the wait enrolment opened (db/enrol.ts enrolmentRows), still open.
+ */
 export interface StartData {
   status: string;
   projectId: string;
@@ -225,6 +228,7 @@ export interface StartData {
   workflowName: string;
   contactEmail: string;
   graph: unknown;
+  openedWait: OpenedWait | null;
 }
 
 /** A claimed row as the driver reads it: the bigint id as text, no start data as null. */
@@ -266,7 +270,12 @@ const claim = prepared(
      left join lateral (
        select jsonb_build_object(
                 'status', e.status, 'projectId', e.project_id, 'workflowId', e.workflow_id, 'contactId', e.contact_id,
-                'context', e.context, 'workflowName', w.name, 'contactEmail', ct.email, 'graph', v.graph) as start
+                'context', e.context, 'workflowName', w.name, 'contactEmail', ct.email, 'graph', v.graph,
+                -- Visit 1 still WAITING in a WAIT_FOR_EVENT before the run started: enrolment opened it.
+                'openedWait', (
+                  select jsonb_build_object('stepId', r.step_id, 'startedAt', to_char(r.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+                    from step_executions r
+                   where r.execution_id = e.id and r.seq = 1 and r.type = 'WAIT_FOR_EVENT' and r.status = 'WAITING')) as start
          from executions e
          join workflows w on w.id = e.workflow_id
          join contacts ct on ct.id = e.contact_id

@@ -216,6 +216,7 @@ export function startDispatcher(deps: {
       contactEmail: e.contactEmail,
       context: e.context,
       graph: e.graph as GraphSnapshot,
+      ...(e.openedWait ? { openedWait: e.openedWait } : {}),
     };
     // Already started means an earlier pass (or a dispatcher whose lease ran out) started it but never
     // deleted the row: that start is this row's.
@@ -235,7 +236,8 @@ export function startDispatcher(deps: {
                   { key: workflowIdKey, value: e.workflowId },
                   { key: contactIdKey, value: e.contactId },
                   { key: contactEmailKey, value: e.contactEmail },
-                  { key: statusKey, value: 'RUNNING' },
+                  // WAITING when enrolment opened its first step, a wait.
+                  { key: statusKey, value: e.status },
                   { key: projectIdKey, value: e.projectId },
                 ]),
               }

@@ -1,7 +1,7 @@
 /** The interpreter's state for one execution: context, visit numbering and unwritten bookkeeping. */
 import { type CancellationScope, patched } from '@temporalio/workflow';
-import { exitReasonFor, type GraphStep } from '../../core/graph';
-import type { ExecutionInput, ExecutionPatch, Journal, JsonObject, StepRecord, TrackedEventSignal } from '../../core/execution';
+import { exitReasonFor, type GraphStep, type GraphStepOf } from '../../core/graph';
+import type { ExecutionInput, ExecutionPatch, Journal, JsonObject, OpenedWait, StepRecord, TrackedEventSignal } from '../../core/execution';
 import type { StepStatus } from '../../core/statuses';
 import { type EVERY_PATCH_TO_2026_12, type EVERY_PATCH_TO_2026_12_05, type EVERY_PATCH_TO_2026_12_05B, PATCH_BUNDLES } from './patches';
 import type * as patches from './patches';
@@ -29,6 +29,8 @@ export class ExecutionState implements Patches {
   private inbox: { eventName: string; since?: number; event?: TrackedEventSignal } | undefined;
   /** The visit a run that continued as new goes on with. */
   private resumed: StepRecord | undefined;
+  /** The wait enrolment opened (input.openedWait), until the run's first visit, which is its. */
+  private opened: OpenedWait | undefined;
   /** Set when an exit condition (goal) was reached: the execution ends EXITED with this reason. */
   exitReason: string | undefined;
   /** The scope the current step runs in: cancelled when a goal is reached mid-step. */
@@ -42,6 +44,14 @@ export class ExecutionState implements Patches {
     if (input.resume) {
       this.resumed = input.resume.visit;
       this.seq = input.resume.visit.seq - 1;
+    }
+    const opened = input.resume ? undefined : input.openedWait;
+    const wait = opened && input.graph.steps.find((s): s is GraphStepOf<'WAIT_FOR_EVENT'> => s.id === opened.stepId && s.type === 'WAIT_FOR_EVENT');
+    if (opened && wait) {
+      this.opened = opened;
+      // Listening before the signal handler is set: an event delivered to the run before it reached
+      // the wait (buffered, then handed over when the handler is set) is the wait's.
+      this.listen(wait.config.eventName, Date.parse(opened.startedAt));
     }
   }
 
@@ -58,12 +68,20 @@ export class ExecutionState implements Patches {
     return this.resumed?.stepId;
   }
 
-  /** Opens the visit of a step: its record starts RUNNING (TRIGGER, recorded at enrolment, is visit 0). */
+  /**
+   * Opens the visit of a step: its record starts RUNNING (TRIGGER, recorded at enrolment, is visit
+   * 0). The first visit of the wait enrolment opened is the one it recorded, WAITING.
+   */
   visit(step: GraphStep): StepRecord {
     if (this.resumed?.stepId === step.id) {
       this.current = this.resumed;
       this.resumed = undefined;
       this.seq = this.current.seq;
+      return this.current;
+    }
+    if (this.seq === 0 && this.opened?.stepId === step.id) {
+      this.seq = 1;
+      this.current = { seq: 1, stepId: step.id, type: step.type, name: step.name, status: 'WAITING', startedAt: this.opened.startedAt };
       return this.current;
     }
     this.seq += 1;
@@ -78,6 +96,14 @@ export class ExecutionState implements Patches {
   listen(eventName: string, since?: number): { readonly event?: TrackedEventSignal } {
     this.inbox = { eventName, since };
     return this.inbox;
+  }
+
+  /**
+   * The inbox of the wait enrolment opened, when `visit` is its visit: its record and the execution's
+   * WAITING are in Postgres already, and the run has listened to it since its start.
+   */
+  openedWaitInbox(visit: StepRecord): { readonly event?: TrackedEventSignal } | undefined {
+    return this.opened !== undefined && visit.seq === 1 && visit.stepId === this.opened.stepId ? this.inbox : undefined;
   }
 
   stopListening(): void {

@@ -86,6 +86,36 @@ describe('cancelling executions', () => {
     expect(again.body.error.code).toBe('CONFLICT');
   });
 
+  it('DELETE of an execution in the WAIT_FOR_EVENT its enrolment opened cancels its run, which acknowledges the cancel', async () => {
+    const { api } = app;
+    const wf = await buildWorkflow(api, {
+      manual: true,
+      steps: [
+        { key: 'reply', type: 'WAIT_FOR_EVENT', config: { eventName: 'replied' } },
+        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { replied: true } } },
+      ],
+      edges: [
+        ['trigger', 'reply'],
+        ['reply', 'mark'],
+      ],
+    });
+    const execution = await startManual(api, wf.id, 'cancel-opened@example.com');
+    // Waiting from its enrolment on.
+    expect([execution.status, execution.currentStepId]).toEqual(['WAITING', wf.steps.reply]);
+    await waitForTemporalStatus(execution.id, 'RUNNING');
+
+    expect((await api.delete(`/workflows/${wf.id}/executions/${execution.id}`)).status).toBe(200);
+    await waitForTemporalStatus(execution.id, 'CANCELLED');
+    // The run recorded its cancellation: the command's lease is given up at once, not left to run out.
+    const { pool } = app.trellis.database;
+    await waitFor(async () => (await pool.query('select 1 from outbox where execution_id = $1', [execution.id])).rowCount === 0, 'the cancel acknowledged');
+    const after = await api.get(`/workflows/${wf.id}/executions/${execution.id}`);
+    expect(after.body.steps.map((s: any) => [s.type, s.status])).toEqual([
+      ['TRIGGER', 'COMPLETED'],
+      ['WAIT_FOR_EVENT', 'CANCELLED'],
+    ]);
+  });
+
   it('DELETE of a finished execution answers 409 and leaves it as it was', async () => {
     const { api } = app;
     const wf = await buildWorkflow(api, {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
-import { outbox, outboxDeadLetters } from '../../db/schema';
+import { and, eq, inArray } from 'drizzle-orm';
+import { executions, outbox, outboxDeadLetters } from '../../db/schema';
 import { buildWorkflow } from '../support/builders';
 import { executionIn, onlyExecution } from '../support/executions';
 import { startTestApp, type TestApp } from '../support/harness';
@@ -50,12 +50,20 @@ describe('an outbox command that can never succeed', () => {
       expect((await app.api.get(`/contacts/${contact}`)).body.data).toEqual({ imported: true });
     }
 
+    // Only this test's executions: the test files share the database, its outbox and its dead letters.
     const { db } = app.trellis.database;
-    const dead = await db.select().from(outboxDeadLetters).where(eq(outboxDeadLetters.kind, 'start'));
+    const ours = db
+      .select({ id: executions.id })
+      .from(executions)
+      .where(inArray(executions.workflowId, [huge.id, small.id]));
+    const dead = await db
+      .select()
+      .from(outboxDeadLetters)
+      .where(and(eq(outboxDeadLetters.kind, 'start'), inArray(outboxDeadLetters.executionId, ours)));
     expect(dead).toHaveLength(3);
     // A refusal is final at once, well within the attempt limit.
     expect(dead.map((d) => d.attempts)).toEqual([1, 1, 1]);
-    expect(await db.select().from(outbox)).toEqual([]);
+    expect(await db.select().from(outbox).where(inArray(outbox.executionId, ours))).toEqual([]);
 
     const { samples } = await scrape(app.url);
     expect(sampleValue(samples, 'trellis_outbox_dead_letters_total', { kind: 'start' })).toBe(3);

@@ -6,6 +6,7 @@ import { executionIn, finishedExecution, onlyExecutionIn } from '../support/exec
 import { startTestApp, testConfig, waitFor, workflowBundle, type TestApp } from '../support/harness';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { outboxCommandsTotal } from '../../telemetry/metrics';
+import { temporal } from '@temporalio/proto';
 
 describe('events reach only the runs that wait for them', () => {
   let proxy: TcpProxy;
@@ -208,6 +209,52 @@ describe('events reach only the runs that wait for them', () => {
     const done = await executionIn(app.api, wf.id, run.id, ['COMPLETED', 'FAILED']);
     expect(done.status).toBe('COMPLETED');
     expect(done.steps[1]).toMatchObject({ stepId: wf.steps.go, output: { outcome: 'event', eventId: event } });
+  });
+
+  it('opens a first WAIT_FOR_EVENT at enrolment: WAITING before its run starts, the event tracked meanwhile taken in its first task, no wait opened by the run', async () => {
+    const wf = await waitForGo('arrived');
+    // Temporal is out of the API's reach: the run's start waits in the outbox.
+    proxy.down();
+    let run: any;
+    let went: { event: string };
+    try {
+      const { contact } = await track('arrived', 'early@example.com');
+      run = await onlyExecutionIn(app.api, wf.id, contact, ['WAITING']);
+      expect(run.currentStepId).toBe(wf.steps.go);
+      const opened = await app.api.client.getExecution({ params: { id: wf.id, executionId: run.id } });
+      expect(opened.steps.map((s: any) => [s.stepId, s.status])).toEqual([
+        [wf.triggerId, 'COMPLETED'],
+        [wf.steps.go, 'WAITING'],
+      ]);
+      // Recorded after the wait opened: queued for the run, behind its start.
+      went = await track('go', 'early@example.com', { n: 7 });
+      const queued = await pg.query('select kind from outbox where execution_id = $1 order by id', [run.id]);
+      expect(queued.rows.map((r) => r.kind)).toEqual(['start', 'signal']);
+      // No worker polls while both go out: the run's first task holds its start and the event's signal.
+      await worker.close();
+    } finally {
+      proxy.up();
+    }
+    await waitFor(async () => (await pg.query('select 1 from outbox where execution_id = $1', [run.id])).rowCount === 0, 'the start and the signal sent');
+    worker = await startTrellis({ ...testConfig({ ROLE: 'worker' }), taskQueue: app.trellis.config.taskQueue }, { workflowBundle: workflowBundle() });
+
+    const done = await finishedExecution(app.api, wf.id, run.id, 30_000);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.steps[1]).toMatchObject({ stepId: wf.steps.go, status: 'COMPLETED', output: { outcome: 'event', eventId: went.event } });
+    expect((await app.api.get(`/contacts/${run.contactId}`)).body.data).toEqual({ n: 7, went: '7' });
+    const history = await historyOf(run.id);
+    const type = (e: (typeof history)[number]) => temporal.api.enums.v1.EventType[e.eventType!];
+    expect(history.slice(0, 3).map(type)).toEqual([
+      'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
+      'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED',
+      'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED',
+    ]);
+    // The run began in the open wait: its first local activity is the step after it.
+    const localActivities = history
+      .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads![0]!.data!).toString()).activity_type);
+    expect(localActivities).toEqual(['updateContact']);
+    expect(signalsIn(history)).toEqual([1]);
   });
 
   it('sends a delivery whose process died before sending it once its lease runs out', async () => {

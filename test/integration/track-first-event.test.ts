@@ -161,6 +161,62 @@ describe('/v1/track: a new contact first event in one statement', () => {
     expect(await storeFirstEvent(db(), input(`goal-${randomUUID()}@example.com`))).toEqual({ stored: false, reason: 'consequences' });
   });
 
+  it("opens a workflow's first WAIT_FOR_EVENT as the transaction opens it: WAITING in it, its visit recorded from the insert's millisecond", async () => {
+    const project = await app.newProject('first-event-opens-wait');
+    const wf = await buildWorkflow(project.api, {
+      eventName: 'asked',
+      steps: [
+        { key: 'answer', type: 'WAIT_FOR_EVENT', config: { eventName: 'answered', timeout: 3600 } },
+        { key: 'thank', type: 'UPDATE_CONTACT', config: { data: { thanked: true } } },
+      ],
+      edges: [
+        ['trigger', 'answer'],
+        ['answer', 'thank', 'event'],
+      ],
+    });
+    const input = (email: string) => ({ projectId: project.id, email, contactData: {}, name: 'asked', eventData: {} });
+    // The first enrolment takes the transaction (it takes the version's snapshot); the next, the statement.
+    const viaTransaction = await project.api.request(
+      'POST',
+      '/v1/track',
+      { event: 'asked', email: `t-${randomUUID()}@example.com` },
+      { key: project.publicKey },
+    );
+    expect(viaTransaction.status).toBe(200);
+    const viaStatement = (await storeFirstEvent(db(), input(`s-${randomUUID()}@example.com`))) as { stored: true; contactId: string; eventId: string };
+    expect(viaStatement).toMatchObject({ stored: true, enrolled: 1 });
+
+    /** The contact's execution and its records as stored, without ids; the wait's start against its event's record time. */
+    const opened = async (contactId: string) => {
+      const [run] = await db().select().from(executions).where(eq(executions.contactId, contactId));
+      const records = await db().select().from(stepExecutions).where(eq(stepExecutions.executionId, run!.id)).orderBy(asc(stepExecutions.seq));
+      const [event] = await db().select().from(events).where(eq(events.contactId, contactId));
+      const wait = records[1]!;
+      // From the millisecond it was inserted in (as signals carry events' times), not before its event's.
+      const aligned = await app.trellis.database.pool.query(
+        `select started_at = date_trunc('milliseconds', started_at) as aligned from step_executions where execution_id = $1 and seq = 1`,
+        [run!.id],
+      );
+      expect(aligned.rows).toEqual([{ aligned: true }]);
+      expect(wait.startedAt.getTime()).toBeGreaterThanOrEqual(event!.createdAt.getTime());
+      return {
+        run: { status: run!.status, currentStepId: run!.currentStepId, waitingFor: run!.waitingFor },
+        records: records.map((r) => ({ seq: r.seq, stepId: r.stepId, type: r.type, name: r.name, status: r.status })),
+        wait: { output: wait.output, completedAt: wait.completedAt },
+      };
+    };
+    const quick = await opened(viaStatement.contactId);
+    expect(quick).toEqual({
+      run: { status: 'WAITING', currentStepId: wf.steps.answer, waitingFor: 'answered' },
+      records: [
+        { seq: 0, stepId: wf.triggerId, type: 'TRIGGER', name: expect.any(String), status: 'COMPLETED' },
+        { seq: 1, stepId: wf.steps.answer, type: 'WAIT_FOR_EVENT', name: 'answer', status: 'WAITING' },
+      ],
+      wait: { output: null, completedAt: null },
+    });
+    expect(await opened(viaTransaction.body.data.contact)).toEqual(quick);
+  });
+
   it('goes the long way when the event has consequences: the contact is enrolled and joins its segment', async () => {
     const project = await app.newProject('first-event-consequences');
     const wf = await buildWorkflow(project.api, { eventName: 'joined', steps: [], edges: [] });

@@ -19,14 +19,18 @@ export const waitForEvent: StepHandler<'WAIT_FOR_EVENT'> = async (step, visit, s
   // Runs that opened this wait before events were judged by their record time replay as they ran.
   if (!state.patched(WAIT_SINCE_START)) return legacyWait(step.id, visit, state, step.config);
   const since = Date.parse(visit.startedAt);
-  const inbox = state.listen(eventName, since);
-  state.record(visit, 'WAITING');
-  enterStatus(state, 'WAITING', step.id, { waitingFor: eventName });
-  const { active, event } = await withJournal(state, (journal) =>
-    db(state).startWait({ executionId: state.executionId, journal, eventName, since: visit.startedAt }),
-  );
-  if (!active) throw new ExecutionInactive('execution is no longer active');
-  if (event) state.deliver(event);
+  // Opened by enrolment: in Postgres as startWait leaves it, and listened to since the run started.
+  const opened = state.openedWaitInbox(visit);
+  const inbox = opened ?? state.listen(eventName, since);
+  if (!opened) {
+    state.record(visit, 'WAITING');
+    enterStatus(state, 'WAITING', step.id, { waitingFor: eventName });
+    const { active, event } = await withJournal(state, (journal) =>
+      db(state).startWait({ executionId: state.executionId, journal, eventName, since: visit.startedAt }),
+    );
+    if (!active) throw new ExecutionInactive('execution is no longer active');
+    if (event) state.deliver(event);
+  }
 
   const deadline = timeout === undefined ? undefined : since + timeout * 1000;
   const settled = () => inbox.event !== undefined || workflowInfo().continueAsNewSuggested;
