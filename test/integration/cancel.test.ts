@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { temporalWorkflowId } from '../../core/execution';
 import { buildWorkflow, createTemplate } from '../support/builders';
-import { executionIn } from '../support/executions';
+import { executionIn, runStarted } from '../support/executions';
 import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
@@ -159,6 +159,7 @@ describe('cancelling executions', () => {
       const list = await api.get(`/workflows/${wf.id}/executions?status=WAITING`);
       return list.body.total === 4 ? (list.body.data as any[]) : undefined;
     }, 'four WAITING executions');
+    for (const e of executions) await runStarted(app.trellis.client, e.id);
     const contactOf = new Map<string, string>();
     for (const email of emails) {
       const c = await api.get(`/contacts?search=${encodeURIComponent(email)}`);

@@ -11,7 +11,7 @@ import { temporal } from '@temporalio/proto';
 import { EVENT_SIGNAL, temporalWorkflowId, type TrackedEventSignal } from '../../core/execution';
 import { startTemporalDevServer, type DevServer } from '../../scripts/local-servers';
 import { buildWorkflow } from '../support/builders';
-import { finishedExecution, onlyExecutionIn } from '../support/executions';
+import { finishedExecution, onlyExecutionIn, runStarted } from '../support/executions';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 
 const SUGGEST_AFTER = 30;
@@ -53,6 +53,7 @@ describe('continue-as-new under a stream of dropped signals', () => {
     expect(tracked.status).toBe(200);
     const contactId = tracked.body.data.contact as string;
     const run = await onlyExecutionIn(app.api, wf.id, contactId, ['WAITING']);
+    await runStarted(app.trellis.client, run.id);
     const handle = app.trellis.client.workflow.getHandle(temporalWorkflowId(run.id));
     const firstRunId = (await handle.describe()).runId;
 

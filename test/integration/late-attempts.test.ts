@@ -26,7 +26,7 @@ import type { ActivityDeps } from '../../activities/deps';
 import { EVENT_SIGNAL, temporalWorkflowId } from '../../core/execution';
 import { claimAndRecord } from '../../db/journal';
 import { buildWorkflow } from '../support/builders';
-import { onlyExecutionIn } from '../support/executions';
+import { onlyExecutionIn, runStarted } from '../support/executions';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 import { startHttpServer, type TestHttpServer } from '../support/http-server';
 
@@ -376,6 +376,7 @@ describe('a late first attempt', () => {
     });
     const tracked = await api.post('/v1/track', { event: `behind_${tag}`, email: `behind-${tag}@example.com` });
     const execution = await onlyExecutionIn(api, wf.id, tracked.body.data.contact, ['WAITING']);
+    await runStarted(app.trellis.client, execution.id);
     await app.trellis.database.pool.query(`update executions set status = $2, error = $3, completed_at = now() where id = $1`, [execution.id, status, error]);
     const handle = app.trellis.client.workflow.getHandle(temporalWorkflowId(execution.id));
     await handle.signal(EVENT_SIGNAL, { eventId: randomUUID(), name: `behind_${tag}_done`, data: {}, recordedAt: new Date().toISOString() });

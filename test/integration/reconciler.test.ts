@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow } from '../support/builders';
-import { executionIn, onlyExecutionIn } from '../support/executions';
+import { executionIn, onlyExecutionIn, runStarted } from '../support/executions';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 import { sampleValue, scrape } from '../support/prometheus';
 
@@ -27,6 +27,7 @@ describe('closes that run no workflow code', () => {
       const list = await api.get(`/workflows/${wf.id}/executions?status=WAITING`);
       return list.body.data[0];
     }, 'WAITING');
+    await runStarted(app.trellis.client, execution.id);
 
     await app.trellis.client.workflow.getHandle(`trellis-execution-${execution.id}`).terminate('operator stopped it');
 

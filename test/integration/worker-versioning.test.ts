@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTrellis, type Trellis } from '../../app/trellis';
 import { buildWorkflow } from '../support/builders';
-import { executionIn, onlyExecutionIn } from '../support/executions';
+import { executionIn, onlyExecutionIn, runStarted } from '../support/executions';
 import { startTestApp, testConfig, waitFor, workflowBundle, type TestApp } from '../support/harness';
 
 const run = promisify(execFile);
@@ -56,7 +56,9 @@ describe('Worker Versioning (TEMPORAL_DEPLOYMENT_NAME / TEMPORAL_BUILD_ID)', () 
       ],
     });
     await api.api.post('/v1/track', { event: eventName, email });
-    return { wf, waiting: await onlyExecutionIn(api.api, wf.id, undefined, ['WAITING']) };
+    const waiting = await onlyExecutionIn(api.api, wf.id, undefined, ['WAITING']);
+    await runStarted(api.trellis.client, waiting.id);
+    return { wf, waiting };
   };
 
   beforeAll(async () => {

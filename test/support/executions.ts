@@ -1,7 +1,27 @@
 /** Waiting on executions through the public API (with the typed client), as most integration tests do. */
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { expect } from 'vitest';
+import { temporalWorkflowId } from '../../core/execution';
 import { TERMINAL_STATUSES } from '../../core/statuses';
 import { waitFor, type Api } from './harness';
+
+/**
+ * Waits until the execution's Temporal run has taken its first workflow task. A run whose graph
+ * begins with a WAIT_FOR_EVENT is WAITING from its enrolment on, before the dispatcher has started
+ * it: a test that then acts on the run in Temporal (signals, terminates or describes it) waits for
+ * this first.
+ */
+export async function runStarted(client: Client, executionId: string): Promise<void> {
+  await waitFor(async () => {
+    try {
+      const history = await client.workflow.getHandle(temporalWorkflowId(executionId)).fetchHistory();
+      return history.events?.some((e) => e.workflowTaskCompletedEventAttributes) ? true : undefined;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }, `the Temporal run of ${executionId} to take its first task`);
+}
 
 /** The only execution of a workflow (for one contact, when given), once it exists. */
 export async function onlyExecution(api: Api, workflowId: string, contactId?: string): Promise<any> {

@@ -32,7 +32,9 @@ export const waitForEvent: StepHandler<'WAIT_FOR_EVENT'> = async (step, visit, s
     if (event) state.deliver(event);
   }
 
-  const deadline = timeout === undefined ? undefined : since + timeout * 1000;
+  // The timeout runs on the run's clock (Temporal's): from the visit's start, or, for the wait
+  // enrolment opened (whose start is Postgres's time), from the run's first moment.
+  const deadline = timeout === undefined ? undefined : (opened ? Date.now() : since) + timeout * 1000;
   const settled = () => inbox.event !== undefined || workflowInfo().continueAsNewSuggested;
   // biome-ignore lint/complexity/noCommaOperator: without a timeout only the predicate ends the wait.
   const inTime = deadline === undefined ? (await condition(settled), true) : await condition(settled, Math.max(1, deadline - Date.now()));
