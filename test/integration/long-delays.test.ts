@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { waitFor } from '../support/harness';
+import { runStarted } from '../support/executions';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 import { startSkippingApp, type SkippingApp } from '../support/time-skipping';
 
@@ -78,7 +79,9 @@ describe('long delays on the time-skipping server', () => {
       ],
     });
     const tracked = await api.post('/v1/track', { event: 'cart_abandoned', email: 'lin@example.com' });
-    await waitFor(async () => (await api.get(`/workflows/${wf.id}/executions?status=WAITING`)).body.total === 1, 'WAITING');
+    const waiting = await waitFor(async () => (await api.get(`/workflows/${wf.id}/executions?status=WAITING`)).body.data[0], 'WAITING');
+    // WAITING from its enrolment on: the week is skipped once the run has started its timer.
+    await runStarted(app.trellis.client, waiting.id);
     await app.env.sleep('7 days');
     await waitFor(async () => (await api.get(`/workflows/${wf.id}/executions?status=COMPLETED`)).body.total === 1, 'COMPLETED');
     const contact = await api.get(`/contacts/${tracked.body.data.contact}`);
