@@ -45,16 +45,16 @@ const reachedBy = (contact: string, name: string) => `select * from trellis_runs
 
 const insertEvent = prepared('events.insert', INSERT_EVENT);
 const workflowsTriggered = prepared('events.workflows-triggered', triggeredBy('$2'));
-/**
- * For a contact that existed before (its row locked by the caller): the event inserted, and the
- * contact's active runs it reaches (waiting for its name now, or with it as a goal), in one round
- * trip. Only a read follows the insert, so no lock is taken in another order than before.
- */
 /** The runs the event reaches (reachedBy, contact $2, name $3), as JSON. */
 const REACHED_JSON = `(select coalesce(json_agg(r), '[]'::json) from (${reachedBy('$2', '$3')}) r) as reached`;
 /** The workflows the event triggers (triggeredBy, name $3), read and locked as workflowsTriggered does, as JSON. */
 const TRIGGERED_JSON = `(select coalesce(json_agg(w order by w.id), '[]'::json) from (${triggeredBy('$3')}) w) as triggered`;
 
+/**
+ * For a contact that existed before (its row locked by the caller): the event inserted, and the
+ * contact's active runs it reaches (waiting for its name now, or with it as a goal), in one round
+ * trip. Only a read follows the insert, so no lock is taken in another order than before.
+ */
 const insertEventThenReached = prepared('events.insert-then-reached', `with event as (${INSERT_EVENT}) select event.*, ${REACHED_JSON} from event`);
 
 /**

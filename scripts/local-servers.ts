@@ -21,8 +21,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once the Temporal frontend at `address` answers; fails after `timeoutMs`. */
-export async function waitForTemporal(address: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Resolves once the Temporal frontend at `address` answers; fails after `timeoutMs` (a minute: a dev
+ * server starting on a busy 2-core machine, as in the full test suite, once took more than 30 s).
+ */
+export async function waitForTemporal(address: string, timeoutMs = 60_000): Promise<void> {
   const started = Date.now();
   for (;;) {
     try {
@@ -71,7 +74,9 @@ export async function startTemporalDevServer(options: {
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const address = `127.0.0.1:${port}`;
-  await waitForTemporal(address);
+  // A server that exits (its port taken meanwhile, say) fails the start at once, not after the wait.
+  const outcome = await Promise.race([waitForTemporal(address).then(() => 'up' as const), exited.then(() => 'exited' as const)]);
+  if (outcome === 'exited') throw new Error(`the Temporal dev server at ${address} exited before it answered (exit code ${child.exitCode})`);
   return {
     address,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
