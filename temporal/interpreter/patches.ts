@@ -62,11 +62,24 @@ export const EVERY_PATCH_TO_2026_12_05_HOLDS: readonly string[] = [...EVERY_PATC
  */
 export const WEBHOOK_FIRST_LOCAL = 'webhook-first-local';
 
-/** Every patch above in one: the bundle a run that starts on this code asks. */
+/** Every patch above in one: the bundle runs that started on the code of 2026-12-05 (evening) asked. */
 export const EVERY_PATCH_TO_2026_12_05B = 'every-patch-to-2026-12-05b';
 
 /** The patches EVERY_PATCH_TO_2026_12_05B stands for. */
 export const EVERY_PATCH_TO_2026_12_05B_HOLDS: readonly string[] = [...EVERY_PATCH_TO_2026_12_05_HOLDS, WEBHOOK_FIRST_LOCAL];
+
+/**
+ * A run whose input says enrolment opened its first WAIT_FOR_EVENT (`openedWait`) begins in it,
+ * without the wait's local activity. A run that such an input reached on a worker of the code before
+ * (during a rolling deploy) opened the wait itself, and replays so.
+ */
+export const OPENED_WAIT = 'opened-wait';
+
+/** Every patch above in one: the bundle a run that starts on this code asks. */
+export const EVERY_PATCH_TO_2026_12_06 = 'every-patch-to-2026-12-06';
+
+/** The patches EVERY_PATCH_TO_2026_12_06 stands for. */
+export const EVERY_PATCH_TO_2026_12_06_HOLDS: readonly string[] = [...EVERY_PATCH_TO_2026_12_05B_HOLDS, OPENED_WAIT];
 
 /**
  * The bundles, newest first. A run asks them in turn, first thing, and applies what the first one it
@@ -74,6 +87,7 @@ export const EVERY_PATCH_TO_2026_12_05B_HOLDS: readonly string[] = [...EVERY_PAT
  * one finds no marker of the newer ones in its history and goes on to its own.
  */
 export const PATCH_BUNDLES: readonly { id: string; holds: readonly string[] }[] = [
+  { id: EVERY_PATCH_TO_2026_12_06, holds: EVERY_PATCH_TO_2026_12_06_HOLDS },
   { id: EVERY_PATCH_TO_2026_12_05B, holds: EVERY_PATCH_TO_2026_12_05B_HOLDS },
   { id: EVERY_PATCH_TO_2026_12_05, holds: EVERY_PATCH_TO_2026_12_05_HOLDS },
   { id: EVERY_PATCH_TO_2026_12, holds: EVERY_PATCH_TO_2026_12_HOLDS },

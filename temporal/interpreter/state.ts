@@ -3,13 +3,20 @@ import { type CancellationScope, patched } from '@temporalio/workflow';
 import { exitReasonFor, type GraphStep, type GraphStepOf } from '../../core/graph';
 import type { ExecutionInput, ExecutionPatch, Journal, JsonObject, OpenedWait, StepRecord, TrackedEventSignal } from '../../core/execution';
 import type { StepStatus } from '../../core/statuses';
-import { type EVERY_PATCH_TO_2026_12, type EVERY_PATCH_TO_2026_12_05, type EVERY_PATCH_TO_2026_12_05B, PATCH_BUNDLES } from './patches';
+import {
+  type EVERY_PATCH_TO_2026_12,
+  type EVERY_PATCH_TO_2026_12_05,
+  type EVERY_PATCH_TO_2026_12_05B,
+  type EVERY_PATCH_TO_2026_12_06,
+  OPENED_WAIT,
+  PATCH_BUNDLES,
+} from './patches';
 import type * as patches from './patches';
 
 /** A patch of the interpreter's (patches.ts) a run may be asked about. */
 export type PatchId = Exclude<
   Extract<(typeof patches)[keyof typeof patches], string>,
-  typeof EVERY_PATCH_TO_2026_12 | typeof EVERY_PATCH_TO_2026_12_05 | typeof EVERY_PATCH_TO_2026_12_05B
+  typeof EVERY_PATCH_TO_2026_12 | typeof EVERY_PATCH_TO_2026_12_05 | typeof EVERY_PATCH_TO_2026_12_05B | typeof EVERY_PATCH_TO_2026_12_06
 >;
 
 /** Answers whether the run applies a patch (`patched`, for runs that began before the patch in question). */
@@ -47,7 +54,8 @@ export class ExecutionState implements Patches {
     }
     const opened = input.resume ? undefined : input.openedWait;
     const wait = opened && input.graph.steps.find((s): s is GraphStepOf<'WAIT_FOR_EVENT'> => s.id === opened.stepId && s.type === 'WAIT_FOR_EVENT');
-    if (opened && wait) {
+    // Asked only of runs whose input says so: a worker of the code before opened the wait itself.
+    if (opened && wait && this.patched(OPENED_WAIT)) {
       this.opened = opened;
       // Listening before the signal handler is set: an event delivered to the run before it reached
       // the wait (buffered, then handed over when the handler is set) is the wait's.

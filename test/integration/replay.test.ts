@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import type { ExecutionInput } from '../../core/execution';
+import { openingWait } from '../../core/graph';
 import * as patches from '../../temporal/interpreter/patches';
 import { workflowBundle } from '../support/harness';
 
@@ -74,8 +76,8 @@ describe('recorded executions replay on the current interpreter', () => {
     const later = ids.filter((id) => !patches.PATCH_BUNDLES.some((b) => b.id === id) && !newest!.holds.includes(id));
     expect(new Set(patchIds(history('steps')))).toEqual(new Set([newest!.id, ...later]));
     for (const c of [...CASES, ...NEWER_CASES]) expect(patchIds(history(c.replace('.history.bin', '')))[0]).toBe(newest!.id);
-    expect(patchIds(read(path.join('2026-12-05', 'steps.history.bin')).events!)[0]).toBe(previous!.id);
-    expect(newest!.holds).toEqual([...previous!.holds, patches.WEBHOOK_FIRST_LOCAL]);
+    expect(patchIds(read(path.join('2026-12-05b', 'steps.history.bin')).events!)[0]).toBe(previous!.id);
+    expect(newest!.holds).toEqual([...previous!.holds, patches.OPENED_WAIT]);
     expect(
       history('steps')
         .find((e) => e.markerRecordedEventAttributes)
@@ -112,4 +114,29 @@ describe('recorded executions replay on the current interpreter', () => {
     expect(failures).toEqual([]);
     expect(histories.length).toBeGreaterThanOrEqual(2 + 2 * CASES.length + NEWER_CASES.length);
   });
+
+  it('replays a run that a worker of the release before began although its input said the wait was open (a rolling deploy)', async () => {
+    // The previous release's run that begins in a wait, opened by its own local activity; its input
+    // given `openedWait`, as a dispatcher of this code writes it while old workers still poll.
+    const history = read(path.join('2026-12-05b', 'wait-timeout.history.bin'));
+    const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
+    const payload = started.input!.payloads![0]!;
+    const input = JSON.parse(Buffer.from(payload.data!).toString()) as ExecutionInput;
+    const wait = openingWait(input.graph)!;
+    expect(wait).toBeDefined();
+    expect(localMarkerTypes(history.events!)).toContain('startWait');
+    payload.data = Buffer.from(JSON.stringify({ ...input, openedWait: { stepId: wait.id, startedAt: new Date(0).toISOString() } }));
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, [{ workflowId: 'rolling-deploy', history }])) {
+      if (result.error) failures.push(result.error.message);
+    }
+    expect(failures).toEqual([]);
+  });
 });
+
+/** The activity types of a history's local activity markers. */
+function localMarkerTypes(events: temporal.api.history.v1.IHistoryEvent[]): string[] {
+  return events
+    .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+    .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads![0]!.data!).toString()).activity_type);
+}
