@@ -69,15 +69,15 @@ export const EXISTING_IN_A_ROW = 3;
  * that had consequences (segments to evaluate, enrolments that need a decision; for existing
  * contacts, workflows triggered or goals reached), and the names whose first-event tries kept
  * finding their contact existing (contacts imported, or seen by another process: after
- * EXISTING_IN_A_ROW such misses in a row the name goes the long way for a while). The statement
- * decides each time: a stale memory costs a round trip, or sends a request the long way, never a
- * different outcome.
+ * EXISTING_IN_A_ROW such misses in a row the name goes the long way for a while, and once that has
+ * run out, again after a single miss). The statement decides each time: a stale memory costs a
+ * round trip, or sends a request the long way, never a different outcome.
  */
 export class TrackHints {
   private readonly knownContacts = new Map<string, true>();
   private readonly busyEvents = new Map<string, number>();
   private readonly existingInARow = new Map<string, number>();
-  /** Event names whose tries kept finding their contact existing, until when they go the long way. */
+  /** Event names whose tries kept finding their contact existing, until when they go the long way (kept once past, until a try stores). */
   private readonly existingNames = new Map<string, number>();
   /** Event names that had consequences for an existing contact, until when its events of them go the long way. */
   private readonly busyForExisting = new Map<string, number>();
@@ -106,10 +106,17 @@ export class TrackHints {
     remember(this.knownContacts, `${projectId} ${email}`, true);
   }
 
-  /** A try of `name` found its contact existing. */
+  /**
+   * A try of `name` found its contact existing. A name that went the long way before goes again at
+   * once: its window ran out, and the first try since found what the earlier ones did.
+   */
   foundExisting(projectId: string, email: string, name: string, now: number): void {
     this.contactExists(projectId, email);
     const key = `${projectId} ${name}`;
+    if (this.existingNames.has(key)) {
+      remember(this.existingNames, key, now + CONSEQUENCES_MS);
+      return;
+    }
     const misses = (this.existingInARow.get(key) ?? 0) + 1;
     if (misses < EXISTING_IN_A_ROW) {
       remember(this.existingInARow, key, misses);
@@ -119,10 +126,11 @@ export class TrackHints {
     remember(this.existingNames, key, now + CONSEQUENCES_MS);
   }
 
-  /** A try of `name` stored a new contact's event. */
+  /** A try of `name` stored a new contact's event: its misses count from naught again. */
   stored(projectId: string, email: string, name: string): void {
     this.contactExists(projectId, email);
     this.existingInARow.delete(`${projectId} ${name}`);
+    this.existingNames.delete(`${projectId} ${name}`);
   }
 
   hadConsequences(projectId: string, name: string, now: number): void {

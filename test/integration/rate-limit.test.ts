@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEASE_MS, tokenLeases } from '../../api/rate-limit';
 import { takeTokens } from '../../db/rate-limits';
 import { startTestApp, type Api, type TestApp } from '../support/harness';
 
@@ -149,5 +150,46 @@ describe('batched takes', () => {
     expect(passed).toBe(100);
     expect((await first.api.get('/events?name=batched')).body).toMatchObject({ total: 0 });
     expect((await project.api.get('/events?name=batched')).body.total).toBe(100);
+  });
+
+  it('takes the next batch ahead while a lease in its second half is spent, so that requests that keep coming never wait for it', async () => {
+    const { pool, db } = first.trellis.database;
+    const key = `test:${randomUUID()}`;
+    let at = 0;
+    // 100 a second, in batches of two; the process's own time held by the test.
+    const leases = tokenLeases(db, 100, { clock, now: () => at });
+    const bucket = async () => (await pool.query<{ tokens: number }>('select tokens from rate_limits where key = $1', [key])).rows[0]?.tokens;
+    const until = async (tokens: number) => {
+      while ((await bucket()) !== tokens) await new Promise((r) => setTimeout(r, 10));
+    };
+
+    // The first take waits for its batch (and spends one of its two tokens).
+    expect(await leases.take(key)).toEqual({ ok: true });
+    expect(await bucket()).toBe(98);
+    // Spent in the lease's first half: nothing taken ahead.
+    at = LEASE_MS / 2 - 1;
+    expect(await leases.take(key)).toEqual({ ok: true });
+    // Empty now: the next request waits for a batch of its own.
+    expect(await leases.take(key)).toEqual({ ok: true });
+    expect(await bucket()).toBe(96);
+    // That lease, spent in its second half, takes the next batch in the background…
+    at += LEASE_MS / 2 + 1;
+    expect(await leases.take(key)).toEqual({ ok: true });
+    await until(94);
+    // …which the next requests spend without a take of their own.
+    at += 1;
+    expect(await leases.take(key)).toEqual({ ok: true });
+    expect(await leases.take(key)).toEqual({ ok: true });
+    expect(await bucket()).toBe(94);
+    // A batch taken ahead and not spent within LEASE_MS is dropped, as a lease's is.
+    at += LEASE_MS / 2;
+    expect(await leases.take(key)).toEqual({ ok: true });
+    expect(await bucket()).toBe(92);
+    at += LEASE_MS / 2 + 1;
+    expect(await leases.take(key)).toEqual({ ok: true });
+    await until(90);
+    at += LEASE_MS + 1;
+    expect(await leases.take(key)).toEqual({ ok: true });
+    expect(await bucket()).toBe(88);
   });
 });

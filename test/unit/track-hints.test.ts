@@ -39,6 +39,23 @@ describe("/v1/track's memory of which requests to try in one statement", () => {
     expect(hints.worthTrying('p2', 'next@x.test', 'opened', 1000)).toBe(true);
   });
 
+  it('sends a name that went the long way for finding contacts existing the long way again after one more such try, until a try stores', () => {
+    const hints = new TrackHints();
+    for (let i = 0; i < EXISTING_IN_A_ROW; i++) hints.foundExisting('p1', `old${i}@x.test`, 'opened', 1000);
+    const later = 1000 + CONSEQUENCES_MS;
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', later)).toBe(true);
+    hints.foundExisting('p1', 'next@x.test', 'opened', later);
+    expect(hints.worthTrying('p1', 'another@x.test', 'opened', later)).toBe(false);
+    expect(hints.worthTrying('p1', 'another@x.test', 'opened', later + CONSEQUENCES_MS - 1)).toBe(false);
+    // A try that stores a new contact's event: the count starts again.
+    hints.stored('p1', 'new@x.test', 'opened');
+    expect(hints.worthTrying('p1', 'another@x.test', 'opened', later)).toBe(true);
+    for (let i = 1; i < EXISTING_IN_A_ROW; i++) hints.foundExisting('p1', `older${i}@x.test`, 'opened', later);
+    expect(hints.worthTrying('p1', 'another@x.test', 'opened', later)).toBe(true);
+    hints.foundExisting('p1', 'oldest@x.test', 'opened', later);
+    expect(hints.worthTrying('p1', 'another@x.test', 'opened', later)).toBe(false);
+  });
+
   it('thinks a contact likely exists when it has seen it, or while its event name goes the long way for finding contacts existing', () => {
     const hints = new TrackHints();
     expect(hints.likelyExists('p1', 'a@x.test', 'opened', 1000)).toBe(false);
