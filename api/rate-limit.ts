@@ -81,12 +81,16 @@ export function tokenLeases(
     }
   }
 
-  /** Takes the next batch while the current one is still being spent; a failure leaves it to the request that finds the lease empty. */
+  /**
+   * Takes the next batch while the current one is still being spent; a failure leaves it to the
+   * request that finds the lease empty. The batch lives LEASE_MS from when it was asked for.
+   */
   function takeAhead(key: string, lease: Lease): void {
+    const askedAt = now();
     lease.refill = takeTokens(db, key, perSecond, batch, clock?.())
       .then(
         (answer) => {
-          if (answer.ok) lease.next = { tokens: answer.taken, until: now() + LEASE_MS };
+          if (answer.ok) lease.next = { tokens: answer.taken, until: askedAt + LEASE_MS };
         },
         () => undefined,
       )

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Client as PgClient } from 'pg';
 import { startTrellis, type Trellis } from '../../app/trellis';
 import { buildWorkflow } from '../support/builders';
-import { executionIn, finishedExecution, onlyExecutionIn } from '../support/executions';
+import { executionIn, finishedExecution, onlyExecutionIn, runStarted } from '../support/executions';
 import { startTestApp, testConfig, waitFor, workflowBundle, type TestApp } from '../support/harness';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { outboxCommandsTotal } from '../../telemetry/metrics';
@@ -87,6 +87,8 @@ describe('events reach only the runs that wait for them', () => {
     const { contact } = await track('checkout', 'pinger@example.com');
     const run = await onlyExecutionIn(app.api, wf.id, contact, ['WAITING']);
     expect(run.currentStepId).toBe(wf.steps.first);
+    // WAITING from its enrolment on: its first wait's timer runs once the run has started.
+    await runStarted(app.trellis.client, run.id);
 
     // Temporal is out of the API's reach: the first ping is queued for the first wait, not delivered.
     proxy.down();
