@@ -116,9 +116,10 @@ async function main(): Promise<void> {
   // A run whose first step is the wait is WAITING from its enrolment on, its start still in the
   // outbox: the events begin once every run has started and taken its first task, as the baseline's.
   await until(async () => (await bench.trellis.database.pool.query(`select 1 from outbox limit 1`)).rows.length === 0, 200);
+  const runHandles = [...runOf.values()];
   await until(async () => {
-    for (let i = 0; i < runs.length; i += 50) {
-      const described = await Promise.all([...runOf.values()].slice(i, i + 50).map((h) => h.describe()));
+    for (let i = 0; i < runHandles.length; i += 50) {
+      const described = await Promise.all(runHandles.slice(i, i + 50).map((h) => h.describe()));
       if (described.some((d) => d.raw.pendingWorkflowTask)) return false;
     }
     return true;

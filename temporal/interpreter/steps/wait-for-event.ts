@@ -33,11 +33,11 @@ export const waitForEvent: StepHandler<'WAIT_FOR_EVENT'> = async (step, visit, s
   }
 
   // The timeout runs on the run's clock (Temporal's): from the visit's start, or, for the wait
-  // enrolment opened (whose start is Postgres's time), from the run's first moment.
-  const deadline = timeout === undefined ? undefined : (opened ? Date.now() : since) + timeout * 1000;
+  // enrolment opened (whose start is Postgres's time), whole from now, the run's first moment.
+  const timeoutMs = timeout === undefined ? undefined : opened ? timeout * 1000 : Math.max(1, since + timeout * 1000 - Date.now());
   const settled = () => inbox.event !== undefined || workflowInfo().continueAsNewSuggested;
   // biome-ignore lint/complexity/noCommaOperator: without a timeout only the predicate ends the wait.
-  const inTime = deadline === undefined ? (await condition(settled), true) : await condition(settled, Math.max(1, deadline - Date.now()));
+  const inTime = timeoutMs === undefined ? (await condition(settled), true) : await condition(settled, timeoutMs);
   if (inbox.event) return took(inbox.event, step.id, visit, state);
   if (inTime) {
     // Signals that reach a run without ending its wait (late or repeated deliveries) still grow its
