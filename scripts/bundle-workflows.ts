@@ -6,10 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowBundleOptions } from '../temporal/bundle-options';
 
 async function main(): Promise<void> {
   const out = path.resolve('dist/temporal/workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve('temporal/workflows.ts') });
+  const { code } = await bundleWorkflowCode(workflowBundleOptions(path.resolve('temporal/workflows.ts')));
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, code);
   console.info(`workflow bundle: ${out} (${Math.round(code.length / 1024)} KB)`);

@@ -10,6 +10,7 @@ import { bundleWorkflowCode, type NativeConnection, Worker, type WorkerOptions }
 import { createActivities, type ActivityDeps } from '../activities';
 import type { WorkerTuning } from '../app/config';
 import { enrolmentTaskQueue } from '../core/enrolment';
+import { workflowBundleOptions } from './bundle-options';
 
 export interface WorkerHandle {
   /** The executions' worker; `getState()` is the process's readiness. */
@@ -45,7 +46,7 @@ async function workflowCode(): Promise<NonNullable<WorkerOptions['workflowBundle
   const bundle = path.join(__dirname, 'workflow-bundle.js');
   if (fs.existsSync(bundle)) return { codePath: bundle };
   const module = ['workflows.js', 'workflows.ts'].map((f) => path.join(__dirname, f)).find((p) => fs.existsSync(p));
-  return bundleWorkflowCode({ workflowsPath: module ?? path.join(__dirname, 'workflows.js') });
+  return bundleWorkflowCode(workflowBundleOptions(module ?? path.join(__dirname, 'workflows.js')));
 }
 
 /** Creates and runs the workers; `bundle` is a prebuilt workflow bundle (tests build it once). */

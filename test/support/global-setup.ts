@@ -8,6 +8,7 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
 import { runMigrations } from '../../db/migrate';
+import { workflowBundleOptions } from '../../temporal/bundle-options';
 import { createScratchDatabase, startTemporalDevServer } from '../../scripts/local-servers';
 import { findBinary } from '../../scripts/temporal-binaries';
 
@@ -28,7 +29,7 @@ export default async function setup(project: TestProject) {
   const [temporal, , bundle] = await Promise.all([
     startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), fastSqlite: true }),
     runMigrations(database.url),
-    bundleWorkflowCode({ workflowsPath: path.resolve('temporal/workflows.ts') }),
+    bundleWorkflowCode(workflowBundleOptions(path.resolve('temporal/workflows.ts'))),
   ]);
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);
