@@ -39,6 +39,20 @@ export function activityPollers(slots: number): number {
 }
 
 /**
+ * Workflow task polls on each of the worker's two queues (its sticky queue, and the task queue where
+ * new runs and evicted ones wait): as many as the backlog the server reports asks for, up to half
+ * the workflow task slots. A poll holds a slot while it waits. Uncapped, the sticky queue's polls
+ * grew to 32 of the 40 slots while a round's runs took their later tasks there, and kept them, idle,
+ * for the length of a long poll: the next burst of new runs then went through the one or two polls
+ * left on the other queue (bench P1: rounds at 10–15 executions/s with the machine idle, against 40).
+ */
+export function workflowPollers(slots: number): NonNullable<WorkerOptions['workflowTaskPollerBehavior']> {
+  const maximum = Math.max(1, Math.floor(slots / 2));
+  // The SDK starts with five polls, which must not be above the maximum.
+  return { type: 'autoscaling', maximum, initial: Math.min(5, maximum) };
+}
+
+/**
  * The workflow code to run: the bundle `npm run build` made (compiled `dist/`), else the workflow
  * module bundled now (`workflows.ts` from the sources) — once, for both workers.
  */
@@ -100,10 +114,10 @@ export async function startWorker(options: {
     // Postgres steps run as local activities (interpreter/activities.ts), bounded the same way.
     maxConcurrentLocalActivityExecutions: options.tuning.maxConcurrentActivities,
     activityTaskPollerBehavior: { type: 'simple-maximum', maximum: activityPollers(options.tuning.maxConcurrentActivities) },
-    // Polls that follow the backlog the server reports. With a fixed ten, the SDK keeps two on the
-    // queue of new runs (eight on this worker's sticky queue): a burst of new runs then waited on
-    // those two while task slots stood idle (bench P1: 2–4 s of idle machine per 400 runs).
-    workflowTaskPollerBehavior: { type: 'autoscaling' },
+    // Polls that follow the backlog the server reports (workflowPollers). With a fixed ten, the SDK
+    // keeps two on the queue of new runs (eight on this worker's sticky queue): a burst of new runs
+    // then waited on those two while task slots stood idle (bench P1: 2–4 s of idle machine per 400 runs).
+    workflowTaskPollerBehavior: workflowPollers(options.tuning.maxConcurrentWorkflowTasks),
     // A run's task waits this long for this worker before any worker may take it (with the whole
     // history). Short: with a backlog (a cancel-all) the SDK's 10 s left tasks waiting for this
     // worker while the machine stood idle (bench P4).
