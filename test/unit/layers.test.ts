@@ -1,20 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { valueImports } from '../support/imports';
 
 const ROOT = join(__dirname, '..', '..');
 const ROUTES = join(ROOT, 'api', 'routes');
-
-/** Every module specifier a file imports (or re-exports) at run time; `import type` is left out. */
-function valueImports(source: string): string[] {
-  const found: string[] = [];
-  for (const m of source.matchAll(/^\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]/gms)) {
-    if (!m[2]) found.push(m[4]!);
-  }
-  for (const m of source.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) found.push(m[1]!);
-  for (const m of source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push(m[1]!);
-  return found;
-}
 
 /** What is wrong with the imports of one route file, if anything. */
 function problems(file: string): string[] {

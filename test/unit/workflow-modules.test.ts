@@ -4,26 +4,15 @@
  * one run's value seen by another, and a replay no longer deterministic. What the compiler can check
  * of that is held here: at the top level of every module the workflow code imports, only imports,
  * exports, types, functions, classes and `const` declarations; a module-level Map or Set is typed
- * ReadonlyMap or ReadonlySet.
+ * ReadonlyMap or ReadonlySet, and none is a WeakMap or WeakSet.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { valueImports } from '../support/imports';
 
 const ROOT = join(__dirname, '..', '..');
-
-/** The relative modules a file imports at run time (`import type` is erased by the bundler). */
-function relativeValueImports(file: ts.SourceFile): string[] {
-  const found: string[] = [];
-  for (const statement of file.statements) {
-    const isImport = ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly;
-    const isReExport = ts.isExportDeclaration(statement) && !statement.isTypeOnly && statement.moduleSpecifier !== undefined;
-    const spec = isImport || isReExport ? (statement as ts.ImportDeclaration | ts.ExportDeclaration).moduleSpecifier : undefined;
-    if (spec && ts.isStringLiteral(spec) && spec.text.startsWith('.')) found.push(spec.text);
-  }
-  return found;
-}
 
 function resolveModule(from: string, spec: string): string {
   const base = resolve(dirname(from), spec);
@@ -32,25 +21,22 @@ function resolveModule(from: string, spec: string): string {
   return candidate;
 }
 
-/** Every source file the workflow module reaches through run-time imports, itself included. */
-function workflowModules(entry: string): string[] {
-  const seen = new Set<string>();
+/** Every source file the workflow module reaches through run-time imports, itself included, with its text. */
+function workflowModules(entry: string): Map<string, string> {
+  const sources = new Map<string, string>();
   const visit = (path: string) => {
-    if (seen.has(path)) return;
-    seen.add(path);
-    const file = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.ES2022, true);
-    for (const spec of relativeValueImports(file)) visit(resolveModule(path, spec));
+    const name = relative(ROOT, path);
+    if (sources.has(name)) return;
+    const source = readFileSync(path, 'utf8');
+    sources.set(name, source);
+    for (const spec of valueImports(source).filter((s) => s.startsWith('.'))) visit(resolveModule(path, spec));
   };
   visit(entry);
-  return [...seen].map((p) => relative(ROOT, p)).sort();
+  return sources;
 }
 
-const COLLECTIONS = new Map([
-  ['Map', 'ReadonlyMap'],
-  ['Set', 'ReadonlySet'],
-  ['WeakMap', 'a function-local WeakMap'],
-  ['WeakSet', 'a function-local WeakSet'],
-]);
+/** A module-level Map or Set is shared state unless typed read-only; a WeakMap or WeakSet always is. */
+const READONLY: Readonly<Record<string, string | undefined>> = { Map: 'ReadonlyMap', Set: 'ReadonlySet', WeakMap: undefined, WeakSet: undefined };
 
 /** What a module's top level holds that runs sharing the module would share as state. */
 function moduleState(name: string, source: string): string[] {
@@ -78,10 +64,12 @@ function moduleState(name: string, source: string): string[] {
     for (const declaration of statement.declarationList.declarations) {
       const init = declaration.initializer;
       if (!init || !ts.isNewExpression(init) || !ts.isIdentifier(init.expression)) continue;
-      const readonly = COLLECTIONS.get(init.expression.text);
-      if (readonly === undefined) continue;
-      const typed = declaration.type?.getText(file) ?? '';
-      if (!typed.startsWith(`${readonly}<`)) out.push(`${where(declaration)} holds a module-level ${init.expression.text}: make it ${readonly}`);
+      const kind = init.expression.text;
+      if (!(kind in READONLY)) continue;
+      const readonly = READONLY[kind];
+      if (readonly === undefined) out.push(`${where(declaration)} holds a module-level ${kind}`);
+      else if (!(declaration.type?.getText(file) ?? '').startsWith(`${readonly}<`))
+        out.push(`${where(declaration)} holds a module-level ${kind}: make it ${readonly}`);
     }
   }
   return out;
@@ -91,7 +79,7 @@ describe('the workflow bundle’s modules, shared by every run of a workflow thr
   const modules = workflowModules(join(ROOT, 'temporal', 'workflows.ts'));
 
   it('follows the workflow module’s imports through the interpreter and core', () => {
-    expect(modules).toEqual(
+    expect([...modules.keys()]).toEqual(
       expect.arrayContaining([
         'core/graph.ts',
         'temporal/enrolment/workflow.ts',
@@ -105,7 +93,7 @@ describe('the workflow bundle’s modules, shared by every run of a workflow thr
   });
 
   it('keeps no state at their top level', () => {
-    expect(modules.flatMap((m) => moduleState(m, readFileSync(join(ROOT, m), 'utf8')))).toEqual([]);
+    expect([...modules].flatMap(([name, source]) => moduleState(name, source))).toEqual([]);
   });
 
   it('tells state from constants', () => {
@@ -114,14 +102,16 @@ describe('the workflow bundle’s modules, shared by every run of a workflow thr
       'export const LIMIT = 3;',
       'const SEEN: ReadonlySet<string> = new Set(["a"]);',
       'const byId = new Map<string, number>();',
+      'const seen = new WeakSet<object>();',
       'let count = 0;',
       'export function f() { return count; }',
       'register(f);',
     ].join('\n');
     expect(moduleState('m.ts', source)).toEqual([
       'm.ts:4 holds a module-level Map: make it ReadonlyMap',
-      'm.ts:5 declares a module-level variable (let/var)',
-      "m.ts:7 runs a statement at the module's top level",
+      'm.ts:5 holds a module-level WeakSet',
+      'm.ts:6 declares a module-level variable (let/var)',
+      "m.ts:8 runs a statement at the module's top level",
     ]);
   });
 });
