@@ -46,7 +46,7 @@ export function activityPollers(slots: number): number {
  * for the length of a long poll: the next burst of new runs then went through the one or two polls
  * left on the other queue (bench P1: rounds at 10–15 executions/s with the machine idle, against 40).
  */
-export function workflowPollers(slots: number): NonNullable<WorkerOptions['workflowTaskPollerBehavior']> {
+export function workflowPollers(slots: number): { type: 'autoscaling'; maximum: number; initial: number } {
   const maximum = Math.max(1, Math.floor(slots / 2));
   // The SDK starts with five polls, which must not be above the maximum.
   return { type: 'autoscaling', maximum, initial: Math.min(5, maximum) };

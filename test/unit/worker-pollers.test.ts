@@ -11,7 +11,7 @@ describe("the execution worker's workflow task polls", () => {
 
   it('never let one queue hold the slots the other needs, at any size the configuration allows', () => {
     for (let slots = 2; slots <= 200; slots++) {
-      const { maximum, initial } = workflowPollers(slots) as { maximum: number; initial: number };
+      const { maximum, initial } = workflowPollers(slots);
       // Polls on both queues at their maximum leave no queue without a slot to poll with.
       expect(2 * maximum).toBeLessThanOrEqual(slots);
       expect(maximum).toBeGreaterThanOrEqual(1);
