@@ -68,3 +68,15 @@ export function edgesOf(transitions: Transition[], highlighted: (t: Transition) 
     ariaLabel: `Connection${t.branch ? ` (${t.branch})` : ''}`,
   }));
 }
+
+/**
+ * `built` with the size and selection each node had in `old`. The canvas hides a node that comes
+ * without a measured size until it measures it again, and the edges wait for both their ends: a
+ * refresh that brought new node objects would blank the graph for a frame, and one that landed
+ * while the canvas was still measuring the previous objects could leave it unmeasured (and its
+ * edges undrawn) for good, since the element's size, which the canvas watches, did not change.
+ */
+export function keepMeasured(old: StepNodeType[], built: StepNodeType[]): StepNodeType[] {
+  const before = new Map(old.map((n) => [n.id, n]));
+  return built.map((n) => ({ ...n, measured: before.get(n.id)?.measured, selected: n.selected || Boolean(before.get(n.id)?.selected) }));
+}

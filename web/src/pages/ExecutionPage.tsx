@@ -2,11 +2,11 @@
  * /app/workflows/:id/executions/:executionId — one run: its status, and the path it took on the
  * graph it runs on (the version it enrolled under, which later edits of the workflow do not change).
  */
-import { Background, Controls, ReactFlow, ReactFlowProvider } from '@xyflow/react';
+import { Background, Controls, ReactFlow, ReactFlowProvider, useNodesState } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ExecutionGraph, type ExecutionWithSteps, messageOf, useClient, usePolling, type WorkflowWithGraph } from '../api';
-import { edgesOf, type Names, nodesOf } from '../canvas/flow';
-import { StepNode } from '../canvas/StepNode';
+import { edgesOf, keepMeasured, type Names, nodesOf } from '../canvas/flow';
+import { StepNode, type StepNodeType } from '../canvas/StepNode';
 import { STEP_KINDS } from '../canvas/step-kinds';
 import { Link } from '../router';
 import { Pending } from './Pending';
@@ -49,21 +49,23 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
       .catch(() => undefined);
   }, [client]);
 
-  // Every poll answers new objects: the canvas is rebuilt only when what it draws changed. React
-  // Flow measures a node again when it gets a new object for it, and hides it until then.
+  // Every poll answers new objects: the canvas is rebuilt only when what it draws changed.
   const drawnWorkflow = useStable(workflow, workflow ? JSON.stringify(workflow.steps.map((s) => [s.id, s.position])) : '');
   const visits = useStable(execution?.steps, JSON.stringify(execution?.steps.map((s) => [s.stepId, s.status]) ?? null));
-  const { nodes, edges } = useMemo(() => {
-    if (!drawnWorkflow || !visits || !pinned) return { nodes: [], edges: [] };
+  const { built, edges } = useMemo(() => {
+    if (!drawnWorkflow || !visits || !pinned) return { built: [], edges: [] };
     const graph = pinnedWorkflow(drawnWorkflow, pinned);
     const statusAt = new Map(visits.map((s) => [s.stepId, s.status as string]));
     const path = visits.map((s) => s.stepId);
     const taken = new Set(path.slice(1).map((to, i) => `${path[i]}>${to}`));
     return {
-      nodes: nodesOf(graph, names, (step) => ({ runStatus: statusAt.get(step.id) ?? 'unvisited' })),
+      built: nodesOf(graph, names, (step) => ({ runStatus: statusAt.get(step.id) ?? 'unvisited' })),
       edges: edgesOf(graph.transitions, (t) => taken.has(`${t.fromStepId}>${t.toStepId}`)),
     };
   }, [drawnWorkflow, pinned, visits, names]);
+  // A run that moves on, or the names arriving, keep what the canvas measured.
+  const [nodes, setNodes, onNodesChange] = useNodesState<StepNodeType>([]);
+  useEffect(() => setNodes((old) => keepMeasured(old, built)), [built, setNodes]);
 
   if (!workflow || !execution) {
     return <Pending title="Execution" error={error} />;
@@ -101,6 +103,7 @@ export function ExecutionPage({ workflowId, executionId }: { workflowId: string;
             <ReactFlow
               nodes={nodes}
               edges={edges}
+              onNodesChange={onNodesChange}
               nodeTypes={NODE_TYPES}
               nodesDraggable={false}
               nodesConnectable={false}

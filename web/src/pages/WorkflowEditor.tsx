@@ -19,7 +19,7 @@ import {
   type WorkflowStats,
   type WorkflowWithGraph,
 } from '../api';
-import { edgesOf, type Names, nodesOf, outlets } from '../canvas/flow';
+import { edgesOf, keepMeasured, type Names, nodesOf, outlets } from '../canvas/flow';
 import { NODE_HEIGHT } from '../canvas/layout';
 import { type Choice, StepForm } from '../canvas/StepForm';
 import { NEXT, StepNode, type StepNodeType } from '../canvas/StepNode';
@@ -105,12 +105,8 @@ function Editor({ workflowId }: { workflowId: string }) {
         data: { type: selection.type, name: `New ${STEP_KINDS[selection.type].label.toLowerCase()} step`, summary: 'Not saved yet', outlets: [], draft: true },
       });
     }
-    // Each node keeps its selection and its measured size: a node without one is hidden until the
-    // canvas measures it again, so every refresh of the counts would blank the graph for a frame.
-    setNodes((old) => {
-      const before = new Map(old.map((n) => [n.id, n]));
-      return built.map((n) => ({ ...n, measured: before.get(n.id)?.measured, selected: n.selected || Boolean(before.get(n.id)?.selected) }));
-    });
+    // Each refresh of the counts keeps what the canvas measured.
+    setNodes((old) => keepMeasured(old, built));
   }, [workflow, names, activeAt, selection, setNodes]);
 
   // A step added or removed may lie outside the view: show the whole graph again.
