@@ -4,8 +4,10 @@
  * the WEBHOOK (the resumed wait's next activity) reaches a local receiver. The baseline, on the same
  * dev server: N bare workflows waiting on a signal, then calling an activity that makes the same
  * call (a POST on a new connection to the same receiver); timed from `signal()` until the call
- * arrives. (Until 2026-12-05 the baseline was timed until its activity started, before any call,
- * while Trellis's side included its call: it is still printed, with Trellis's ratio against it.) One event at a time, Trellis and the baseline in turn, so that the same
+ * arrives. Each side's servers run in processes of their own: Trellis's API and worker, the
+ * baseline's worker; the bench's process only sends the events and receives the calls (until
+ * 2026-12-06 Trellis's API and the baseline's worker shared it with the client, each side's
+ * collections falling on the other's events). One event at a time, Trellis and the baseline in turn, so that the same
  * moments of the machine fall on both; the next once the run has closed and the server has had
  * BENCH_SETTLE_MS (100) to finish with it. Sent at once, an event's workflow task waited 15–37 ms for
  * the server to hand it over (2 ms after a pause), and how long depended on the other side's
@@ -23,14 +25,11 @@
  */
 import http from 'node:http';
 import type net from 'node:net';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { WORKER_DEFAULTS } from '../app/config';
 import { temporalWorkflowId } from '../core/execution';
-import { httpPoster, insertAudience, keepAlivePoster, runBench, startBench, startWorkerProcess, statusCounts, until } from './support';
+import { insertAudience, keepAlivePoster, runBench, startApiProcess, startBench, startBenchProcess, startWorkerProcess, statusCounts, until } from './support';
 
 /**
  * 500 a side: the p99 is then the fifth slowest event, not the second (at 200 it swung by half or
@@ -93,6 +92,9 @@ async function main(): Promise<void> {
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}`;
 
   const worker = await startWorkerProcess({ ...bench.workerEnv, WEBHOOK_ALLOW_PRIVATE: 'true' });
+  // The events go to an API in a process of its own, as the runs go to a worker in one: the bench's
+  // process only sends and receives (the bench's own API builds the workflow and enrols).
+  const trackApi = await startApiProcess(bench, { RATE_LIMIT_TRACK_PER_SECOND: '1000000' });
   const wf = await bench.api('POST', '/workflows', sk, { name: 'p2', eventName: 'unused' });
   const wait = await bench.api('POST', `/workflows/${wf.id}/steps`, sk, { type: 'WAIT_FOR_EVENT', config: { eventName: 'go', timeout: 86_400 } });
   const call = await bench.api('POST', `/workflows/${wf.id}/steps`, sk, {
@@ -106,7 +108,7 @@ async function main(): Promise<void> {
   const ids = await insertAudience(bench, project.id, N, 'p2');
   await bench.api('POST', `/workflows/${wf.id}/executions/bulk`, sk, { contactIds: ids });
   await until(async () => (await statusCounts(bench, wf.id)).WAITING === N, 500);
-  const trackUrl = `${bench.trellis.url}/v1/track`;
+  const trackUrl = `${trackApi.url}/v1/track`;
   const postJson = keepAlivePoster();
   const { rows: runs } = await bench.trellis.database.pool.query<{ id: string; contactId: string }>(
     `select id, contact_id as "contactId" from executions where workflow_id = $1`,
@@ -127,24 +129,17 @@ async function main(): Promise<void> {
 
   // ── Baseline: the same server, a bare workflow waiting on a signal, then one activity that makes
   // the WEBHOOK's call: a POST to the same receiver on a new connection, as Trellis's client makes it.
-  const activityStarts = arrivals();
-  const post = httpPoster(false);
-  const nativeConnection = await NativeConnection.connect({ address: bench.temporal.address });
-  const bare = await Worker.create({
-    connection: nativeConnection,
-    taskQueue: 'bench-p2-baseline',
-    // The cache Trellis's worker has: with more runs waiting than it holds, a woken run that was
-    // evicted is replayed from its history on either side.
-    maxCachedWorkflows: Number(process.env.WORKER_MAX_CACHED_WORKFLOWS ?? WORKER_DEFAULTS.maxCachedWorkflows),
-    workflowsPath: path.join(__dirname, 'baseline-signal-workflow.ts'),
-    activities: {
-      async baselineResumed(id: string) {
-        activityStarts.arrived(id);
-        await post(`${receiverUrl}/baseline/${id}`, undefined, {});
-      },
+  // Its worker has a process of its own and the cache Trellis's worker has: with more runs waiting
+  // than it holds, a woken run that was evicted is replayed from its history on either side.
+  const bare = await startBenchProcess(
+    'baseline-signal-worker.ts',
+    {
+      TEMPORAL_ADDRESS: bench.temporal.address,
+      RECEIVER_URL: receiverUrl,
+      ...(process.env.WORKER_MAX_CACHED_WORKFLOWS ? { WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS } : {}),
     },
-  });
-  const running = bare.run();
+    /baseline worker ready/,
+  );
   const client = new Client({ connection: await Connection.connect({ address: bench.temporal.address }) });
   const handles = await Promise.all(
     Array.from({ length: N }, (_, i) =>
@@ -163,8 +158,6 @@ async function main(): Promise<void> {
   const ours: number[] = [];
   const answered: number[] = [];
   const base: number[] = [];
-  /** The baseline until its activity started, before its call (the bench's measure before 2026-12-05's evening). */
-  const baseStarted: number[] = [];
   // Each event's wall-clock start on either side, to read the run's history against.
   const sentAt: number[] = [];
   const signalledAt: number[] = [];
@@ -186,18 +179,15 @@ async function main(): Promise<void> {
 
     const handle = handles[i]!;
     const activity = activityRuns.expect(String(i));
-    const activityStarted = activityStarts.expect(String(i));
     signalledAt.push(Date.now());
     const t1 = performance.now();
     await handle.signal('go');
     base.push((await activity) - t1);
-    baseStarted.push((await activityStarted) - t1);
     await handle.result();
     await settle();
   }
   // The first event of each side warms its process up: shown, not counted.
   const [coldOurs, coldBase] = [ours.shift()!, base.shift()!];
-  baseStarted.shift();
   answered.shift();
   sentAt.shift();
   signalledAt.shift();
@@ -259,8 +249,8 @@ async function main(): Promise<void> {
     );
   }
   await worker.stop();
-  bare.shutdown();
-  await running;
+  await trackApi.stop();
+  await bare.stop();
   receiver.close();
   await bench.close();
 
@@ -268,10 +258,6 @@ async function main(): Promise<void> {
   const ms = (x: number) => `${x.toFixed(1)} ms`;
   console.log(`P2 first event of each side (warm-up, not counted): Trellis ${ms(coldOurs)}, baseline ${ms(coldBase)}`);
   console.log(`P2 baseline (signal → an activity's call on a bare workflow): p50 ${ms(b50)}, p99 ${ms(b99)}`);
-  const [s50, s99] = [percentile(baseStarted, 50), percentile(baseStarted, 99)];
-  console.log(
-    `P2 baseline until its activity started, before the call: p50 ${ms(s50)}, p99 ${ms(s99)} (Trellis against it: p50 ${(percentile(ours, 50) / s50).toFixed(2)}, p99 ${(percentile(ours, 99) / s99).toFixed(2)})`,
-  );
   console.log(`P2 Trellis (/v1/track → resumed WAIT_FOR_EVENT → WEBHOOK):  p50 ${ms(o50)}, p99 ${ms(o99)}`);
   console.log(`P2 ratio Trellis / baseline: p50 ${(o50 / b50).toFixed(2)}, p99 ${(o99 / b99).toFixed(2)} (goal ≤ ${GOAL.toFixed(1)})`);
 }

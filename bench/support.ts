@@ -231,22 +231,60 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+/** A Trellis API process: where it listens. */
+export interface ApiProcess extends WorkerProcess {
+  url: string;
+}
+
 /** NODE_OPTIONS of the bench's worker processes: docker-compose.yml's worker setting, unless BENCH_WORKER_NODE_OPTIONS says otherwise. */
 export const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=256';
 
 /**
- * A Trellis worker (ROLE=worker) in a process of its own, so its memory is its own: `npm start`'s
- * compiled code and prebuilt workflow bundle (run `npm run build` first; the bench scripts do).
+ * Runs `args` under this Node with `env` (and PATH and HOME) until it prints a line matching
+ * `ready`: that line, and the process's handle. Stopped by the bench's end or failure (runBench).
  */
-export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ line: string; process: WorkerProcess }> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    // Only the start is needed; the rest is drained so the pipe never blocks the process.
+    if (out.length < 100_000) out += d.toString();
+  });
+  await until(async () => ready.test(out) || child.exitCode !== null, 200);
+  if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited: ${out}`);
+  const handle: WorkerProcess = {
+    pid: child.pid!,
+    async stop() {
+      workers.delete(handle);
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  workers.add(handle);
+  return { line: out.split('\n').find((line) => ready.test(line))!, process: handle };
+}
+
+/** `npm start`'s compiled code (run `npm run build` first; the bench scripts do). */
+function compiledMain(): string {
   const main = path.join(ROOT, 'dist/app/main.js');
   if (!fs.existsSync(main)) throw new Error('dist/ is missing: run `npm run build` first');
-  // 'info': the readiness line waited for below is an info line.
-  const child = spawn(process.execPath, [main], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+  return main;
+}
+
+/**
+ * A Trellis worker (ROLE=worker) in a process of its own, so its memory is its own: `npm start`'s
+ * compiled code and prebuilt workflow bundle.
+ */
+export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  // 'info': the readiness line waited for is an info line.
+  const { line, process: worker } = await startProcess(
+    [compiledMain()],
+    {
       ROLE: 'worker',
       LOG_LEVEL: 'info',
       // The worker's Node flags as docker-compose.yml sets them (a heap limit); BENCH_WORKER_NODE_OPTIONS='' for Node's defaults.
@@ -256,28 +294,27 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WORKER_') || k.startsWith('MALLOC_'))),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    // Only the start is needed; the rest is drained so the pipe never blocks the worker.
-    if (out.length < 100_000) out += d.toString();
-  });
-  await until(async () => /trellis worker ready/.test(out) || child.exitCode !== null, 200);
-  if (child.exitCode !== null) throw new Error(`worker exited: ${out}`);
-  const ready = out.split('\n').find((line) => /trellis worker ready/.test(line));
-  const worker: WorkerProcess = {
-    pid: child.pid!,
-    metricsUrl: ready ? (JSON.parse(ready) as { metricsUrl?: string }).metricsUrl : undefined,
-    async stop() {
-      workers.delete(worker);
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-  workers.add(worker);
-  return worker;
+    /trellis worker ready/,
+  );
+  return { ...worker, metricsUrl: (JSON.parse(line) as { metricsUrl?: string }).metricsUrl };
+}
+
+/**
+ * A Trellis API (ROLE=api, with its dispatcher) in a process of its own, as `npm start` runs it,
+ * listening on a free port of 127.0.0.1; `env` adds to the bench's (database, Temporal, task queue).
+ */
+export async function startApiProcess(bench: Bench, env: Record<string, string> = {}): Promise<ApiProcess> {
+  const { line, process: api } = await startProcess(
+    [compiledMain()],
+    { ...bench.workerEnv, ROLE: 'api', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ADMIN_API_KEY: 'bench', ...env },
+    /trellis api ready/,
+  );
+  return { ...api, url: (JSON.parse(line) as { url: string }).url };
+}
+
+/** A TypeScript module of bench/ run in a process of its own (through tsx), ready once it prints `ready`. */
+export async function startBenchProcess(module: string, env: Record<string, string>, ready: RegExp): Promise<WorkerProcess> {
+  return (await startProcess(['--import', 'tsx', path.join(__dirname, module)], env, ready)).process;
 }
 
 const open = new Set<Bench>();
