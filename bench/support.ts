@@ -255,7 +255,13 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
     // Only the start is needed; the rest is drained so the pipe never blocks the process.
     if (out.length < 100_000) out += d.toString();
   });
-  await until(async () => ready.test(out) || child.exitCode !== null, 200);
+  // A whole line: the readiness line is JSON for Trellis's processes, parsed by the callers.
+  const readyLine = () =>
+    out
+      .split('\n')
+      .slice(0, -1)
+      .find((line) => ready.test(line));
+  await until(async () => readyLine() !== undefined || child.exitCode !== null, 200);
   if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited: ${out}`);
   const handle: WorkerProcess = {
     pid: child.pid!,
@@ -266,7 +272,7 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
     },
   };
   workers.add(handle);
-  return { line: out.split('\n').find((line) => ready.test(line))!, process: handle };
+  return { line: readyLine()!, process: handle };
 }
 
 /** `npm start`'s compiled code (run `npm run build` first; the bench scripts do). */
