@@ -7,13 +7,12 @@ import type { LiveReload } from '../api/live-reload';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import type { DestinationStream } from 'pino';
-import { createApp, createOperatorApp } from '../api/app';
 import type { DNSResolver } from '../inbound/auth';
-import { startInboundSmtp, type InboundSmtp } from '../inbound/smtp';
-import { createHttpClient, type HttpClient } from '../activities/http';
-import { createMailer, type Mailer } from '../activities/mailer';
+import type { InboundSmtp } from '../inbound/smtp';
+import type { HttpClient } from '../activities/http';
+import type { Mailer } from '../activities/mailer';
 import { createRenderer } from '../activities/renderer';
 import { openDatabase, type Database } from '../db/client';
 import { outboxBacklog } from '../db/outbox';
@@ -22,12 +21,10 @@ import { setOutboxSampler } from '../telemetry/metrics';
 import { runMigrations } from '../db/migrate';
 import { startDispatcher, type Dispatcher } from '../temporal/dispatcher';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
-import { startReconciler, type Reconciler } from '../temporal/reconciler';
-import { syncRetentionSchedule } from '../temporal/purge-client';
-import { ensureSegmentRefreshSchedule } from '../temporal/segment-client';
+import type { Reconciler } from '../temporal/reconciler';
 import { installRuntime } from '../temporal/runtime';
 import { startSchedules, type Schedules } from '../temporal/schedules';
-import { startWorker, type WorkerHandle } from '../temporal/worker';
+import type { WorkerHandle } from '../temporal/worker';
 import type { Config } from './config';
 
 export interface Trellis {
@@ -134,6 +131,25 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   let reconciler: Reconciler | undefined;
   let nativeConnection: NativeConnection | undefined;
   if (config.role !== 'api') {
+    // Each role loads only its own modules: a worker's heap holds neither the API nor inbound mail,
+    // and an API's not the activities (less for every major collection to mark).
+    const [
+      { NativeConnection },
+      { startWorker },
+      { createMailer },
+      { createHttpClient },
+      { startReconciler },
+      { syncRetentionSchedule },
+      { ensureSegmentRefreshSchedule },
+    ] = await Promise.all([
+      import('@temporalio/worker'),
+      import('../temporal/worker.js'),
+      import('../activities/mailer.js'),
+      import('../activities/http.js'),
+      import('../temporal/reconciler.js'),
+      import('../temporal/purge-client.js'),
+      import('../temporal/segment-client.js'),
+    ]);
     if (connection) {
       await untilUp(logger, 'temporal', () => ensureSearchAttributes(connection, config.temporalNamespace));
       nativeConnection = await untilUp(logger, 'temporal worker connection', () => NativeConnection.connect({ address: config.temporalAddress }));
@@ -190,6 +206,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   let url: string | undefined;
   const responseCheck = { violations: [] as string[] };
   if (config.role !== 'worker') {
+    const { createApp } = await import('../api/app.js');
     server = await listen(
       createApp(apiDeps, { responseCheck: options.checkResponses ? responseCheck : undefined, liveReload: options.liveReload }),
       config.host,
@@ -199,11 +216,13 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   }
   let metricsServer: Server | undefined;
   if (config.metricsPort !== undefined) {
+    const { createOperatorApp } = await import('../api/app.js');
     metricsServer = await listen(createOperatorApp(apiDeps), config.host, config.metricsPort);
   }
 
   let inbound: InboundSmtp | undefined;
   if (config.role !== 'worker' && config.inboundSmtpPort !== undefined) {
+    const { startInboundSmtp } = await import('../inbound/smtp.js');
     inbound = await startInboundSmtp({
       host: config.host,
       port: config.inboundSmtpPort,
