@@ -3,7 +3,7 @@ import express from 'express';
 import { authenticate, authenticateAdmin } from './auth';
 import type { ApiDeps } from './deps';
 import { docsAssets } from './docs-page';
-import { errorMiddleware, notFound } from './errors';
+import { notFound } from './errors';
 import { httpMetrics, requestLogging } from './observability';
 import type { LiveReload } from './live-reload';
 import { webApp } from './web-app';
@@ -74,21 +74,5 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
     throw notFound('route');
   });
   app.use(errorHandler(options.responseCheck));
-  return app;
-}
-
-const OPERATOR_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-
-/** The listener of METRICS_PORT: the API's /healthz, /readyz and /metrics, and nothing else. */
-export function createOperatorApp(deps: ApiDeps): express.Express {
-  const api = createApp(deps);
-  const app = express();
-  app.disable('x-powered-by');
-  app.use((req, res, next) => (req.method === 'GET' && OPERATOR_PATHS.has(req.path) ? api(req, res, next) : next()));
-  app.use(requestLogging(deps.logger));
-  app.use(() => {
-    throw notFound('route');
-  });
-  app.use(errorMiddleware);
   return app;
 }

@@ -216,7 +216,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   }
   let metricsServer: Server | undefined;
   if (config.metricsPort !== undefined) {
-    const { createOperatorApp } = await import('../api/app.js');
+    const { createOperatorApp } = await import('../api/operator-app.js');
     metricsServer = await listen(createOperatorApp(apiDeps), config.host, config.metricsPort);
   }
 

@@ -174,5 +174,9 @@ describe('GET /metrics', () => {
     const other = await fetch(`${url}/contacts`);
     expect(other.status).toBe(404);
     expect(((await other.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    // The API's other public routes are not there either.
+    expect((await fetch(`${url}/openapi.json`)).status).toBe(404);
+    expect((await fetch(`${url}/docs`)).status).toBe(404);
+    expect((await fetch(`${url}/metrics`, { method: 'POST' })).status).toBe(404);
   });
 });

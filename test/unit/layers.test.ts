@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { valueImports } from '../support/imports';
+import { resolveModule, valueImports } from '../support/imports';
 
 const ROOT = join(__dirname, '..', '..');
 const ROUTES = join(ROOT, 'api', 'routes');
@@ -50,5 +50,41 @@ describe('the layers of the API', () => {
     };
     walk(ROOT);
     expect(offenders.filter((f) => f !== join('api', 'serialize.ts'))).toEqual([]);
+  });
+});
+
+/** The project's source files `entry` loads with it: its relative static value imports, followed. */
+function loadedWith(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    const specs = valueImports(readFileSync(path, 'utf8'), { dynamic: false }).filter((s) => s.startsWith('.'));
+    for (const spec of specs) visit(resolveModule(path, spec));
+  };
+  visit(join(ROOT, entry));
+  return [...seen].map((p) => relative(ROOT, p));
+}
+
+describe("each role's modules", () => {
+  const apiOnly = (file: string) => file === join('api', 'app.ts') || file.startsWith(join('api', 'routes')) || file.startsWith(`inbound${'/'}`);
+  const workerOnly = (file: string) =>
+    file.startsWith(`activities${'/'}`) && file !== join('activities', 'renderer.ts') && file !== join('activities', 'render-task.ts');
+
+  it('loads neither the API routes, inbound mail nor the activities before the role asks (app/trellis.ts)', () => {
+    const loaded = loadedWith('app/trellis.ts');
+    expect(loaded).toContain(join('temporal', 'dispatcher.ts'));
+    expect(loaded.filter((f) => apiOnly(f) || workerOnly(f) || f === join('temporal', 'worker.ts'))).toEqual([]);
+  });
+
+  it("serves METRICS_PORT without the API's other routes (api/operator-app.ts)", () => {
+    const loaded = loadedWith('api/operator-app.ts');
+    expect(loaded).toContain(join('api', 'operator-routes.ts'));
+    expect(loaded.filter(apiOnly)).toEqual([]);
+  });
+
+  it('follows static imports only, and a `.js` specifier to its source', () => {
+    expect(valueImports(`import { a } from './a';\nconst { b } = await import('./b.js');`, { dynamic: false })).toEqual(['./a']);
+    expect(relative(ROOT, resolveModule(join(ROOT, 'app', 'trellis.ts'), '../api/app.js'))).toBe(join('api', 'app.ts'));
   });
 });

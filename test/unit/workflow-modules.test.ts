@@ -6,20 +6,13 @@
  * exports, types, functions, classes and `const` declarations; a module-level Map or Set is typed
  * ReadonlyMap or ReadonlySet, and none is a WeakMap or WeakSet.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { valueImports } from '../support/imports';
+import { resolveModule, valueImports } from '../support/imports';
 
 const ROOT = join(__dirname, '..', '..');
-
-function resolveModule(from: string, spec: string): string {
-  const base = resolve(dirname(from), spec);
-  const candidate = [`${base}.ts`, join(base, 'index.ts')].find((p) => existsSync(p));
-  if (!candidate) throw new Error(`cannot resolve ${spec} from ${from}`);
-  return candidate;
-}
 
 /** Every source file the workflow module reaches through run-time imports, itself included, with its text. */
 function workflowModules(entry: string): Map<string, string> {
