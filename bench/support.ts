@@ -275,11 +275,16 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
   return { line: readyLine()!, process: handle };
 }
 
-/** `npm start`'s compiled code (run `npm run build` first; the bench scripts do). */
-function compiledMain(): string {
-  const main = path.join(ROOT, 'dist/app/main.js');
-  if (!fs.existsSync(main)) throw new Error('dist/ is missing: run `npm run build` first');
-  return main;
+/**
+ * `npm start`'s command line after `node`: its Node flags and the compiled code (run `npm run build`
+ * first; the bench scripts do). The image runs the same (test/unit/start-command.test.ts).
+ */
+function npmStart(): string[] {
+  const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const [node, ...args] = scripts.start!.split(' ');
+  if (node !== 'node') throw new Error(`npm start does not run node: ${scripts.start}`);
+  if (!fs.existsSync(path.join(ROOT, args.at(-1)!))) throw new Error('dist/ is missing: run `npm run build` first');
+  return args;
 }
 
 /**
@@ -289,7 +294,7 @@ function compiledMain(): string {
 export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
   // 'info': the readiness line waited for is an info line.
   const { line, process: worker } = await startProcess(
-    [compiledMain()],
+    npmStart(),
     {
       ROLE: 'worker',
       LOG_LEVEL: 'info',
@@ -311,7 +316,7 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
  */
 export async function startApiProcess(bench: Bench, env: Record<string, string> = {}): Promise<ApiProcess> {
   const { line, process: api } = await startProcess(
-    [compiledMain()],
+    npmStart(),
     { ...bench.workerEnv, ROLE: 'api', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ADMIN_API_KEY: 'bench', ...env },
     /trellis api ready/,
   );
