@@ -279,11 +279,14 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
  * `npm start`'s command line after `node`: its Node flags and the compiled code (run `npm run build`
  * first; the bench scripts do). The image runs the same (test/unit/start-command.test.ts).
  */
+let startArgs: string[] | undefined;
 function npmStart(): string[] {
+  if (startArgs) return startArgs;
   const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   const [node, ...args] = scripts.start!.split(' ');
   if (node !== 'node') throw new Error(`npm start does not run node: ${scripts.start}`);
   if (!fs.existsSync(path.join(ROOT, args.at(-1)!))) throw new Error('dist/ is missing: run `npm run build` first');
+  startArgs = args;
   return args;
 }
 
