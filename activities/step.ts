@@ -261,8 +261,12 @@ function claimRead(options: Parameters<typeof openStep>[2], retry: boolean): { s
 
 /** Closes a step: records the visit COMPLETED with its output and applies the `after` patch. */
 export async function closeStep(tx: Tx, req: StepActivityBase, output: unknown): Promise<void> {
-  const record: StepRecord = { ...req.visit, status: 'COMPLETED', output, completedAt: new Date().toISOString() };
-  await writeRecordsAndPatch(tx, req.executionId, [record], req.after);
+  await writeRecordsAndPatch(tx, req.executionId, [completedVisit(req, output)], req.after);
+}
+
+/** The visit's final record, COMPLETED with `output` now. */
+function completedVisit(req: StepActivityBase, output: unknown): StepRecord {
+  return { ...req.visit, status: 'COMPLETED', output, completedAt: new Date().toISOString() };
 }
 
 /** The execution a step opened on. */
@@ -378,10 +382,11 @@ export function assertCallFits(callBoundMs: number): void {
 /**
  * Closes a step whose work happened outside the transaction that opened it, only while the
  * execution is still active: an answer that arrives after a cancel is never recorded as the step's
- * result (the cancel recorded the step CANCELLED). Answers whether it was recorded.
+ * result (the cancel recorded the step CANCELLED). One statement, committed on its own when `db` is
+ * the database: the claim's (claimAndRecord), which writes the record and the `after` patch only
+ * where it finds the execution active, and sets its current step to the one it already is. Answers
+ * whether it was recorded.
  */
-export async function closeStepIfActive(tx: Tx, req: StepActivityBase, output: unknown): Promise<boolean> {
-  if (!(await lockExecution(tx, req.executionId)).active) return false;
-  await closeStep(tx, req, output);
-  return true;
+export async function closeStepIfActive(db: Tx, req: StepActivityBase, output: unknown): Promise<boolean> {
+  return (await claimAndRecord(db, req.executionId, req.visit.stepId, [completedVisit(req, output)], req.after)).length > 0;
 }

@@ -104,7 +104,7 @@ export function webhookActivities({ database, http, renderer, shuttingDown }: Ac
       const output = { status: result.status, body: result.json ?? (result.body === '' ? null : result.body) };
       // The call was made: its answer is not given up for a deadlock, nor tied to the attempt's cancel
       // as a local attempt's transactions are (attempt.ts).
-      const recorded = await detachedFromAbort(() => retryingDeadlocks(() => database.db.transaction((tx) => closeStepIfActive(tx, req, output))));
+      const recorded = await detachedFromAbort(() => retryingDeadlocks(() => closeStepIfActive(database.db, req, output)));
       return recorded ? { done: true, output } : { done: false, reason: 'inactive' };
     },
   };
