@@ -102,8 +102,8 @@ export function webhookActivities({ database, http, renderer, shuttingDown }: Ac
       if (verdict === 'fail') throw ApplicationFailure.nonRetryable(describeFailure(result), 'WebhookRefused');
 
       const output = { status: result.status, body: result.json ?? (result.body === '' ? null : result.body) };
-      // The call was made: its answer is not given up for a deadlock, nor tied to the attempt's cancel
-      // as a local attempt's transactions are (attempt.ts).
+      // The call was made: its answer (one statement, closeStepIfActive) is not given up for a
+      // deadlock, nor tied to the attempt's cancel as a local attempt's other statements are (attempt.ts).
       const recorded = await detachedFromAbort(() => retryingDeadlocks(() => closeStepIfActive(database.db, req, output)));
       return recorded ? { done: true, output } : { done: false, reason: 'inactive' };
     },

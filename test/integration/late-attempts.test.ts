@@ -8,7 +8,9 @@
  * local attempt the worker cancels (its timeout) while it waits on a row lock gives its connection
  * up; one run again after its visit completed answers that visit's output, also when that visit's
  * transaction commits while the re-run waits on its row lock (an UPDATE_CONTACT's, whose claim locks
- * the contact, and a WEBHOOK's, whose one-statement claim reads it: neither calls again). The activity runs as the
+ * the contact, and a WEBHOOK's, whose one-statement claim reads it: neither calls again). A WEBHOOK
+ * that is the graph's last step records its answer and the execution COMPLETED by one statement,
+ * and neither once the execution was cancelled while its call was out. The activity runs as the
  * worker runs it (its attempt clock included), against the real database and a real HTTP receiver;
  * Temporal's timing is stood for by the attempt's info (a short start-to-close timeout, a cancel).
  */
@@ -167,6 +169,43 @@ describe('a late first attempt', () => {
     expect(await attempt).toMatchObject({ done: true, output: { status: 200, body: { ok: true } } });
     expect(receiver.requests.filter((r) => r.path === '/brief@example.com')).toHaveLength(1);
     expect((await row(execution.id)).seqs).toEqual([0, 1, 2]);
+  });
+
+  it('as the last step, records its answer and the execution COMPLETED when active, and neither once the execution was cancelled', async () => {
+    const { pool } = app.trellis.database;
+    const after = { status: 'COMPLETED' as const, completed: true };
+    const run = () => new MockActivityEnvironment({ attempt: 1, isLocal: true, startToCloseTimeoutMs: 15_000 });
+    const state = async (executionId: string) =>
+      (
+        await pool.query(
+          `select e.status, e.completed_at is not null as completed, s.status as "stepStatus", s.output
+             from executions e left join step_executions s on s.execution_id = e.id and s.seq = 2 where e.id = $1`,
+          [executionId],
+        )
+      ).rows[0];
+
+    const active = await waitingRun('last@example.com');
+    expect(await run().run(active.callWebhook, { ...active.request, after })).toEqual({ done: true, output: { status: 200, body: { ok: true } } });
+    expect(await state(active.execution.id)).toEqual({
+      status: 'COMPLETED',
+      completed: true,
+      stepStatus: 'COMPLETED',
+      output: { status: 200, body: { ok: true } },
+    });
+
+    // Cancelled while the call is out: the answer comes back to an execution no longer active.
+    const cancelled = await waitingRun('last-cancelled@example.com');
+    const held = receiver.hold('/last-cancelled@example.com');
+    const attempt = run().run(cancelled.callWebhook, { ...cancelled.request, after });
+    const request = await held;
+    const r = await app.api.delete(`/workflows/${cancelled.wf.id}/executions/${cancelled.execution.id}`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const before = await state(cancelled.execution.id);
+    request.answer(200, { late: true });
+    expect(await attempt).toEqual({ done: false, reason: 'inactive' });
+    receiver.release('/last-cancelled@example.com');
+    expect(before).toMatchObject({ status: 'CANCELLED', stepStatus: 'CANCELLED', output: null });
+    expect(await state(cancelled.execution.id)).toEqual(before);
   });
 
   it('run locally again after its visit completed (its marker lost) makes no second call and its old patch does not undo what came after', async () => {
