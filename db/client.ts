@@ -103,7 +103,10 @@ async function cancelBackend(url: string, pid: number, report: PoolErrorHandler)
 
 /** Opens a pool on `url`; errors on idle clients are reported to `onError`, not fatal. */
 export function openDatabase(url: string, options: { max?: number; onError?: PoolErrorHandler } = {}): Database {
-  const pool = new Pool({ connectionString: url, max: options.max ?? 20, connectionTimeoutMillis: 5_000 });
+  // An idle connection is kept for 30 s, longer than the 20 s between the reconciler's and the
+  // schedule sync's rounds: with pg's default of 10 s each round opened its connections anew (a
+  // backend started, every prepared statement parsed and planned again), two every 20 s a process.
+  const pool = new Pool({ connectionString: url, max: options.max ?? 20, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
   const report = options.onError ?? (() => undefined);
   pool.on('error', (err) => report('postgres pool error', err));
   // A checked-out client whose connection drops between queries (a transaction awaiting other work)
