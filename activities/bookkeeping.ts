@@ -57,7 +57,8 @@ export function bookkeepingActivities({ database, onCommandsQueued }: ActivityDe
     /**
      * The execution's status in the projection, with its error (none once it was erased). Asked by a
      * run that found its execution inactive: when it was cancelled, the run waits for Temporal's
-     * cancellation, whose command goes to the head of its lane (expediteCancel).
+     * cancellation, whose command goes to the head of its lane and holds no place in the cancel
+     * window (expediteCancel).
      */
     async executionStatus(req: { executionId: string }): Promise<{ status?: string; error?: string }> {
       const [row] = await database.db.select({ status: executions.status, error: executions.error }).from(executions).where(eq(executions.id, req.executionId));

@@ -168,15 +168,25 @@ export async function claimCommands(db: Db, batch: number, leaseSeconds: number,
   return rows.map(({ id, start, ...row }) => ({ ...row, id: Number(id), start: start ?? undefined }));
 }
 
-/** Cancels Temporal accepted: kept (leased) until their runs acknowledge them, then gone. */
-export async function markCancelsRequested(db: Db, ids: number[]): Promise<void> {
-  if (ids.length > 0) await runPrepared(db, markRequested, [ids]);
+/**
+ * Cancels Temporal accepted: kept (leased) until their runs acknowledge them, then gone; those whose
+ * runs are awake waiting for them (expediteCancel) are gone at once. Answers whether any was, that
+ * is whether a place in the cancel window is free.
+ */
+export async function markCancelsRequested(db: Db, ids: number[]): Promise<boolean> {
+  if (ids.length === 0) return false;
+  await runPrepared(db, markRequested, [ids]);
+  return (await runPrepared(db, dropAwake, [ids])).length > 0;
 }
 
+// Two statements, each seeing what the other committed (a row an expedite locked is re-read once it
+// commits): a cancel marked both ways is dropped by whichever comes second.
 const markRequested = prepared(
   'outbox.mark-cancels-requested',
-  `update outbox set payload = payload || '{"requested": true}'::jsonb where id = any($1::bigint[])`,
+  `update outbox set payload = payload || '{"requested": true}'::jsonb where id = any($1::bigint[]) and not payload @> '{"awake": true}'::jsonb`,
 );
+
+const dropAwake = prepared('outbox.drop-awake-cancels', `delete from outbox where id = any($1::bigint[]) and payload @> '{"awake": true}'::jsonb returning id`);
 
 /** Whether a claimed cancel was accepted by Temporal already (its lease ran out before its run acknowledged it). */
 export function cancelRequested(row: OutboxRow): boolean {
@@ -187,15 +197,32 @@ export function cancelRequested(row: OutboxRow): boolean {
  * A run found its execution cancelled in Postgres and waits for Temporal's cancellation (a step it
  * woke to found the execution inactive): its cancel, if still queued, goes to the head of the
  * cancels' lane, ahead of a cancel-all's thousands paced by the window, for the run would otherwise
- * wait for their turn with a workflow task's worth of work done for nothing.
+ * wait for their turn with a workflow task's worth of work done for nothing. The cancel is marked
+ * awake: its run is in memory and takes it in its next workflow task, without recording it (it
+ * found the cancellation recorded), so it holds no place in the window for an acknowledgement that
+ * never comes. One Temporal accepted already is dropped now, one being sent once it is accepted
+ * (markCancelsRequested). Answers whether the lane moved: a cancel was queued or a place is free.
  */
 export async function expediteCancel(db: Db, executionId: string): Promise<boolean> {
-  return (await runPrepared(db, expedite, [executionId])).length > 0;
+  const [marked] = await runPrepared<{ queued: boolean; requested: boolean }>(db, expedite, [executionId]);
+  if (marked?.requested) await runPrepared(db, dropRequested, [executionId]);
+  return marked !== undefined && (marked.queued || marked.requested);
 }
 
 const expedite = prepared(
   'outbox.expedite-cancel',
-  `update outbox set available_at = '-infinity' where execution_id = $1 and kind = 'cancel' and locked_until is null returning id`,
+  `with marked as (
+     update outbox
+        set payload = payload || '{"awake": true}'::jsonb,
+            available_at = case when locked_until is null then '-infinity'::timestamptz else available_at end
+      where execution_id = $1 and kind = 'cancel'
+      returning locked_until is null as queued, payload @> '{"requested": true}'::jsonb as requested)
+   select bool_or(queued) as queued, bool_or(requested) as requested from marked having count(*) > 0`,
+);
+
+const dropRequested = prepared(
+  'outbox.drop-requested-cancels',
+  `delete from outbox where execution_id = $1 and kind = 'cancel' and payload @> '{"requested": true}'::jsonb`,
 );
 
 /**

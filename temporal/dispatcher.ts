@@ -118,10 +118,11 @@ export function startDispatcher(deps: {
         }
       }),
     );
-    await markCancelsRequested(database.db, requested);
+    // A cancel whose run was awake for it is gone at once: its place is free for the next.
+    const freed = await markCancelsRequested(database.db, requested);
     const { followed } = await completeCommands(database.db, done);
     executionsStartedTotal.inc(started);
-    return { unreachable, followed };
+    return { unreachable, followed: followed || freed };
   }
 
   async function settleFailure(row: OutboxRow, err: unknown): Promise<string> {

@@ -121,6 +121,44 @@ describe("the outbox's cancel window", () => {
     expect((await claimCommands(db, 200, 60, cancels)).map((r) => r.executionId)).toEqual([executionIds[3]]);
   });
 
+  it('holds no place for the cancel of a run awake for it: dropped once Temporal accepted it, whether it was queued, being sent or accepted already', async () => {
+    const { db } = database;
+    await db.delete(outbox);
+    const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await db.insert(outbox).values([a, b, c, d].map((executionId) => ({ kind: 'cancel', executionId })));
+    const cancels = { window: 1, holdSeconds: 10 };
+    const queuedCancels = async () => (await db.select({ executionId: outbox.executionId }).from(outbox)).map((r) => r.executionId).sort();
+
+    // Accepted already, its place held: its run wakes, finds its execution cancelled and asks; the place is free.
+    const [first] = await claimCommands(db, 200, 60, cancels);
+    expect(first!.executionId).toBe(a);
+    expect(await markCancelsRequested(db, [first!.id])).toBe(false);
+    expect(await claimCommands(db, 200, 60, cancels)).toEqual([]);
+    expect(await expediteCancel(db, a)).toBe(true);
+    expect(await queuedCancels()).toEqual([b, c, d].sort());
+
+    // Being sent when its run asks: gone once Temporal accepts it, the place free again.
+    const [second] = await claimCommands(db, 200, 60, cancels);
+    expect(second!.executionId).toBe(b);
+    expect(await expediteCancel(db, b)).toBe(false);
+    expect(await markCancelsRequested(db, [second!.id])).toBe(true);
+    expect(await queuedCancels()).toEqual([c, d].sort());
+
+    // Queued when its run asks: next in line, and gone once accepted.
+    expect(await expediteCancel(db, d)).toBe(true);
+    const [third] = await claimCommands(db, 200, 60, cancels);
+    expect(third!.executionId).toBe(d);
+    expect(await markCancelsRequested(db, [third!.id])).toBe(true);
+
+    // A cancel whose run did not ask holds its place as before.
+    const [fourth] = await claimCommands(db, 200, 60, cancels);
+    expect(fourth!.executionId).toBe(c);
+    expect(await markCancelsRequested(db, [fourth!.id])).toBe(false);
+    expect(await queuedCancels()).toEqual([c]);
+    expect(await claimCommands(db, 200, 60, cancels)).toEqual([]);
+    expect(await expediteCancel(db, randomUUID())).toBe(false);
+  });
+
   it('lets a cancel whose run does not answer hold its place only so long, and hands it back requested when its lease runs out', async () => {
     const { db } = database;
     await db.delete(outbox);
