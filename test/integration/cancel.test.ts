@@ -5,7 +5,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { temporalWorkflowId } from '../../core/execution';
+import { randomUUID } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { EVENT_SIGNAL, temporalWorkflowId } from '../../core/execution';
+import { cancelExecutions } from '../../db/cancel';
+import { executions as executionRows } from '../../db/schema';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { executionIn, runStarted } from '../support/executions';
 import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
@@ -114,6 +118,53 @@ describe('cancelling executions', () => {
       ['TRIGGER', 'COMPLETED'],
       ['WAIT_FOR_EVENT', 'CANCELLED'],
     ]);
+  });
+
+  it("a run that wakes to find its execution cancelled takes Temporal's cancel with no place held for it in the cancel window", async () => {
+    const { api } = app;
+    const wf = await buildWorkflow(api, {
+      manual: true,
+      steps: [
+        { key: 'reply', type: 'WAIT_FOR_EVENT', config: { eventName: 'replied' } },
+        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { replied: true } } },
+      ],
+      edges: [
+        ['trigger', 'reply'],
+        ['reply', 'mark'],
+      ],
+    });
+    const execution = await startManual(api, wf.id, 'cancel-awake@example.com');
+    await waitForTemporalStatus(execution.id, 'RUNNING');
+    await runStarted(app.trellis.client, execution.id);
+
+    // Cancelled in Postgres, its command held back (not due) so that the run wakes first, as one
+    // whose event came while a cancel-all's commands were still queued.
+    const { database } = app.trellis;
+    await database.db.transaction(async (tx) => {
+      expect(await cancelExecutions(tx, eq(executionRows.id, execution.id))).toBe(1);
+      await tx.execute(sql`update outbox set available_at = 'infinity' where execution_id = ${execution.id} and kind = 'cancel'`);
+    });
+    // Woken by an event: its next step finds the execution cancelled, and the run asks Postgres why.
+    await app.trellis.client.workflow
+      .getHandle(temporalWorkflowId(execution.id))
+      .signal(EVENT_SIGNAL, { eventId: randomUUID(), name: 'replied', data: {}, recordedAt: new Date().toISOString() });
+
+    // Its command goes out at once and is gone once Temporal took it; a place held for an
+    // acknowledgement this run never gives would keep it for the whole hold (10 s).
+    await waitForTemporalStatus(execution.id, 'CANCELLED');
+    await waitFor(
+      async () => (await database.pool.query('select 1 from outbox where execution_id = $1', [execution.id])).rowCount === 0,
+      'the cancel gone',
+      5_000,
+    );
+    const after = await api.get(`/workflows/${wf.id}/executions/${execution.id}`);
+    expect(after.body.status).toBe('CANCELLED');
+    expect(after.body.steps.map((s: any) => [s.type, s.status])).toEqual([
+      ['TRIGGER', 'COMPLETED'],
+      ['WAIT_FOR_EVENT', 'CANCELLED'],
+    ]);
+    const contact = await api.get(`/contacts/${execution.contactId}`);
+    expect(contact.body.data).toEqual({});
   });
 
   it('DELETE of a finished execution answers 409 and leaves it as it was', async () => {
