@@ -46,6 +46,21 @@ describe('cancelling executions', () => {
     return r.body;
   }
 
+  /** A manual workflow that waits for `replied`, then marks the contact. */
+  function waitThenMark(api: Api) {
+    return buildWorkflow(api, {
+      manual: true,
+      steps: [
+        { key: 'reply', type: 'WAIT_FOR_EVENT', config: { eventName: 'replied' } },
+        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { replied: true } } },
+      ],
+      edges: [
+        ['trigger', 'reply'],
+        ['reply', 'mark'],
+      ],
+    });
+  }
+
   it('DELETE of one execution cancels it in Postgres and in Temporal; the step after the DELAY never runs', async () => {
     const { api } = app;
     const template = await createTemplate(api, { subject: 'never sent', body: '<p>x</p>', type: 'TRANSACTIONAL' });
@@ -92,17 +107,7 @@ describe('cancelling executions', () => {
 
   it('DELETE of an execution in the WAIT_FOR_EVENT its enrolment opened cancels its run, which acknowledges the cancel', async () => {
     const { api } = app;
-    const wf = await buildWorkflow(api, {
-      manual: true,
-      steps: [
-        { key: 'reply', type: 'WAIT_FOR_EVENT', config: { eventName: 'replied' } },
-        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { replied: true } } },
-      ],
-      edges: [
-        ['trigger', 'reply'],
-        ['reply', 'mark'],
-      ],
-    });
+    const wf = await waitThenMark(api);
     const execution = await startManual(api, wf.id, 'cancel-opened@example.com');
     // Waiting from its enrolment on.
     expect([execution.status, execution.currentStepId]).toEqual(['WAITING', wf.steps.reply]);
@@ -122,17 +127,7 @@ describe('cancelling executions', () => {
 
   it("a run that wakes to find its execution cancelled takes Temporal's cancel with no place held for it in the cancel window", async () => {
     const { api } = app;
-    const wf = await buildWorkflow(api, {
-      manual: true,
-      steps: [
-        { key: 'reply', type: 'WAIT_FOR_EVENT', config: { eventName: 'replied' } },
-        { key: 'mark', type: 'UPDATE_CONTACT', config: { data: { replied: true } } },
-      ],
-      edges: [
-        ['trigger', 'reply'],
-        ['reply', 'mark'],
-      ],
-    });
+    const wf = await waitThenMark(api);
     const execution = await startManual(api, wf.id, 'cancel-awake@example.com');
     await waitForTemporalStatus(execution.id, 'RUNNING');
     await runStarted(app.trellis.client, execution.id);
