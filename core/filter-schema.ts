@@ -78,12 +78,13 @@ export const filterTreeSchema: z.ZodType<FilterTree> = z.strictObject({
  */
 export const filterSchema: z.ZodType<Filter> = z.unknown().superRefine((input, ctx) => {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    ctx.addIssue({ code: 'custom', message: 'a filter must be a comparison {field, operator, value} or a tree {logic, groups}' });
+    ctx.addIssue({ code: 'custom', message: 'a filter must be a comparison {field, operator, value} or a tree {logic, groups}', continue: false });
     return;
   }
   const schema = 'logic' in input || 'groups' in input ? filterTreeSchema : comparisonSchema;
   const result = schema.safeParse(input);
-  if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue });
+  // Aborting: a check layered on a filter (an exit goal's refusal of event.* fields) sees only valid ones.
+  if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue, continue: false });
 }) as unknown as z.ZodType<Filter>;
 
 function isOrderable(value: unknown): boolean {

@@ -123,6 +123,17 @@ describe('exit conditions: a goal ends the execution at any step', () => {
     const bad = await app.api.patch(`/workflows/${wf.id}`, { exitOn: { events: ['', 'a', 'a'], onUnsubscribe: 'yes' } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['exitOn.events', 'exitOn.events.0', 'exitOn.onUnsubscribe']);
+    // A filter that is neither a comparison nor a whole tree is refused as such, never looked into
+    // for event.* fields (it answered 500 before, found by the API fuzzer); one that is whole is.
+    for (const [filter, paths] of [
+      [{ logic: 'OR' }, ['exitOn.filter.groups']],
+      [{ groups: [{ filters: [{ operator: 'equals', value: 1 }] }] }, ['exitOn.filter.groups.0.filters.0.field', 'exitOn.filter.logic']],
+      [{ logic: 'AND', groups: [{ filters: [{ field: 'event.plan', operator: 'equals', value: 'pro' }] }] }, ['exitOn.filter.groups.0.filters.0.field']],
+    ] as const) {
+      const refused = await app.api.post('/workflows', { name: 'bad goal', eventName: 'invoice.sent', exitOn: { filter } });
+      expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+      expect(refused.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(paths);
+    }
     await enrolAndWait(wf.id, 'locked@example.com');
     const locked = await app.api.patch(`/workflows/${wf.id}`, { exitOn: { onUnsubscribe: true } });
     expect(locked.status).toBe(409);
