@@ -20,6 +20,7 @@ import {
 } from './endpoint';
 import { ApiError, answerFor } from './errors';
 import { checkInput, parse, pathId } from './validate';
+import { ErrorBody } from './schemas/common';
 
 /** An answer with another status than the endpoint's default one (e.g. readiness 503). */
 export class Reply {
@@ -80,6 +81,11 @@ function endpointOf(res: Response): Endpoint | undefined {
 
 /** Mounts every route on `app`, in order. */
 export function mountRoutes(app: Express, routes: Route[], options: MountOptions): void {
+  // A path without parameters refuses the methods it does not serve before a route with a
+  // parameter in its place can take them (PATCH /templates/preview is not PATCH /templates/:id).
+  for (const [path, { served, allow }] of servedMethods(routes)) {
+    if (!path.includes(':')) app.route(path).all(refuseOtherMethods(allow, served));
+  }
   const seen = new Set<string>();
   for (const r of routes) {
     const e = r.endpoint;
@@ -110,20 +116,36 @@ export function mountRoutes(app: Express, routes: Route[], options: MountOptions
  * Mounted after every route, just before the 404, so that no route is shadowed by it.
  */
 export function mountMethodNotAllowed(app: Express, routes: Route[]): void {
+  // route().all(), unlike app.all(), is one catch-all layer (and the route walkers can tell it apart).
+  for (const [path, { allow }] of servedMethods(routes)) app.route(path).all(refuseOtherMethods(allow));
+}
+
+/** Each declared path's methods, and its `Allow` header (HEAD with GET, and OPTIONS). */
+function servedMethods(routes: Route[]): Map<string, { served: ReadonlySet<string>; allow: string }> {
   const methods = new Map<string, string[]>();
   for (const { endpoint: e } of routes) methods.set(e.path, [...(methods.get(e.path) ?? []), e.method.toUpperCase()]);
-  for (const [path, served] of methods) {
-    const allow = [...served, ...(served.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
-    // route().all(), unlike app.all(), is one catch-all layer (and the route walkers can tell it apart).
-    app.route(path).all((req, res) => {
-      res.set('Allow', allow);
-      if (req.method === 'OPTIONS') {
-        res.status(204).end();
-        return;
-      }
-      throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; allowed: ${allow}`);
-    });
-  }
+  return new Map(
+    [...methods].map(([path, declared]) => {
+      const served = [...declared, ...(declared.includes('GET') ? ['HEAD'] : [])];
+      return [path, { served: new Set(served), allow: [...served, 'OPTIONS'].join(', ') }];
+    }),
+  );
+}
+
+/** Answers OPTIONS with `allow` and any other method but those `served` (passed on) with 405. */
+function refuseOtherMethods(allow: string, served: ReadonlySet<string> = new Set()): RequestHandler {
+  return (req, res, next) => {
+    if (served.has(req.method)) {
+      next();
+      return;
+    }
+    res.set('Allow', allow);
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; allowed: ${allow}`);
+  };
 }
 
 function answer(r: Route, check: ResponseCheck | undefined): RequestHandler {
@@ -176,7 +198,9 @@ export function errorHandler(check: ResponseCheck | undefined): ErrorRequestHand
     const { status, body } = answerFor(err, req);
     const e = endpointOf(res);
     if (check && status === 500) check.violations.push(`${e ? `${e.method.toUpperCase()} ${e.path}` : 'unrouted request'}: answered 500`);
-    else if (check && e) {
+    else if (check && !ErrorBody.safeParse(body).success) {
+      check.violations.push(`${e ? `${e.method.toUpperCase()} ${e.path}` : 'unrouted request'}: error body does not match the Error schema`);
+    } else if (check && e) {
       const codes = documentedErrors(e).get(status);
       if (!codes) violation(check, e, `answered error ${status} ${body.error.code}, which it does not declare`);
       else if (!codes.includes(body.error.code)) violation(check, e, `answered ${status} with code ${body.error.code}, not one of ${codes.join(', ')}`);

@@ -19,6 +19,7 @@ export const ErrorBody = component(
       code: z.string(),
       message: z.string(),
       details: z.union([z.array(ErrorDetail), z.record(z.string(), z.unknown())]).optional(),
+      requestId: z.string().optional().meta({ description: "The request's id, as in the `X-Request-Id` header and the server's log line for it." }),
     }),
   }),
   {

@@ -67,6 +67,12 @@ describe('the API describes itself', () => {
     expect(options.status).toBe(204);
     expect(options.headers.get('allow')).toBe('PATCH, DELETE, OPTIONS');
     expect((await app.api.request('PUT', '/no-such-route')).status).toBe(404);
+    // A path of its own beside a parameter's: not taken for an id (it was a 404 for "template not found").
+    const preview = await app.api.request('PATCH', '/templates/preview', { subject: 's', body: 'b' });
+    expect([preview.status, preview.headers.get('allow'), preview.body.error.code]).toEqual([405, 'POST, OPTIONS', 'METHOD_NOT_ALLOWED']);
+    expect((await app.api.request('OPTIONS', '/workflows/from-template')).headers.get('allow')).toBe('POST, OPTIONS');
+    expect((await app.api.request('DELETE', '/workflows/from-template')).status).toBe(405);
+    expect((await app.api.post('/templates/preview', { subject: 'Hi {{firstName}}', body: '<p>x</p>', data: { firstName: 'Ada' } })).status).toBe(200);
   });
 
   it('names each operation by its client method and declares security and errors', () => {
