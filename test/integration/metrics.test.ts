@@ -177,6 +177,8 @@ describe('GET /metrics', () => {
     // The API's other public routes are not there either.
     expect((await fetch(`${url}/openapi.json`)).status).toBe(404);
     expect((await fetch(`${url}/docs`)).status).toBe(404);
-    expect((await fetch(`${url}/metrics`, { method: 'POST' })).status).toBe(404);
+    // Its own paths refuse the methods they do not serve, as the API's do.
+    const post = await fetch(`${url}/metrics`, { method: 'POST' });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD, OPTIONS']);
   });
 });
