@@ -1,8 +1,9 @@
 /**
  * `npm run fuzz` (or `npx tsx scripts/fuzz-api.ts [-- schemathesis options]`): runs Schemathesis
  * (`pip install schemathesis`) against a throwaway Trellis — its own Temporal dev server and scratch
- * database, a project whose secret key authenticates every request — with the response check on, so
- * that an answer breaking its declaration is a 500 the fuzzer reports and is listed at the end.
+ * database, a project's secret key for every route but the admin ones (the admin key for those) —
+ * with the response check on, so that an answer breaking its declaration is a 500 the fuzzer
+ * reports and is listed at the end.
  * Extra arguments go to `schemathesis run` (e.g. `--max-examples 50`, `--phases coverage`).
  * Exits non-zero when Schemathesis finds a failure or the response check recorded a violation.
  */
@@ -41,29 +42,19 @@ async function main(): Promise<number> {
     const { secretKey } = (await created.json()) as { secretKey: string };
     // Every check but positive_data_acceptance: requests that fit the schemas may still break a rule
     // the schemas cannot say (graph rules, a template of another project, a disabled workflow), and
-    // those answer 400 by design.
-    const args = [
-      'run',
-      `${url}/openapi.json`,
-      '--url',
-      url,
-      '-H',
-      `Authorization: Bearer ${secretKey}`,
-      '--checks',
-      'all',
-      '--exclude-checks',
-      'positive_data_acceptance',
-      ...process.argv.slice(2),
+    // those answer 400 by design. Two passes: the admin routes with the admin key, the rest with the
+    // project's secret key.
+    const common = ['run', `${url}/openapi.json`, '--url', url, '--checks', 'all', '--exclude-checks', 'positive_data_acceptance', ...process.argv.slice(2)];
+    const passes = [
+      { key: secretKey, shown: 'sk_…', only: ['--exclude-path-regex', '^/admin/'] },
+      { key: ADMIN_KEY, shown: ADMIN_KEY, only: ['--include-path-regex', '^/admin/'] },
     ];
-    console.info(`schemathesis ${args.join(' ').replace(secretKey, 'sk_…')}`);
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn('schemathesis', args, { stdio: 'inherit', cwd: dir });
-      child.once('error', (err) => {
-        console.error(`cannot run schemathesis (pip install schemathesis): ${err.message}`);
-        resolve(127);
-      });
-      child.once('exit', (c) => resolve(c ?? 1));
-    });
+    let code = 0;
+    for (const pass of passes) {
+      const args = [...common, '-H', `Authorization: Bearer ${pass.key}`, ...pass.only];
+      console.info(`schemathesis ${args.join(' ').replace(pass.key, pass.shown)}`);
+      code ||= await schemathesis(args, dir);
+    }
     if (trellis.responseViolations.length) {
       console.error(`\n${trellis.responseViolations.length} answer(s) broke their declarations:\n${trellis.responseViolations.join('\n')}`);
       return code || 1;
@@ -76,6 +67,18 @@ async function main(): Promise<number> {
     await database.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs `schemathesis` with `args` in `cwd`; its exit code (127 when it is not installed). */
+function schemathesis(args: string[], cwd: string): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const child = spawn('schemathesis', args, { stdio: 'inherit', cwd });
+    child.once('error', (err) => {
+      console.error(`cannot run schemathesis (pip install schemathesis): ${err.message}`);
+      resolve(127);
+    });
+    child.once('exit', (c) => resolve(c ?? 1));
+  });
 }
 
 main().then(
