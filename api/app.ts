@@ -24,7 +24,7 @@ import { settingsRoutes } from './routes/settings';
 import { systemRoutes } from './routes/system';
 import { templateDraftRoutes } from './routes/template-drafts';
 import { templateRoutes } from './routes/templates';
-import { trackRoutes } from './routes/track';
+import { browserTracking, trackRoutes } from './routes/track';
 import { workflowDocumentRoutes } from './routes/workflow-documents';
 import { workflowTemplateRoutes } from './routes/workflow-templates';
 import { workflowRoutes } from './routes/workflows';
@@ -39,6 +39,7 @@ export function createApp(deps: ApiDeps, options: { responseCheck?: ResponseChec
   app.set('query parser', 'simple');
   app.use(requestLogging(deps.logger), httpMetrics);
   app.use(docsAssets(), webApp(undefined, options.liveReload));
+  app.use('/v1/track', browserTracking);
   const routes = [
     ...systemRoutes(deps),
     ...emailLinkRoutes(deps),

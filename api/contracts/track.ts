@@ -13,7 +13,7 @@ export const track = endpoint({
   tag: 'Tracking',
   summary: 'Track an event for a contact',
   description:
-    'Upserts the contact by email, merges `data` into its data (an item `{value, persistent: false}` goes to the event only), stores the event, enrols the contact in every enabled EVENT workflow on that name and resumes its waits. Durable once answered, also while Temporal is down. Names under `email.`, `segment.`, `contact.subscribed` and `contact.unsubscribed` are reserved.',
+    'Upserts the contact by email, merges `data` into its data (an item `{value, persistent: false}` goes to the event only), stores the event, enrols the contact in every enabled EVENT workflow on that name and resumes its waits. Durable once answered, also while Temporal is down. Names under `email.`, `segment.`, `contact.subscribed` and `contact.unsubscribed` are reserved. Pages may call it from any origin with the public key (CORS: the preflight is answered, the answer and its `Retry-After` and `X-Request-Id` are readable).',
   headers: {
     'Idempotency-Key': {
       description: 'Optional, 1 to 255 characters, kept 24 h per project: a repeat with the same body answers the first answer and does nothing again.',

@@ -7,6 +7,7 @@
  * repeat with the first answer.
  */
 import { createHash } from 'node:crypto';
+import cors from 'cors';
 import type { z } from 'zod';
 import { isReservedEventName } from '../../core/event-names';
 import type { JsonObject } from '../../core/execution';
@@ -23,6 +24,20 @@ import { trackRateLimit } from '../rate-limit';
 import { reply, route, type Route } from '../routing';
 
 const MAX_DATA_BYTES = 64 * 1024;
+
+/**
+ * A project's public key is for pages: a browser on any site may call /v1/track with it. Its
+ * preflight is answered (cached a day), and its answers, errors included, may be read (with
+ * `Retry-After` and `X-Request-Id`). No cookies are involved, so no credentials are allowed; the
+ * secret routes answer no preflight: a secret key does not belong in a page.
+ */
+export const browserTracking = cors({
+  origin: '*',
+  methods: ['POST'],
+  allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+  exposedHeaders: ['Retry-After', 'X-Request-Id'],
+  maxAge: 86_400,
+});
 
 /** Splits tracked data: `{value, persistent: false}` items go to the event only, the rest to both. */
 export function splitTrackedData(data: JsonObject): { contactData: JsonObject; eventData: JsonObject } {

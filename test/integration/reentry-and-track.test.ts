@@ -26,6 +26,44 @@ describe('re-entry rules and /v1/track', () => {
     return (await api.get(`/events?name=${encodeURIComponent(name)}${contactId ? `&contactId=${contactId}` : ''}`)).body.total as number;
   }
 
+  describe('from browsers', () => {
+    const origin = { origin: 'https://shop.example' };
+
+    it("answers a page's preflight and lets it read the answer, errors included; the secret routes answer no preflight", async () => {
+      const preflight = await api.request('OPTIONS', '/v1/track', undefined, {
+        key: null,
+        headers: { ...origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(Object.fromEntries([...preflight.headers].filter(([name]) => name.startsWith('access-control-')))).toEqual({
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': 'Authorization,Content-Type,Idempotency-Key,X-Request-Id',
+        'access-control-expose-headers': 'Retry-After,X-Request-Id',
+        'access-control-max-age': '86400',
+      });
+
+      const tracked = await api.request(
+        'POST',
+        '/v1/track',
+        { event: 'page_viewed', email: 'browser@example.com' },
+        { key: app.project.publicKey, headers: origin },
+      );
+      expect(tracked.status).toBe(200);
+      expect([tracked.headers.get('access-control-allow-origin'), tracked.headers.get('access-control-expose-headers')]).toEqual([
+        '*',
+        'Retry-After,X-Request-Id',
+      ]);
+      expect(await eventCount('page_viewed', tracked.body.data.contact)).toBe(1);
+      const refused = await api.request('POST', '/v1/track', { event: 'page_viewed', email: 'browser@example.com' }, { key: 'pk_unknown', headers: origin });
+      expect([refused.status, refused.headers.get('access-control-allow-origin')]).toEqual([401, '*']);
+
+      const secret = await api.request('OPTIONS', '/contacts', undefined, { key: null, headers: { ...origin, 'access-control-request-method': 'GET' } });
+      expect(secret.headers.get('access-control-allow-origin')).toBeNull();
+      expect((await api.request('GET', '/contacts', undefined, { headers: origin })).headers.get('access-control-allow-origin')).toBeNull();
+    });
+  });
+
   describe('concurrency', () => {
     it('50 concurrent identical tracks make one contact, 50 events and one execution per workflow', async () => {
       const waitStep = { key: 'wait', type: 'WAIT_FOR_EVENT', config: { eventName: 'burst.never' } };
