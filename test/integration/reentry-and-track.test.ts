@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow } from '../support/builders';
 import { executionIn } from '../support/executions';
+import { chromiumPath } from '../support/browser';
 import { startTestApp, waitFor, type Api, type TestApp } from '../support/harness';
+
+const CHROMIUM = chromiumPath();
 
 describe('re-entry rules and /v1/track', () => {
   let app: TestApp;
@@ -61,6 +67,42 @@ describe('re-entry rules and /v1/track', () => {
       const secret = await api.request('OPTIONS', '/contacts', undefined, { key: null, headers: { ...origin, 'access-control-request-method': 'GET' } });
       expect(secret.headers.get('access-control-allow-origin')).toBeNull();
       expect((await api.request('GET', '/contacts', undefined, { headers: origin })).headers.get('access-control-allow-origin')).toBeNull();
+    });
+    it.skipIf(!CHROMIUM)('lets a page of another origin track with the public key in Chromium, and not read a secret route', async () => {
+      const site = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>shop</title>'));
+      await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+      try {
+        const tab = await browser.newPage();
+        // localhost, not the API's 127.0.0.1, and another port: another origin.
+        await tab.goto(`http://localhost:${(site.address() as AddressInfo).port}/`);
+        const tracked = await tab.evaluate(
+          async ({ url, key }) => {
+            const r = await fetch(`${url}/v1/track`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ event: 'tab_opened', email: 'tab@example.com' }),
+            });
+            return { status: r.status, body: (await r.json()) as { data: { contact: string } }, requestId: r.headers.get('x-request-id') };
+          },
+          { url: app.url, key: app.project.publicKey },
+        );
+        expect(tracked.status).toBe(200);
+        expect(tracked.requestId).toMatch(/^[0-9a-f-]{36}$/);
+        expect(await eventCount('tab_opened', tracked.body.data.contact)).toBe(1);
+        const secret = await tab.evaluate(
+          ({ url, key }) =>
+            fetch(`${url}/contacts`, { headers: { authorization: `Bearer ${key}` } }).then(
+              () => 'read',
+              (err: unknown) => String(err),
+            ),
+          { url: app.url, key: app.project.secretKey },
+        );
+        expect(secret).toBe('TypeError: Failed to fetch');
+      } finally {
+        await browser.close();
+        site.close();
+      }
     });
   });
 
