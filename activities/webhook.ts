@@ -48,9 +48,11 @@ export function webhookActivities({ database, http, renderer, shuttingDown }: Ac
       const message = err instanceof Error ? err.message : String(err);
       throw ApplicationFailure.nonRetryable(message, err instanceof TemplateError ? 'TemplateError' : 'WebhookRefused');
     }
-    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
-      headers['content-type'] = 'application/json';
-    }
+    const has = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name);
+    if (body !== undefined && !has('content-type')) headers['content-type'] = 'application/json';
+    // The same on every attempt of this visit, so that the receiver can tell a retry (of a call it
+    // may have taken already) from another call; a key of the step's own headers wins.
+    if (!has('idempotency-key')) headers['idempotency-key'] = `${req.executionId}:${req.visit.seq}`;
     return { url, method, headers, body };
   }
 

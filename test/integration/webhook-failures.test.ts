@@ -85,6 +85,8 @@ describe('webhook failures (private addresses allowed)', () => {
     const [first, second] = calls('/once-busy');
     expect(calls('/once-busy')).toHaveLength(2);
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
+    // Both attempts carry the visit's key: the receiver can tell the second is a retry.
+    expect([first!.headers['idempotency-key'], second!.headers['idempotency-key']]).toEqual([`${execution.id}:1`, `${execution.id}:1`]);
     expect(execution.status).toBe('COMPLETED');
     expect(execution.steps.map((s: any) => [s.type, s.status])).toEqual([
       ['TRIGGER', 'COMPLETED'],

@@ -39,7 +39,7 @@ describe('order fan-out: EVENT → WEBHOOK → UPDATE_CONTACT → SEND_EMAIL', (
           config: {
             url: `${hooks.url}/orders/{{event.orderId}}`,
             method: 'PUT',
-            headers: { 'X-Order': '{{event.orderId}}' },
+            headers: { 'X-Order': '{{event.orderId}}', 'Idempotency-Key': 'order-{{event.orderId}}' },
             body: { customer: '{{email}}', order: '{{event.orderId}}', plan: '{{data.plan}}', items: [2, true, null], note: 'fixed' },
           },
         },
@@ -72,6 +72,8 @@ describe('order fan-out: EVENT → WEBHOOK → UPDATE_CONTACT → SEND_EMAIL', (
     expect(call.method).toBe('PUT');
     expect(call.path).toBe('/orders/A-1001');
     expect(call.headers['x-order']).toBe('A-1001');
+    // The step's own key, rendered, instead of the visit's.
+    expect(call.headers['idempotency-key']).toBe('order-A-1001');
     expect(call.headers['content-type']).toBe('application/json');
     // Every string is rendered; numbers, booleans and null keep their JSON types.
     expect(JSON.parse(call.body)).toStrictEqual({ customer: 'buyer@example.com', order: 'A-1001', plan: 'pro', items: [2, true, null], note: 'fixed' });
