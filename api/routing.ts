@@ -112,12 +112,15 @@ export function mountRoutes(app: Express, routes: Route[], options: MountOptions
 }
 
 /**
- * A known path with a method it does not serve: 405 naming the ones it does (OPTIONS lists them).
- * Mounted after every route, just before the 404, so that no route is shadowed by it.
+ * A known path with a parameter, with a method it does not serve: 405 naming the ones it does
+ * (OPTIONS lists them). Mounted after every route, just before the 404, so that no route is shadowed
+ * by it (the paths without parameters refuse theirs before the routes: mountRoutes).
  */
 export function mountMethodNotAllowed(app: Express, routes: Route[]): void {
   // route().all(), unlike app.all(), is one catch-all layer (and the route walkers can tell it apart).
-  for (const [path, { allow }] of servedMethods(routes)) app.route(path).all(refuseOtherMethods(allow));
+  for (const [path, { allow }] of servedMethods(routes)) {
+    if (path.includes(':')) app.route(path).all(refuseOtherMethods(allow));
+  }
 }
 
 /** Each declared path's methods, and its `Allow` header (HEAD with GET, and OPTIONS). */

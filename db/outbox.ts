@@ -175,7 +175,9 @@ export async function claimCommands(db: Db, batch: number, leaseSeconds: number,
  */
 export async function markCancelsRequested(db: Db, ids: number[]): Promise<boolean> {
   if (ids.length === 0) return false;
-  await runPrepared(db, markRequested, [ids]);
+  const marked = await runPrepared(db, markRequested, [ids]);
+  // Every one marked: none was awake (the usual case), no second round trip.
+  if (marked.length === ids.length) return false;
   return (await runPrepared(db, dropAwake, [ids])).length > 0;
 }
 
@@ -183,7 +185,7 @@ export async function markCancelsRequested(db: Db, ids: number[]): Promise<boole
 // commits): a cancel marked both ways is dropped by whichever comes second.
 const markRequested = prepared(
   'outbox.mark-cancels-requested',
-  `update outbox set payload = payload || '{"requested": true}'::jsonb where id = any($1::bigint[]) and not payload @> '{"awake": true}'::jsonb`,
+  `update outbox set payload = payload || '{"requested": true}'::jsonb where id = any($1::bigint[]) and not payload @> '{"awake": true}'::jsonb returning id`,
 );
 
 const dropAwake = prepared('outbox.drop-awake-cancels', `delete from outbox where id = any($1::bigint[]) and payload @> '{"awake": true}'::jsonb returning id`);

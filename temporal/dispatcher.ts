@@ -90,17 +90,18 @@ export function startDispatcher(deps: {
   async function pass(): Promise<boolean> {
     const rows = await claimCommands(database.db, BATCH, LEASE_SECONDS, { window: CANCEL_WINDOW, holdSeconds: CANCEL_HOLD_SECONDS });
     if (rows.length === 0) return false;
-    const { unreachable, followed } = await carryOutAll(rows, 'pass');
+    const { unreachable, moreDue } = await carryOutAll(rows, 'pass');
     // Temporal is down: leave the rest of the backlog for the next poll instead of churning through it.
     // (The cancels' lane is filled again as their runs acknowledge them: each kicks a pass.)
-    return !unreachable && (rows.length >= BATCH || followed);
+    return !unreachable && (rows.length >= BATCH || moreDue);
   }
 
   /**
    * Carries out leased commands at once; the done are deleted, the failed retried or dead-lettered.
-   * `followed`: a command of a done one's execution was queued behind it and is due now.
+   * `moreDue`: a command of a done one's execution was queued behind it and is due now, or a cancel
+   * whose run was awake for it is gone and its place in the window free for the next.
    */
-  async function carryOutAll(rows: ClaimedCommand[], by: 'pass' | 'sender'): Promise<{ unreachable: boolean; followed: boolean }> {
+  async function carryOutAll(rows: ClaimedCommand[], by: 'pass' | 'sender'): Promise<{ unreachable: boolean; moreDue: boolean }> {
     const done: number[] = [];
     const requested: number[] = [];
     let started = 0;
@@ -118,11 +119,10 @@ export function startDispatcher(deps: {
         }
       }),
     );
-    // A cancel whose run was awake for it is gone at once: its place is free for the next.
     const freed = await markCancelsRequested(database.db, requested);
     const { followed } = await completeCommands(database.db, done);
     executionsStartedTotal.inc(started);
-    return { unreachable, followed: followed || freed };
+    return { unreachable, moreDue: followed || freed };
   }
 
   async function settleFailure(row: OutboxRow, err: unknown): Promise<string> {
@@ -282,8 +282,8 @@ export function startDispatcher(deps: {
       const sent = detachedFromAbort(() =>
         carryOutAll(rows, 'sender').then(
           // A command queued behind a sent one (an event that followed at once) goes on at once.
-          ({ followed }) => {
-            if (followed) void run();
+          ({ moreDue }) => {
+            if (moreDue) void run();
           },
           (err: unknown) => {
             // The rows keep their lease, which runs out: a dispatcher sends them then.
