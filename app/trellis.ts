@@ -22,7 +22,6 @@ import { runMigrations } from '../db/migrate';
 import { startDispatcher, type Dispatcher } from '../temporal/dispatcher';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
 import type { Reconciler } from '../temporal/reconciler';
-import { installRuntime } from '../temporal/runtime';
 import { startSchedules, type Schedules } from '../temporal/schedules';
 import type { WorkerHandle } from '../temporal/worker';
 import type { Config } from './config';
@@ -99,7 +98,9 @@ async function untilUp<T>(logger: Logger, what: string, fn: () => Promise<T>): P
 /** Boots the configured role; resolves once it serves (API) and polls (worker). */
 export async function startTrellis(config: Config, options: StartOptions = {}): Promise<Trellis> {
   const logger = createLogger(config.logLevel, options.logDestination);
-  await installRuntime(logger);
+  // The SDK's native runtime (its worker core, log forwarding and metrics exporter) serves the
+  // worker only: an API process talks to Temporal through the client alone.
+  if (config.role !== 'api') await (await import('../temporal/runtime.js')).installRuntime(logger);
   await runMigrations(config.databaseUrl);
   const database = openDatabase(config.databaseUrl, {
     max: config.databasePoolSize,

@@ -53,17 +53,24 @@ describe('the layers of the API', () => {
   });
 });
 
-/** The project's source files `entry` loads with it: its relative static value imports, followed. */
+/** The project's source files `entry` loads with it (its relative static value imports, followed), and the packages they load. */
 function loadedWith(entry: string): string[] {
+  return closure(entry).files;
+}
+
+function closure(entry: string): { files: string[]; packages: string[] } {
   const seen = new Set<string>();
+  const packages = new Set<string>();
   const visit = (path: string) => {
     if (seen.has(path)) return;
     seen.add(path);
-    const specs = valueImports(readFileSync(path, 'utf8'), { dynamic: false }).filter((s) => s.startsWith('.'));
-    for (const spec of specs) visit(resolveModule(path, spec));
+    for (const spec of valueImports(readFileSync(path, 'utf8'), { dynamic: false })) {
+      if (spec.startsWith('.')) visit(resolveModule(path, spec));
+      else packages.add(spec);
+    }
   };
   visit(join(ROOT, entry));
-  return [...seen].map((p) => relative(ROOT, p));
+  return { files: [...seen].map((p) => relative(ROOT, p)), packages: [...packages] };
 }
 
 describe("each role's modules", () => {
@@ -75,6 +82,12 @@ describe("each role's modules", () => {
     const loaded = loadedWith('app/trellis.ts');
     expect(loaded).toContain(join('temporal', 'dispatcher.ts'));
     expect(loaded.filter((f) => apiOnly(f) || workerOnly(f) || f === join('temporal', 'worker.ts'))).toEqual([]);
+  });
+
+  it("loads the Temporal SDK's worker package (its native runtime) only in the roles that run a worker", () => {
+    const { packages } = closure('app/trellis.ts');
+    expect(packages).toContain('@temporalio/client');
+    expect(packages.filter((p) => p.startsWith('@temporalio/worker'))).toEqual([]);
   });
 
   it("serves METRICS_PORT without the API's other routes (api/operator-app.ts)", () => {
