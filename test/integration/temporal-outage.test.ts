@@ -14,9 +14,9 @@ describe('while Temporal is unreachable', () => {
 
   beforeAll(async () => {
     proxy = await startTcpProxy(inject('temporalAddress'));
-    // The API reaches Temporal only through the proxy; the worker connects directly.
+    // The API reaches Temporal only through the proxy. The worker (which connects directly, and
+    // whose dispatcher would carry the queued commands out as well) starts once Temporal is back.
     api = await startTestApp({ env: { ROLE: 'api', TEMPORAL_ADDRESS: proxy.address } });
-    worker = await startTrellis({ ...testConfig({ ROLE: 'worker' }), taskQueue: api.trellis.config.taskQueue }, { workflowBundle: workflowBundle() });
   });
   afterAll(async () => {
     await api?.close();
@@ -46,6 +46,7 @@ describe('while Temporal is unreachable', () => {
     expect(cancel.body.error.code).toBe('SERVICE_UNAVAILABLE');
 
     proxy.up();
+    worker = await startTrellis({ ...testConfig({ ROLE: 'worker' }), taskQueue: api.trellis.config.taskQueue }, { workflowBundle: workflowBundle() });
     await waitFor(async () => (await api.api.get(`/workflows/${wf.id}/executions?status=COMPLETED`)).body.total === 3, 'all three COMPLETED', 60_000);
     for (const e of running.body.data) {
       const contact = await api.api.get(`/contacts/${e.contactId}`);
