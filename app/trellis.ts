@@ -98,9 +98,6 @@ async function untilUp<T>(logger: Logger, what: string, fn: () => Promise<T>): P
 /** Boots the configured role; resolves once it serves (API) and polls (worker). */
 export async function startTrellis(config: Config, options: StartOptions = {}): Promise<Trellis> {
   const logger = createLogger(config.logLevel, options.logDestination);
-  // The SDK's native runtime (its worker core, log forwarding and metrics exporter) serves the
-  // worker only: an API process talks to Temporal through the client alone.
-  if (config.role !== 'api') await (await import('../temporal/runtime.js')).installRuntime(logger);
   await runMigrations(config.databaseUrl);
   const database = openDatabase(config.databaseUrl, {
     max: config.databasePoolSize,
@@ -133,8 +130,11 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
   let nativeConnection: NativeConnection | undefined;
   if (config.role !== 'api') {
     // Each role loads only its own modules: a worker's heap holds neither the API nor inbound mail,
-    // and an API's not the activities (less for every major collection to mark).
+    // and an API's not the activities (less for every major collection to mark), nor the SDK's
+    // native runtime (its worker core, log forwarding and metrics exporter): an API talks to
+    // Temporal through the client alone.
     const [
+      { installRuntime },
       { NativeConnection },
       { startWorker },
       { createMailer },
@@ -143,6 +143,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       { syncRetentionSchedule },
       { ensureSegmentRefreshSchedule },
     ] = await Promise.all([
+      import('../temporal/runtime.js'),
       import('@temporalio/worker'),
       import('../temporal/worker.js'),
       import('../activities/mailer.js'),
@@ -151,6 +152,7 @@ export async function startTrellis(config: Config, options: StartOptions = {}): 
       import('../temporal/purge-client.js'),
       import('../temporal/segment-client.js'),
     ]);
+    await installRuntime(logger);
     if (connection) {
       await untilUp(logger, 'temporal', () => ensureSearchAttributes(connection, config.temporalNamespace));
       nativeConnection = await untilUp(logger, 'temporal worker connection', () => NativeConnection.connect({ address: config.temporalAddress }));

@@ -54,11 +54,7 @@ describe('the layers of the API', () => {
 });
 
 /** The project's source files `entry` loads with it (its relative static value imports, followed), and the packages they load. */
-function loadedWith(entry: string): string[] {
-  return closure(entry).files;
-}
-
-function closure(entry: string): { files: string[]; packages: string[] } {
+function loadedWith(entry: string): { files: string[]; packages: string[] } {
   const seen = new Set<string>();
   const packages = new Set<string>();
   const visit = (path: string) => {
@@ -79,19 +75,19 @@ describe("each role's modules", () => {
     file.startsWith(`activities${'/'}`) && file !== join('activities', 'renderer.ts') && file !== join('activities', 'render-task.ts');
 
   it('loads neither the API routes, inbound mail nor the activities before the role asks (app/trellis.ts)', () => {
-    const loaded = loadedWith('app/trellis.ts');
+    const loaded = loadedWith('app/trellis.ts').files;
     expect(loaded).toContain(join('temporal', 'dispatcher.ts'));
     expect(loaded.filter((f) => apiOnly(f) || workerOnly(f) || f === join('temporal', 'worker.ts'))).toEqual([]);
   });
 
   it("loads the Temporal SDK's worker package (its native runtime) only in the roles that run a worker", () => {
-    const { packages } = closure('app/trellis.ts');
+    const { packages } = loadedWith('app/trellis.ts');
     expect(packages).toContain('@temporalio/client');
     expect(packages.filter((p) => p.startsWith('@temporalio/worker'))).toEqual([]);
   });
 
   it("serves METRICS_PORT without the API's other routes (api/operator-app.ts)", () => {
-    const loaded = loadedWith('api/operator-app.ts');
+    const loaded = loadedWith('api/operator-app.ts').files;
     expect(loaded).toContain(join('api', 'operator-routes.ts'));
     expect(loaded.filter(apiOnly)).toEqual([]);
   });
