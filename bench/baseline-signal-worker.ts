@@ -1,10 +1,10 @@
 /**
  * P2's baseline worker, in a process of its own as Trellis's worker is: baselineSignalWorkflow's
  * runs on `bench-p2-baseline`, whose activity makes the WEBHOOK's call (a POST on a new connection)
- * to RECEIVER_URL/baseline/<id>. Its cache is WORKER_MAX_CACHED_WORKFLOWS, as Trellis's worker's.
+ * to RECEIVER_URL/baseline/<id>. Its workflow code is the bundle at WORKFLOW_BUNDLE, prebuilt as
+ * Trellis's worker's is (bench/bundle-workflow.ts). Its cache is WORKER_MAX_CACHED_WORKFLOWS, as Trellis's worker's.
  * Prints `baseline worker ready` once it polls; stops on SIGTERM.
  */
-import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { WORKER_DEFAULTS } from '../app/config';
 import { httpPoster } from './support';
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     connection: await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! }),
     taskQueue: 'bench-p2-baseline',
     maxCachedWorkflows: Number(process.env.WORKER_MAX_CACHED_WORKFLOWS ?? WORKER_DEFAULTS.maxCachedWorkflows),
-    workflowsPath: path.join(__dirname, 'baseline-signal-workflow.ts'),
+    workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE! },
     activities: {
       async baselineResumed(id: string) {
         await post(`${receiverUrl}/baseline/${id}`, undefined, {});

@@ -24,7 +24,11 @@
  *
  *   npm run bench:p2     (BENCH_N=500, BENCH_ROUNDS=3, BENCH_SETTLE_MS=100; BENCH_VERBOSE=1 also prints how soon /v1/track answered, more percentiles, the slowest events and where their time went in their runs' histories; BENCH_TRACE=1 prints each event's wall-clock moments, sent, answered and arrived, to line up with Postgres's statement log)
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -127,10 +131,22 @@ async function main(): Promise<void> {
   // the WEBHOOK's call: a POST to the same receiver on a new connection, as Trellis's client makes it.
   // Its worker has a process of its own and the cache Trellis's worker has: with more runs waiting
   // than it holds, a woken run that was evicted is replayed from its history on either side.
+  // Its workflow code bundled beforehand in a process of its own, as `npm run build` bundles
+  // Trellis's: until 2026-12-06 the baseline's worker ran webpack itself as it started, and the
+  // first round's baseline events met that work's leftovers in its heap.
+  const baselineBundle = path.join(os.tmpdir(), `trellis-p2-baseline-${process.pid}.js`);
+  execFileSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'bundle-workflow.ts'), path.join(__dirname, 'baseline-signal-workflow.ts'), baselineBundle],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const bare = await startBenchProcess(
     'baseline-signal-worker.ts',
     {
       TEMPORAL_ADDRESS: bench.temporal.address,
+      WORKFLOW_BUNDLE: baselineBundle,
       RECEIVER_URL: receiverUrl,
       ...(process.env.WORKER_MAX_CACHED_WORKFLOWS ? { WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS } : {}),
     },
@@ -230,6 +246,7 @@ async function main(): Promise<void> {
   await worker.stop();
   await trackApi.stop();
   await bare.stop();
+  fs.rmSync(baselineBundle, { force: true });
   receiver.close();
   await bench.close();
 
