@@ -2,7 +2,8 @@
  * P2's baseline worker, in a process of its own as Trellis's worker is: baselineSignalWorkflow's
  * runs on `bench-p2-baseline`, whose activity makes the WEBHOOK's call (a POST on a new connection)
  * to RECEIVER_URL/baseline/<id>. Its workflow code is the bundle at WORKFLOW_BUNDLE, prebuilt as
- * Trellis's worker's is (bench/bundle-workflow.ts). Its cache is WORKER_MAX_CACHED_WORKFLOWS, as Trellis's worker's.
+ * Trellis's worker's is (scripts/bundle-workflows.ts). Its cache is WORKER_MAX_CACHED_WORKFLOWS, as
+ * Trellis's worker's.
  * Prints `baseline worker ready` once it polls; stops on SIGTERM.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';

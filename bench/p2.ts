@@ -131,17 +131,12 @@ async function main(): Promise<void> {
   // the WEBHOOK's call: a POST to the same receiver on a new connection, as Trellis's client makes it.
   // Its worker has a process of its own and the cache Trellis's worker has: with more runs waiting
   // than it holds, a woken run that was evicted is replayed from its history on either side.
-  // Its workflow code bundled beforehand in a process of its own, as `npm run build` bundles
-  // Trellis's: until 2026-12-06 the baseline's worker ran webpack itself as it started, and the
-  // first round's baseline events met that work's leftovers in its heap.
+  // Its workflow code is bundled beforehand by `npm run build`'s own step, in a process of its own:
+  // until 2026-12-06 the baseline's worker ran webpack itself as it started, and the first round's
+  // baseline events met that work's leftovers in its heap.
   const baselineBundle = path.join(os.tmpdir(), `trellis-p2-baseline-${process.pid}.js`);
-  execFileSync(
-    process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'bundle-workflow.ts'), path.join(__dirname, 'baseline-signal-workflow.ts'), baselineBundle],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const bundleStep = path.join(__dirname, '..', 'scripts', 'bundle-workflows.ts');
+  execFileSync(process.execPath, ['--import', 'tsx', bundleStep, path.join(__dirname, 'baseline-signal-workflow.ts'), baselineBundle], { stdio: 'ignore' });
   const bare = await startBenchProcess(
     'baseline-signal-worker.ts',
     {
