@@ -86,6 +86,9 @@ describe('executions in the Temporal Web UI', () => {
     // Current details name the step (served by a query to the worker).
     const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(metadata.currentDetails).toBe('**wait** (WAIT_FOR_EVENT) — step 1');
+    // The interpreter's stack is not kept (temporal/stack-traces.ts): the stack-trace query shows no frames.
+    const trace = await handle.query<string>('__stack_trace');
+    expect(trace.split('\n').filter((line) => line.trim().startsWith('at '))).toEqual([]);
 
     // Release Ann: the status attribute follows, and Temporal's own status agrees with the API.
     expect((await api.post('/v1/track', { event: 'vis_go', email: 'ann.vis@example.com' })).status).toBe(200);

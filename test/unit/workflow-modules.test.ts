@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { workflowBundleOptions } from '../../temporal/bundle-options';
 import { resolveModule, valueImports } from '../support/imports';
 
 const ROOT = join(__dirname, '..', '..');
@@ -106,5 +107,12 @@ describe('the workflow bundle’s modules, shared by every run of a workflow thr
       'm.ts:6 declares a module-level variable (let/var)',
       "m.ts:8 runs a statement at the module's top level",
     ]);
+  });
+});
+
+describe('the workflow bundle’s stack traces', () => {
+  it('are off unless WORKFLOW_STACK_TRACES=true when the code is bundled: stack-traces.ts is preloaded ahead of the workflow code', () => {
+    expect(workflowBundleOptions('/w.ts', { stackTraces: false }).preloadModules).toEqual([join(ROOT, 'temporal', 'stack-traces.ts'), '/w.ts']);
+    expect(workflowBundleOptions('/w.ts', { stackTraces: true }).preloadModules).toEqual(['/w.ts']);
   });
 });
