@@ -26,11 +26,19 @@ const PG_BASE = process.env.TRELLIS_TEST_POSTGRES ?? 'postgres://postgres@127.0.
 export default async function setup(project: TestProject) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-test-'));
   const database = await createScratchDatabase(PG_BASE, 'trellis_test');
-  const [temporal, , bundle] = await Promise.all([
+  const [started, migrated, bundled] = await Promise.allSettled([
     startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), fastSqlite: true }),
     runMigrations(database.url),
-    bundleWorkflowCode(workflowBundleOptions(path.resolve('temporal/workflows.ts'))),
+    (async () => bundleWorkflowCode(workflowBundleOptions(path.resolve('temporal/workflows.ts'))))(),
   ]);
+  if (started.status === 'rejected' || migrated.status === 'rejected' || bundled.status === 'rejected') {
+    // No teardown follows a setup that threw: what did start is stopped here.
+    if (started.status === 'fulfilled') await started.value.stop();
+    await database.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw [started, migrated, bundled].find((r) => r.status === 'rejected')!.reason;
+  }
+  const [temporal, bundle] = [started.value, bundled.value];
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);
 
