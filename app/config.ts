@@ -1,7 +1,8 @@
 /** Configuration (SPEC §2): parsed once at boot; a bad value stops the process naming the variable. */
 import { z } from 'zod';
 
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+/** A yes-or-no setting, as every one of them is written. */
+export const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const count = (min: number) => z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(min, `expected at least ${min}`);
 
 /**

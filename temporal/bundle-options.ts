@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { BundleOptions } from '@temporalio/worker';
+import { bool } from '../app/config';
 
 /** stack-traces.ts, or its build beside this file's (`dist/`). */
 const STACK_TRACES_OFF = path.join(__dirname, `stack-traces${path.extname(__filename)}`);
@@ -22,10 +23,9 @@ export function workflowBundleOptions(workflowsPath: string, { stackTraces = sta
   return { workflowsPath, preloadModules: stackTraces ? [workflowsPath] : [STACK_TRACES_OFF, workflowsPath] };
 }
 
-/** `WORKFLOW_STACK_TRACES` when the code is bundled: `true` keeps stack traces in workflow code, to debug the interpreter. */
-function stackTracesWanted(env: Record<string, string | undefined> = process.env): boolean {
-  const value = env.WORKFLOW_STACK_TRACES;
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
-  throw new Error(`WORKFLOW_STACK_TRACES must be true or false, not "${value}"`);
+/** `WORKFLOW_STACK_TRACES` when the code is bundled (a yes-or-no setting, as the others): on keeps stack traces in workflow code, to debug the interpreter. */
+function stackTracesWanted(): boolean {
+  const parsed = bool.default(false).safeParse(process.env.WORKFLOW_STACK_TRACES);
+  if (!parsed.success) throw new Error(`WORKFLOW_STACK_TRACES must be true or false, not "${process.env.WORKFLOW_STACK_TRACES}"`);
+  return parsed.data;
 }
