@@ -52,32 +52,39 @@ export async function runExecution(state: ExecutionState): Promise<ExecutionResu
   // A run that continued as new goes on with the step it was in.
   let stepId = state.resumeStepId ?? (trigger ? nextStepId(graph, trigger.id) : undefined);
 
-  while (stepId !== undefined) {
-    if (state.exitReason !== undefined) return reachedGoal(state);
-    const step = steps.get(stepId);
-    if (!step || step.type === 'TRIGGER') throw ApplicationFailure.nonRetryable(`graph has no step ${stepId}`, 'InvalidGraph');
-    const visit = state.visit(step);
-    setCurrentDetails(`**${step.name}** (${step.type}) — step ${visit.seq}`);
-    const last = STATIC_SUCCESSOR.has(step.type) && nextStepId(graph, step.id) === undefined;
-    let outcome: StepOutcome;
-    // Its own scope, so that a goal reached mid-step aborts the step's timer, wait or activity.
-    const scope = new CancellationScope();
-    state.stepScope = scope;
-    try {
-      outcome = await scope.run(() => runHandler(step, visit, state, last ? { after: { status: 'COMPLETED', completed: true } } : {}));
-    } catch (err) {
-      if (state.exitReason !== undefined && (isCancellation(err) || err instanceof ExecutionInactive)) return reachedGoal(state);
-      if (isCancellation(err) || err instanceof ExecutionInactive || err instanceof ContinueAsNew) throw err;
-      return await failExecution(state, step, err);
-    } finally {
-      state.stepScope = undefined;
-    }
-    if (outcome.exitReason !== undefined) return { status: 'EXITED', exitReason: outcome.exitReason };
-    if (outcome.finished) {
-      showStatus('COMPLETED');
-      return { status: 'COMPLETED' };
-    }
-    stepId = nextStepId(graph, step.id, outcome.branch);
+  // One scope for the steps, so that a goal reached mid-step aborts the step's timer, wait or
+  // activity; the writes that follow the last step, and a failure's, run outside it.
+  const scope = new CancellationScope();
+  state.stepsScope = scope;
+  let step: GraphStep | undefined;
+  try {
+    const ended = await scope.run(async (): Promise<ExecutionResult | undefined> => {
+      while (stepId !== undefined) {
+        if (state.exitReason !== undefined) return reachedGoal(state);
+        step = undefined;
+        const found = steps.get(stepId);
+        if (!found || found.type === 'TRIGGER') throw ApplicationFailure.nonRetryable(`graph has no step ${stepId}`, 'InvalidGraph');
+        step = found;
+        const visit = state.visit(step);
+        setCurrentDetails(`**${step.name}** (${step.type}) — step ${visit.seq}`);
+        const last = STATIC_SUCCESSOR.has(step.type) && nextStepId(graph, step.id) === undefined;
+        const outcome = await runHandler(step, visit, state, last ? { after: { status: 'COMPLETED', completed: true } } : {});
+        if (outcome.exitReason !== undefined) return { status: 'EXITED', exitReason: outcome.exitReason };
+        if (outcome.finished) {
+          showStatus('COMPLETED');
+          return { status: 'COMPLETED' };
+        }
+        stepId = nextStepId(graph, step.id, outcome.branch);
+      }
+      return undefined;
+    });
+    if (ended) return ended;
+  } catch (err) {
+    if (state.exitReason !== undefined && (isCancellation(err) || err instanceof ExecutionInactive)) return reachedGoal(state);
+    if (!step || isCancellation(err) || err instanceof ExecutionInactive || err instanceof ContinueAsNew) throw err;
+    return await failExecution(state, step, err);
+  } finally {
+    state.stepsScope = undefined;
   }
 
   state.patch({ status: 'COMPLETED', completed: true });

@@ -40,8 +40,8 @@ export class ExecutionState implements Patches {
   private opened: OpenedWait | undefined;
   /** Set when an exit condition (goal) was reached: the execution ends EXITED with this reason. */
   exitReason: string | undefined;
-  /** The scope the current step runs in: cancelled when a goal is reached mid-step. */
-  stepScope: CancellationScope | undefined;
+  /** The scope the run's steps run in, while they run: cancelled when a goal is reached mid-step. */
+  stepsScope: CancellationScope | undefined;
 
   /** Made first thing in a run: its first command is the patch marker. */
   constructor(input: ExecutionInput) {
@@ -126,7 +126,7 @@ export class ExecutionState implements Patches {
     const exitReason = exitReasonFor(this.input.graph.exitOn, event.name);
     if (exitReason !== undefined) {
       this.exitReason ??= exitReason;
-      this.stepScope?.cancel();
+      this.stepsScope?.cancel();
       return;
     }
     const inbox = this.inbox;
