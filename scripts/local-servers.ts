@@ -92,8 +92,11 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty database named `<prefix>_<pid>_<time>` on the server at `base` (a URL without a database). */
-export async function createScratchDatabase(base: string, prefix: string): Promise<ScratchDatabase> {
+/**
+ * Creates a database named `<prefix>_<pid>_<time>` on the server at `base` (a URL without a
+ * database): empty, or a copy of `template` (a database no one is connected to).
+ */
+export async function createScratchDatabase(base: string, prefix: string, { template }: { template?: string } = {}): Promise<ScratchDatabase> {
   const name = `${prefix}_${process.pid}_${Date.now()}`;
   const admin = async (statement: string) => {
     const client = new PgClient({ connectionString: `${base}/postgres` });
@@ -104,6 +107,6 @@ export async function createScratchDatabase(base: string, prefix: string): Promi
       await client.end();
     }
   };
-  await admin(`create database ${name}`);
+  await admin(template ? `create database ${name} template ${template}` : `create database ${name}`);
   return { url: `${base}/${name}`, drop: () => admin(`drop database if exists ${name} with (force)`) };
 }

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { onCommit, openDatabase, prepared, retryingDeadlocks, rowColumns, runPrepared, type Database } from '../../db/client';
 import { contacts, projects } from '../../db/schema';
 import { waitFor } from '../support/harness';
+import { fileDatabaseUrl } from '../support/file-databases';
 
 describe('transactions of the database handle', () => {
   let database: Database;
 
   beforeAll(() => {
     // One connection: a client that is not given back shows at once as the next transaction's timeout.
-    database = openDatabase(inject('databaseUrl'), { max: 1 });
+    database = openDatabase(fileDatabaseUrl(), { max: 1 });
   });
   afterAll(async () => {
     await database?.close();
@@ -92,8 +93,8 @@ describe('transactions of the database handle', () => {
 
   it('runs a transaction again when Postgres aborts it to break a deadlock (retryingDeadlocks)', async () => {
     const table = `deadlock_${randomUUID().replaceAll('-', '')}`;
-    const other = new pg.Client({ connectionString: inject('databaseUrl') });
-    const observer = new pg.Client({ connectionString: inject('databaseUrl') });
+    const other = new pg.Client({ connectionString: fileDatabaseUrl() });
+    const observer = new pg.Client({ connectionString: fileDatabaseUrl() });
     await other.connect();
     await observer.connect();
     await other.query(`create table ${table} (id int primary key)`);

@@ -6,12 +6,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow, createTemplate, type BuiltWorkflow } from '../support/builders';
 import { onlyExecutionIn } from '../support/executions';
 import { startTestApp, type Api, type TestApp } from '../support/harness';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { fileDatabaseUrl } from '../support/file-databases';
 
 const DOMAIN = 'inbound.trellis.test';
 
@@ -279,7 +280,7 @@ describe('inbound mail while Postgres is unreachable', () => {
   let cutNextCheck = false;
 
   beforeAll(async () => {
-    const url = new URL(inject('databaseUrl'));
+    const url = new URL(fileDatabaseUrl());
     proxy = await startTcpProxy(`${url.hostname}:${url.port || '5432'}`);
     url.host = proxy.address;
     app = await startTestApp({

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { withAttemptClock } from '../../activities/attempt';
 import { bookkeepingActivities } from '../../activities/bookkeeping';
@@ -31,6 +31,7 @@ import { buildWorkflow } from '../support/builders';
 import { onlyExecutionIn, runStarted } from '../support/executions';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 import { startHttpServer, type TestHttpServer } from '../support/http-server';
+import { fileDatabaseUrl } from '../support/file-databases';
 
 describe('a late first attempt', () => {
   let app: TestApp;
@@ -90,7 +91,7 @@ describe('a late first attempt', () => {
 
   /** Holds the execution's row lock from another connection until `release` is called. */
   async function holdRow(executionId: string): Promise<{ pid: number; release: () => Promise<void> }> {
-    const client = new pg.Client({ connectionString: inject('databaseUrl') });
+    const client = new pg.Client({ connectionString: fileDatabaseUrl() });
     await client.connect();
     await client.query('begin');
     await client.query('select 1 from executions where id = $1 for update', [executionId]);
@@ -226,7 +227,7 @@ describe('a late first attempt', () => {
     const { execution, request, callWebhook } = await waitingRun('racing@example.com');
     // The earlier attempt: it holds the execution's row, records the visit COMPLETED and commits
     // while the re-run's claim waits on the row lock.
-    const earlier = new pg.Client({ connectionString: inject('databaseUrl') });
+    const earlier = new pg.Client({ connectionString: fileDatabaseUrl() });
     await earlier.connect();
     await earlier.query('begin');
     await earlier.query('select 1 from executions where id = $1 for update', [execution.id]);
@@ -364,7 +365,7 @@ describe('a late first attempt', () => {
     // The earlier attempt as it commits: its visit still RUNNING for everyone else, its transaction
     // holding the execution's row (claimed) and completing the visit.
     await pool.query(`update step_executions set status = 'RUNNING', output = null, completed_at = null where execution_id = $1 and seq = 1`, [execution.id]);
-    const earlier = new pg.Client({ connectionString: inject('databaseUrl') });
+    const earlier = new pg.Client({ connectionString: fileDatabaseUrl() });
     await earlier.connect();
     await earlier.query('begin');
     await earlier.query('update executions set current_step_id = current_step_id where id = $1', [execution.id]);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as PgClient } from 'pg';
 import { eq, inArray, sql } from 'drizzle-orm';
 import { temporal } from '@temporalio/proto';
@@ -7,6 +7,7 @@ import { temporalWorkflowId } from '../../core/execution';
 import { commandsQueued, leasedCommands, queueLeasedSignals, SEND_AT_ONCE } from '../../db/outbox';
 import { outbox } from '../../db/schema';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
+import { fileDatabaseUrl } from '../support/file-databases';
 
 describe('the outbox', () => {
   let app: TestApp;
@@ -14,7 +15,7 @@ describe('the outbox', () => {
 
   beforeAll(async () => {
     app = await startTestApp({ env: { ROLE: 'api' } });
-    other = new PgClient({ connectionString: inject('databaseUrl') });
+    other = new PgClient({ connectionString: fileDatabaseUrl() });
     await other.connect();
   });
   afterAll(async () => {

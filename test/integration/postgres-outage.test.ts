@@ -1,13 +1,14 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/harness';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { fileDatabaseUrl } from '../support/file-databases';
 
 describe('while Postgres is unreachable', () => {
   let proxy: TcpProxy;
   let app: TestApp;
 
   beforeAll(async () => {
-    const url = new URL(inject('databaseUrl'));
+    const url = new URL(fileDatabaseUrl());
     proxy = await startTcpProxy(`${url.hostname}:${url.port || '5432'}`);
     url.host = proxy.address;
     app = await startTestApp({ env: { ROLE: 'api', DATABASE_URL: url.toString() } });

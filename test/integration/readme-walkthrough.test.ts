@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createScratchDatabase, type ScratchDatabase } from '../../scripts/local-servers';
 import { waitFor } from '../support/harness';
+import { fileDatabaseUrl } from '../support/file-databases';
 
 const ROOT = path.resolve(__dirname, '../..');
 const README = path.join(ROOT, 'README.md');
@@ -69,7 +70,7 @@ describe('the README walk-through against `npm run dev`', () => {
   let exited: Promise<void>;
 
   beforeAll(async () => {
-    const runUrl = inject('databaseUrl');
+    const runUrl = fileDatabaseUrl();
     database = await createScratchDatabase(runUrl.slice(0, runUrl.lastIndexOf('/')), 'trellis_dev_walkthrough');
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-dev-'));
     const port = await freePort();

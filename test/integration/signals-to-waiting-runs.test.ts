@@ -7,6 +7,7 @@ import { startTestApp, testConfig, waitFor, workflowBundle, type TestApp } from 
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { outboxCommandsTotal } from '../../telemetry/metrics';
 import { temporal } from '@temporalio/proto';
+import { fileDatabaseUrl } from '../support/file-databases';
 
 describe('events reach only the runs that wait for them', () => {
   let proxy: TcpProxy;
@@ -19,7 +20,7 @@ describe('events reach only the runs that wait for them', () => {
     proxy = await startTcpProxy(inject('temporalAddress'));
     app = await startTestApp({ env: { ROLE: 'api', TEMPORAL_ADDRESS: proxy.address } });
     worker = await startTrellis({ ...testConfig({ ROLE: 'worker' }), taskQueue: app.trellis.config.taskQueue }, { workflowBundle: workflowBundle() });
-    pg = new PgClient({ connectionString: inject('databaseUrl') });
+    pg = new PgClient({ connectionString: fileDatabaseUrl() });
     await pg.connect();
   });
   afterAll(async () => {
@@ -136,7 +137,7 @@ describe('events reach only the runs that wait for them', () => {
     const run = await onlyExecutionIn(app.api, wf.id, contact, ['WAITING']);
 
     // Hold the execution's row: the run reaches the `paid` wait, but cannot show it in the projection yet.
-    const observer = new PgClient({ connectionString: inject('databaseUrl') });
+    const observer = new PgClient({ connectionString: fileDatabaseUrl() });
     await observer.connect();
     await pg.query('begin');
     let paid: { event: string };
@@ -187,7 +188,7 @@ describe('events reach only the runs that wait for them', () => {
     // The projection as it was before the wait opened: the run waits for nothing yet.
     await pg.query("update executions set status = 'RUNNING', waiting_for = null where id = $1", [run.id]);
 
-    const holder = new PgClient({ connectionString: inject('databaseUrl') });
+    const holder = new PgClient({ connectionString: fileDatabaseUrl() });
     await holder.connect();
     let tracked: Promise<{ event: string }>;
     try {
@@ -308,7 +309,7 @@ describe('events reach only the runs that wait for them', () => {
       queuedBehind.id,
       { event: { eventId: queuedBehind.id, name: 'unrelated', data: {}, recordedAt: new Date().toISOString() } },
     ]);
-    const holder = new PgClient({ connectionString: inject('databaseUrl') });
+    const holder = new PgClient({ connectionString: fileDatabaseUrl() });
     await holder.connect();
     try {
       await holder.query('begin');

@@ -5,12 +5,13 @@
  * and the message is recorded once.
  */
 import { Client as PgClient } from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflow } from '../support/builders';
 import { finishedExecution } from '../support/executions';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 import { startHttpServer, type TestHttpServer } from '../support/http-server';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { fileDatabaseUrl } from '../support/file-databases';
 
 const SID = 'ACcrash';
 const PATH = `/2010-04-01/Accounts/${SID}/Messages.json`;
@@ -24,7 +25,7 @@ describe('a worker killed between the provider’s answer and the record', () =>
   beforeAll(async () => {
     provider = await startHttpServer();
     app = await startTestApp({ env: { ROLE: 'api' } });
-    pg = new PgClient({ connectionString: inject('databaseUrl') });
+    pg = new PgClient({ connectionString: fileDatabaseUrl() });
     await pg.connect();
     await app.api.client.updateSettings({ body: { sms: { accountSid: SID, authToken: 'tok', from: '+14155550100', baseUrl: provider.url } } });
   });
@@ -63,7 +64,7 @@ describe('a worker killed between the provider’s answer and the record', () =>
     provider.on(PATH, () => ({ status: 201, body: { sid: `SM-${provider.requests.length}` } }));
     first.answer(201, { sid: 'SM-first' });
     const [{ pid: holder }] = (await pg.query('select pg_backend_pid() as pid')).rows;
-    const observer = new PgClient({ connectionString: inject('databaseUrl') });
+    const observer = new PgClient({ connectionString: fileDatabaseUrl() });
     await observer.connect();
     try {
       await waitFor(

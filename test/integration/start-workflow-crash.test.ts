@@ -14,6 +14,7 @@ import { finishedExecution, onlyExecution, onlyFinished } from '../support/execu
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { fileDatabaseUrl } from '../support/file-databases';
 
 describe('a worker killed after START_WORKFLOW enrolled the contact', () => {
   let app: TestApp;
@@ -26,8 +27,8 @@ describe('a worker killed after START_WORKFLOW enrolled the contact', () => {
     proxy = await startTcpProxy(inject('temporalAddress'));
     // The API (and its dispatcher) in this process; the worker, the only one on the queue, a child.
     app = await startTestApp({ env: { ROLE: 'api' } });
-    holder = new PgClient({ connectionString: inject('databaseUrl') });
-    observer = new PgClient({ connectionString: inject('databaseUrl') });
+    holder = new PgClient({ connectionString: fileDatabaseUrl() });
+    observer = new PgClient({ connectionString: fileDatabaseUrl() });
     await holder.connect();
     await observer.connect();
   });

@@ -18,13 +18,14 @@
  * local activity: the worker retries it after its start-to-close timeout.
  */
 import { Client as PgClient } from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { temporalWorkflowId } from '../../core/execution';
 import { messageIdFor } from '../../activities/send-email';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { startTestApp, waitFor, type TestApp } from '../support/harness';
 import { startSmtp, type ReceivedMail, type TestSmtp } from '../support/smtp';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { fileDatabaseUrl } from '../support/file-databases';
 
 const PUBLIC_URL = 'http://trellis.test';
 
@@ -77,7 +78,7 @@ describe('a worker killed with SIGKILL', () => {
    * blocks: after its side effect, before its commit.
    */
   async function holdStepRecord(executionId: string, step: { stepId: string } | { seq: number }): Promise<Hold> {
-    const c = new PgClient({ connectionString: inject('databaseUrl') });
+    const c = new PgClient({ connectionString: fileDatabaseUrl() });
     await c.connect();
     await c.query('begin');
     const r =
@@ -140,7 +141,7 @@ describe('a worker killed with SIGKILL', () => {
   beforeAll(async () => {
     smtp = await startSmtp();
     app = await startTestApp({ env: { ROLE: 'api', SMTP_URL: smtp.url, PUBLIC_URL } });
-    observer = new PgClient({ connectionString: inject('databaseUrl') });
+    observer = new PgClient({ connectionString: fileDatabaseUrl() });
     await observer.connect();
   });
 

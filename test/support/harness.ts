@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../app/config';
 import { startTrellis, type StartOptions, type Trellis } from '../../app/trellis';
 import { createClient, type TrellisClient } from '../../api/client';
+import { fileDatabaseUrl } from './file-databases';
 
 export const ADMIN_KEY = 'test-admin-key';
 
@@ -44,7 +45,7 @@ export interface TestApp {
 /** The base configuration of a test process; `env` overrides SPEC §2 variables. */
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
-    DATABASE_URL: inject('databaseUrl'),
+    DATABASE_URL: fileDatabaseUrl(),
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     HOST: '127.0.0.1',

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { waitFor } from './harness';
+import { fileDatabaseUrl } from './file-databases';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -26,7 +27,7 @@ export async function startWorkerProcess(taskQueue: string, env: Record<string, 
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      DATABASE_URL: inject('databaseUrl'),
+      DATABASE_URL: fileDatabaseUrl(),
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: taskQueue,
       ROLE: 'worker',
