@@ -92,21 +92,34 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
+/** The server of a database URL: the URL without its database. */
+export function serverOf(databaseUrl: string): string {
+  return databaseUrl.slice(0, databaseUrl.lastIndexOf('/'));
+}
+
+/** Runs one statement on the `postgres` database of the server at `base` (what creating and dropping databases needs). */
+async function onServer(base: string, statement: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const client = new PgClient({ connectionString: `${base}/postgres` });
+  await client.connect();
+  try {
+    return (await client.query(statement, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Creates a database named `<prefix>_<pid>_<time>` on the server at `base` (a URL without a
  * database): empty, or a copy of `template` (a database no one is connected to).
  */
 export async function createScratchDatabase(base: string, prefix: string, { template }: { template?: string } = {}): Promise<ScratchDatabase> {
   const name = `${prefix}_${process.pid}_${Date.now()}`;
-  const admin = async (statement: string) => {
-    const client = new PgClient({ connectionString: `${base}/postgres` });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(template ? `create database ${name} template ${template}` : `create database ${name}`);
-  return { url: `${base}/${name}`, drop: () => admin(`drop database if exists ${name} with (force)`) };
+  await onServer(base, template ? `create database ${name} template ${template}` : `create database ${name}`);
+  return { url: `${base}/${name}`, drop: () => onServer(base, `drop database if exists ${name} with (force)`).then(() => undefined) };
+}
+
+/** Drops every database on the server at `base` whose name starts with `prefix` (scratch databases left by a killed process). */
+export async function dropScratchDatabases(base: string, prefix: string): Promise<void> {
+  const rows = await onServer(base, 'select datname from pg_database where starts_with(datname, $1)', [prefix]);
+  for (const { datname } of rows) await onServer(base, `drop database if exists ${String(datname)} with (force)`);
 }

@@ -26,6 +26,6 @@ export function workflowBundleOptions(workflowsPath: string, { stackTraces = sta
 /** `WORKFLOW_STACK_TRACES` when the code is bundled (a yes-or-no setting, as the others): on keeps stack traces in workflow code, to debug the interpreter. */
 function stackTracesWanted(): boolean {
   const parsed = bool.default(false).safeParse(process.env.WORKFLOW_STACK_TRACES);
-  if (!parsed.success) throw new Error(`WORKFLOW_STACK_TRACES must be true or false, not "${process.env.WORKFLOW_STACK_TRACES}"`);
+  if (!parsed.success) throw new Error(`WORKFLOW_STACK_TRACES must be true, false, 1 or 0, not "${process.env.WORKFLOW_STACK_TRACES}"`);
   return parsed.data;
 }

@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../../scripts/local-servers';
+import { createScratchDatabase, type ScratchDatabase, serverOf } from '../../scripts/local-servers';
 import { waitFor } from '../support/harness';
 import { fileDatabaseUrl } from '../support/file-databases';
 
@@ -70,8 +70,7 @@ describe('the README walk-through against `npm run dev`', () => {
   let exited: Promise<void>;
 
   beforeAll(async () => {
-    const runUrl = fileDatabaseUrl();
-    database = await createScratchDatabase(runUrl.slice(0, runUrl.lastIndexOf('/')), 'trellis_dev_walkthrough');
+    database = await createScratchDatabase(serverOf(fileDatabaseUrl()), 'trellis_dev_walkthrough');
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-dev-'));
     const port = await freePort();
     // Its own process group, so that stopping it reaches npm's children too.

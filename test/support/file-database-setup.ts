@@ -1,6 +1,6 @@
 /** The integration project's setup file: the running test file's own copy of the migrated database (file-databases.ts). */
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../../scripts/local-servers';
+import { createScratchDatabase, type ScratchDatabase, serverOf } from '../../scripts/local-servers';
 import { databaseName, FILE_DATABASE_VARIABLE, fileDatabasePrefix } from './file-databases';
 
 let copy: ScratchDatabase | undefined;
@@ -8,7 +8,7 @@ let copy: ScratchDatabase | undefined;
 // Before the file's own hooks, which read it.
 beforeAll(async () => {
   const migrated = inject('databaseUrl');
-  copy = await createScratchDatabase(migrated.slice(0, migrated.lastIndexOf('/')), fileDatabasePrefix(migrated), { template: databaseName(migrated) });
+  copy = await createScratchDatabase(serverOf(migrated), fileDatabasePrefix(migrated), { template: databaseName(migrated) });
   process.env[FILE_DATABASE_VARIABLE] = copy.url;
 });
 

@@ -7,11 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { Client as PgClient } from 'pg';
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
 import { runMigrations } from '../../db/migrate';
 import { workflowBundleOptions } from '../../temporal/bundle-options';
-import { createScratchDatabase, startTemporalDevServer } from '../../scripts/local-servers';
+import { createScratchDatabase, dropScratchDatabases, startTemporalDevServer } from '../../scripts/local-servers';
 import { fileDatabasePrefix } from './file-databases';
 import { findBinary } from '../../scripts/temporal-binaries';
 
@@ -52,21 +51,9 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     await temporal.stop();
-    await dropFileDatabases(database.url);
+    // Copies a killed file's process left behind (each file drops its own).
+    await dropScratchDatabases(PG_BASE, `${fileDatabasePrefix(database.url)}_`);
     await database.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   };
-}
-
-/** Drops the files' copies of the migrated database that are still there (a file's process was killed before its own teardown). */
-async function dropFileDatabases(migratedUrl: string): Promise<void> {
-  const admin = new PgClient({ connectionString: `${migratedUrl.slice(0, migratedUrl.lastIndexOf('/'))}/postgres` });
-  await admin.connect();
-  try {
-    const prefix = fileDatabasePrefix(migratedUrl);
-    const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [`${prefix}_`]);
-    for (const { datname } of rows) await admin.query(`drop database if exists ${datname} with (force)`);
-  } finally {
-    await admin.end();
-  }
 }

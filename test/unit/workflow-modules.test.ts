@@ -115,4 +115,25 @@ describe('the workflow bundle’s stack traces', () => {
     expect(workflowBundleOptions('/w.ts', { stackTraces: false }).preloadModules).toEqual([join(ROOT, 'temporal', 'stack-traces.ts'), '/w.ts']);
     expect(workflowBundleOptions('/w.ts', { stackTraces: true }).preloadModules).toEqual(['/w.ts']);
   });
+
+  it('reads WORKFLOW_STACK_TRACES as every yes-or-no setting is read, and refuses any other value by name', () => {
+    const before = process.env.WORKFLOW_STACK_TRACES;
+    const preloads = (value: string | undefined) => {
+      if (value === undefined) delete process.env.WORKFLOW_STACK_TRACES;
+      else process.env.WORKFLOW_STACK_TRACES = value;
+      return workflowBundleOptions('/w.ts').preloadModules;
+    };
+    try {
+      const off = [join(ROOT, 'temporal', 'stack-traces.ts'), '/w.ts'];
+      expect(preloads(undefined)).toEqual(off);
+      expect(preloads('false')).toEqual(off);
+      expect(preloads('0')).toEqual(off);
+      expect(preloads('true')).toEqual(['/w.ts']);
+      expect(preloads('1')).toEqual(['/w.ts']);
+      expect(() => preloads('yes')).toThrow('WORKFLOW_STACK_TRACES must be true, false, 1 or 0, not "yes"');
+    } finally {
+      if (before === undefined) delete process.env.WORKFLOW_STACK_TRACES;
+      else process.env.WORKFLOW_STACK_TRACES = before;
+    }
+  });
 });
