@@ -1,14 +1,14 @@
 /**
- * P2's baseline worker, in a process of its own as Trellis's worker is: baselineSignalWorkflow's
- * runs on `bench-p2-baseline`, whose activity makes the WEBHOOK's call (a POST on a new connection)
- * to RECEIVER_URL/baseline/<id>. Its workflow code is the bundle at WORKFLOW_BUNDLE, prebuilt as
- * Trellis's worker's is (scripts/bundle-workflows.ts). Its cache is WORKER_MAX_CACHED_WORKFLOWS, as
- * Trellis's worker's.
+ * P2's baseline worker, in a process of its own as Trellis's worker is, and started as it is
+ * (support.ts, startBaselineWorkerProcess): baselineSignalWorkflow's runs on `bench-p2-baseline`,
+ * whose activity makes the WEBHOOK's call (a POST on a new connection) to RECEIVER_URL/baseline/<id>.
+ * Its workflow code is the bundle at WORKFLOW_BUNDLE, prebuilt as Trellis's worker's is
+ * (scripts/bundle-workflows.ts); its cache holds WORKER_MAX_CACHED_WORKFLOWS runs, as Trellis's
+ * worker's. It loads none of Trellis's code.
  * Prints `baseline worker ready` once it polls; stops on SIGTERM.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { WORKER_DEFAULTS } from '../app/config';
-import { httpPoster } from './support';
+import { httpPoster } from './http-poster';
 
 async function main(): Promise<void> {
   const receiverUrl = process.env.RECEIVER_URL!;
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! }),
     taskQueue: 'bench-p2-baseline',
-    maxCachedWorkflows: Number(process.env.WORKER_MAX_CACHED_WORKFLOWS ?? WORKER_DEFAULTS.maxCachedWorkflows),
+    maxCachedWorkflows: Number(process.env.WORKER_MAX_CACHED_WORKFLOWS),
     workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE! },
     activities: {
       async baselineResumed(id: string) {

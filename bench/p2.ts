@@ -34,7 +34,9 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { temporalWorkflowId } from '../core/execution';
-import { insertAudience, keepAlivePoster, runBench, startApiProcess, startBench, startBenchProcess, startWorkerProcess, statusCounts, until } from './support';
+import { WORKER_DEFAULTS } from '../app/config';
+import { keepAlivePoster } from './http-poster';
+import { insertAudience, runBench, startApiProcess, startBaselineWorkerProcess, startBench, startWorkerProcess, statusCounts, until } from './support';
 
 /**
  * 500 a side: the p99 is then the fifth slowest event, not the second (at 200 it swung by half or
@@ -133,17 +135,19 @@ async function main(): Promise<void> {
   // than it holds, a woken run that was evicted is replayed from its history on either side.
   // Its workflow code is bundled beforehand by `npm run build`'s own step, in a process of its own:
   // until 2026-12-06 the baseline's worker ran webpack itself as it started, and the first round's
-  // baseline events met that work's leftovers in its heap.
+  // baseline events met that work's leftovers in its heap. The worker itself runs compiled, with
+  // Trellis's worker's Node flags (until 2026-12-07 it ran through tsx, whose loader and source maps
+  // followed it into the SDK's workflow thread, with Trellis's API modules in its heap).
   const baselineBundle = path.join(os.tmpdir(), `trellis-p2-baseline-${process.pid}.js`);
   const bundleStep = path.join(__dirname, '..', 'scripts', 'bundle-workflows.ts');
   execFileSync(process.execPath, ['--import', 'tsx', bundleStep, path.join(__dirname, 'baseline-signal-workflow.ts'), baselineBundle], { stdio: 'ignore' });
-  const bare = await startBenchProcess(
+  const bare = await startBaselineWorkerProcess(
     'baseline-signal-worker.ts',
     {
       TEMPORAL_ADDRESS: bench.temporal.address,
       WORKFLOW_BUNDLE: baselineBundle,
       RECEIVER_URL: receiverUrl,
-      ...(process.env.WORKER_MAX_CACHED_WORKFLOWS ? { WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS } : {}),
+      WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS ?? String(WORKER_DEFAULTS.maxCachedWorkflows),
     },
     /baseline worker ready/,
   );

@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { build } from 'esbuild';
 import { loadConfig } from '../app/config';
 import { startTrellis, type Trellis } from '../app/trellis';
 import { runMigrations } from '../db/migrate';
@@ -63,37 +63,6 @@ export async function postJson(url: string, key: string | undefined, body: unkno
   });
   if (r.status !== 200) throw new Error(`${url}: ${r.status} ${await r.text()}`);
   await r.arrayBuffer();
-}
-
-/**
- * POSTs JSON as postJson does, over node:http through `agent`: one kept-alive connection
- * (keepAlivePoster), or a connection of its own per request (`false`, as Trellis's webhook client
- * makes its calls). Resolves once a 200 answer has been read; rejects on any other.
- */
-export function httpPoster(agent: http.Agent | false): (url: string, key: string | undefined, body: unknown) => Promise<void> {
-  return (url, key, body) =>
-    new Promise((resolve, reject) => {
-      const req = http.request(
-        url,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) } },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode} ${text}`))));
-        },
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify(body));
-    });
-}
-
-/**
- * POSTs over one kept-alive connection: a client whose own cost (fetch's is about half a millisecond
- * more a request) stays out of a latency measured against Temporal's native client.
- */
-export function keepAlivePoster(): (url: string, key: string | undefined, body: unknown) => Promise<void> {
-  return httpPoster(new http.Agent({ keepAlive: true, maxSockets: 1 }));
 }
 
 /** A client of a Trellis API at `baseUrl`: answers' JSON bodies, throwing on any status from 300. */
@@ -326,9 +295,38 @@ export async function startApiProcess(bench: Bench, env: Record<string, string> 
   return { ...api, url: (JSON.parse(line) as { url: string }).url };
 }
 
-/** A TypeScript module of bench/ run in a process of its own (through tsx), ready once it prints `ready`. */
-export async function startBenchProcess(module: string, env: Record<string, string>, ready: RegExp): Promise<WorkerProcess> {
-  return (await startProcess(['--import', 'tsx', path.join(__dirname, module)], env, ready)).process;
+/**
+ * A baseline's worker: a TypeScript module of bench/ compiled to one file (its packages left to
+ * node_modules) and run as Trellis's worker runs (startWorkerProcess): `npm start`'s Node flags, the
+ * worker's NODE_OPTIONS and malloc arenas, and no tsx. Run through tsx, the SDK's workflow thread
+ * inherits tsx's loader and Node's source maps, which Trellis's worker runs without. Ready once it
+ * prints a line matching `ready`.
+ */
+export async function startBaselineWorkerProcess(module: string, env: Record<string, string>, ready: RegExp): Promise<WorkerProcess> {
+  // Beside the compiled code, so that its packages resolve from the project's node_modules.
+  const compiled = path.join(ROOT, 'dist', 'bench', `${path.basename(module, '.ts')}-${process.pid}.js`);
+  await build({
+    entryPoints: [path.join(__dirname, module)],
+    outfile: compiled,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const nodeFlags = npmStart().slice(0, -1);
+  const { process: worker } = await startProcess(
+    [...nodeFlags, compiled],
+    { ...(WORKER_NODE_OPTIONS ? { NODE_OPTIONS: WORKER_NODE_OPTIONS } : {}), MALLOC_ARENA_MAX: '2', ...env },
+    ready,
+  );
+  return {
+    ...worker,
+    async stop() {
+      await worker.stop();
+      fs.rmSync(compiled, { force: true });
+    },
+  };
 }
 
 const open = new Set<Bench>();
