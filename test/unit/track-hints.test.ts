@@ -56,6 +56,43 @@ describe("/v1/track's memory of which requests to try in one statement", () => {
     expect(hints.worthTrying('p1', 'another@x.test', 'opened', later)).toBe(false);
   });
 
+  it('keeps a name on the long way for finding contacts existing while its events keep finding their contacts existing, with no try', () => {
+    const hints = new TrackHints();
+    for (let i = 0; i < EXISTING_IN_A_ROW; i++) hints.foundExisting('p1', `old${i}@x.test`, 'opened', 1000);
+    // Its last event found its contact existing just before its time ran out: CONSEQUENCES_MS more from then.
+    hints.confirmedExisting('p1', 'opened', 1000 + CONSEQUENCES_MS - 1);
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', 1000 + CONSEQUENCES_MS)).toBe(false);
+    expect(hints.likelyExists('p1', 'next@x.test', 'opened', 1000 + CONSEQUENCES_MS)).toBe(true);
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', 1000 + 2 * CONSEQUENCES_MS - 2)).toBe(false);
+    // None came since: tried again.
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', 1000 + 2 * CONSEQUENCES_MS - 1)).toBe(true);
+    // A name that goes the one-statement way is not sent the long way by its contacts existing.
+    hints.confirmedExisting('p1', 'signed.up', 1000);
+    expect(hints.worthTrying('p1', 'next@x.test', 'signed.up', 1000)).toBe(true);
+    expect(hints.likelyExists('p1', 'next@x.test', 'signed.up', 1000)).toBe(false);
+  });
+
+  it('tries a name that went the long way for finding contacts existing again once EXISTING_IN_A_ROW of its events in a row created their contact', () => {
+    const hints = new TrackHints();
+    for (let i = 0; i < EXISTING_IN_A_ROW; i++) hints.foundExisting('p1', `old${i}@x.test`, 'opened', 1000);
+    for (let i = 1; i < EXISTING_IN_A_ROW; i++) hints.foundNew('p1', 'opened');
+    // An event whose contact existed in between starts the count again.
+    hints.confirmedExisting('p1', 'opened', 1000);
+    for (let i = 1; i < EXISTING_IN_A_ROW; i++) hints.foundNew('p1', 'opened');
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', 1000)).toBe(false);
+    hints.foundNew('p1', 'opened');
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', 1000)).toBe(true);
+    expect(hints.likelyExists('p1', 'next@x.test', 'opened', 1000)).toBe(false);
+    // Its misses count from naught: EXISTING_IN_A_ROW more in a row send it the long way again.
+    for (let i = 1; i < EXISTING_IN_A_ROW; i++) hints.foundExisting('p1', `older${i}@x.test`, 'opened', 1000);
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', 1000)).toBe(true);
+    hints.foundExisting('p1', 'oldest@x.test', 'opened', 1000);
+    expect(hints.worthTrying('p1', 'next@x.test', 'opened', 1000)).toBe(false);
+    // New contacts of a name that goes the one-statement way change nothing.
+    hints.foundNew('p1', 'signed.up');
+    expect(hints.worthTrying('p1', 'next@x.test', 'signed.up', 1000)).toBe(true);
+  });
+
   it('thinks a contact likely exists when it has seen it, or while its event name goes the long way for finding contacts existing', () => {
     const hints = new TrackHints();
     expect(hints.likelyExists('p1', 'a@x.test', 'opened', 1000)).toBe(false);
