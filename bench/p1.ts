@@ -54,7 +54,7 @@ let cleanup: (() => Promise<void>) | undefined;
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-bench-'));
-  const temporal = await startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), fastSqlite: true });
+  const temporal = await startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), sqlite: 'fast' });
   const { address } = temporal;
   const scratch = await createScratchDatabase(PG_BASE, 'trellis_bench');
   cleanup = async () => {

@@ -16,13 +16,15 @@
  * run evicted meanwhile is replayed from its history when its event comes, on either side. The
  * first event of each side warms its process up (connections, compiled code, Trellis's render
  * thread) and is printed but not counted. Goal: Trellis's p50 and p99 ≤ 1.5× the baseline's, over
- * the events of BENCH_ROUNDS rounds (each round's figures are printed too).
+ * the events of BENCH_ROUNDS rounds (each round's figures are printed too). The dev server's SQLite
+ * flushes its log at every commit (TEMPORAL_SQLITE), and the baseline's worker runs compiled with
+ * Trellis's worker's Node flags.
  *
  * The bench's requests go over one kept-alive node:http connection (fetch's own cost, about half a
  * millisecond a request, is the client's, not Trellis's; the baseline signals with Temporal's native
  * client).
  *
- *   npm run bench:p2     (BENCH_N=500, BENCH_ROUNDS=3, BENCH_SETTLE_MS=100; BENCH_VERBOSE=1 also prints how soon /v1/track answered, more percentiles, the slowest events and where their time went in their runs' histories; BENCH_TRACE=1 prints each event's wall-clock moments, sent, answered and arrived, to line up with Postgres's statement log)
+ *   npm run bench:p2     (BENCH_N=500, BENCH_ROUNDS=3, BENCH_SETTLE_MS=100, BENCH_TEMPORAL_SQLITE=durable; BENCH_VERBOSE=1 also prints how soon /v1/track answered, more percentiles, the slowest events and where their time went in their runs' histories; BENCH_TRACE=1 prints each event's wall-clock moments, sent, answered and arrived, to line up with Postgres's statement log)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -55,6 +57,13 @@ const GOAL = 1.5;
 /** The pause after each run has closed, before the next event (either side's). */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 100);
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+/**
+ * The dev server's SQLite flushes its log at every commit, as a production persistence does: each
+ * side's path then holds the durable writes it has in production, Trellis's Postgres commit and
+ * signal, the baseline's signal and its workflow task's completion. With `fast` (BENCH_TEMPORAL_SQLITE,
+ * every bench's server until 2026-12-07) only Trellis's Postgres commit reached the disk.
+ */
+const TEMPORAL_SQLITE = process.env.BENCH_TEMPORAL_SQLITE === 'fast' ? 'fast' : 'durable';
 
 function percentile(xs: number[], p: number): number {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -98,7 +107,7 @@ interface Sample {
 }
 
 async function main(): Promise<void> {
-  const bench = await startBench('p2', { RATE_LIMIT_TRACK_PER_SECOND: '1000000' });
+  const bench = await startBench('p2', { RATE_LIMIT_TRACK_PER_SECOND: '1000000' }, { sqlite: TEMPORAL_SQLITE });
   const project = await bench.api('POST', '/admin/projects', 'bench', { name: 'p2' });
   const sk = project.secretKey as string;
 

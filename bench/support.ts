@@ -357,10 +357,13 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-/** A fresh Temporal dev server and database, and Trellis's API on them; `env` adds SPEC §2 variables. */
-export async function startBench(name: string, env: Record<string, string> = {}): Promise<Bench> {
+/**
+ * A fresh Temporal dev server and database, and Trellis's API on them; `env` adds SPEC §2 variables.
+ * The server's SQLite is `fast` (its log never flushed) unless `sqlite` says `durable`.
+ */
+export async function startBench(name: string, env: Record<string, string> = {}, options: { sqlite?: 'fast' | 'durable' } = {}): Promise<Bench> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `trellis-bench-${name}-`));
-  const temporal = await startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), fastSqlite: true });
+  const temporal = await startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), sqlite: options.sqlite ?? 'fast' });
   const scratch = await createScratchDatabase(PG_BASE, `trellis_bench_${name}`);
   await runMigrations(scratch.url);
   const workerEnv = { DATABASE_URL: scratch.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: `bench-${name}` };

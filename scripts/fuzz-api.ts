@@ -21,7 +21,7 @@ const ADMIN_KEY = 'fuzz-admin-key';
 async function main(): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-fuzz-'));
   const database = await createScratchDatabase(PG_BASE, 'trellis_fuzz');
-  const temporal = await startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), fastSqlite: true });
+  const temporal = await startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), sqlite: 'fast' });
   const config = loadConfig({
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: temporal.address,

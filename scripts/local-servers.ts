@@ -56,7 +56,12 @@ export async function startTemporalDevServer(options: {
   port?: number;
   dbFilename: string;
   uiPort?: number;
-  fastSqlite?: boolean;
+  /**
+   * Its SQLite's write-ahead log, and when the log reaches the disk: `fast`, never (throwaway servers
+   * trade durability for speed); `durable`, at every commit, as a production persistence commits; the
+   * CLI's own settings without either.
+   */
+  sqlite?: 'fast' | 'durable';
   /** Server dynamic config (`--dynamic-config-value KEY=VALUE`), e.g. a small history limit in a test. */
   dynamicConfig?: Record<string, string | number>;
 }): Promise<DevServer> {
@@ -67,8 +72,7 @@ export async function startTemporalDevServer(options: {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', '--db-filename', options.dbFilename];
   args.push('--metrics-port', String(metricsPort));
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
-  // Throwaway servers trade durability for speed.
-  if (options.fastSqlite) args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
+  if (options.sqlite) args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', `synchronous=${options.sqlite === 'fast' ? 'OFF' : 'FULL'}`);
   for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${value}`);
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });

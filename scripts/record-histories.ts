@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const out = path.resolve('test/fixtures/histories', label);
   if (fs.existsSync(out)) throw new Error(`${out} exists: pick another label (fixtures of a release are never re-recorded)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-record-'));
-  const server = await startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), fastSqlite: true });
+  const server = await startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), sqlite: 'fast' });
   const scratch = await createScratchDatabase(PG_BASE, 'trellis_record');
   // The WEBHOOK receiver: `/refuse` answers 400 (a failure no retry can fix), the first call to
   // `/busy-once` 503 (one a retry mends), everything else 200.

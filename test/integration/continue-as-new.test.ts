@@ -26,7 +26,7 @@ describe('continue-as-new under a stream of dropped signals', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-can-'));
     server = await startTemporalDevServer({
       dbFilename: path.join(dir, 'temporal.db'),
-      fastSqlite: true,
+      sqlite: 'fast',
       dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_AFTER },
     });
     app = await startTestApp({ env: { TEMPORAL_ADDRESS: server.address } });

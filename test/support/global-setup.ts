@@ -29,7 +29,7 @@ export default async function setup(project: TestProject) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-test-'));
   const database = await createScratchDatabase(PG_BASE, 'trellis_test');
   const [started, migrated, bundled] = await Promise.allSettled([
-    startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), fastSqlite: true }),
+    startTemporalDevServer({ dbFilename: path.join(dir, 'temporal.db'), sqlite: 'fast' }),
     runMigrations(database.url),
     (async () => bundleWorkflowCode(workflowBundleOptions(path.resolve('temporal/workflows.ts'))))(),
   ]);
