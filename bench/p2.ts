@@ -63,7 +63,11 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
  * signal, the baseline's signal and its workflow task's completion. With `fast` (BENCH_TEMPORAL_SQLITE,
  * every bench's server until 2026-12-07) only Trellis's Postgres commit reached the disk.
  */
-const TEMPORAL_SQLITE = process.env.BENCH_TEMPORAL_SQLITE === 'fast' ? 'fast' : 'durable';
+const TEMPORAL_SQLITE = (() => {
+  const value = process.env.BENCH_TEMPORAL_SQLITE ?? 'durable';
+  if (value !== 'fast' && value !== 'durable') throw new Error(`BENCH_TEMPORAL_SQLITE must be fast or durable, not "${value}"`);
+  return value;
+})();
 
 function percentile(xs: number[], p: number): number {
   const sorted = [...xs].sort((a, b) => a - b);

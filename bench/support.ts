@@ -260,6 +260,19 @@ function npmStart(): string[] {
 }
 
 /**
+ * What a worker process runs under, Trellis's or a baseline's: the worker's Node flags as
+ * docker-compose.yml sets them (a heap limit; BENCH_WORKER_NODE_OPTIONS='' for Node's defaults), its
+ * malloc arenas, and glibc's settings (MALLOC_*) from the bench's environment.
+ */
+function workerRuntimeEnv(): Record<string, string> {
+  return {
+    ...(WORKER_NODE_OPTIONS ? { NODE_OPTIONS: WORKER_NODE_OPTIONS } : {}),
+    MALLOC_ARENA_MAX: '2',
+    ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('MALLOC_') && e[1] !== undefined)),
+  };
+}
+
+/**
  * A Trellis worker (ROLE=worker) in a process of its own, so its memory is its own: `npm start`'s
  * compiled code and prebuilt workflow bundle.
  */
@@ -270,11 +283,9 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
     {
       ROLE: 'worker',
       LOG_LEVEL: 'info',
-      // The worker's Node flags as docker-compose.yml sets them (a heap limit); BENCH_WORKER_NODE_OPTIONS='' for Node's defaults.
-      ...(WORKER_NODE_OPTIONS ? { NODE_OPTIONS: WORKER_NODE_OPTIONS } : {}),
-      // docker-compose.yml's malloc arenas; the worker's own settings (WORKER_*) and glibc's (MALLOC_*) from the bench's environment.
-      MALLOC_ARENA_MAX: '2',
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WORKER_') || k.startsWith('MALLOC_'))),
+      ...workerRuntimeEnv(),
+      // The worker's own settings (WORKER_*) from the bench's environment.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WORKER_'))),
       ...env,
     },
     /trellis worker ready/,
@@ -297,8 +308,8 @@ export async function startApiProcess(bench: Bench, env: Record<string, string> 
 
 /**
  * A baseline's worker: a TypeScript module of bench/ compiled to one file (its packages left to
- * node_modules) and run as Trellis's worker runs (startWorkerProcess): `npm start`'s Node flags, the
- * worker's NODE_OPTIONS and malloc arenas, and no tsx. Run through tsx, the SDK's workflow thread
+ * node_modules) and run as Trellis's worker runs (startWorkerProcess): `npm start`'s Node flags,
+ * workerRuntimeEnv, and no tsx. Run through tsx, the SDK's workflow thread
  * inherits tsx's loader and Node's source maps, which Trellis's worker runs without. Ready once it
  * prints a line matching `ready`.
  */
@@ -315,11 +326,7 @@ export async function startBaselineWorkerProcess(module: string, env: Record<str
     logLevel: 'warning',
   });
   const nodeFlags = npmStart().slice(0, -1);
-  const { process: worker } = await startProcess(
-    [...nodeFlags, compiled],
-    { ...(WORKER_NODE_OPTIONS ? { NODE_OPTIONS: WORKER_NODE_OPTIONS } : {}), MALLOC_ARENA_MAX: '2', ...env },
-    ready,
-  );
+  const { process: worker } = await startProcess([...nodeFlags, compiled], { ...workerRuntimeEnv(), ...env }, ready);
   return {
     ...worker,
     async stop() {

@@ -43,15 +43,16 @@ const take = prepared(
  */
 export async function takeTokens(db: Db, key: string, perSecond: number, want: number, at?: Date): Promise<TokenAnswer> {
   for (;;) {
-    const [row] = await runPrepared<{ take: number; available: number; existed: boolean; stored: boolean }>(db, take, [
+    const rows = await runPrepared<{ take: number; available: number; existed: boolean; stored: boolean }>(db, take, [
       key,
       perSecond,
       want,
       at?.toISOString() ?? null,
     ]);
-    if (row!.stored) return { ok: true, taken: row!.take };
+    const row = rows[0]!;
+    if (row.stored) return { ok: true, taken: row.take };
     // Another process created the bucket in the same moment: take from the row it stored.
-    if (!row!.existed && row!.take >= 1) continue;
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - row!.available) / perSecond)) };
+    if (!row.existed && row.take >= 1) continue;
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - row.available) / perSecond)) };
   }
 }
