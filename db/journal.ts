@@ -38,10 +38,31 @@ const stepRecords = (from = '') => `insert into step_executions (execution_id, s
        as r(seq integer, step_id uuid, type text, name text, status text, output jsonb, error text, started_at timestamptz, completed_at timestamptz)
    on conflict (execution_id, seq) do update
       set status = excluded.status, output = excluded.output, error = excluded.error, completed_at = excluded.completed_at
-      where step_executions.status not in (${FINAL_STEP}) or excluded.status in (${FINAL_STEP})`;
+      where step_executions.status not in (${FINAL_STEP}) or excluded.status in (${FINAL_STEP})
+   returning seq, status`;
+
+/**
+ * The `prior_final` table: the seqs of the records in $2 whose visits had already ended before the
+ * statement (every part of a statement reads the rows as they were when it began), so that
+ * NEWLY_FINAL can tell a visit that ends now from one written again.
+ */
+const PRIOR_FINAL = `prior_final as (
+     select s.seq from step_executions s join jsonb_to_recordset($2::jsonb) as r(seq integer) on r.seq = s.seq
+      where s.execution_id = $1 and s.status in (${FINAL_STEP}))`;
+
+/**
+ * The seqs of the visits the statement's `recorded` table ended (written COMPLETED, FAILED or
+ * CANCELLED, and not ended before), as `newlyFinal`: a step's duration is observed once, however
+ * often a retried activity writes its final record again.
+ */
+const NEWLY_FINAL = `(select coalesce(array_agg(seq), '{}') from recorded
+      where status in (${FINAL_STEP}) and seq not in (select seq from prior_final)) as "newlyFinal"`;
+
+/** What each statement here answers besides its own columns. */
+type Recorded = { newlyFinal: number[] };
 
 /** Any number of step records in one statement: they travel as one JSON array. */
-const upsertStepRecords = prepared('journal.upsert-steps', stepRecords());
+const upsertStepRecords = prepared('journal.upsert-steps', `with ${PRIOR_FINAL}, recorded as (${stepRecords()}) select ${NEWLY_FINAL}`);
 
 /**
  * An execution patch (its parameters from `first` on, as patchValues gives them): the assignments.
@@ -63,8 +84,15 @@ const ASSIGNMENTS = (first: number) => {
 /** The patch, only while the execution is active (a cancel from the API wins). */
 const PATCH = (first: number) => `update executions set ${ASSIGNMENTS(first)} where id = $1 and status in (${ACTIVE}) returning status`;
 
-/** Step records ($2) and the execution's patch in one statement: the records are written whatever the patch finds. */
-const recordsThenPatch = prepared('journal.records-then-patch', `with recorded as (${stepRecords()}) ${PATCH(3)}`);
+/**
+ * Step records ($2) and the execution's patch in one statement: the records are written whatever
+ * the patch finds. One row: the status the patch wrote (null when it found the execution inactive).
+ */
+const recordsThenPatch = prepared(
+  'journal.records-then-patch',
+  `with ${PRIOR_FINAL}, recorded as (${stepRecords()}), patched as (${PATCH(3)})
+   select (select status from patched) as status, ${NEWLY_FINAL}`,
+);
 
 /**
  * A step's claim of its execution ($1), as the `claimed` table: the row locked, and only while the
@@ -82,6 +110,7 @@ function claimSql(options: { patch: boolean; select: string; current?: boolean; 
   return `with ${options.current ? 'seen as (select ctid from executions where id = $1), ' : ''}claimed as (
      update executions set ${set} where id = $1 and status in (${ACTIVE})${options.current ? ' and ctid = (select ctid from seen)' : ''}${options.guard ? ` and ${options.guard}` : ''}
      returning project_id, contact_id, depth),
+   ${PRIOR_FINAL},
    recorded as (${stepRecords('claimed, ')})
    ${options.select}`;
 }
@@ -94,8 +123,11 @@ function claimValues(executionId: string, stepId: string, records: StepRecord[],
   return patch ? [executionId, recordsJson(records), ...patchValues({ ...patch, currentStepId: stepId })] : [executionId, recordsJson(records), stepId];
 }
 
-/** The claimed execution's columns as a claim answers them (`claimed.` names them in a join). */
-export const CLAIMED_COLUMNS = `claimed.project_id as "projectId", claimed.contact_id as "contactId", claimed.depth`;
+/**
+ * The claimed execution's columns as a claim answers them (`claimed.` names them in a join), with
+ * the visits its records ended (`newlyFinal`).
+ */
+export const CLAIMED_COLUMNS = `claimed.project_id as "projectId", claimed.contact_id as "contactId", claimed.depth, ${NEWLY_FINAL}`;
 
 /** A claim's two statements (after a journal with a patch, or not) that also read with `select` (its own parameters from `first` on). */
 export interface ClaimStatements {
@@ -124,7 +156,7 @@ export function claimReading(
 const claimOnly = claimReading('journal.claim-then-record', () => `select ${CLAIMED_COLUMNS} from claimed`);
 
 /** What a claim answers: the claimed execution, with what the statement's `select` read. */
-export type Claimed<R = object> = { projectId: string; contactId: string; depth: number } & R;
+export type Claimed<R = object> = { projectId: string; contactId: string; depth: number } & Recorded & R;
 
 /**
  * Claims the execution for a step, applies the journal's patch (when there is one) and writes step
@@ -141,8 +173,8 @@ export async function claimAndRecord<R = object>(
 ): Promise<Claimed<R>[]> {
   const statement = patch ? read.statements.patch : read.statements.plain;
   const claimed = await runPrepared<Claimed<R>>(tx, statement, [...claimValues(executionId, stepId, records, patch), ...read.values]);
-  if (claimed.length > 0) {
-    observeDurations(tx, records);
+  if (claimed[0]) {
+    observeDurations(tx, records, claimed[0]);
     if (patch?.completed) onCommit(tx, () => executionsFinishedTotal.inc({ status: patch.status }));
   }
   return claimed;
@@ -185,10 +217,15 @@ function patchValues(patch: ExecutionPatch): unknown[] {
   ];
 }
 
-/** A visit's final record is written once (an activity retried after its commit may write it again): its duration, at the commit. */
-function observeDurations(tx: Tx, records: StepRecord[]): void {
+/**
+ * The durations of the visits a statement ended (`newlyFinal`: an activity retried after its commit
+ * writes a final record again, and is not observed again), at the commit.
+ */
+function observeDurations(tx: Tx, records: StepRecord[], { newlyFinal }: Recorded): void {
+  if (newlyFinal.length === 0) return;
+  const ended = new Set(newlyFinal);
   for (const r of records) {
-    if (!r.completedAt || r.status === 'RUNNING' || r.status === 'WAITING') continue;
+    if (!ended.has(r.seq) || !r.completedAt) continue;
     const seconds = Math.max(0, (Date.parse(r.completedAt) - Date.parse(r.startedAt)) / 1000);
     onCommit(tx, () => stepDurationSeconds.observe({ type: r.type, status: r.status }, seconds));
   }
@@ -197,16 +234,16 @@ function observeDurations(tx: Tx, records: StepRecord[]): void {
 /** Inserts or replaces step records (a visit is keyed by execution and `seq`, so retries are harmless). */
 async function writeStepRecords(tx: Tx, executionId: string, records: StepRecord[]): Promise<void> {
   if (records.length === 0) return;
-  await runPrepared(tx, upsertStepRecords, [executionId, recordsJson(records)]);
-  observeDurations(tx, records);
+  const [recorded] = await runPrepared<Recorded>(tx, upsertStepRecords, [executionId, recordsJson(records)]);
+  observeDurations(tx, records, recorded!);
 }
 
 /** Step records and, when given, the execution's patch (applied only while it is active: a cancel from the API wins); one statement either way. */
 export async function writeRecordsAndPatch(tx: Tx, executionId: string, records: StepRecord[], patch: ExecutionPatch | undefined): Promise<void> {
   if (!patch) return writeStepRecords(tx, executionId, records);
-  const applied = await runPrepared(tx, recordsThenPatch, [executionId, recordsJson(records), ...patchValues(patch)]);
-  observeDurations(tx, records);
-  if (patch.completed && applied.length > 0) onCommit(tx, () => executionsFinishedTotal.inc({ status: patch.status }));
+  const [written] = await runPrepared<Recorded & { status: string | null }>(tx, recordsThenPatch, [executionId, recordsJson(records), ...patchValues(patch)]);
+  observeDurations(tx, records, written!);
+  if (patch.completed && written!.status !== null) onCommit(tx, () => executionsFinishedTotal.inc({ status: patch.status }));
 }
 
 /** Writes a journal; `replace` records (the activity's own visit) take precedence over journal ones. */

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StepRecord } from '../../core/execution';
+import { claimAndRecord, writeRecordsAndPatch } from '../../db/journal';
 import { queueCommands } from '../../db/outbox';
-import { contacts, executions, outbox } from '../../db/schema';
+import { contacts, executions, outbox, stepExecutions } from '../../db/schema';
 import { createScratchDatabase, type ScratchDatabase } from '../../scripts/local-servers';
 import { buildWorkflow, createTemplate } from '../support/builders';
 import { executionIn, finishedExecution } from '../support/executions';
@@ -122,6 +124,60 @@ describe('GET /metrics', () => {
     const after = (await scrape(app.url)).samples;
     const cancelled = { status: 'CANCELLED' };
     expect(sampleValue(after, 'trellis_executions_finished_total', cancelled) - sampleValue(before, 'trellis_executions_finished_total', cancelled)).toBe(1);
+  });
+
+  it("observes a step's duration once, when its visit ends, however often a retried activity writes its final record again", async () => {
+    const { api, trellis } = app;
+    const { db } = trellis.database;
+    const wf = await buildWorkflow(api, { name: 'metrics retried', manual: true, steps: [], edges: [] });
+    const contact = (await api.post('/contacts', { email: 'retried@example.com' })).body;
+    // An execution of Postgres's only: the journal's statements are written to it as activities write them.
+    const [execution] = await db
+      .insert(executions)
+      .values({ projectId: app.project.id, workflowId: wf.id, contactId: contact.id, status: 'RUNNING', workflowVersion: 1 })
+      .returning();
+    const id = execution!.id;
+    const stepId = wf.steps.trigger!;
+    const visit = (seq: number, status: StepRecord['status'], seconds: number): StepRecord => ({
+      seq,
+      stepId,
+      type: 'WEBHOOK',
+      name: 'call',
+      status,
+      startedAt: '2026-12-01T00:00:00.000Z',
+      ...(status === 'RUNNING' ? {} : { completedAt: new Date(Date.parse('2026-12-01T00:00:00.000Z') + seconds * 1000).toISOString() }),
+    });
+    const labels = { type: 'WEBHOOK', status: 'COMPLETED' };
+    const observed = async () => {
+      const samples = (await scrape(app.url)).samples;
+      return [sampleValue(samples, 'trellis_step_duration_seconds_count', labels), sampleValue(samples, 'trellis_step_duration_seconds_sum', labels)];
+    };
+    const [count0, sum0] = await observed();
+
+    // Records alone: opened RUNNING (nothing observed), ended, then written again by a retry.
+    await writeRecordsAndPatch(db, id, [visit(1, 'RUNNING', 0)], undefined);
+    await writeRecordsAndPatch(db, id, [visit(1, 'COMPLETED', 2)], undefined);
+    await writeRecordsAndPatch(db, id, [visit(1, 'COMPLETED', 3)], undefined);
+    // Records with the execution's patch, twice.
+    const patch = { status: 'RUNNING' as const, currentStepId: stepId };
+    await writeRecordsAndPatch(db, id, [visit(2, 'COMPLETED', 5)], patch);
+    await writeRecordsAndPatch(db, id, [visit(2, 'COMPLETED', 7)], patch);
+    // A claim's records, twice, beside a visit already ended (seq 1) that its journal carries again.
+    expect(await claimAndRecord(db, id, stepId, [visit(1, 'COMPLETED', 2), visit(3, 'COMPLETED', 11)])).toHaveLength(1);
+    expect(await claimAndRecord(db, id, stepId, [visit(3, 'COMPLETED', 13)])).toHaveLength(1);
+
+    const [count, sum] = await observed();
+    expect(count! - count0!).toBe(3);
+    // The first ending of each visit: 2 s, 5 s and 11 s.
+    expect(sum! - sum0!).toBeCloseTo(18, 6);
+    // The records themselves are as the last writes left them.
+    const rows = await db.select().from(stepExecutions).where(eq(stepExecutions.executionId, id)).orderBy(stepExecutions.seq);
+    expect(rows.map((r) => [r.seq, r.status, r.completedAt?.toISOString()])).toEqual([
+      [1, 'COMPLETED', '2026-12-01T00:00:02.000Z'],
+      [2, 'COMPLETED', '2026-12-01T00:00:07.000Z'],
+      [3, 'COMPLETED', '2026-12-01T00:00:13.000Z'],
+    ]);
+    await db.delete(contacts).where(eq(contacts.id, contact.id));
   });
 
   it('counts a command the dispatcher could not carry out, and shows it queued in the outbox gauges', async () => {
