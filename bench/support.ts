@@ -129,6 +129,30 @@ function machineIdleMs(): number {
 }
 
 /**
+ * Waits until the machine is quiet: at most `busy` of its cores' time used over the last
+ * `windowMs`, sampled every quarter window, or `timeoutMs` passed. Answers how long it waited and
+ * whether the machine got quiet. A bench calls it where the work of its own set-up (thousands of
+ * starts, their writes) would otherwise still run while it measures.
+ */
+export async function untilQuiet(options: { busy?: number; windowMs?: number; timeoutMs?: number } = {}): Promise<{ ms: number; quiet: boolean }> {
+  const { busy = 0.15, windowMs = 1000, timeoutMs = 60_000 } = options;
+  const cores = os.availableParallelism();
+  const started = performance.now();
+  const samples: { at: number; idle: number }[] = [{ at: started, idle: machineIdleMs() }];
+  for (;;) {
+    await new Promise((r) => setTimeout(r, windowMs / 4));
+    const now = { at: performance.now(), idle: machineIdleMs() };
+    samples.push(now);
+    const from = samples.find((x) => now.at - x.at <= windowMs * 1.25 && now.at - x.at >= windowMs * 0.75);
+    if (from) {
+      const used = 1 - (now.idle - from.idle) / ((now.at - from.at) * cores);
+      if (used <= busy) return { ms: now.at - started, quiet: true };
+    }
+    if (now.at - started >= timeoutMs) return { ms: now.at - started, quiet: false };
+  }
+}
+
+/**
  * The Temporal dev server's request counters so far, by `service:operation` for its frontend and
  * `persistence:operation` for its database, from its Prometheus endpoint.
  */
