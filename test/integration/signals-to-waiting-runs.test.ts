@@ -245,6 +245,9 @@ describe('events reach only the runs that wait for them', () => {
     expect(done.status).toBe('COMPLETED');
     expect(done.steps[1]).toMatchObject({ stepId: wf.steps.go, status: 'COMPLETED', output: { outcome: 'event', eventId: went.event } });
     expect((await app.api.get(`/contacts/${run.contactId}`)).body.data).toEqual({ n: 7, went: '7' });
+    // The projection shows the end when the last step's local activity commits; its marker is in
+    // the history once the workflow task that ran it completes, with the run.
+    await app.trellis.client.workflow.getHandle(`trellis-execution-${run.id}`).result();
     const history = await historyOf(run.id);
     const type = (e: (typeof history)[number]) => temporal.api.enums.v1.EventType[e.eventType!];
     expect(history.slice(0, 3).map(type)).toEqual([
