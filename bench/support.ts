@@ -128,24 +128,41 @@ function machineIdleMs(): number {
   }
 }
 
+/** The machine's cores and the idle time of all of them so far (ms, iowait not counted: a flush is work), from /proc/stat; undefined where it cannot be read. */
+function idleNow(): { cores: number; idleMs: number } | undefined {
+  try {
+    const lines = fs.readFileSync('/proc/stat', 'utf8').split('\n');
+    // cpu user nice system idle iowait …, in USER_HZ ticks; then a cpuN line per core.
+    const idle = Number(lines[0]!.trim().split(/\s+/)[4]);
+    const cores = lines.filter((l) => /^cpu\d+ /.test(l)).length;
+    return Number.isFinite(idle) && cores > 0 ? { cores, idleMs: idle * TICK_MS } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Waits until the machine is quiet: at most `busy` of its cores' time used over the last
- * `windowMs`, sampled every quarter window, or `timeoutMs` passed. Answers how long it waited and
- * whether the machine got quiet. A bench calls it where the work of its own set-up (thousands of
- * starts, their writes) would otherwise still run while it measures.
+ * `windowMs` at least, sampled every quarter window, or `timeoutMs` passed. Answers how long it
+ * waited and whether the machine got quiet (at once, unmeasured, where /proc/stat cannot be read). A
+ * bench calls it where the work of its own set-up (thousands of starts, their writes) would
+ * otherwise still run while it measures.
  */
 export async function untilQuiet(options: { busy?: number; windowMs?: number; timeoutMs?: number } = {}): Promise<{ ms: number; quiet: boolean }> {
   const { busy = 0.15, windowMs = 1000, timeoutMs = 60_000 } = options;
-  const cores = os.availableParallelism();
   const started = performance.now();
-  const samples: { at: number; idle: number }[] = [{ at: started, idle: machineIdleMs() }];
+  const first = idleNow();
+  if (!first) return { ms: 0, quiet: true };
+  const samples: { at: number; idleMs: number }[] = [{ at: started, idleMs: first.idleMs }];
   for (;;) {
     await new Promise((r) => setTimeout(r, windowMs / 4));
-    const now = { at: performance.now(), idle: machineIdleMs() };
+    const now = { at: performance.now(), idleMs: idleNow()?.idleMs ?? 0 };
+    // The newest sample at least a window old.
+    let from: (typeof samples)[number] | undefined;
+    for (const x of samples) if (now.at - x.at >= windowMs) from = x;
     samples.push(now);
-    const from = samples.find((x) => now.at - x.at <= windowMs * 1.25 && now.at - x.at >= windowMs * 0.75);
     if (from) {
-      const used = 1 - (now.idle - from.idle) / ((now.at - from.at) * cores);
+      const used = 1 - (now.idleMs - from.idleMs) / ((now.at - from.at) * first.cores);
       if (used <= busy) return { ms: now.at - started, quiet: true };
     }
     if (now.at - started >= timeoutMs) return { ms: now.at - started, quiet: false };

@@ -53,7 +53,9 @@ const PRIOR_FINAL = `prior_final as (
 /**
  * The seqs of the visits the statement's `recorded` table ended (written COMPLETED, FAILED or
  * CANCELLED, and not ended before), as `newlyFinal`: a step's duration is observed once, however
- * often a retried activity writes its final record again.
+ * often a retried activity writes its final record again. Not when two attempts write it at the
+ * same moment (an attempt that outlived its timeout and its retry): the one whose statement waited
+ * for the other's lock read the record as it was before, and both count it.
  */
 const NEWLY_FINAL = `(select coalesce(array_agg(seq), '{}') from recorded
       where status in (${FINAL_STEP}) and seq not in (select seq from prior_final)) as "newlyFinal"`;
@@ -99,8 +101,8 @@ const recordsThenPatch = prepared(
  * execution is still active, with the visit's step ($3) as its current step — with `patch`, the
  * journal's patch applied along (its parameters from $3 on, the visit's step as its current one);
  * and the step records ($2) written only when the claim succeeded. `select` reads from `claimed`
- * (project_id, contact_id, depth), joining what the step reads next; its own parameters come after
- * the claim's (`CLAIM_PARAMS`).
+ * (project_id, contact_id, depth) with CLAIMED_COLUMNS, which also answer the visits the records
+ * ended, joining what the step reads next; its own parameters come after the claim's (`CLAIM_PARAMS`).
  */
 function claimSql(options: { patch: boolean; select: string; current?: boolean; guard?: string }): string {
   const set = options.patch ? ASSIGNMENTS(3) : 'current_step_id = $3';
@@ -147,6 +149,8 @@ export function claimReading(
   options: { current?: boolean; guard?: (first: number) => string } = {},
 ): ClaimStatements {
   const sqlFor = (patch: boolean, first: number) => claimSql({ patch, select: select(first), current: options.current, guard: options.guard?.(first) });
+  // claimAndRecord observes the durations of the visits the claim ended from what CLAIMED_COLUMNS answer.
+  if (!select(CLAIM_PARAMS.plain + 1).includes(CLAIMED_COLUMNS)) throw new Error(`claim ${name}: its select must answer CLAIMED_COLUMNS`);
   return {
     plain: prepared(name, sqlFor(false, CLAIM_PARAMS.plain + 1)),
     patch: prepared(`${name}-after-patch`, sqlFor(true, CLAIM_PARAMS.patch + 1)),
@@ -218,7 +222,7 @@ function patchValues(patch: ExecutionPatch): unknown[] {
 }
 
 /**
- * The durations of the visits a statement ended (`newlyFinal`: an activity retried after its commit
+ * The durations of the visits a statement ended (NEWLY_FINAL: an activity retried after its commit
  * writes a final record again, and is not observed again), at the commit.
  */
 function observeDurations(tx: Tx, records: StepRecord[], { newlyFinal }: Recorded): void {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Client as PgClient } from 'pg';
 import { startTrellis, type Trellis } from '../../app/trellis';
+import { temporalWorkflowId } from '../../core/execution';
 import { buildWorkflow } from '../support/builders';
 import { executionIn, finishedExecution, onlyExecutionIn, runStarted } from '../support/executions';
 import { startTestApp, testConfig, waitFor, workflowBundle, type TestApp } from '../support/harness';
@@ -247,7 +248,7 @@ describe('events reach only the runs that wait for them', () => {
     expect((await app.api.get(`/contacts/${run.contactId}`)).body.data).toEqual({ n: 7, went: '7' });
     // The projection shows the end when the last step's local activity commits; its marker is in
     // the history once the workflow task that ran it completes, with the run.
-    await app.trellis.client.workflow.getHandle(`trellis-execution-${run.id}`).result();
+    await app.trellis.client.workflow.getHandle(temporalWorkflowId(run.id)).result();
     const history = await historyOf(run.id);
     const type = (e: (typeof history)[number]) => temporal.api.enums.v1.EventType[e.eventType!];
     expect(history.slice(0, 3).map(type)).toEqual([
