@@ -117,28 +117,27 @@ export function cpuSince(before: ReturnType<typeof cpuByProcess>): string {
 /** One USER_HZ tick (100 on Linux) in ms: the unit of /proc's CPU times. */
 const TICK_MS = 1000 / 100;
 
-/** Idle time of all the machine's cores so far (ms), from /proc/stat: what no process used. */
-function machineIdleMs(): number {
-  try {
-    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
-    // cpu user nice system idle iowait …, in USER_HZ ticks.
-    return (Number(fields[4]) + Number(fields[5])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-/** The machine's cores and the idle time of all of them so far (ms, iowait not counted: a flush is work), from /proc/stat; undefined where it cannot be read. */
-function idleNow(): { cores: number; idleMs: number } | undefined {
+/**
+ * The machine's cores, and the idle and iowait time of all of them so far (ms), from /proc/stat's
+ * first line (cpu user nice system idle iowait …, in USER_HZ ticks) and its cpuN lines; undefined
+ * where it cannot be read.
+ */
+function procStat(): { cores: number; idleMs: number; iowaitMs: number } | undefined {
   try {
     const lines = fs.readFileSync('/proc/stat', 'utf8').split('\n');
-    // cpu user nice system idle iowait …, in USER_HZ ticks; then a cpuN line per core.
-    const idle = Number(lines[0]!.trim().split(/\s+/)[4]);
+    const fields = lines[0]!.trim().split(/\s+/);
+    const [idle, iowait] = [Number(fields[4]), Number(fields[5])];
     const cores = lines.filter((l) => /^cpu\d+ /.test(l)).length;
-    return Number.isFinite(idle) && cores > 0 ? { cores, idleMs: idle * TICK_MS } : undefined;
+    return Number.isFinite(idle) && Number.isFinite(iowait) && cores > 0 ? { cores, idleMs: idle * TICK_MS, iowaitMs: iowait * TICK_MS } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Time of all the machine's cores so far (ms) that no process used: idle, or waiting on the disk. */
+function machineIdleMs(): number {
+  const stat = procStat();
+  return stat ? stat.idleMs + stat.iowaitMs : 0;
 }
 
 /**
@@ -151,12 +150,13 @@ function idleNow(): { cores: number; idleMs: number } | undefined {
 export async function untilQuiet(options: { busy?: number; windowMs?: number; timeoutMs?: number } = {}): Promise<{ ms: number; quiet: boolean }> {
   const { busy = 0.15, windowMs = 1000, timeoutMs = 60_000 } = options;
   const started = performance.now();
-  const first = idleNow();
+  // iowait counts as work here: a flush is the set-up's too.
+  const first = procStat();
   if (!first) return { ms: 0, quiet: true };
   const samples: { at: number; idleMs: number }[] = [{ at: started, idleMs: first.idleMs }];
   for (;;) {
     await new Promise((r) => setTimeout(r, windowMs / 4));
-    const now = { at: performance.now(), idleMs: idleNow()?.idleMs ?? 0 };
+    const now = { at: performance.now(), idleMs: procStat()?.idleMs ?? 0 };
     // The newest sample at least a window old.
     let from: (typeof samples)[number] | undefined;
     for (const x of samples) if (now.at - x.at >= windowMs) from = x;

@@ -33,6 +33,20 @@ describe('GET /metrics', () => {
     await scratch?.drop();
   });
 
+  /**
+   * An execution Postgres holds with `status` that Temporal never started, on a workflow of its own
+   * with no steps: the test writes to it what activities and the dispatcher would.
+   */
+  async function postgresOnlyExecution(name: string, email: string, status: 'RUNNING' | 'WAITING') {
+    const wf = await buildWorkflow(app.api, { name, manual: true, steps: [], edges: [] });
+    const contact = (await app.api.post('/contacts', { email })).body;
+    const [execution] = await app.trellis.database.db
+      .insert(executions)
+      .values({ projectId: app.project.id, workflowId: wf.id, contactId: contact.id, status, workflowVersion: 1 })
+      .returning();
+    return { wf, contactId: contact.id as string, id: execution!.id };
+  }
+
   it('answers well-formed Prometheus text without a key, with every Trellis metric, process metrics and the Temporal SDK worker metrics', async () => {
     const res = await waitFor(async () => {
       const r = await scrape(app.url);
@@ -127,16 +141,9 @@ describe('GET /metrics', () => {
   });
 
   it("observes a step's duration once, when its visit ends, however often a retried activity writes its final record again", async () => {
-    const { api, trellis } = app;
-    const { db } = trellis.database;
-    const wf = await buildWorkflow(api, { name: 'metrics retried', manual: true, steps: [], edges: [] });
-    const contact = (await api.post('/contacts', { email: 'retried@example.com' })).body;
-    // An execution of Postgres's only: the journal's statements are written to it as activities write them.
-    const [execution] = await db
-      .insert(executions)
-      .values({ projectId: app.project.id, workflowId: wf.id, contactId: contact.id, status: 'RUNNING', workflowVersion: 1 })
-      .returning();
-    const id = execution!.id;
+    const { db } = app.trellis.database;
+    // The journal's statements are written to it as activities write them.
+    const { wf, contactId, id } = await postgresOnlyExecution('metrics retried', 'retried@example.com', 'RUNNING');
     const stepId = wf.steps.trigger!;
     const visit = (seq: number, status: StepRecord['status'], seconds: number): StepRecord => ({
       seq,
@@ -147,12 +154,14 @@ describe('GET /metrics', () => {
       startedAt: '2026-12-01T00:00:00.000Z',
       ...(status === 'RUNNING' ? {} : { completedAt: new Date(Date.parse('2026-12-01T00:00:00.000Z') + seconds * 1000).toISOString() }),
     });
-    const labels = { type: 'WEBHOOK', status: 'COMPLETED' };
-    const observed = async () => {
+    const completed = { type: 'WEBHOOK', status: 'COMPLETED' };
+    const failed = { type: 'WEBHOOK', status: 'FAILED' };
+    /** The histogram's count and sum for each of `labels`, as one scrape shows them. */
+    const observed = async (...labels: Record<string, string>[]) => {
       const samples = (await scrape(app.url)).samples;
-      return [sampleValue(samples, 'trellis_step_duration_seconds_count', labels), sampleValue(samples, 'trellis_step_duration_seconds_sum', labels)];
+      return labels.map((l) => [sampleValue(samples, 'trellis_step_duration_seconds_count', l), sampleValue(samples, 'trellis_step_duration_seconds_sum', l)]);
     };
-    const [count0, sum0] = await observed();
+    const [[count0, sum0], [failedCount0, failedSum0]] = await observed(completed, failed);
 
     // Records alone: opened RUNNING (nothing observed), ended, then written again by a retry.
     await writeRecordsAndPatch(db, id, [visit(1, 'RUNNING', 0)], undefined);
@@ -165,34 +174,35 @@ describe('GET /metrics', () => {
     // A claim's records, twice, beside a visit already ended (seq 1) that its journal carries again.
     expect(await claimAndRecord(db, id, stepId, [visit(1, 'COMPLETED', 2), visit(3, 'COMPLETED', 11)])).toHaveLength(1);
     expect(await claimAndRecord(db, id, stepId, [visit(3, 'COMPLETED', 13)])).toHaveLength(1);
+    // A claim with the journal's patch, ending a visit FAILED, twice.
+    expect(await claimAndRecord(db, id, stepId, [visit(4, 'FAILED', 17)], patch)).toHaveLength(1);
+    expect(await claimAndRecord(db, id, stepId, [visit(4, 'FAILED', 19)], patch)).toHaveLength(1);
 
-    const [count, sum] = await observed();
+    const [[count, sum], [failedCount, failedSum]] = await observed(completed, failed);
     expect(count! - count0!).toBe(3);
-    // The first ending of each visit: 2 s, 5 s and 11 s.
+    // The first ending of each visit: 2 s, 5 s and 11 s; the FAILED one's 17 s.
     expect(sum! - sum0!).toBeCloseTo(18, 6);
+    expect(failedCount! - failedCount0!).toBe(1);
+    expect(failedSum! - failedSum0!).toBeCloseTo(17, 6);
     // The records themselves are as the last writes left them.
     const rows = await db.select().from(stepExecutions).where(eq(stepExecutions.executionId, id)).orderBy(stepExecutions.seq);
     expect(rows.map((r) => [r.seq, r.status, r.completedAt?.toISOString()])).toEqual([
       [1, 'COMPLETED', '2026-12-01T00:00:02.000Z'],
       [2, 'COMPLETED', '2026-12-01T00:00:07.000Z'],
       [3, 'COMPLETED', '2026-12-01T00:00:13.000Z'],
+      [4, 'FAILED', '2026-12-01T00:00:19.000Z'],
     ]);
-    await db.delete(contacts).where(eq(contacts.id, contact.id));
+    await db.delete(contacts).where(eq(contacts.id, contactId));
   });
 
   it('counts a command the dispatcher could not carry out, and shows it queued in the outbox gauges', async () => {
-    const { api, trellis } = app;
+    const { trellis } = app;
     const { db } = trellis.database;
-    // An execution Postgres holds as waiting but Temporal never started: a signal to it fails and
-    // stays queued (its start may still be on its way from another process).
-    const wf = await buildWorkflow(api, { name: 'metrics orphan', manual: true, steps: [], edges: [] });
-    const contact = (await api.post('/contacts', { email: 'orphan@example.com' })).body;
-    const [orphan] = await db
-      .insert(executions)
-      .values({ projectId: app.project.id, workflowId: wf.id, contactId: contact.id, status: 'WAITING', workflowVersion: 1 })
-      .returning();
+    // Waiting in Postgres, never started in Temporal: a signal to it fails and stays queued (its
+    // start may still be on its way from another process).
+    const orphan = await postgresOnlyExecution('metrics orphan', 'orphan@example.com', 'WAITING');
     const before = (await scrape(app.url)).samples;
-    await queueCommands(db, [{ kind: 'signal', executionId: orphan!.id, event: { eventId: randomUUID(), name: 'poke', data: {} } }]);
+    await queueCommands(db, [{ kind: 'signal', executionId: orphan.id, event: { eventId: randomUUID(), name: 'poke', data: {} } }]);
     trellis.dispatcher.kick();
 
     const failed = await waitFor(async () => {
@@ -211,12 +221,12 @@ describe('GET /metrics', () => {
     expect(sampleValue(failed, 'trellis_outbox_oldest_seconds')).toBeGreaterThan(0);
 
     // Once the execution is no longer active, the next attempt drops the signal.
-    await db.update(executions).set({ status: 'CANCELLED' }).where(eq(executions.id, orphan!.id));
-    await waitFor(async () => (await db.select().from(outbox).where(eq(outbox.executionId, orphan!.id))).length === 0, 'the signal to be dropped', 60_000);
+    await db.update(executions).set({ status: 'CANCELLED' }).where(eq(executions.id, orphan.id));
+    await waitFor(async () => (await db.select().from(outbox).where(eq(outbox.executionId, orphan.id))).length === 0, 'the signal to be dropped', 60_000);
     const after = (await scrape(app.url)).samples;
     expect(sampleValue(after, 'trellis_outbox_depth')).toBe(0);
     expect(sampleValue(after, 'trellis_outbox_oldest_seconds')).toBe(0);
-    await db.delete(contacts).where(eq(contacts.id, contact.id));
+    await db.delete(contacts).where(eq(contacts.id, orphan.contactId));
   });
 
   it('serves /metrics, /healthz and /readyz, and nothing else, on METRICS_PORT', async () => {
