@@ -21,7 +21,7 @@ function imageCommand(): string[] {
 describe('the start command', () => {
   it('is the same in the image as in npm start', () => {
     expect(imageCommand()).toEqual(start.split(' '));
-    expect(start).toBe('node --no-memory-reducer dist/app/main.js');
+    expect(start).toBe('node --no-memory-reducer --heap-growing-percent=100 dist/app/main.js');
   });
 
   it("passes only flags this Node accepts (a misspelt one stops node before Trellis's code runs)", () => {
