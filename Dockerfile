@@ -16,7 +16,7 @@ COPY --from=build /app/db/migrations ./db/migrations
 COPY --from=build /app/examples ./examples
 COPY package.json ./
 EXPOSE 3000
-# As `npm start` runs it (README, Production): without V8's memory reducer, whose full collections
-# whenever the process looked idle paused requests and workflow tasks for up to 62 ms, and with the
-# heap let to double between full collections (V8's own factor made one every 35-45 s under load).
+# As `npm start` runs it (README, Production). Without V8's memory reducer: its full collections,
+# whenever the process looked idle, paused requests and workflow tasks for up to 62 ms. And letting
+# the heap double between full collections: V8's own factor made one every 35–45 s under load.
 CMD ["node", "--no-memory-reducer", "--heap-growing-percent=100", "dist/app/main.js"]
