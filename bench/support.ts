@@ -300,6 +300,11 @@ function npmStart(): string[] {
   return args;
 }
 
+/** `npm start`'s Node flags: what a bench's worker processes, Trellis's or a baseline's, run under. */
+export function npmStartFlags(): string[] {
+  return npmStart().slice(0, -1);
+}
+
 /**
  * What a worker process runs under, Trellis's or a baseline's: the worker's Node flags as
  * docker-compose.yml sets them (a heap limit; BENCH_WORKER_NODE_OPTIONS='' for Node's defaults), its
@@ -366,8 +371,7 @@ export async function startBaselineWorkerProcess(module: string, env: Record<str
     packages: 'external',
     logLevel: 'warning',
   });
-  const nodeFlags = npmStart().slice(0, -1);
-  const { process: worker } = await startProcess([...nodeFlags, compiled], { ...workerRuntimeEnv(), ...env }, ready);
+  const { process: worker } = await startProcess([...npmStartFlags(), compiled], { ...workerRuntimeEnv(), ...env }, ready);
   return {
     ...worker,
     async stop() {
